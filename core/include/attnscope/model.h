@@ -1,0 +1,91 @@
+// The model facade: open a model file or directory, run prompts with a trace, generate.
+// Torch stays behind the pimpl; this header is safe to include from Qt code.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "attnscope/trace.h"
+
+namespace attnscope {
+
+class Tokenizer;
+
+enum class Device { CPU, CUDA };
+enum class DType { F32, BF16, F16 };
+
+const char* deviceName(Device d);
+const char* dtypeName(DType t);
+Device parseDevice(const std::string& s);  // throws Error(BadInput)
+DType parseDType(const std::string& s);    // throws Error(BadInput)
+bool cudaAvailable();
+
+struct ModelInfo {
+    std::string path;
+    std::string arch;        // registry name: llama, mistral, qwen2, qwen3, gpt2, gpt_neox, llama2c
+    std::string storedDtype; // dtype of the weights on disk
+    Device device = Device::CPU;
+    DType dtype = DType::F32;
+    int nLayers = 0;
+    int nHeads = 0;
+    int nKvHeads = 0;
+    int headDim = 0;
+    int dModel = 0;
+    int dFF = 0;
+    int vocabSize = 0;
+    int contextLength = 0;
+    int slidingWindow = 0;  // 0 = full causal attention
+    int64_t nParams = 0;
+};
+
+struct OpenOptions {
+    std::string path;           // HF directory, .safetensors file (config.json beside it), llama2.c .bin
+    std::string tokenizerPath;  // llama2.c tokenizer.bin or a tokenizer.json override; optional
+    Device device = Device::CPU;
+    DType dtype = DType::F32;
+};
+
+struct RunOptions {
+    TracePolicy trace;
+    std::stop_token stop;
+    std::function<void(double)> progress;  // fraction done, called from the running thread
+};
+
+struct Generation {
+    std::vector<int32_t> tokens;  // generated ids only
+    bool stoppedAtEos = false;
+};
+
+class Model {
+public:
+    // Throws attnscope::Error with a message naming the file and what is wrong.
+    static std::unique_ptr<Model> open(const OpenOptions& options);
+    ~Model();
+    Model(const Model&) = delete;
+    Model& operator=(const Model&) = delete;
+
+    const ModelInfo& info() const;
+    const Tokenizer* tokenizer() const;  // null when the model came without one
+
+    // Tokenize with the model's own tokenizer; addBos follows the tokenizer config.
+    std::vector<int32_t> tokenize(const std::string& text, bool addSpecial) const;
+
+    // One forward pass over the whole prompt, keeping a trace. Throws Error(BadInput)
+    // when the prompt is empty or longer than the context, Error(Cancelled) on stop.
+    std::unique_ptr<Trace> run(const std::vector<int32_t>& ids, const RunOptions& options = {});
+
+    // Greedy decoding with a KV cache.
+    Generation generate(const std::vector<int32_t>& prompt, int maxNewTokens, bool stopAtEos,
+                        std::stop_token stop = {});
+
+    struct Impl;
+
+private:
+    explicit Model(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m;
+};
+
+}  // namespace attnscope
