@@ -1,2 +1,76 @@
+// attnscope-cli: headless access to everything the core computes.
 #include <cstdio>
-int main() { std::puts("attnscope-cli: under construction"); return 0; }
+#include <string>
+#include <vector>
+
+#include "attnscope/error.h"
+#include "cli_common.h"
+
+namespace attnscope::app {
+
+int verbInfo(const std::vector<std::string>&);
+int verbRun(const std::vector<std::string>&);
+int verbAttention(const std::vector<std::string>&);
+int verbStats(const std::vector<std::string>&);
+int verbDump(const std::vector<std::string>&);
+
+// The verb registry: one line per verb.
+const std::vector<CliVerb>& cliVerbs() {
+    static const std::vector<CliVerb> verbs = {
+        {"info", "", "architecture, layers, heads, KV heads, head dim, vocab, context, parameters", verbInfo},
+        {"run", "[--generate N]", "tokens of the prompt, next-token top 10, greedy continuation", verbRun},
+        {"attention", "--layer L --head H --out FILE.csv", "full T x T probabilities of one query head", verbAttention},
+        {"stats", "[--min-query-pos P] [--block B] [--window-last W]",
+         "per-head column sums, causal column means and row entropy of every layer (JSON)", verbStats},
+        {"dump", "--out FILE.safetensors [--no-attentions]",
+         "logits, hidden states and attention maps of the prompt as safetensors", verbDump},
+    };
+    return verbs;
+}
+
+void printHelp() {
+    std::printf(
+        "usage: attnscope-cli VERB [options]\n\n"
+        "Model options (all verbs):\n"
+        "  --model PATH        HF model directory, .safetensors file (config.json beside it),\n"
+        "                      or llama2.c .bin (default: the built-in model when installed)\n"
+        "  --tokenizer PATH    tokenizer.bin (llama2.c) or tokenizer.json override\n"
+        "  --device cpu|cuda   --dtype fp32|bf16|fp16\n"
+        "  --prompt TEXT | --prompt-file FILE | --ids 1,2,3\n"
+        "  --no-bos            do not add the BOS token the tokenizer asks for\n"
+        "  --json              machine-readable output on stdout\n\nVerbs:\n");
+    for (const CliVerb& v : cliVerbs()) std::printf("  %-10s %s\n             %s\n", v.name, v.usage, v.help);
+    std::printf("\nExit codes: 0 ok, 2 bad input, 1 internal failure.\n");
+}
+
+}  // namespace attnscope::app
+
+int main(int argc, char** argv) {
+    using namespace attnscope;
+    using namespace attnscope::app;
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        printHelp();
+        return args.empty() ? 2 : 0;
+    }
+    if (args[0] == "--version") {
+        std::printf("attnscope-cli %s\n", ATTNSCOPE_VERSION);
+        return 0;
+    }
+    for (const CliVerb& v : cliVerbs()) {
+        if (args[0] != v.name) continue;
+        try {
+            return v.run(std::vector<std::string>(args.begin() + 1, args.end()));
+        } catch (const Error& e) {
+            std::fprintf(stderr, "attnscope-cli %s: %s: %s\n", v.name, errorKindName(e.kind()), e.what());
+            const bool userFault = e.kind() == ErrorKind::BadInput || e.kind() == ErrorKind::NotFound ||
+                                   e.kind() == ErrorKind::Unsupported;
+            return userFault ? 2 : 1;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "attnscope-cli %s: internal error: %s\n", v.name, e.what());
+            return 1;
+        }
+    }
+    std::fprintf(stderr, "attnscope-cli: unknown verb '%s' (see --help)\n", args[0].c_str());
+    return 2;
+}

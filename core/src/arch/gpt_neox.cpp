@@ -1,0 +1,64 @@
+// GPT-NeoX / Pythia: LayerNorm, GELU, partial rotary, optional parallel residual, and a
+// fused query_key_value whose output rows are laid out per head as [H, (q|k|v), d].
+#include "arch/arch_registry.h"
+#include "attnscope/error.h"
+
+namespace attnscope::core {
+namespace {
+
+void configureNeoX(const ConfigJson& j, ModelConfig& c) {
+    c.arch = "gpt_neox";
+    configureCommonDims(j, c);
+    c.nKvHeads = c.nHeads;
+    c.headDim = c.dModel / c.nHeads;
+    configureRope(j, c);
+    c.rope.style = RopeStyle::HalfSplit;
+    c.norm = NormKind::Layer;
+    c.mlp = MlpKind::Plain;
+    const std::string act = j.string("hidden_act", "gelu");
+    if (act == "gelu") c.act = Activation::Gelu;
+    else if (act == "gelu_new" || act == "gelu_fast" || act == "gelu_pytorch_tanh") c.act = Activation::GeluTanh;
+    else if (act == "relu") c.act = Activation::Relu;
+    else fail(ErrorKind::Unsupported, j.source() + ": hidden_act '" + act + "' is not supported");
+    c.parallelResidual = j.boolean("use_parallel_residual", true);
+    c.tiedEmbeddings = j.boolean("tie_word_embeddings", false);
+}
+
+Weights loadNeoX(const TensorLoader& ld, const ModelConfig& c) {
+    const int64_t D = c.dModel, F = c.dFF, V = c.vocabSize, H = c.nHeads, d = c.headDim;
+    Weights w;
+    w.tokEmb = ld.get("gpt_neox.embed_in.weight", {V, D});
+    w.finalNormW = ld.get("gpt_neox.final_layer_norm.weight", {D});
+    w.finalNormB = ld.get("gpt_neox.final_layer_norm.bias", {D});
+    w.lmHead = c.tiedEmbeddings ? w.tokEmb : ld.get("embed_out.weight", {V, D});
+    for (int l = 0; l < c.nLayers; ++l) {
+        const std::string p = "gpt_neox.layers." + std::to_string(l) + ".";
+        LayerWeights L;
+        L.attnNormW = ld.get(p + "input_layernorm.weight", {D});
+        L.attnNormB = ld.get(p + "input_layernorm.bias", {D});
+        const at::Tensor qkv = ld.get(p + "attention.query_key_value.weight", {3 * D, D}).view({H, 3, d, D});
+        const at::Tensor qkvB = ld.get(p + "attention.query_key_value.bias", {3 * D}).view({H, 3, d});
+        L.wq = qkv.select(1, 0).reshape({H * d, D}).contiguous();
+        L.wk = qkv.select(1, 1).reshape({H * d, D}).contiguous();
+        L.wv = qkv.select(1, 2).reshape({H * d, D}).contiguous();
+        L.bq = qkvB.select(1, 0).reshape({H * d}).contiguous();
+        L.bk = qkvB.select(1, 1).reshape({H * d}).contiguous();
+        L.bv = qkvB.select(1, 2).reshape({H * d}).contiguous();
+        L.wo = ld.get(p + "attention.dense.weight", {D, D});
+        L.bo = ld.get(p + "attention.dense.bias", {D});
+        L.mlpNormW = ld.get(p + "post_attention_layernorm.weight", {D});
+        L.mlpNormB = ld.get(p + "post_attention_layernorm.bias", {D});
+        L.wUp = ld.get(p + "mlp.dense_h_to_4h.weight", {F, D});
+        L.bUp = ld.get(p + "mlp.dense_h_to_4h.bias", {F});
+        L.wDown = ld.get(p + "mlp.dense_4h_to_h.weight", {D, F});
+        L.bDown = ld.get(p + "mlp.dense_4h_to_h.bias", {D});
+        w.layers.push_back(std::move(L));
+    }
+    return w;
+}
+
+}  // namespace
+
+extern const ArchEntry kGptNeoXArch{"gpt_neox", configureNeoX, loadNeoX};
+
+}  // namespace attnscope::core

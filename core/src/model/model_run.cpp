@@ -1,0 +1,83 @@
+// Running a loaded model: tokenization, traced forward, greedy generation.
+#include <ATen/ATen.h>
+
+#include "model/model_impl.h"
+#include "trace/trace_impl.h"
+
+namespace attnscope {
+
+using namespace core;
+
+Model::Model(std::unique_ptr<Impl> impl) : m(std::move(impl)) {}
+Model::~Model() = default;
+
+const ModelInfo& Model::info() const { return m->info; }
+const Tokenizer* Model::tokenizer() const { return m->tokenizer.get(); }
+
+std::vector<int32_t> Model::tokenize(const std::string& text, bool addSpecial) const {
+    if (!m->tokenizer)
+        fail(ErrorKind::BadInput, m->info.path + ": this model has no tokenizer; give one (--tokenizer) or pass token ids");
+    return m->tokenizer->encode(text, addSpecial);
+}
+
+namespace {
+
+at::Tensor idsTensor(const std::vector<int32_t>& ids, const Model::Impl& impl) {
+    const ModelConfig& c = impl.decoder.config();
+    if (ids.empty()) fail(ErrorKind::BadInput, "the prompt is empty");
+    if (int64_t(ids.size()) > c.contextLength)
+        fail(ErrorKind::BadInput, "the prompt has " + std::to_string(ids.size()) +
+                                      " tokens, longer than the model's context of " +
+                                      std::to_string(c.contextLength));
+    for (int32_t id : ids)
+        if (id < 0 || id >= c.vocabSize)
+            fail(ErrorKind::BadInput, "token id " + std::to_string(id) + " is outside the vocabulary (0.." +
+                                          std::to_string(c.vocabSize - 1) + ")");
+    std::vector<int64_t> v(ids.begin(), ids.end());
+    return at::tensor(v, at::kLong).to(impl.decoder.device());
+}
+
+}  // namespace
+
+std::unique_ptr<Trace> Model::run(const std::vector<int32_t>& ids, const RunOptions& o) {
+    return guardTorch([&]() -> std::unique_ptr<Trace> {
+        ForwardRequest req;
+        req.ids = idsTensor(ids, *m);
+        req.trace = &o.trace;
+        req.allLogits = o.trace.keepLogits;
+        req.stop = o.stop;
+        req.progress = o.progress;
+        ForwardResult r = m->decoder.forward(req);
+        return std::make_unique<TraceImpl>(m->decoder.config(), ids, std::move(r));
+    });
+}
+
+Generation Model::generate(const std::vector<int32_t>& prompt, int maxNewTokens, bool stopAtEos,
+                           std::stop_token stop) {
+    return guardTorch([&] {
+        const ModelConfig& c = m->decoder.config();
+        if (maxNewTokens < 0) fail(ErrorKind::BadInput, "the number of tokens to generate must be >= 0");
+        if (int64_t(prompt.size()) + maxNewTokens > c.contextLength)
+            fail(ErrorKind::BadInput, "prompt plus generated tokens (" + std::to_string(prompt.size() + size_t(maxNewTokens)) +
+                                          ") exceed the model's context of " + std::to_string(c.contextLength));
+        const int eos = m->tokenizer && m->tokenizer->eosId() >= 0 ? m->tokenizer->eosId() : c.eosId;
+        Generation g;
+        KvCache cache;
+        ForwardRequest req;
+        req.ids = idsTensor(prompt, *m);
+        req.cache = &cache;
+        req.allLogits = false;
+        req.stop = stop;
+        for (int n = 0; n < maxNewTokens; ++n) {
+            ForwardResult r = m->decoder.forward(req);
+            const int32_t next = int32_t(r.logits[0].argmax().item<int64_t>());
+            g.tokens.push_back(next);
+            if (stopAtEos && next == eos) { g.stoppedAtEos = true; break; }
+            req.pos0 = cache.length;
+            req.ids = at::tensor(std::vector<int64_t>{next}, at::kLong).to(m->decoder.device());
+        }
+        return g;
+    });
+}
+
+}  // namespace attnscope

@@ -1,0 +1,63 @@
+#include "runtime/attention.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "attnscope/error.h"
+
+namespace attnscope::core {
+
+at::Tensor attentionMask(int64_t Tq, int64_t Tk, const AttnGeometry& g, at::Device device) {
+    auto opts = at::TensorOptions().dtype(at::kLong).device(device);
+    at::Tensor qp = at::arange(g.qPos0, g.qPos0 + Tq, opts).unsqueeze(1);
+    at::Tensor kp = at::arange(g.kPos0, g.kPos0 + Tk, opts).unsqueeze(0);
+    at::Tensor visible = kp <= qp;
+    if (g.window > 0) visible = visible.logical_and(qp - kp < g.window);
+    return visible;
+}
+
+at::Tensor attentionLogits(const at::Tensor& q, const at::Tensor& k, const AttnGeometry& g) {
+    const int64_t Tq = q.size(0), H = q.size(1), d = q.size(2);
+    const int64_t Tk = k.size(0), Hkv = k.size(1), G = H / Hkv;
+    // Group the query heads by KV head so K is never repeated in memory.
+    at::Tensor qg = q.to(at::kFloat).reshape({Tq, Hkv, G, d}).permute({1, 2, 0, 3});  // [Hkv,G,Tq,d]
+    at::Tensor kt = k.to(at::kFloat).permute({1, 2, 0}).unsqueeze(1);               // [Hkv,1,d,Tk]
+    at::Tensor s = at::matmul(qg, kt).reshape({H, Tq, Tk}).mul_(g.scale);
+    at::Tensor visible = attentionMask(Tq, Tk, g, q.device());
+    return s.masked_fill_(visible.logical_not().unsqueeze(0), -std::numeric_limits<float>::infinity());
+}
+
+at::Tensor attentionProbs(const at::Tensor& q, const at::Tensor& k, const AttnGeometry& g) {
+    return at::softmax(attentionLogits(q, k, g), -1);
+}
+
+int64_t queryBlockRows(int64_t heads, int64_t keys, int64_t budgetBytes) {
+    const int64_t perRow = std::max<int64_t>(1, heads * keys * int64_t(sizeof(float)));
+    return std::max<int64_t>(1, budgetBytes / perRow);
+}
+
+at::Tensor attentionForward(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                            const AttnGeometry& g, const std::stop_token& stop) {
+    const int64_t Tq = q.size(0), H = q.size(1), d = q.size(2);
+    const int64_t Hkv = k.size(1), G = H / Hkv, Tk = k.size(0);
+    at::Tensor vg = v.to(at::kFloat).permute({1, 0, 2}).unsqueeze(1);  // [Hkv,1,Tk,d]
+    const int64_t block = queryBlockRows(H, Tk);
+    std::vector<at::Tensor> outs;
+    for (int64_t q0 = 0; q0 < Tq; q0 += block) {
+        if (stop.stop_requested()) fail(ErrorKind::Cancelled, "run cancelled");
+        const int64_t q1 = std::min(Tq, q0 + block);
+        AttnGeometry gb = g;
+        gb.qPos0 = g.qPos0 + q0;
+        // Keys after the last query of the block are invisible: skip them.
+        const int64_t kEnd = std::min(Tk, gb.qPos0 + (q1 - q0) - g.kPos0);
+        const int64_t kBegin = g.window > 0 ? std::clamp<int64_t>(gb.qPos0 - g.window + 1 - g.kPos0, 0, kEnd) : 0;
+        gb.kPos0 = g.kPos0 + kBegin;
+        at::Tensor p = attentionProbs(q.slice(0, q0, q1), k.slice(0, kBegin, kEnd), gb);  // [H,b,K]
+        at::Tensor o = at::matmul(p.reshape({Hkv, G, q1 - q0, kEnd - kBegin}),
+                                  vg.slice(2, kBegin, kEnd));  // [Hkv,G,b,d]
+        outs.push_back(o.reshape({H, q1 - q0, d}).permute({1, 0, 2}));
+    }
+    return at::cat(outs, 0).to(q.scalar_type()).contiguous();
+}
+
+}  // namespace attnscope::core

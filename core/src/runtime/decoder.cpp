@@ -1,0 +1,128 @@
+#include "runtime/decoder.h"
+
+#include "attnscope/error.h"
+#include "runtime/attention.h"
+
+namespace attnscope::core {
+
+at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+    at::Tensor xf = x.to(at::kFloat);
+    at::Tensor y = xf * at::rsqrt(xf.pow(2).mean(-1, true) + eps);
+    return weight * y.to(x.scalar_type());
+}
+
+namespace {
+
+at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
+    return b.defined() ? at::linear(x, w, b) : at::linear(x, w);
+}
+
+at::Tensor activate(const at::Tensor& x, Activation a) {
+    switch (a) {
+    case Activation::Silu: return at::silu(x);
+    case Activation::Gelu: return at::gelu(x);
+    case Activation::GeluTanh: return at::gelu(x, "tanh");
+    case Activation::Relu: return at::relu(x);
+    }
+    return x;
+}
+
+}  // namespace
+
+Decoder::Decoder(ModelConfig config, Weights weights, at::Device device, at::ScalarType dtype)
+    : m_config(std::move(config)), m_weights(std::move(weights)), m_device(device), m_dtype(dtype) {
+    m_rope = buildRopeTables(m_config.rope, m_config.contextLength, m_device);
+}
+
+at::Tensor Decoder::norm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const {
+    if (m_config.norm == NormKind::RMS) return rmsNorm(x, w, m_config.normEps);
+    return at::layer_norm(x, {x.size(-1)}, w, b, m_config.normEps);
+}
+
+at::Tensor Decoder::mlp(const at::Tensor& x, const LayerWeights& L) const {
+    if (m_config.mlp == MlpKind::GatedSilu)
+        return linear(activate(linear(x, L.wGate, L.bGate), m_config.act) * linear(x, L.wUp, L.bUp),
+                      L.wDown, L.bDown);
+    return linear(activate(linear(x, L.wUp, L.bUp), m_config.act), L.wDown, L.bDown);
+}
+
+ForwardResult Decoder::forward(const ForwardRequest& req) const {
+    const ModelConfig& c = m_config;
+    const int64_t T = req.ids.size(0), H = c.nHeads, Hkv = c.nKvHeads, d = c.headDim;
+    if (req.pos0 + T > c.contextLength)
+        fail(ErrorKind::BadInput, "sequence of " + std::to_string(req.pos0 + T) +
+                                      " tokens is longer than the model's context of " +
+                                      std::to_string(c.contextLength));
+    at::NoGradGuard noGrad;
+    ForwardResult out;
+    at::Tensor x = at::embedding(m_weights.tokEmb, req.ids);
+    if (c.learnedPositions)
+        x = x + m_weights.posEmb.slice(0, req.pos0, req.pos0 + T);
+
+    AttnGeometry geo;
+    geo.scale = c.logitScale();
+    geo.window = c.slidingWindow;
+    geo.qPos0 = req.pos0;
+    geo.kPos0 = 0;
+
+    for (int l = 0; l < c.nLayers; ++l) {
+        if (req.stop.stop_requested()) fail(ErrorKind::Cancelled, "run cancelled");
+        const LayerWeights& L = m_weights.layers[size_t(l)];
+        LayerCapture cap;
+        const at::Tensor residIn = x;
+        const at::Tensor attnIn = norm(x, L.attnNormW, L.attnNormB);
+        at::Tensor q = linear(attnIn, L.wq, L.bq).view({T, H, d});
+        at::Tensor k = linear(attnIn, L.wk, L.bk).view({T, Hkv, d});
+        at::Tensor v = linear(attnIn, L.wv, L.bv).view({T, Hkv, d});
+        if (c.qkNorm) {
+            q = rmsNorm(q, L.qNorm, c.normEps);
+            k = rmsNorm(k, L.kNorm, c.normEps);
+        }
+        const at::Tensor qPre = q, kPre = k;
+        q = applyRope(q, m_rope, req.pos0, c.rope);
+        k = applyRope(k, m_rope, req.pos0, c.rope);
+        at::Tensor kAll = k, vAll = v;
+        if (req.cache) {
+            auto& ck = req.cache->k;
+            auto& cv = req.cache->v;
+            if (ck.size() < size_t(c.nLayers)) { ck.resize(size_t(c.nLayers)); cv.resize(size_t(c.nLayers)); }
+            ck[size_t(l)] = ck[size_t(l)].defined() ? at::cat({ck[size_t(l)], k}, 0) : k;
+            cv[size_t(l)] = cv[size_t(l)].defined() ? at::cat({cv[size_t(l)], v}, 0) : v;
+            kAll = ck[size_t(l)];
+            vAll = cv[size_t(l)];
+        }
+        const at::Tensor headOut = attentionForward(q, kAll, vAll, geo, req.stop);  // [T,H,d]
+        const at::Tensor attn = linear(headOut.reshape({T, H * d}), L.wo, L.bo);
+        at::Tensor mlpIn, mlpOut;
+        if (c.parallelResidual) {
+            mlpIn = norm(x, L.mlpNormW, L.mlpNormB);
+            mlpOut = mlp(mlpIn, L);
+            x = x + attn + mlpOut;
+        } else {
+            const at::Tensor h = x + attn;
+            mlpIn = norm(h, L.mlpNormW, L.mlpNormB);
+            mlpOut = mlp(mlpIn, L);
+            x = h + mlpOut;
+        }
+        if (req.trace) {
+            const TracePolicy& p = *req.trace;
+            // On-device unless the policy asks for host memory (long prompts on a GPU).
+            auto keep = [&](const at::Tensor& t) { return p.onDevice ? t : t.to(at::kCPU); };
+            cap.q = keep(q);
+            cap.k = keep(k);
+            if (p.keepResidual) { cap.residIn = keep(residIn); cap.residOut = keep(x); cap.attnIn = keep(attnIn); }
+            if (p.keepPreRope) { cap.qPre = keep(qPre); cap.kPre = keep(kPre); }
+            if (p.keepValues) { cap.v = keep(v); cap.headOut = keep(headOut); }
+            if (p.keepMlp) { cap.mlpIn = keep(mlpIn); cap.mlpOut = keep(mlpOut); }
+            out.layers.push_back(std::move(cap));
+        }
+        if (req.progress) req.progress(double(l + 1) / c.nLayers);
+    }
+    if (req.cache) req.cache->length += T;
+    at::Tensor last = req.allLogits ? x : x.slice(0, T - 1, T);
+    at::Tensor h = norm(last, m_weights.finalNormW, m_weights.finalNormB);
+    out.logits = linear(h, m_weights.lmHead, m_weights.lmHeadB).to(at::kFloat);
+    return out;
+}
+
+}  // namespace attnscope::core

@@ -1,0 +1,70 @@
+// The generic decoder: one forward for every family, driven by ModelConfig options,
+// with named capture points for the trace and an optional KV cache for generation.
+#pragma once
+#include <ATen/ATen.h>
+
+#include <functional>
+#include <stop_token>
+#include <vector>
+
+#include "arch/model_config.h"
+#include "attnscope/trace.h"
+#include "runtime/rope.h"
+#include "runtime/weights.h"
+
+namespace attnscope::core {
+
+struct LayerCapture {
+    at::Tensor residIn, residOut, attnIn;  // [T, D]
+    at::Tensor qPre, kPre;                 // [T, H, d], [T, Hkv, d]
+    at::Tensor q, k, v;                    // post-RoPE [T, H, d], [T, Hkv, d], [T, Hkv, d]
+    at::Tensor headOut;                    // [T, H, d]
+    at::Tensor mlpIn, mlpOut;              // [T, D]
+};
+
+struct KvCache {
+    std::vector<at::Tensor> k, v;  // per layer [Tc, Hkv, d]
+    int64_t length = 0;
+};
+
+struct ForwardRequest {
+    at::Tensor ids;                       // [T] int64 on the model's device
+    int64_t pos0 = 0;                     // absolute position of ids[0]
+    KvCache* cache = nullptr;             // appended to when given
+    const TracePolicy* trace = nullptr;   // capture when given
+    bool allLogits = true;                // false: only the last position
+    std::stop_token stop;
+    std::function<void(double)> progress;
+};
+
+struct ForwardResult {
+    at::Tensor logits;                 // [T or 1, V] float32
+    std::vector<LayerCapture> layers;  // empty without a trace
+};
+
+class Decoder {
+public:
+    Decoder(ModelConfig config, Weights weights, at::Device device, at::ScalarType dtype);
+
+    ForwardResult forward(const ForwardRequest& request) const;
+
+    const ModelConfig& config() const { return m_config; }
+    const Weights& weights() const { return m_weights; }
+    at::Device device() const { return m_device; }
+    at::ScalarType dtype() const { return m_dtype; }
+
+private:
+    at::Tensor norm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const;
+    at::Tensor mlp(const at::Tensor& x, const LayerWeights& L) const;
+
+    ModelConfig m_config;
+    Weights m_weights;
+    at::Device m_device;
+    at::ScalarType m_dtype;
+    RopeTables m_rope;
+};
+
+// RMSNorm as HF computes it: in float32, scaled by the weight in the input dtype.
+at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps);
+
+}  // namespace attnscope::core

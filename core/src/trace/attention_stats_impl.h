@@ -1,0 +1,36 @@
+// Tiled attention statistics over q/k tensors (reference §1.5): pass 1 computes each
+// row's log-sum-exp over key tiles, pass 2 accumulates column quantities from
+// exp(S - LSE). Memory is O(tile + H*T); the T x T matrix never exists.
+#pragma once
+#include <ATen/ATen.h>
+
+#include <vector>
+
+#include "attnscope/attention_stats.h"
+#include "attnscope/views.h"
+
+namespace attnscope::core {
+
+struct QkView {
+    at::Tensor q;  // [T, H, d] post-RoPE
+    at::Tensor k;  // [T, Hkv, d]
+    double scale = 1.0;
+    int64_t window = 0;
+};
+
+// Row log-sum-exp [H, q1-q0] float32 over all visible keys of rows [q0, q1).
+at::Tensor rowLogSumExp(const QkView& v, int64_t q0, int64_t q1, int64_t blockK);
+
+std::vector<HeadStats> tiledHeadStats(const QkView& v, const StatsOptions& options);
+
+// Probabilities [H', q1-q0, k1-k0] of rows [q0,q1) and keys [k0,k1) (exact, full-row
+// normalization). head >= 0 selects one query head (H' = 1); -1 keeps all heads.
+at::Tensor probabilityTile(const QkView& v, int head, int64_t q0, int64_t q1, int64_t k0, int64_t k1);
+
+// Block-pooled map [rows', cols'] (rows' = min(rows, q1-q0), likewise cols').
+at::Tensor pooledOverview(const QkView& v, int head, int64_t q0, int64_t q1, int64_t k0, int64_t k1,
+                          int rows, int cols, Pool pool);
+
+Matrix2D toMatrix(const at::Tensor& t2d);
+
+}  // namespace attnscope::core

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs everything AttnScope needs from Debian bookworm's packages (idempotent).
+set -euo pipefail
+pkgs=(build-essential cmake ninja-build ccache pkg-config git
+      libtorch-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev
+      qt6-base-dev libqt6svg6-dev libqcustomplot-dev libqcustomplot2.1-qt6 libgl-dev
+      fonts-dejavu-core npm)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "Installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

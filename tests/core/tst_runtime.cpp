@@ -1,0 +1,109 @@
+// The decoder against independent references: Hugging Face transformers' outputs for a
+// tiny model of every family, and llama2.c's published greedy sample of stories260K.
+#include <QFile>
+#include <QtTest>
+
+#include "attnscope/model.h"
+#include "attnscope/tokenizer.h"
+#include "fixture_ref.h"
+#include "test_paths.h"
+
+using namespace attnscope;
+
+class TestRuntime : public QObject {
+    Q_OBJECT
+private slots:
+    void matchesTransformers_data();
+    void matchesTransformers();
+    void stories260KGreedyMatchesLlama2c();
+    void kvCacheGenerationMatchesFullForward();
+};
+
+void TestRuntime::matchesTransformers_data() {
+    QTest::addColumn<QString>("family");
+    for (const char* f : {"llama3", "llama2", "mistral", "qwen2", "qwen3", "gpt2", "gpt_neox", "gpt_neox_seq"})
+        QTest::newRow(f) << QString(f);
+}
+
+void TestRuntime::matchesTransformers() {
+    QFETCH(QString, family);
+    const QString dir = testpaths::data("models/" + family);
+    auto ref = io::SafetensorsFile::open((dir + "/ref.safetensors").toStdString());
+    const auto ids = fixture::ids(*ref);
+    const auto logits = fixture::floats(*ref, "logits");
+    const auto hidden = fixture::floats(*ref, "hidden_states");
+    const auto attn = fixture::floats(*ref, "attentions");
+    QVERIFY(!ids.empty() && !logits.data.empty() && !hidden.data.empty() && !attn.data.empty());
+
+    OpenOptions o;
+    o.path = dir.toStdString();
+    auto model = Model::open(o);
+    auto trace = model->run(ids);
+    const int64_t T = int64_t(ids.size()), L = trace->nLayers(), H = trace->nHeads();
+    QCOMPARE(L, hidden.shape[0] - 1);
+    QCOMPARE(int64_t(H), attn.shape[1]);
+
+    const Matrix2D lg = trace->logits();
+    QCOMPARE(lg.rows, T);
+    QCOMPARE(lg.cols, logits.shape[1]);
+    const double logitErr = fixture::maxAbsDiff(lg.data.data(), logits.data.data(), lg.data.size());
+    QVERIFY2(logitErr <= 1e-4, qPrintable(QString("logits max-abs %1").arg(logitErr)));
+
+    // HF hidden_states: [0] embeddings, [l+1] output of layer l; the last has the final
+    // norm applied, so it is covered by the logits instead.
+    const int64_t D = hidden.shape[2];
+    const Matrix2D emb = trace->captured(Capture::ResidIn, 0);
+    QVERIFY(fixture::maxAbsDiff(emb.data.data(), hidden.data.data(), size_t(T * D)) <= 1e-5);
+    for (int l = 0; l + 1 < L; ++l) {
+        const Matrix2D h = trace->captured(Capture::ResidOut, l);
+        const double e = fixture::maxAbsDiff(h.data.data(), hidden.data.data() + (l + 1) * T * D, size_t(T * D));
+        QVERIFY2(e <= 1e-4, qPrintable(QString("hidden state %1 max-abs %2").arg(l).arg(e)));
+    }
+    for (int l = 0; l < L; ++l)
+        for (int h = 0; h < H; ++h) {
+            const Matrix2D a = trace->attentionTile(l, h, 0, T, 0, T);
+            const double e = fixture::maxAbsDiff(a.data.data(), attn.data.data() + (l * H + h) * T * T, size_t(T * T));
+            QVERIFY2(e <= 1e-5, qPrintable(QString("attention l%1 h%2 max-abs %3").arg(l).arg(h).arg(e)));
+        }
+}
+
+void TestRuntime::stories260KGreedyMatchesLlama2c() {
+    const QString dir = testpaths::stories260K();
+    if (dir.isEmpty()) QSKIP("../shared/models/stories260K is absent (it lives beside the project checkout)");
+    QFile f(testpaths::data("stories260K_greedy.txt"));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const std::string published = f.readAll().toStdString();
+
+    OpenOptions o;
+    o.path = (dir + "/stories260K.bin").toStdString();
+    o.tokenizerPath = (dir + "/tok512.bin").toStdString();
+    auto model = Model::open(o);
+    QCOMPARE(model->info().nLayers, 5);
+    QCOMPARE(model->info().nKvHeads, 4);
+    // llama2.c's run.c: prompt = BOS only, 256 steps, greedy.
+    const Generation g = model->generate({1}, 255, false);
+    QVERIFY(g.tokens.size() >= 100);
+    std::string text = model->tokenizer()->decode(g.tokens);
+    text.erase(0, text.find_first_not_of(" "));
+    QVERIFY2(text.rfind(published, 0) == 0,
+             qPrintable(QString::fromStdString("generated:\n" + text.substr(0, published.size()))));
+}
+
+void TestRuntime::kvCacheGenerationMatchesFullForward() {
+    // Greedy decoding with the KV cache must pick the argmax of a full re-run at every step.
+    OpenOptions o;
+    o.path = testpaths::data("models/mistral").toStdString();  // sliding window 6 < length
+    auto model = Model::open(o);
+    std::vector<int32_t> ids = {5, 17, 200, 3, 99};
+    const Generation g = model->generate(ids, 12, false);
+    QCOMPARE(int(g.tokens.size()), 12);
+    for (int32_t next : g.tokens) {
+        const Matrix2D lg = model->run(ids)->logits();
+        const float* last = lg.data.data() + (lg.rows - 1) * lg.cols;
+        QCOMPARE(int32_t(std::max_element(last, last + lg.cols) - last), next);
+        ids.push_back(next);
+    }
+}
+
+QTEST_APPLESS_MAIN(TestRuntime)
+#include "tst_runtime.moc"
