@@ -26,10 +26,10 @@ Reference materialize(const std::vector<float>& q, const std::vector<float>& k, 
     Reference r;
     r.colSum.assign(size_t(s.nHeads), std::vector<double>(size_t(T)));
     r.colMean = r.entropy = r.winSum = r.colSum;
-    std::vector<double> row(size_t(T));
+    std::vector<double> row(static_cast<size_t>(T));
     for (int h = 0; h < s.nHeads; ++h) {
         const int g = h / int(G);
-        std::vector<double> count(size_t(T));
+        std::vector<double> count(static_cast<size_t>(T));
         for (int64_t i = 0; i < T; ++i) {
             const int64_t lo = s.window > 0 ? std::max<int64_t>(0, i - s.window + 1) : 0;
             double mx = -1e300;
@@ -146,7 +146,7 @@ void TestAttentionStats::traceStatsAndOverviewEqualTiles() {
         const auto stats = trace->layerStats(l, so);
         for (int h = 0; h < trace->nHeads(); ++h) {
             const Matrix2D a = trace->attentionTile(l, h, 0, T, 0, T);
-            std::vector<double> cs(size_t(T));
+            std::vector<double> cs(static_cast<size_t>(T));
             for (int64_t i = 0; i < T; ++i)
                 for (int64_t j = 0; j < T; ++j) cs[size_t(j)] += a.at(i, j);
             QVERIFY(maxErr(stats[size_t(h)].colSum, cs) <= 1e-5);

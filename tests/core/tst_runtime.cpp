@@ -80,8 +80,8 @@ void TestRuntime::stories260KGreedyMatchesLlama2c() {
     auto model = Model::open(o);
     QCOMPARE(model->info().nLayers, 5);
     QCOMPARE(model->info().nKvHeads, 4);
-    // llama2.c's run.c: prompt = BOS only, 256 steps, greedy.
-    const Generation g = model->generate({1}, 255, false);
+    // llama2.c's run.c: prompt = BOS only, 256 steps, greedy: 256 printed tokens.
+    const Generation g = model->generate({1}, 256, false);
     QVERIFY(g.tokens.size() >= 100);
     std::string text = model->tokenizer()->decode(g.tokens);
     text.erase(0, text.find_first_not_of(" "));

@@ -9,8 +9,8 @@ standard HF directory (config.json + safetensors, some sharded, some in f16/bf16
 writes ref.safetensors beside it with the eager-attention reference for a fixed prompt:
   input_ids [T] int64, logits [T,V] f32, hidden_states [L+1,T,D] f32,
   attentions [L,H,T,T] f32.
-Weights stored in f16/bf16 are run in f32 after the cast, so the reference is the f32
-forward of exactly the stored weights.
+The reference is computed by reloading the saved directory with from_pretrained in f32,
+so it is the f32 forward of exactly the stored weights.
 
 With --tok-dir it also encodes a fixed text set with each real tokenizer.json and writes
 tokenizer_golden.json: ids with and without special tokens, and the decoded text.
@@ -98,7 +98,10 @@ def make_model(name, model_type, kwargs, dtype, shard, out):
     os.makedirs(d, exist_ok=True)
     kw = {"max_shard_size": shard} if shard else {}
     model.save_pretrained(d, **kw)
-    model = model.to(torch.float32)
+    # Reload as a user would: f32 compute from exactly the stored weights, with buffers
+    # such as RoPE's inv_freq recomputed in f32 (model.to(bf16) would have rounded them).
+    model = AutoModelForCausalLM.from_pretrained(d, dtype=torch.float32,
+                                                 attn_implementation="eager").eval()
     g = torch.Generator().manual_seed(SEED + 1)
     ids = torch.randint(3, cfg.vocab_size, (T,), generator=g)
     with torch.no_grad():
