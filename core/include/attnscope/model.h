@@ -48,6 +48,24 @@ struct OpenOptions {
     DType dtype = DType::F32;
 };
 
+// A Llama-family model with random weights (N(0, 0.02), unit norms): for benchmarks and
+// tests of shapes no shipped model has.
+struct RandomModelSpec {
+    int nLayers = 2;
+    int nHeads = 4;
+    int nKvHeads = 2;
+    int headDim = 16;
+    int dModel = 64;
+    int dFF = 128;
+    int vocabSize = 256;
+    int contextLength = 1024;
+    double ropeTheta = 10000.0;
+    bool tiedEmbeddings = true;
+    uint64_t seed = 0;
+    Device device = Device::CPU;
+    DType dtype = DType::F32;
+};
+
 struct RunOptions {
     TracePolicy trace;
     std::stop_token stop;
@@ -63,6 +81,7 @@ class Model {
 public:
     // Throws attnscope::Error with a message naming the file and what is wrong.
     static std::unique_ptr<Model> open(const OpenOptions& options);
+    static std::unique_ptr<Model> random(const RandomModelSpec& spec);
     ~Model();
     Model(const Model&) = delete;
     Model& operator=(const Model&) = delete;

@@ -121,18 +121,13 @@ Model::Impl openAny(const OpenOptions& o, at::Device dev, at::ScalarType dt) {
 
 }  // namespace
 
-std::unique_ptr<Model> Model::open(const OpenOptions& o) {
-    if (o.device == Device::CUDA && !cudaAvailable())
-        fail(ErrorKind::Unsupported, "CUDA was requested but this build or machine has no CUDA device");
-    const at::Device dev = o.device == Device::CUDA ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
-    const at::ScalarType dt = o.dtype == DType::BF16 ? at::kBFloat16 : o.dtype == DType::F16 ? at::kHalf : at::kFloat;
-    auto impl = guardTorch([&] { return std::make_unique<Impl>(openAny(o, dev, dt)); });
-    const ModelConfig& c = impl->decoder.config();
-    ModelInfo& info = impl->info;
-    info.path = o.path;
+void fillInfo(Model::Impl& impl, const std::string& path, Device device, DType dtype) {
+    const ModelConfig& c = impl.decoder.config();
+    ModelInfo& info = impl.info;
+    info.path = path;
     info.arch = c.arch;
-    info.device = o.device;
-    info.dtype = o.dtype;
+    info.device = device;
+    info.dtype = dtype;
     info.nLayers = c.nLayers;
     info.nHeads = c.nHeads;
     info.nKvHeads = c.nKvHeads;
@@ -142,7 +137,17 @@ std::unique_ptr<Model> Model::open(const OpenOptions& o) {
     info.vocabSize = c.vocabSize;
     info.contextLength = c.contextLength;
     info.slidingWindow = c.slidingWindow;
-    info.nParams = impl->decoder.weights().parameterCount();
+    info.nParams = impl.decoder.weights().parameterCount();
+}
+
+std::unique_ptr<Model> Model::open(const OpenOptions& o) {
+    if (o.device == Device::CUDA && !cudaAvailable())
+        fail(ErrorKind::Unsupported, "CUDA was requested but this build or machine has no CUDA device");
+    const at::Device dev = o.device == Device::CUDA ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+    const at::ScalarType dt = o.dtype == DType::BF16 ? at::kBFloat16 : o.dtype == DType::F16 ? at::kHalf : at::kFloat;
+    auto impl = guardTorch([&] { return std::make_unique<Impl>(openAny(o, dev, dt)); });
+    fillInfo(*impl, o.path, o.device, o.dtype);
+    const ModelConfig& c = impl->decoder.config();
     if (impl->tokenizer && impl->tokenizer->vocabSize() > c.vocabSize)
         fail(ErrorKind::BadInput, "the tokenizer has " + std::to_string(impl->tokenizer->vocabSize()) +
                                       " tokens but the model only " + std::to_string(c.vocabSize));

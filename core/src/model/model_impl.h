@@ -18,6 +18,9 @@ struct Model::Impl {
     std::unique_ptr<Tokenizer> tokenizer;
 };
 
+// Fills impl.info from the decoder's config.
+void fillInfo(Model::Impl& impl, const std::string& path, Device device, DType dtype);
+
 // Runs f, mapping torch's exceptions (allocation failures above all) to attnscope::Error.
 template <class F>
 auto guardTorch(F&& f) -> decltype(f()) {

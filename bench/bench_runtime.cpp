@@ -1,0 +1,128 @@
+// attnscope-bench: forward + trace throughput and all-layer attention statistics time.
+//
+//   attnscope-bench [--shape stories260k|llama-3.2-1b|llama-3.1-8b] [--device cpu|cuda]
+//                   [--dtype fp32|bf16|fp16] [--lengths 512,2048,8192] [--repeats 3]
+//                   [--block 256] [--model PATH --tokenizer PATH]
+//
+// Random-weight models of the named shape (context sized to the longest length), or a
+// real model with --model. Prints one markdown table; times are medians after a warm-up.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "attnscope/device_stats.h"
+#include "attnscope/error.h"
+#include "attnscope/model.h"
+
+using namespace attnscope;
+
+namespace {
+
+RandomModelSpec shapeSpec(const std::string& name) {
+    RandomModelSpec s;
+    if (name == "stories260k") {
+        s.nLayers = 5; s.nHeads = 8; s.nKvHeads = 4; s.headDim = 8; s.dModel = 64; s.dFF = 172; s.vocabSize = 512;
+    } else if (name == "llama-3.2-1b") {
+        s.nLayers = 16; s.nHeads = 32; s.nKvHeads = 8; s.headDim = 64; s.dModel = 2048; s.dFF = 8192;
+        s.vocabSize = 128256; s.ropeTheta = 500000;
+    } else if (name == "llama-3.1-8b") {
+        s.nLayers = 32; s.nHeads = 32; s.nKvHeads = 8; s.headDim = 128; s.dModel = 4096; s.dFF = 14336;
+        s.vocabSize = 128256; s.ropeTheta = 500000; s.tiedEmbeddings = false;
+    } else {
+        fail(ErrorKind::BadInput, "unknown shape " + name);
+    }
+    return s;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+template <class F>
+double seconds(F&& f) {
+    synchronizeDevice();
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    synchronizeDevice();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::string arg(int argc, char** argv, const char* key, const char* fallback) {
+    for (int i = 1; i + 1 < argc; ++i)
+        if (std::string(argv[i]) == key) return argv[i + 1];
+    return fallback;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+    const std::string shape = arg(argc, argv, "--shape", "stories260k");
+    const Device device = parseDevice(arg(argc, argv, "--device", "cpu"));
+    const DType dtype = parseDType(arg(argc, argv, "--dtype", "fp32"));
+    const int repeats = std::stoi(arg(argc, argv, "--repeats", "3"));
+    const int64_t block = std::stoll(arg(argc, argv, "--block", "256"));
+    const std::string modelPath = arg(argc, argv, "--model", "");
+    std::vector<int64_t> lengths;
+    std::stringstream ls(arg(argc, argv, "--lengths", "512,2048,8192"));
+    for (std::string x; std::getline(ls, x, ',');) lengths.push_back(std::stoll(x));
+
+    std::unique_ptr<Model> model;
+    if (!modelPath.empty()) {
+        OpenOptions o;
+        o.path = modelPath;
+        o.tokenizerPath = arg(argc, argv, "--tokenizer", "");
+        o.device = device;
+        o.dtype = dtype;
+        model = Model::open(o);
+    } else {
+        RandomModelSpec s = shapeSpec(shape);
+        s.contextLength = int(*std::max_element(lengths.begin(), lengths.end()));
+        s.device = device;
+        s.dtype = dtype;
+        model = Model::random(s);
+    }
+    const ModelInfo& info = model->info();
+    std::printf("# attnscope-bench: %s (%s), %d layers, %d/%d heads, d=%d, %.1fM params, %s %s, stats block %lld\n\n",
+                modelPath.empty() ? shape.c_str() : modelPath.c_str(), modelPath.empty() ? "random weights" : "real weights",
+                info.nLayers, info.nHeads, info.nKvHeads, info.dModel, info.nParams / 1e6, deviceName(device),
+                dtypeName(dtype), (long long)block);
+    std::printf("| T | forward+trace (s) | tokens/s | trace MiB | trace bytes/token/layer | all-layer stats (s) | peak host MiB | peak GPU MiB |\n");
+    std::printf("|---|---|---|---|---|---|---|---|\n");
+    for (int64_t T : lengths) {
+        if (T > info.contextLength) {
+            std::printf("| %lld | skipped: longer than the context (%d) | | | | | | |\n", (long long)T, info.contextLength);
+            continue;
+        }
+        std::vector<int32_t> ids(static_cast<size_t>(T));
+        for (int64_t i = 0; i < T; ++i) ids[size_t(i)] = int32_t((i * 7919 + 13) % info.vocabSize);
+        RunOptions ro;
+        ro.trace.keepLogits = false;  // [T, V] logits would dwarf the trace at 128K vocab
+        StatsOptions so;
+        so.blockQ = so.blockK = block;
+        model->run(std::vector<int32_t>(ids.begin(), ids.begin() + std::min<int64_t>(T, 64)), ro);  // warm-up
+        resetPeakDeviceMemory();
+        std::vector<double> tf, ts;
+        int64_t traceBytes = 0;
+        for (int r = 0; r < repeats; ++r) {
+            std::unique_ptr<Trace> trace;
+            tf.push_back(seconds([&] { trace = model->run(ids, ro); }));
+            traceBytes = trace->memoryBytes();
+            ts.push_back(seconds([&] {
+                for (int l = 0; l < trace->nLayers(); ++l) trace->layerStats(l, so);
+            }));
+        }
+        const double f = median(tf), s = median(ts);
+        std::printf("| %lld | %.3f | %.0f | %.1f | %lld | %.3f | %.0f | %.0f |\n", (long long)T, f, T / f,
+                    traceBytes / 1048576.0, (long long)(traceBytes / T / info.nLayers), s,
+                    peakHostMemoryBytes() / 1048576.0, peakDeviceMemoryBytes() / 1048576.0);
+        std::fflush(stdout);
+    }
+    return 0;
+} catch (const std::exception& e) {
+    std::fprintf(stderr, "attnscope-bench: %s\n", e.what());
+    return 1;
+}
