@@ -27,6 +27,14 @@ set_target_properties(attnscope_pcre2 PROPERTIES
                       INTERFACE_LINK_LIBRARIES ${PCRE2_LIBRARY}
                       INTERFACE_COMPILE_DEFINITIONS PCRE2_CODE_UNIT_WIDTH=8)
 
+# utf8proc for the tokenizers' Unicode normalizers (NFC, NFKC) and character classes.
+find_path(UTF8PROC_INCLUDE_DIR utf8proc.h REQUIRED)
+find_library(UTF8PROC_LIBRARY NAMES utf8proc REQUIRED)
+add_library(attnscope_utf8proc INTERFACE IMPORTED)
+set_target_properties(attnscope_utf8proc PROPERTIES
+                      INTERFACE_INCLUDE_DIRECTORIES ${UTF8PROC_INCLUDE_DIR}
+                      INTERFACE_LINK_LIBRARIES ${UTF8PROC_LIBRARY})
+
 find_package(Threads REQUIRED)
 
 set(ATTNSCOPE_HAVE_GUI_DEPS OFF)
