@@ -1,5 +1,7 @@
 #include "runtime/decoder.h"
 
+#include <optional>
+
 #include "attnscope/error.h"
 #include "runtime/attention.h"
 
@@ -46,16 +48,33 @@ at::Tensor Decoder::mlp(const at::Tensor& x, const LayerWeights& L) const {
     return linear(activate(linear(x, L.wUp, L.bUp), m_config.act), L.wDown, L.bDown);
 }
 
+namespace {
+
+// Attention of every sequence of the batch; [B, T, H, d] in and out.
+at::Tensor batchedAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                            const AttnGeometry& geo, const std::stop_token& stop) {
+    std::vector<at::Tensor> outs;
+    for (int64_t b = 0; b < q.size(0); ++b) outs.push_back(attentionForward(q[b], k[b], v[b], geo, stop));
+    return at::stack(outs, 0);
+}
+
+}  // namespace
+
 ForwardResult Decoder::forward(const ForwardRequest& req) const {
     const ModelConfig& c = m_config;
-    const int64_t T = req.ids.size(0), H = c.nHeads, Hkv = c.nKvHeads, d = c.headDim;
+    const bool batched = req.ids.dim() == 2;
+    const at::Tensor ids = batched ? req.ids : req.ids.unsqueeze(0);  // [B, T]
+    const int64_t B = ids.size(0), T = ids.size(1), H = c.nHeads, Hkv = c.nKvHeads, d = c.headDim;
     if (req.pos0 + T > c.contextLength)
         fail(ErrorKind::BadInput, "sequence of " + std::to_string(req.pos0 + T) +
                                       " tokens is longer than the model's context of " +
                                       std::to_string(c.contextLength));
-    at::NoGradGuard noGrad;
+    if (B != 1 && (req.cache || req.trace))
+        fail(ErrorKind::Internal, "KV cache and trace need a batch of one sequence");
+    std::optional<at::NoGradGuard> noGrad;
+    if (!req.training) noGrad.emplace();
     ForwardResult out;
-    at::Tensor x = at::embedding(m_weights.tokEmb, req.ids);
+    at::Tensor x = at::embedding(m_weights.tokEmb, ids);  // [B, T, D]
     if (c.learnedPositions)
         x = x + m_weights.posEmb.slice(0, req.pos0, req.pos0 + T);
 
@@ -68,12 +87,11 @@ ForwardResult Decoder::forward(const ForwardRequest& req) const {
     for (int l = 0; l < c.nLayers; ++l) {
         if (req.stop.stop_requested()) fail(ErrorKind::Cancelled, "run cancelled");
         const LayerWeights& L = m_weights.layers[size_t(l)];
-        LayerCapture cap;
         const at::Tensor residIn = x;
         const at::Tensor attnIn = norm(x, L.attnNormW, L.attnNormB);
-        at::Tensor q = linear(attnIn, L.wq, L.bq).view({T, H, d});
-        at::Tensor k = linear(attnIn, L.wk, L.bk).view({T, Hkv, d});
-        at::Tensor v = linear(attnIn, L.wv, L.bv).view({T, Hkv, d});
+        at::Tensor q = linear(attnIn, L.wq, L.bq).view({B, T, H, d});
+        at::Tensor k = linear(attnIn, L.wk, L.bk).view({B, T, Hkv, d});
+        at::Tensor v = linear(attnIn, L.wv, L.bv).view({B, T, Hkv, d});
         if (c.qkNorm) {
             q = rmsNorm(q, L.qNorm, c.normEps);
             k = rmsNorm(k, L.kNorm, c.normEps);
@@ -86,13 +104,13 @@ ForwardResult Decoder::forward(const ForwardRequest& req) const {
             auto& ck = req.cache->k;
             auto& cv = req.cache->v;
             if (ck.size() < size_t(c.nLayers)) { ck.resize(size_t(c.nLayers)); cv.resize(size_t(c.nLayers)); }
-            ck[size_t(l)] = ck[size_t(l)].defined() ? at::cat({ck[size_t(l)], k}, 0) : k;
-            cv[size_t(l)] = cv[size_t(l)].defined() ? at::cat({cv[size_t(l)], v}, 0) : v;
-            kAll = ck[size_t(l)];
-            vAll = cv[size_t(l)];
+            ck[size_t(l)] = ck[size_t(l)].defined() ? at::cat({ck[size_t(l)], k[0]}, 0) : k[0];
+            cv[size_t(l)] = cv[size_t(l)].defined() ? at::cat({cv[size_t(l)], v[0]}, 0) : v[0];
+            kAll = ck[size_t(l)].unsqueeze(0);
+            vAll = cv[size_t(l)].unsqueeze(0);
         }
-        const at::Tensor headOut = attentionForward(q, kAll, vAll, geo, req.stop);  // [T,H,d]
-        const at::Tensor attn = linear(headOut.reshape({T, H * d}), L.wo, L.bo);
+        const at::Tensor headOut = batchedAttention(q, kAll, vAll, geo, req.stop);  // [B,T,H,d]
+        const at::Tensor attn = linear(headOut.reshape({B, T, H * d}), L.wo, L.bo);
         at::Tensor mlpIn, mlpOut;
         if (c.parallelResidual) {
             mlpIn = norm(x, L.mlpNormW, L.mlpNormB);
@@ -107,7 +125,8 @@ ForwardResult Decoder::forward(const ForwardRequest& req) const {
         if (req.trace) {
             const TracePolicy& p = *req.trace;
             // On-device unless the policy asks for host memory (long prompts on a GPU).
-            auto keep = [&](const at::Tensor& t) { return p.onDevice ? t : t.to(at::kCPU); };
+            auto keep = [&](const at::Tensor& t) { return p.onDevice ? t[0] : t[0].to(at::kCPU); };
+            LayerCapture cap;
             cap.q = keep(q);
             cap.k = keep(k);
             if (p.keepResidual) { cap.residIn = keep(residIn); cap.residOut = keep(x); cap.attnIn = keep(attnIn); }
@@ -119,9 +138,10 @@ ForwardResult Decoder::forward(const ForwardRequest& req) const {
         if (req.progress) req.progress(double(l + 1) / c.nLayers);
     }
     if (req.cache) req.cache->length += T;
-    at::Tensor last = req.allLogits ? x : x.slice(0, T - 1, T);
+    at::Tensor last = req.allLogits ? x : x.slice(1, T - 1, T);
     at::Tensor h = norm(last, m_weights.finalNormW, m_weights.finalNormB);
     out.logits = linear(h, m_weights.lmHead, m_weights.lmHeadB).to(at::kFloat);
+    if (!batched) out.logits = out.logits[0];
     return out;
 }
 

@@ -28,18 +28,19 @@ struct KvCache {
 };
 
 struct ForwardRequest {
-    at::Tensor ids;                       // [T] int64 on the model's device
+    at::Tensor ids;                       // [T] or [B, T] int64 on the model's device
     int64_t pos0 = 0;                     // absolute position of ids[0]
     KvCache* cache = nullptr;             // appended to when given
     const TracePolicy* trace = nullptr;   // capture when given
     bool allLogits = true;                // false: only the last position
+    bool training = false;                // keep the autograd graph (trainer)
     std::stop_token stop;
     std::function<void(double)> progress;
 };
 
 struct ForwardResult {
-    at::Tensor logits;                 // [T or 1, V] float32
-    std::vector<LayerCapture> layers;  // empty without a trace
+    at::Tensor logits;                 // [T or 1, V] float32 ([B, T, V] for batched ids)
+    std::vector<LayerCapture> layers;  // empty without a trace (traces need B = 1)
 };
 
 class Decoder {

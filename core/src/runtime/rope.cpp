@@ -38,20 +38,26 @@ RopeTables buildRopeTables(const RopeConfig& rope, int64_t positions, at::Device
 
 at::Tensor applyRope(const at::Tensor& x, const RopeTables& t, int64_t pos0, const RopeConfig& rope) {
     if (rope.style == RopeStyle::None) return x;
-    const int64_t T = x.size(0), r = rope.rotaryDim, half = r / 2, d = x.size(2);
+    // x: [..., T, heads, d]; the tables broadcast over any leading (batch) dims.
+    const int64_t T = x.size(-3), r = rope.rotaryDim, half = r / 2, d = x.size(-1);
     at::Tensor cos = t.cos.slice(0, pos0, pos0 + T).unsqueeze(1).to(x.scalar_type());  // [T,1,half]
     at::Tensor sin = t.sin.slice(0, pos0, pos0 + T).unsqueeze(1).to(x.scalar_type());
-    at::Tensor rot = x.slice(2, 0, r);
+    at::Tensor rot = x.slice(-1, 0, r);
     at::Tensor out;
     if (rope.style == RopeStyle::HalfSplit) {
-        at::Tensor x1 = rot.slice(2, 0, half), x2 = rot.slice(2, half, r);
-        out = at::cat({x1 * cos - x2 * sin, x2 * cos + x1 * sin}, 2);
+        at::Tensor x1 = rot.slice(-1, 0, half), x2 = rot.slice(-1, half, r);
+        out = at::cat({x1 * cos - x2 * sin, x2 * cos + x1 * sin}, -1);
     } else {  // llama2.c: rotate elements (2i, 2i+1) together
-        at::Tensor pairs = rot.reshape({T, x.size(1), half, 2});
-        at::Tensor x0 = pairs.select(3, 0), x1 = pairs.select(3, 1);
-        out = at::stack({x0 * cos - x1 * sin, x0 * sin + x1 * cos}, 3).reshape({T, x.size(1), r});
+        std::vector<int64_t> pairShape(x.sizes().begin(), x.sizes().end());
+        pairShape.back() = half;
+        pairShape.push_back(2);
+        at::Tensor pairs = rot.reshape(pairShape);
+        at::Tensor x0 = pairs.select(-1, 0), x1 = pairs.select(-1, 1);
+        std::vector<int64_t> flat(x.sizes().begin(), x.sizes().end());
+        flat.back() = r;
+        out = at::stack({x0 * cos - x1 * sin, x0 * sin + x1 * cos}, -1).reshape(flat);
     }
-    if (r < d) out = at::cat({out, x.slice(2, r, d)}, 2);
+    if (r < d) out = at::cat({out, x.slice(-1, r, d)}, -1);
     return out.contiguous();
 }
 
