@@ -1,0 +1,103 @@
+// attnscope: the desktop app. With --screenshot it loads, runs, renders one attention
+// map at 1600x1000, saves a PNG and exits (works under QT_QPA_PLATFORM=offscreen).
+#include <cstdio>
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QFile>
+#include <QTimer>
+
+#include "main_window.h"
+#include "metatypes.h"
+#include "model_locator.h"
+#include "panels/attention_maps_panel.h"
+
+using attnscope::app::MainWindow;
+using attnscope::app::ModelRequest;
+
+namespace {
+
+constexpr int kScreenshotTimeoutMs = 300'000;
+
+void fatal(const QString& message, int code) {
+    std::fprintf(stderr, "attnscope: %s\n", qPrintable(message));
+    QCoreApplication::exit(code);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("AttnScope"));
+    QApplication::setApplicationName(QStringLiteral("attnscope"));
+    QApplication::setApplicationVersion(QStringLiteral(ATTNSCOPE_VERSION));
+    attnscope::widgets::registerMetaTypes();
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("See what attention does in a transformer LM."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption model({"m", "model"}, "HF model folder, .safetensors file or llama2.c .bin.", "path");
+    const QCommandLineOption tokenizer("tokenizer", "Tokenizer file (llama2.c tokenizer .bin or tokenizer.json).", "path");
+    const QCommandLineOption prompt({"p", "prompt"}, "Prompt text to run after loading.", "text");
+    const QCommandLineOption promptFile("prompt-file", "Read the prompt from a file.", "file");
+    const QCommandLineOption layer("layer", "Layer to show.", "L", "0");
+    const QCommandLineOption head("head", "Query head to show (-1: mean over heads).", "H", "-1");
+    const QCommandLineOption select("select", "Select query token N after the run (its attention is shown on the tokens).", "N");
+    const QCommandLineOption scale("scale", "Colour scale: linear or log.", "name");
+    const QCommandLineOption colormap("colormap", "viridis, magma, cividis or grey.", "name");
+    const QCommandLineOption theme("theme", "light or dark.", "name");
+    const QCommandLineOption screenshot("screenshot", "Render at 1600x1000 to a PNG and exit.", "out.png");
+    parser.addOptions({model, tokenizer, prompt, promptFile, layer, head, select, scale, colormap, theme,
+                       screenshot});
+    parser.process(app);
+
+    const bool shoot = parser.isSet(screenshot);
+    MainWindow window(/*interactive=*/!shoot);
+    if (parser.isSet(theme)) window.setDarkTheme(parser.value(theme) == QLatin1String("dark"));
+    if (parser.isSet(prompt)) window.setPromptText(parser.value(prompt));
+    if (parser.isSet(promptFile)) {
+        QFile file(parser.value(promptFile));
+        if (!file.open(QIODevice::ReadOnly)) {
+            std::fprintf(stderr, "attnscope: cannot read %s\n", qPrintable(file.fileName()));
+            return 2;
+        }
+        window.setPromptText(QString::fromUtf8(file.readAll()));
+    }
+    window.setLayerHead(parser.value(layer).toInt(), parser.value(head).toInt());
+    if (parser.value(scale) == QLatin1String("log"))
+        window.attentionPanel()->setColorScale(attnscope::widgets::ColorScale::Log);
+    if (auto map = attnscope::widgets::colormapFromName(parser.value(colormap)))
+        window.attentionPanel()->setColormap(*map);
+    if (parser.isSet(select)) window.selectTokenAfterRun(parser.value(select).toInt());
+
+    std::optional<ModelRequest> request;
+    if (parser.isSet(model)) {
+        QStringList paths{parser.value(model)};
+        if (parser.isSet(tokenizer)) paths << parser.value(tokenizer);
+        request = attnscope::app::requestFromPaths(paths);
+        if (request && parser.isSet(tokenizer)) request->tokenizer = parser.value(tokenizer);
+    } else if (const QString dir = attnscope::app::defaultModelDir(); !dir.isEmpty()) {
+        request = ModelRequest{dir, {}};
+    }
+
+    if (shoot) {
+        const QString out = parser.value(screenshot);
+        window.resize(1600, 1000);
+        auto grab = [&window, out] {
+            // Let layouts settle at the final size before rendering.
+            QTimer::singleShot(300, &window, [&window, out] {
+                if (!window.grab().save(out)) fatal(QStringLiteral("cannot write %1").arg(out), 1);
+                else QCoreApplication::exit(0);
+            });
+        };
+        QObject::connect(&window, &MainWindow::viewShown, &window, grab, Qt::SingleShotConnection);
+        QObject::connect(&window, &MainWindow::loadFailed, &app, [](const QString& m) { fatal(m, 1); });
+        QObject::connect(&window, &MainWindow::runFailed, &app, [](const QString& m) { fatal(m, 1); });
+        QTimer::singleShot(kScreenshotTimeoutMs, &app, [] { fatal(QStringLiteral("timed out"), 3); });
+        if (!request) grab();  // the empty state is worth a picture too
+    }
+    window.show();
+    if (request) window.openModel(*request);
+    return app.exec();
+}

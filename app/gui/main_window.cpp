@@ -1,0 +1,512 @@
+#include "main_window.h"
+
+#include <memory>
+#include <utility>
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QShortcut>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QStyle>
+#include <QToolBar>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include "inspector_worker.h"
+#include "model_summary.h"
+#include "panels/attention_maps_panel.h"
+#include "theme.h"
+#include "token_strip.h"
+
+namespace attnscope::app {
+namespace {
+
+const QString kLoad = QStringLiteral("load");
+const QString kRun = QStringLiteral("run");
+const QString kView = QStringLiteral("view");
+const QString kRow = QStringLiteral("row");
+const QString kProbe = QStringLiteral("probe");
+constexpr int kMaxRecent = 8;
+
+}  // namespace
+
+MainWindow::MainWindow(bool interactive, QWidget* parent)
+    : QMainWindow(parent), m_interactive(interactive) {
+    setWindowTitle(tr("AttnScope"));
+    setAcceptDrops(true);
+    m_worker = new InspectorWorker(this);
+    buildUi();
+    buildActions();
+    connect(m_worker, &InspectorWorker::jobProgress, this, [this](const QString& tag, double f) {
+        if (tag == kRun) m_progress->setValue(int(f * 100.0));
+    });
+    connect(m_worker, &InspectorWorker::jobFailed, this, &MainWindow::onJobFailed);
+    connect(m_worker, &InspectorWorker::jobFinished, this, [this](const QString& tag) {
+        if ((tag == kLoad || tag == kRun) && !m_worker->isPending(kLoad) && !m_worker->isPending(kRun))
+            setIdle();
+    });
+
+    if (m_interactive) {
+        QSettings settings;
+        restoreGeometry(settings.value("window/geometry").toByteArray());
+        restoreState(settings.value("window/state").toByteArray());
+        m_darkTheme = settings.value("theme/dark", false).toBool();
+    }
+    setDarkTheme(m_darkTheme);
+    rebuildRecentMenu();
+    setIdle();
+    probeDevices();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildUi() {
+    m_emptyState = new QLabel(
+        tr("<h2>No model loaded</h2>"
+           "<p>Open a model to see what its attention does:</p>"
+           "<ul>"
+           "<li><b>File \u25b8 Open Model File\u2026</b> (Ctrl+O): a <tt>.safetensors</tt> file "
+           "with its <tt>config.json</tt>, or a llama2.c <tt>.bin</tt> checkpoint (its tokenizer "
+           "<tt>tokenizer.bin</tt> / <tt>tok*.bin</tt> is found beside it or asked for)</li>"
+           "<li><b>File \u25b8 Open Model Folder\u2026</b> (Ctrl+Shift+O): a Hugging Face "
+           "model folder</li>"
+           "<li>drop a model file or folder onto this window</li>"
+           "<li>or start with <nobr><tt>attnscope --model PATH [--tokenizer PATH]</tt></nobr></li>"
+           "</ul>"),
+        this);
+    m_emptyState->setWordWrap(true);
+    m_emptyState->setTextFormat(Qt::RichText);
+    m_emptyState->setFixedWidth(600);  // word-wrapped labels otherwise shrink to a column
+    auto* openFileButton = new QPushButton(tr("Open Model File\u2026"), this);
+    auto* openDirButton = new QPushButton(tr("Open Model Folder\u2026"), this);
+    auto* emptyButtons = new QHBoxLayout;
+    emptyButtons->addWidget(openFileButton);
+    emptyButtons->addWidget(openDirButton);
+    emptyButtons->addStretch(1);
+    auto* emptyColumn = new QVBoxLayout;
+    emptyColumn->addWidget(m_emptyState);
+    emptyColumn->addLayout(emptyButtons);
+    auto* emptyPage = new QWidget(this);
+    auto* emptyRow = new QHBoxLayout(emptyPage);
+    emptyRow->addStretch(1);
+    emptyRow->addLayout(emptyColumn);
+    emptyRow->addStretch(1);
+    auto* emptyOuter = new QWidget(this);
+    auto* emptyOuterLayout = new QVBoxLayout(emptyOuter);
+    emptyOuterLayout->addStretch(1);
+    emptyOuterLayout->addWidget(emptyPage);
+    emptyOuterLayout->addStretch(2);
+    connect(openFileButton, &QPushButton::clicked, this, &MainWindow::chooseModelFile);
+    connect(openDirButton, &QPushButton::clicked, this, &MainWindow::chooseModelFolder);
+
+    m_prompt = new QPlainTextEdit(this);
+    m_prompt->setPlaceholderText(tr("Type a prompt, then Run (Ctrl+Return)"));
+    m_prompt->setPlainText(QStringLiteral("Once upon a time, there was a little girl who loved to play outside."));
+    auto* runButton = new QPushButton(tr("Run"), this);
+    auto* loadPromptButton = new QPushButton(tr("Load Prompt\u2026"), this);
+    auto* promptBox = new QWidget(this);
+    auto* promptLayout = new QVBoxLayout(promptBox);
+    promptLayout->setContentsMargins(0, 0, 0, 0);
+    auto* promptButtons = new QHBoxLayout;
+    promptButtons->addWidget(runButton);
+    promptButtons->addWidget(loadPromptButton);
+    promptButtons->addStretch(1);
+    promptLayout->addWidget(m_prompt, 1);
+    promptLayout->addLayout(promptButtons);
+
+    m_panel = new widgets::AttentionMapsPanel(this);
+    auto* split = new QSplitter(Qt::Vertical, this);
+    split->addWidget(promptBox);
+    split->addWidget(m_panel);
+    split->setStretchFactor(0, 0);
+    split->setStretchFactor(1, 1);
+    split->setSizes({110, 800});
+    split->setChildrenCollapsible(false);
+    auto* page = new QWidget(this);
+    auto* pageLayout = new QVBoxLayout(page);
+    pageLayout->setContentsMargins(6, 6, 6, 0);
+    pageLayout->addWidget(split);
+
+    m_stack = new QStackedWidget(this);
+    m_stack->addWidget(emptyOuter);
+    m_stack->addWidget(page);
+    setCentralWidget(m_stack);
+
+    m_summary = new widgets::ModelSummary(this);
+    auto* dock = new QDockWidget(tr("Model"), this);
+    dock->setObjectName(QStringLiteral("modelDock"));
+    dock->setWidget(m_summary);
+    dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    addDockWidget(Qt::LeftDockWidgetArea, dock);
+    resizeDocks({dock}, {260}, Qt::Horizontal);
+
+    m_status = new QLabel(this);
+    m_hover = new QLabel(this);
+    m_progress = new QProgressBar(this);
+    m_progress->setRange(0, 100);
+    m_progress->setMaximumWidth(200);
+    m_progress->hide();
+    m_cancelButton = new QToolButton(this);
+    m_cancelButton->hide();
+    statusBar()->addWidget(m_status, 1);
+    statusBar()->addPermanentWidget(m_hover);
+    statusBar()->addPermanentWidget(m_progress);
+    statusBar()->addPermanentWidget(m_cancelButton);
+
+    connect(runButton, &QPushButton::clicked, this, &MainWindow::runPrompt);
+    connect(loadPromptButton, &QPushButton::clicked, this, &MainWindow::loadPromptFile);
+    connect(m_panel, &widgets::AttentionMapsPanel::viewRequested, this, &MainWindow::requestView);
+    connect(m_panel, &widgets::AttentionMapsPanel::tokenSelected, this, &MainWindow::requestRow);
+    connect(m_panel, &widgets::AttentionMapsPanel::hoverTextChanged, m_hover, &QLabel::setText);
+}
+
+void MainWindow::buildActions() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* openFile = file->addAction(tr("Open Model &File\u2026"), this, &MainWindow::chooseModelFile);
+    openFile->setShortcut(QKeySequence::Open);
+    openFile->setIcon(style()->standardIcon(QStyle::SP_DialogOpenButton));
+    QAction* openDir = file->addAction(tr("Open Model F&older\u2026"), this, &MainWindow::chooseModelFolder);
+    openDir->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
+    openDir->setIcon(style()->standardIcon(QStyle::SP_DirOpenIcon));
+    m_recentMenu = file->addMenu(tr("&Recent Models"));
+    file->addSeparator();
+    file->addAction(tr("Load &Prompt\u2026"), this, &MainWindow::loadPromptFile);
+    m_exportAction = file->addAction(tr("&Export Attention Map\u2026"), this, &MainWindow::exportHeatmap);
+    m_exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    file->addSeparator();
+    file->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
+
+    QMenu* run = menuBar()->addMenu(tr("&Run"));
+    m_runAction = run->addAction(tr("&Run Prompt"), this, &MainWindow::runPrompt);
+    m_runAction->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::Key_Enter)});
+    m_runAction->setIcon(style()->standardIcon(QStyle::SP_MediaPlay));
+    m_runAction->setToolTip(tr("Run the prompt (Ctrl+Return)"));
+    m_cancelAction = run->addAction(tr("&Cancel"), this, &MainWindow::cancelAll);
+    m_cancelAction->setShortcut(QKeySequence(Qt::Key_Escape));
+    m_cancelAction->setIcon(style()->standardIcon(QStyle::SP_BrowserStop));
+    m_cancelAction->setEnabled(false);
+    m_cancelButton->setDefaultAction(m_cancelAction);
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    m_themeAction = view->addAction(tr("&Dark Theme"), this, &MainWindow::setDarkTheme);
+    m_themeAction->setCheckable(true);
+    m_themeAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D));
+    // Page Up/Down step layers anywhere in the window (the prompt editor keeps its own).
+    auto* up = new QShortcut(QKeySequence(Qt::Key_PageUp), this);
+    connect(up, &QShortcut::activated, this, [this] { m_panel->stepLayer(-1); });
+    auto* down = new QShortcut(QKeySequence(Qt::Key_PageDown), this);
+    connect(down, &QShortcut::activated, this, [this] { m_panel->stepLayer(+1); });
+
+    QToolBar* bar = addToolBar(tr("Main"));
+    bar->setObjectName(QStringLiteral("mainToolBar"));
+    bar->setMovable(false);
+    bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    bar->addAction(openFile);
+    bar->addAction(openDir);
+    bar->addSeparator();
+    bar->addAction(m_runAction);
+    bar->addAction(m_cancelAction);
+    bar->addSeparator();
+    bar->addWidget(new QLabel(tr(" Device "), this));
+    m_device = new QComboBox(this);
+    m_device->addItem(QStringLiteral("cpu"), int(Device::CPU));
+    bar->addWidget(m_device);
+    bar->addWidget(new QLabel(tr("  Precision "), this));
+    m_dtype = new QComboBox(this);
+    m_dtype->addItem(QStringLiteral("f32"), int(DType::F32));
+    m_dtype->addItem(QStringLiteral("bf16"), int(DType::BF16));
+    m_dtype->addItem(QStringLiteral("f16"), int(DType::F16));
+    bar->addWidget(m_dtype);
+    bar->addSeparator();
+    bar->addAction(m_themeAction);
+    connect(m_device, &QComboBox::activated, this, &MainWindow::reloadWithCurrentOptions);
+    connect(m_dtype, &QComboBox::activated, this, &MainWindow::reloadWithCurrentOptions);
+}
+
+void MainWindow::probeDevices() {
+    // CUDA initialisation can take seconds: ask the worker, not the GUI thread.
+    m_worker->post(kProbe, this, [this](JobContext&) -> InspectorWorker::GuiApply {
+        const bool cuda = cudaAvailableOnWorker();
+        return [this, cuda] {
+            if (cuda && m_device->findData(int(Device::CUDA)) < 0)
+                m_device->addItem(QStringLiteral("cuda"), int(Device::CUDA));
+        };
+    });
+}
+
+void MainWindow::setDarkTheme(bool dark) {
+    m_darkTheme = dark;
+    m_themeAction->setChecked(dark);
+    applyTheme(dark);
+    if (m_interactive) QSettings().setValue("theme/dark", dark);
+}
+
+void MainWindow::setPromptText(const QString& text) { m_prompt->setPlainText(text); }
+
+void MainWindow::setLayerHead(int layer, int head) {
+    m_panel->setLayer(layer);
+    m_panel->setHead(head);
+}
+
+void MainWindow::openModel(ModelRequest request) {
+    cancelAll();
+    request.device = Device(m_device->currentData().toInt());
+    request.dtype = DType(m_dtype->currentData().toInt());
+    m_request = request;
+    m_modelLoaded = false;
+    m_panel->clear();
+    m_summary->clear();
+    const QString name = QFileInfo(request.path).fileName();
+    setBusy(tr("Loading %1\u2026").arg(name));
+    m_worker->post(kLoad, this, [this, request](JobContext& ctx) -> InspectorWorker::GuiApply {
+        const ModelInfo info = loadModelOnWorker(ctx, request);
+        return [this, info, request] { onModelLoaded(info, request); };
+    });
+}
+
+void MainWindow::onModelLoaded(const ModelInfo& info, const ModelRequest& request) {
+    m_modelLoaded = true;
+    m_summary->setInfo(info);
+    m_panel->setModelShape(info.nLayers, info.nHeads);
+    m_stack->setCurrentIndex(1);
+    setWindowTitle(tr("%1 \u2014 AttnScope").arg(QFileInfo(request.path).fileName()));
+    showStatus(tr("Loaded %1 (%2, %3 parameters)")
+                   .arg(QFileInfo(request.path).fileName(), QString::fromStdString(info.arch),
+                        widgets::ModelSummary::formatCount(info.nParams)));
+    addRecent(request);
+    if (!m_prompt->toPlainText().trimmed().isEmpty()) runPrompt();
+}
+
+void MainWindow::reloadWithCurrentOptions() {
+    if (m_request) openModel(*m_request);  // device and precision come from the combos
+}
+
+void MainWindow::runPrompt() {
+    if (!m_request) {
+        showStatus(tr("Open a model first (File \u25b8 Open Model File\u2026)"), true);
+        return;
+    }
+    const std::string prompt = m_prompt->toPlainText().toStdString();
+    if (prompt.empty()) {
+        showStatus(tr("The prompt is empty"), true);
+        return;
+    }
+    m_worker->cancel(kView);
+    m_worker->cancel(kRow);
+    setBusy(tr("Running the prompt\u2026"));
+    m_worker->post(kRun, this, [this, prompt](JobContext& ctx) -> InspectorWorker::GuiApply {
+        auto run = std::make_shared<RunResult>(runPromptOnWorker(ctx, prompt));
+        return [this, run] { onRunDone(*run); };
+    });
+}
+
+void MainWindow::onRunDone(const RunResult& run) {
+    m_panel->setModelShape(run.nLayers, run.nHeads);
+    m_panel->setTokens(run.tokens);
+    if (m_selectAfterRun >= 0) m_panel->selectToken(std::exchange(m_selectAfterRun, -1));
+    m_summary->setTraceSummary(run.length, run.traceBytes);
+    showStatus(tr("Ran %1 tokens").arg(run.length));
+    requestView(m_panel->layer(), m_panel->head());
+}
+
+void MainWindow::requestView(int layer, int head) {
+    if (!m_modelLoaded) return;
+    const int selected = m_panel->selectedToken();
+    m_worker->post(kView, this, [this, layer, head, selected](JobContext& ctx) -> InspectorWorker::GuiApply {
+        auto view = std::make_shared<ViewResult>(computeViewOnWorker(ctx, layer, head, selected));
+        return [this, view] { onViewDone(*view); };
+    });
+}
+
+void MainWindow::onViewDone(const ViewResult& view) {
+    // Layer/head may have moved on meanwhile; a newer request is already queued then.
+    m_panel->setAttention(view.matrix, view.extent, view.layer, view.head);
+    if (view.selected >= 0) m_panel->setRowHighlight(view.selected, view.row);
+    emit viewShown();
+}
+
+void MainWindow::requestRow(int token) {
+    const int layer = m_panel->layer(), head = m_panel->head();
+    m_worker->post(kRow, this, [this, layer, head, token](JobContext& ctx) -> InspectorWorker::GuiApply {
+        auto row = std::make_shared<std::vector<float>>(attentionRowOnWorker(ctx, layer, head, token));
+        return [this, token, row] { m_panel->setRowHighlight(token, *row); };
+    });
+}
+
+void MainWindow::onJobFailed(const QString& tag, const QString& message, bool cancelled) {
+    if (tag == kLoad) {
+        const QString text = cancelled ? tr("Loading cancelled")
+                                       : tr("Could not open %1: %2")
+                                             .arg(m_request ? m_request->path : QString(), message);
+        showStatus(text, !cancelled);
+        m_request.reset();
+        m_modelLoaded = false;
+        m_stack->setCurrentIndex(0);
+        setWindowTitle(tr("AttnScope"));
+        if (cancelled) return;
+        if (m_interactive) QMessageBox::warning(this, tr("Could not open the model"), text);
+        emit loadFailed(text);
+    } else if (tag == kRun) {
+        m_panel->clear();  // the worker dropped the old trace when the run began
+        showStatus(cancelled ? tr("Run cancelled") : tr("Run failed: %1").arg(message), !cancelled);
+        if (!cancelled) emit runFailed(message);
+    } else if (tag != kProbe && !cancelled) {
+        showStatus(message, true);
+    }
+}
+
+void MainWindow::setBusy(const QString& what) {
+    showStatus(what);
+    m_progress->setValue(0);
+    m_progress->show();
+    m_cancelButton->show();
+    m_cancelAction->setEnabled(true);
+    m_runAction->setEnabled(false);
+}
+
+void MainWindow::setIdle() {
+    m_progress->hide();
+    m_cancelButton->hide();
+    m_cancelAction->setEnabled(false);
+    m_runAction->setEnabled(m_request.has_value());
+}
+
+void MainWindow::cancelAll() {
+    const bool loading = m_worker->isPending(kLoad), running = m_worker->isPending(kRun);
+    for (const QString& tag : {kLoad, kRun, kView, kRow}) m_worker->cancel(tag);
+    if (loading || running) showStatus(tr("Cancelled"));
+    if (loading && !m_modelLoaded) m_request.reset();
+    if (running) m_panel->clear();  // the worker dropped the old trace when the run began
+    setIdle();
+}
+
+void MainWindow::showStatus(const QString& text, bool error) {
+    m_status->setText(error ? tr("\u26a0 %1").arg(text) : text);
+    m_status->setToolTip(text);
+    m_status->setStyleSheet(error ? QStringLiteral("color: #d9362b; font-weight: bold;") : QString());
+}
+
+void MainWindow::chooseModelFile() {
+    QSettings settings;
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open Model File"), settings.value("lastDir").toString(),
+        tr("Models (*.safetensors *.bin);;All files (*)"));
+    if (path.isEmpty()) return;
+    settings.setValue("lastDir", QFileInfo(path).absolutePath());
+    ModelRequest request{path, {}};
+    if (needsTokenizerFile(path)) {
+        const QStringList candidates = tokenizerCandidates(path);
+        if (candidates.size() == 1) {
+            request.tokenizer = candidates.first();
+        } else {
+            // None, or several (tok512.bin, tok4096.bin): the user knows which one.
+            request.tokenizer = QFileDialog::getOpenFileName(
+                this, tr("Tokenizer for %1").arg(QFileInfo(path).fileName()),
+                QFileInfo(path).absolutePath(), tr("llama2.c tokenizers (tok*.bin);;All files (*)"));
+        }
+    }
+    openModel(request);
+}
+
+void MainWindow::chooseModelFolder() {
+    QSettings settings;
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open Model Folder"),
+                                                          settings.value("lastDir").toString());
+    if (dir.isEmpty()) return;
+    settings.setValue("lastDir", dir);
+    openModel(ModelRequest{dir, {}});
+}
+
+void MainWindow::loadPromptFile() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Load Prompt"), {},
+                                                      tr("Text (*.txt *.md);;All files (*)"));
+    if (path.isEmpty()) return;
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        showStatus(tr("Cannot read %1: %2").arg(path, file.errorString()), true);
+        return;
+    }
+    m_prompt->setPlainText(QString::fromUtf8(file.readAll()));
+}
+
+void MainWindow::exportHeatmap() {
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export Attention Map"), QStringLiteral("attention.png"),
+        tr("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"));
+    if (path.isEmpty()) return;
+    widgets::AttentionHeatmap* map = m_panel->heatmap();
+    if (map->exportTo(path, map->width(), map->height())) showStatus(tr("Saved %1").arg(path));
+    else showStatus(tr("Could not write %1 (use .png, .svg or .pdf)").arg(path), true);
+}
+
+void MainWindow::addRecent(const ModelRequest& request) {
+    if (!m_interactive) return;
+    QSettings settings;
+    QVariantList list = settings.value("recentModels").toList();
+    QVariantMap entry{{"path", request.path}, {"tokenizer", request.tokenizer}};
+    list.removeIf([&](const QVariant& v) { return v.toMap().value("path") == request.path; });
+    list.prepend(entry);
+    while (list.size() > kMaxRecent) list.removeLast();
+    settings.setValue("recentModels", list);
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu() {
+    m_recentMenu->clear();
+    const QVariantList list = QSettings().value("recentModels").toList();
+    for (const QVariant& v : list) {
+        const QVariantMap entry = v.toMap();
+        ModelRequest request{entry.value("path").toString(), entry.value("tokenizer").toString()};
+        QAction* action = m_recentMenu->addAction(request.path);
+        connect(action, &QAction::triggered, this, [this, request] { openModel(request); });
+    }
+    m_recentMenu->setEnabled(!list.isEmpty());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    cancelAll();
+    if (m_interactive) {
+        QSettings settings;
+        settings.setValue("window/geometry", saveGeometry());
+        settings.setValue("window/state", saveState());
+    }
+    QMainWindow::closeEvent(event);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    QStringList paths;
+    for (const QUrl& url : event->mimeData()->urls())
+        if (url.isLocalFile()) paths << url.toLocalFile();
+    const auto request = requestFromPaths(paths);
+    if (!request) {
+        showStatus(tr("Drop one model (file or folder), optionally with its tokenizer"), true);
+        return;
+    }
+    event->acceptProposedAction();
+    openModel(*request);
+}
+
+}  // namespace attnscope::app

@@ -1,0 +1,105 @@
+// The main window: open a model, edit and run a prompt, look at one layer/head's
+// attention. Every model operation goes through the InspectorWorker.
+#pragma once
+#include <optional>
+
+#include <QMainWindow>
+
+#include "attnscope/model.h"
+#include "inspector_jobs.h"
+#include "model_locator.h"
+
+class QAction;
+class QComboBox;
+class QLabel;
+class QMenu;
+class QPlainTextEdit;
+class QProgressBar;
+class QStackedWidget;
+class QToolButton;
+
+namespace attnscope::widgets {
+class AttentionMapsPanel;
+class ModelSummary;
+}  // namespace attnscope::widgets
+
+namespace attnscope::app {
+
+class InspectorWorker;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    // interactive = false: no dialogs and no settings written (screenshots, tests).
+    explicit MainWindow(bool interactive = true, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    void openModel(ModelRequest request);
+    void setPromptText(const QString& text);
+    void setLayerHead(int layer, int head);
+    // Select a query token once the next run is done (-1: none).
+    void selectTokenAfterRun(int index) { m_selectAfterRun = index; }
+    void setDarkTheme(bool dark);
+    widgets::AttentionMapsPanel* attentionPanel() const { return m_panel; }
+    void runPrompt();
+
+signals:
+    void viewShown();  // an attention map of the current run is on screen
+    void loadFailed(const QString& message);
+    void runFailed(const QString& message);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+private:
+    void buildUi();
+    void buildActions();
+    void chooseModelFile();
+    void chooseModelFolder();
+    void loadPromptFile();
+    void exportHeatmap();
+    void reloadWithCurrentOptions();
+    void probeDevices();
+
+    void requestView(int layer, int head);
+    void requestRow(int token);
+    void onModelLoaded(const ModelInfo& info, const ModelRequest& request);
+    void onRunDone(const RunResult& run);
+    void onViewDone(const ViewResult& view);
+    void onJobFailed(const QString& tag, const QString& message, bool cancelled);
+    void setBusy(const QString& what);
+    void setIdle();
+    void cancelAll();
+
+    void showStatus(const QString& text, bool error = false);
+    void addRecent(const ModelRequest& request);
+    void rebuildRecentMenu();
+
+    bool m_interactive = true;
+    InspectorWorker* m_worker = nullptr;
+    std::optional<ModelRequest> m_request;  // the model loaded (or being loaded)
+    bool m_modelLoaded = false;
+    bool m_darkTheme = false;
+    int m_selectAfterRun = -1;
+
+    QStackedWidget* m_stack = nullptr;
+    QLabel* m_emptyState = nullptr;
+    QPlainTextEdit* m_prompt = nullptr;
+    widgets::AttentionMapsPanel* m_panel = nullptr;
+    widgets::ModelSummary* m_summary = nullptr;
+    QComboBox* m_device = nullptr;
+    QComboBox* m_dtype = nullptr;
+    QLabel* m_status = nullptr;
+    QLabel* m_hover = nullptr;
+    QProgressBar* m_progress = nullptr;
+    QToolButton* m_cancelButton = nullptr;
+    QMenu* m_recentMenu = nullptr;
+    QAction* m_runAction = nullptr;
+    QAction* m_cancelAction = nullptr;
+    QAction* m_exportAction = nullptr;
+    QAction* m_themeAction = nullptr;
+};
+
+}  // namespace attnscope::app

@@ -1,0 +1,183 @@
+#include "panels/attention_maps_panel.h"
+
+#include <algorithm>
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QScrollArea>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QVBoxLayout>
+
+#include "token_strip.h"
+
+namespace attnscope::widgets {
+
+AttentionMapsPanel::AttentionMapsPanel(QWidget* parent) : QWidget(parent) {
+    m_layer = new QSpinBox(this);
+    m_layer->setPrefix(tr("Layer "));
+    // Wide until a model is known, so a layer/head chosen before loading survives.
+    m_layer->setRange(0, 9999);
+    m_layer->setEnabled(false);
+    m_layer->setToolTip(tr("Layer (Page Up / Page Down)"));
+    m_head = new QSpinBox(this);
+    m_head->setPrefix(tr("Head "));
+    m_head->setRange(-1, 9999);
+    m_head->setEnabled(false);
+    m_head->setSpecialValueText(tr("Mean of heads"));
+    m_head->setToolTip(tr("Query head; the lowest value averages all heads (\u2190 / \u2192 on the map)"));
+    m_scale = new QComboBox(this);
+    m_scale->addItem(tr("Linear scale"));
+    m_scale->addItem(tr("Log scale"));
+    m_colormap = new QComboBox(this);
+    for (Colormap map : kAllColormaps) m_colormap->addItem(colormapName(map));
+    m_mask = new QCheckBox(tr("Blank masked cells"), this);
+    m_mask->setChecked(true);
+    m_mask->setToolTip(tr("Keys after the query cannot be attended to; draw them as background"));
+    m_viewInfo = new QLabel(this);
+    m_viewInfo->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
+    auto* controls = new QHBoxLayout;
+    for (QWidget* w : std::initializer_list<QWidget*>{m_layer, m_head, m_scale, m_colormap, m_mask})
+        controls->addWidget(w);
+    controls->addSpacing(12);
+    controls->addWidget(m_viewInfo, 1);
+
+    m_heatmap = new AttentionHeatmap(this);
+    m_heatmap->setMinimumHeight(240);
+    m_strip = new TokenStrip(this);
+    auto* scroll = new QScrollArea(this);
+    scroll->setWidget(m_strip);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setMinimumHeight(40);
+    m_stripHint = new QLabel(tr("Tokens \u2014 click one to colour the keys by the attention it pays"), this);
+    m_stripHint->setEnabled(false);
+
+    auto* stripBox = new QWidget(this);
+    auto* stripLayout = new QVBoxLayout(stripBox);
+    stripLayout->setContentsMargins(0, 0, 0, 0);
+    stripLayout->addWidget(m_stripHint);
+    stripLayout->addWidget(scroll, 1);
+
+    auto* split = new QSplitter(Qt::Vertical, this);
+    split->addWidget(m_heatmap);
+    split->addWidget(stripBox);
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 0);  // extra height goes to the map
+    split->setSizes({600, 90});
+    split->setChildrenCollapsible(false);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addLayout(controls);
+    layout->addWidget(split, 1);
+
+    connect(m_layer, &QSpinBox::valueChanged, this, &AttentionMapsPanel::emitViewRequest);
+    connect(m_head, &QSpinBox::valueChanged, this, &AttentionMapsPanel::emitViewRequest);
+    connect(m_scale, &QComboBox::currentIndexChanged, this, [this](int i) {
+        m_heatmap->setColorScaleType(i == 1 ? ColorScale::Log : ColorScale::Linear);
+    });
+    connect(m_colormap, &QComboBox::currentIndexChanged, this,
+            [this](int i) { m_heatmap->setColormap(kAllColormaps[size_t(i)]); });
+    connect(m_mask, &QCheckBox::toggled, m_heatmap, &AttentionHeatmap::setCausalMask);
+    connect(m_heatmap, &AttentionHeatmap::headStepRequested, this, &AttentionMapsPanel::stepHead);
+    connect(m_heatmap, &AttentionHeatmap::cellHovered, this,
+            [this](const HeatmapCell& cell) { emit hoverTextChanged(describeCell(cell)); });
+    connect(m_heatmap, &AttentionHeatmap::hoverLeft, this, [this] { emit hoverTextChanged({}); });
+    connect(m_strip, &TokenStrip::tokenClicked, this, [this](int i) {
+        m_heatmap->setSelectedQuery(i);
+        emit tokenSelected(i);
+    });
+}
+
+int AttentionMapsPanel::layer() const { return m_layer->value(); }
+int AttentionMapsPanel::head() const { return m_head->value(); }
+int AttentionMapsPanel::selectedToken() const { return m_strip->selectedIndex(); }
+void AttentionMapsPanel::setColorScale(ColorScale scale) {
+    m_scale->setCurrentIndex(scale == ColorScale::Log ? 1 : 0);
+}
+
+void AttentionMapsPanel::setColormap(Colormap map) {
+    m_colormap->setCurrentIndex(int(std::find(kAllColormaps.begin(), kAllColormaps.end(), map) -
+                                    kAllColormaps.begin()));
+}
+
+void AttentionMapsPanel::selectToken(int index) {
+    m_strip->setSelectedIndex(index);
+    m_heatmap->setSelectedQuery(m_strip->selectedIndex());
+}
+
+void AttentionMapsPanel::setLayer(int layer) { m_layer->setValue(layer); }
+void AttentionMapsPanel::setHead(int head) { m_head->setValue(head); }
+void AttentionMapsPanel::stepLayer(int delta) { m_layer->setValue(m_layer->value() + delta); }
+void AttentionMapsPanel::stepHead(int delta) { m_head->setValue(m_head->value() + delta); }
+
+void AttentionMapsPanel::emitViewRequest() { emit viewRequested(layer(), head()); }
+
+void AttentionMapsPanel::setModelShape(int nLayers, int nHeads) {
+    // Keep the current choice when it still exists (e.g. --layer given before loading).
+    const QSignalBlocker b1(m_layer), b2(m_head);
+    m_layer->setRange(0, std::max(0, nLayers - 1));
+    m_head->setRange(-1, std::max(0, nHeads - 1));
+    m_layer->setEnabled(nLayers > 0);
+    m_head->setEnabled(nHeads > 0);
+}
+
+void AttentionMapsPanel::setTokens(const attnscope::TokenStrip& tokens) {
+    m_strip->setTokens(tokens);
+    m_heatmap->setTokenLabels(m_strip->displayTexts());
+    m_heatmap->setSelectedQuery(-1);
+}
+
+void AttentionMapsPanel::setAttention(const Matrix2D& matrix, const HeatmapExtent& extent,
+                                      int layer, int head) {
+    m_heatmap->setMatrix(matrix, extent);
+    m_heatmap->setSelectedQuery(m_strip->selectedIndex());
+    emit hoverTextChanged({});  // what was under the cursor is gone
+    const HeatmapExtent& e = m_heatmap->extent();
+    const bool exact = matrix.rows == e.q1 - e.q0 && matrix.cols == e.k1 - e.k0;
+    const QString who = head < 0 ? tr("layer %1, mean of heads").arg(layer)
+                                 : tr("layer %1, head %2").arg(layer).arg(head);
+    m_viewInfo->setText(exact ? tr("%1 \u00b7 %2 \u00d7 %3 tokens, exact")
+                                    .arg(who).arg(e.q1 - e.q0).arg(e.k1 - e.k0)
+                              : tr("%1 \u00b7 %2 \u00d7 %3 tokens, block maximum over %4 \u00d7 %5 cells")
+                                    .arg(who).arg(e.q1 - e.q0).arg(e.k1 - e.k0)
+                                    .arg(matrix.rows).arg(matrix.cols));
+}
+
+void AttentionMapsPanel::setRowHighlight(int query, const std::vector<float>& row) {
+    if (query != m_strip->selectedIndex()) return;  // a stale answer for an earlier click
+    m_strip->setHighlights(row);
+}
+
+void AttentionMapsPanel::clear() {
+    m_heatmap->clearMatrix();
+    m_strip->clear();
+    m_heatmap->setTokenLabels({});
+    m_viewInfo->clear();
+    emit hoverTextChanged({});
+}
+
+QString AttentionMapsPanel::tokenText(int64_t position) const {
+    const QString t = m_strip->displayText(int(position));
+    return t.isEmpty() ? QString() : QStringLiteral(" \u201c%1\u201d").arg(t);
+}
+
+QString AttentionMapsPanel::describeCell(const HeatmapCell& cell) const {
+    const QString value = cell.masked ? tr("masked") : QString::number(double(cell.value), 'g', 4);
+    if (cell.query1 - cell.query0 == 1 && cell.key1 - cell.key0 == 1) {
+        return tr("query %1%2 \u2192 key %3%4 : %5")
+            .arg(cell.query0).arg(tokenText(cell.query0))
+            .arg(cell.key0).arg(tokenText(cell.key0))
+            .arg(value);
+    }
+    return tr("queries %1\u2013%2 \u2192 keys %3\u2013%4 : max %5")
+        .arg(cell.query0).arg(cell.query1 - 1)
+        .arg(cell.key0).arg(cell.key1 - 1)
+        .arg(value);
+}
+
+}  // namespace attnscope::widgets

@@ -1,0 +1,69 @@
+// The attention map of one layer and head over the prompt, with the prompt's tokens
+// under it. Pure view: it shows what it is given and asks for other layers/heads by signal.
+#pragma once
+#include <vector>
+
+#include <QWidget>
+
+#include "metatypes.h"
+#include "plot/attention_heatmap.h"
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QSpinBox;
+
+namespace attnscope::widgets {
+
+class TokenStrip;
+
+class AttentionMapsPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit AttentionMapsPanel(QWidget* parent = nullptr);
+
+    void setModelShape(int nLayers, int nHeads);
+    void setTokens(const attnscope::TokenStrip& tokens);
+    // A matrix of (layer, head) covering `extent`; pooled when smaller than the extent.
+    void setAttention(const Matrix2D& matrix, const HeatmapExtent& extent, int layer, int head);
+    // The attention that query `query` pays to every key, shown on the token chips.
+    void setRowHighlight(int query, const std::vector<float>& row);
+    void clear();
+
+    int layer() const;
+    int head() const;  // -1: mean over heads
+    void setLayer(int layer);
+    void setHead(int head);
+    void setColorScale(ColorScale scale);
+    void setColormap(Colormap map);
+    void stepLayer(int delta);
+    void stepHead(int delta);
+    int selectedToken() const;
+    // Selects a query token without asking for anything: the next view carries its row.
+    void selectToken(int index);
+
+    AttentionHeatmap* heatmap() const { return m_heatmap; }
+    TokenStrip* tokenStrip() const { return m_strip; }
+    QString describeCell(const HeatmapCell& cell) const;
+
+signals:
+    void viewRequested(int layer, int head);
+    void tokenSelected(int index);
+    void hoverTextChanged(const QString& text);  // empty when the cursor leaves the map
+
+private:
+    QString tokenText(int64_t position) const;
+    void emitViewRequest();
+
+    QSpinBox* m_layer = nullptr;
+    QSpinBox* m_head = nullptr;
+    QComboBox* m_scale = nullptr;
+    QComboBox* m_colormap = nullptr;
+    QCheckBox* m_mask = nullptr;
+    QLabel* m_viewInfo = nullptr;
+    AttentionHeatmap* m_heatmap = nullptr;
+    TokenStrip* m_strip = nullptr;
+    QLabel* m_stripHint = nullptr;
+};
+
+}  // namespace attnscope::widgets
