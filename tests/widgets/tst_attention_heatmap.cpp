@@ -125,6 +125,11 @@ private slots:
         QCOMPARE(cell->value, 0.25f);
         QVERIFY(plot.cellAt(0, 1)->masked);
         QVERIFY(!plot.cellAt(1, 1)->masked);
+        // 5 positions in 2 cells: floor(p * 2 / 5) puts 0..2 in cell 0 and 3..4 in cell 1.
+        plot.setMatrix(Matrix2D{2, 2, {1.f, 0.f, 0.5f, 0.5f}}, HeatmapExtent{0, 5, 0, 5});
+        QCOMPARE(plot.cellAt(0, 0)->key1, 3);
+        QCOMPARE(plot.cellAt(1, 1)->key0, 3);
+        QCOMPARE(plot.cellAt(1, 1)->key1, 5);
     }
 
     void hoverReportsCell() {

@@ -161,13 +161,15 @@ void AttentionHeatmap::fillCells() {
 
 std::optional<HeatmapCell> AttentionHeatmap::cellAt(int row, int col) const {
     if (row < 0 || col < 0 || row >= m_matrix.rows || col >= m_matrix.cols) return std::nullopt;
-    // Uniform integer block edges; exact tiles get one position per cell.
+    // Pooled cells follow core's overview: position p of n falls in cell floor(p * cells / n),
+    // so cell j starts at ceil(j * n / cells). Exact tiles get one position per cell.
     const int64_t nq = m_extent.q1 - m_extent.q0, nk = m_extent.k1 - m_extent.k0;
+    auto edge = [](int64_t j, int64_t n, int64_t cells) { return (j * n + cells - 1) / cells; };
     HeatmapCell cell;
-    cell.query0 = m_extent.q0 + row * nq / m_matrix.rows;
-    cell.query1 = std::max(cell.query0 + 1, m_extent.q0 + (row + 1) * nq / m_matrix.rows);
-    cell.key0 = m_extent.k0 + col * nk / m_matrix.cols;
-    cell.key1 = std::max(cell.key0 + 1, m_extent.k0 + (col + 1) * nk / m_matrix.cols);
+    cell.query0 = m_extent.q0 + edge(row, nq, m_matrix.rows);
+    cell.query1 = std::max(cell.query0 + 1, m_extent.q0 + edge(row + 1, nq, m_matrix.rows));
+    cell.key0 = m_extent.k0 + edge(col, nk, m_matrix.cols);
+    cell.key1 = std::max(cell.key0 + 1, m_extent.k0 + edge(col + 1, nk, m_matrix.cols));
     cell.value = m_matrix.at(row, col);
     cell.masked = cell.key0 > cell.query1 - 1;
     return cell;
