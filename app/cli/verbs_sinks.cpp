@@ -1,0 +1,120 @@
+// The sinks verb: primary and secondary attention sinks, sink levels and the per-layer
+// views of the sinks panel (reference sinks-and-kv-eviction.md Part 1), as JSON.
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "attnscope/analyses/sinks.h"
+#include "attnscope/error.h"
+#include "cli_common.h"
+
+namespace attnscope::app {
+namespace {
+
+SinkRule parseRule(const std::string& s) {
+    if (s == "auto") return SinkRule::Auto;
+    if (s == "official") return SinkRule::Official;
+    if (s == "relative") return SinkRule::Relative;
+    fail(ErrorKind::BadInput, "--rule expects auto, official or relative, got '" + s + "'");
+}
+
+SinkSource parseSource(const std::string& s) {
+    if (s == "auto") return SinkSource::Auto;
+    if (s == "hidden") return SinkSource::Hidden;
+    if (s == "attention") return SinkSource::Attention;
+    fail(ErrorKind::BadInput, "--source expects auto, hidden or attention, got '" + s + "'");
+}
+
+std::vector<int64_t> parsePositions(const std::string& s) {
+    std::vector<int64_t> out;
+    std::stringstream ss(s);
+    for (std::string item; std::getline(ss, item, ',');) {
+        try {
+            size_t used = 0;
+            out.push_back(std::stoll(item, &used));
+            if (used != item.size()) throw std::invalid_argument(item);
+        } catch (const std::exception&) {
+            fail(ErrorKind::BadInput, "--bos expects comma-separated positions, got '" + item + "'");
+        }
+    }
+    return out;
+}
+
+nlohmann::json toJson(const SinkResult& r) {
+    nlohmann::json j;
+    j["primary"] = r.primary;
+    j["onset"] = r.onset;
+    j["offset"] = r.offset;
+    j["layers"] = nlohmann::json::array();
+    for (const SinkLayer& y : r.layers)
+        j["layers"].push_back({{"sink_score", y.sinkScore},
+                               {"frac_heads", y.fracHeads},
+                               {"cos_to_primary", y.cosToPrimary},
+                               {"hidden_norm", y.hiddenNorm},
+                               {"mlp_cos_to_primary", y.mlpCosToPrimary},
+                               {"mlp_norm", y.mlpNorm}});
+    j["sinks"] = nlohmann::json::array();
+    for (const SinkToken& s : r.sinks)
+        j["sinks"].push_back({{"token", s.token},
+                              {"class", sinkClassName(s.cls)},
+                              {"creation_layer", s.creationLayer},
+                              {"lifetime", s.lifetime},
+                              {"score", s.meanScore}});
+    j["levels"] = nlohmann::json::array();
+    for (const SinkLevel& v : r.levels)
+        j["levels"].push_back({{"creation_layer", v.creationLayer}, {"lifetime", v.lifetime}, {"count", v.count}});
+    return j;
+}
+
+void printSummary(const SinkResult& r, const Model& m, const std::vector<int32_t>& ids) {
+    std::printf("primary sink p0 = %lld (%s), analysed layers [%d, %d) of %d, rule %s, source %s\n",
+                (long long)r.primary, pieceOf(m, ids[size_t(r.primary)]).c_str(), r.onset, r.offset, r.nLayers,
+                sinkRuleName(r.rule), sinkSourceName(r.source));
+    std::printf("%d primary, %d secondary, %d noise\n", r.count(SinkClass::Primary), r.count(SinkClass::Secondary),
+                r.count(SinkClass::Noise));
+    std::printf("layer  s(p0)   weakening  ||h_p0||   secondary created\n");
+    for (int l = 0; l < r.nLayers; ++l) {
+        const SinkLayer& y = r.layers[size_t(l)];
+        std::printf("%5d  %.4f  %9.4f  %9.3f  %d\n", l, y.primaryStrength, y.weakening,
+                    r.primaryNorm.empty() ? 0.0 : double(r.primaryNorm[size_t(l)]), y.secondaryCreated);
+    }
+    for (const SinkToken& s : r.sinks)
+        if (s.cls != SinkClass::Noise)
+            std::printf("  token %lld %-12s %-9s creation %d lifetime %d score %.4f\n", (long long)s.token,
+                        pieceOf(m, s.id).c_str(), sinkClassName(s.cls), s.creationLayer, s.lifetime, s.meanScore);
+}
+
+}  // namespace
+
+int verbSinks(const std::vector<std::string>& argv) {
+    auto valued = kModelOptions;
+    valued.insert({"--epsilon", "--cos-threshold", "--min-query-pos", "--rule", "--source", "--bos"});
+    const CliArgs a(argv, valued, kModelFlags);
+    SinkParams p;
+    p.epsilon = a.number("--epsilon", p.epsilon);
+    p.cosThreshold = a.number("--cos-threshold", p.cosThreshold);
+    p.minQueryPos = a.integer64("--min-query-pos", 0);
+    p.rule = parseRule(a.str("--rule", "auto"));
+    p.source = parseSource(a.str("--source", "auto"));
+    if (a.has("--bos")) p.bosCandidates = parsePositions(a.str("--bos"));
+
+    auto m = openModel(a);
+    const std::vector<int32_t> ids = promptIds(a, *m);
+    // Only what the analysis reads: q/k (always kept), resid_out and mlp_out.
+    RunOptions ro;
+    ro.trace.keepPreRope = ro.trace.keepValues = ro.trace.keepLogits = false;
+    auto trace = m->run(ids, ro);
+    SinkInputOptions io;
+    io.references = p.bosCandidates;
+    const SinkResult r = classifySinks(computeSinkInputs(*trace, p.minQueryPos, io), p);
+    if (a.has("--json")) {
+        std::cout << toJson(r).dump(-1) << "\n";
+        return 0;
+    }
+    printSummary(r, *m, ids);
+    return 0;
+}
+
+}  // namespace attnscope::app
