@@ -13,6 +13,7 @@ int verbRun(const std::vector<std::string>&);
 int verbAttention(const std::vector<std::string>&);
 int verbStats(const std::vector<std::string>&);
 int verbDump(const std::vector<std::string>&);
+int verbWeibull(const std::vector<std::string>&);
 int verbSinks(const std::vector<std::string>&);
 
 // The verb registry: one line per verb.
@@ -25,6 +26,8 @@ const std::vector<CliVerb>& cliVerbs() {
          "per-head column sums, causal column means and row entropy of every layer (JSON)", verbStats},
         {"dump", "--out FILE.safetensors [--no-attentions]",
          "logits, hidden states and attention maps of the prompt as safetensors", verbDump},
+        {"weibull", "[--protocol exact|hist] [--trim mid80|mid90|full] [--subsample N --seed S] [--csv FILE]",
+         "Weibull k, lambda, R2, KS and class of |w| for every weight matrix (no prompt)", verbWeibull},
         {"sinks", "[--epsilon E] [--cos-threshold C] [--min-query-pos P] [--rule R] [--source S] [--bos 0,1]", "attention sinks: primary, secondary, levels, per-layer views (JSON)", verbSinks},
     };
     return verbs;

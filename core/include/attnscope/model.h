@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "attnscope/trace.h"
+#include "attnscope/views.h"
 
 namespace attnscope {
 
@@ -99,6 +100,22 @@ public:
     // Greedy decoding with a KV cache.
     Generation generate(const std::vector<int32_t>& prompt, int maxNewTokens, bool stopAtEos,
                         std::stop_token stop = {});
+
+    // Weight access for the weight analyses (Weibull fits, ...). Safetensors models list
+    // their files' 2-D weight matrices and embeddings under the files' names; llama2.c and
+    // random models get synthesized names ("layers.0.attention.wq.weight", and
+    // "model.layers.0.self_attn.q_proj.weight" for random Llama models).
+    struct WeightTensorInfo {
+        std::string name;
+        int layer = -1;         // -1 outside the blocks (embed, lm_head)
+        std::string component;  // q k v o gate up down qkv (fused) embed lm_head
+        std::vector<int64_t> shape;  // as stored: GPT-2 Conv1D is [in, out]
+    };
+    // Ordered embed, layers 0.. (q k v qkv o gate up down), lm_head.
+    std::vector<WeightTensorInfo> weightTensors() const;
+    // A float32 copy of one tensor as stored in the file (whole fused QKV, Conv1D layout);
+    // throws Error(NotFound) for unknown names. Thread-safe.
+    Matrix2D weightMatrix(const std::string& name) const;
 
     struct Impl;
 

@@ -18,6 +18,9 @@ struct ArchEntry {
     void (*configure)(const ConfigJson& json, ModelConfig& out);
     // Maps the family's tensor names and layouts onto the canonical roles.
     Weights (*load)(const TensorLoader& loader, const ModelConfig& config);
+    // Names a file tensor for the weight analyses (arch/weight_names.h): false for tensors
+    // that are no weight matrix; layer -1 outside the blocks.
+    bool (*describe)(const std::string& name, int& layer, std::string& component) = nullptr;
 };
 
 const ArchEntry* findArch(std::string_view name);

@@ -1,6 +1,7 @@
 // GPT-2: learned positions, LayerNorm, gelu_new, Conv1D weights stored [in, out] and a
 // fused c_attn that we split into q, k, v.
 #include "arch/arch_registry.h"
+#include "arch/weight_names.h"
 #include "attnscope/error.h"
 
 namespace attnscope::core {
@@ -70,8 +71,17 @@ Weights loadGpt2(const TensorLoader& ld, const ModelConfig& c) {
     return w;
 }
 
+// Conv1D weights keep their file names and [in, out] layout; c_attn is the fused qkv.
+// The learned position table (wpe) is no projection and is left out.
+bool describeGpt2(const std::string& name, int& layer, std::string& component) {
+    static constexpr WeightRole kLayer[] = {{"attn.c_attn.weight", "qkv"}, {"attn.c_proj.weight", "o"},
+                                            {"mlp.c_fc.weight", "up"}, {"mlp.c_proj.weight", "down"}};
+    static constexpr WeightRole kGlobal[] = {{"wte.weight", "embed"}, {"lm_head.weight", "lm_head"}};
+    return describeByRoles(name, "h.", kLayer, kGlobal, layer, component);
+}
+
 }  // namespace
 
-extern const ArchEntry kGpt2Arch{"gpt2", configureGpt2, loadGpt2};
+extern const ArchEntry kGpt2Arch{"gpt2", configureGpt2, loadGpt2, describeGpt2};
 
 }  // namespace attnscope::core

@@ -1,6 +1,7 @@
 // GPT-NeoX / Pythia: LayerNorm, GELU, partial rotary, optional parallel residual, and a
 // fused query_key_value whose output rows are laid out per head as [H, (q|k|v), d].
 #include "arch/arch_registry.h"
+#include "arch/weight_names.h"
 #include "attnscope/error.h"
 
 namespace attnscope::core {
@@ -57,8 +58,16 @@ Weights loadNeoX(const TensorLoader& ld, const ModelConfig& c) {
     return w;
 }
 
+bool describeNeoX(const std::string& name, int& layer, std::string& component) {
+    static constexpr WeightRole kLayer[] = {
+        {"attention.query_key_value.weight", "qkv"}, {"attention.dense.weight", "o"},
+        {"mlp.dense_h_to_4h.weight", "up"}, {"mlp.dense_4h_to_h.weight", "down"}};
+    static constexpr WeightRole kGlobal[] = {{"gpt_neox.embed_in.weight", "embed"}, {"embed_out.weight", "lm_head"}};
+    return describeByRoles(name, "gpt_neox.layers.", kLayer, kGlobal, layer, component);
+}
+
 }  // namespace
 
-extern const ArchEntry kGptNeoXArch{"gpt_neox", configureNeoX, loadNeoX};
+extern const ArchEntry kGptNeoXArch{"gpt_neox", configureNeoX, loadNeoX, describeNeoX};
 
 }  // namespace attnscope::core

@@ -1,6 +1,7 @@
 // Llama-layout decoders: llama (Llama-2/3/3.1/3.2), mistral, qwen2, qwen3.
 // Same tensor names; they differ in biases, QK-norm and sliding windows.
 #include "arch/arch_registry.h"
+#include "arch/weight_names.h"
 #include "attnscope/error.h"
 
 namespace attnscope::core {
@@ -98,11 +99,20 @@ Weights loadLlamaLike(const TensorLoader& ld, const ModelConfig& c) {
     return w;
 }
 
+bool describeLlamaLike(const std::string& name, int& layer, std::string& component) {
+    static constexpr WeightRole kLayer[] = {
+        {"self_attn.q_proj.weight", "q"}, {"self_attn.k_proj.weight", "k"}, {"self_attn.v_proj.weight", "v"},
+        {"self_attn.o_proj.weight", "o"}, {"mlp.gate_proj.weight", "gate"}, {"mlp.up_proj.weight", "up"},
+        {"mlp.down_proj.weight", "down"}};
+    static constexpr WeightRole kGlobal[] = {{"model.embed_tokens.weight", "embed"}, {"lm_head.weight", "lm_head"}};
+    return describeByRoles(name, "model.layers.", kLayer, kGlobal, layer, component);
+}
+
 }  // namespace
 
-extern const ArchEntry kLlamaArch{"llama", configureLlama, loadLlamaLike};
-extern const ArchEntry kMistralArch{"mistral", configureMistral, loadLlamaLike};
-extern const ArchEntry kQwen2Arch{"qwen2", configureQwen2, loadLlamaLike};
-extern const ArchEntry kQwen3Arch{"qwen3", configureQwen3, loadLlamaLike};
+extern const ArchEntry kLlamaArch{"llama", configureLlama, loadLlamaLike, describeLlamaLike};
+extern const ArchEntry kMistralArch{"mistral", configureMistral, loadLlamaLike, describeLlamaLike};
+extern const ArchEntry kQwen2Arch{"qwen2", configureQwen2, loadLlamaLike, describeLlamaLike};
+extern const ArchEntry kQwen3Arch{"qwen3", configureQwen3, loadLlamaLike, describeLlamaLike};
 
 }  // namespace attnscope::core

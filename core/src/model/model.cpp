@@ -75,6 +75,7 @@ Model::Impl openSafetensorsModel(const fs::path& dir, std::unique_ptr<io::Weight
     impl.info.storedDtype = first ? io::stDTypeName(first->dtype) : "?";
     const std::string tokOverride = o.tokenizerPath;
     impl.tokenizer = tokenizerBeside(dir, tokOverride);
+    impl.files = std::move(ws);  // kept mapped for Model::weightMatrix
     return impl;
 }
 

@@ -8,6 +8,7 @@
 #include "attnscope/error.h"
 #include "attnscope/model.h"
 #include "attnscope/tokenizer.h"
+#include "io/safetensors.h"
 #include "runtime/decoder.h"
 
 namespace attnscope {
@@ -16,6 +17,7 @@ struct Model::Impl {
     core::Decoder decoder;
     ModelInfo info;
     std::unique_ptr<Tokenizer> tokenizer;
+    std::unique_ptr<io::WeightSet> files;  // safetensors models: the mapped files, for weight analyses
 };
 
 // Fills impl.info from the decoder's config.

@@ -1,0 +1,112 @@
+// attnscope-bench-weibull: time of fitModelWeights (every weight matrix of a model,
+// float copies included) — issue 7's goal is ≤ 200 ms for the default model on CPU.
+//
+//   attnscope-bench-weibull --model PATH | --shape llama-3.2-1b | --synthetic N
+//                           [--device cpu|cuda] [--protocol exact|hist] [--trim mid80]
+//                           [--repeats 20] [--threads 0]
+// --synthetic N times fitWeibull on one buffer of N HalfNormal values (one thread).
+//
+// Not a bench_*.cpp: attnscope-bench globs those into one executable with its own main.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "attnscope/analyses/weibull.h"
+#include "attnscope/error.h"
+#include "attnscope/model.h"
+
+using namespace attnscope;
+
+namespace {
+
+std::string arg(int argc, char** argv, const char* key, const char* fallback) {
+    for (int i = 1; i + 1 < argc; ++i)
+        if (std::string(argv[i]) == key) return argv[i + 1];
+    return fallback;
+}
+
+// Random N(0, 0.02) weights in the shape of Llama-3.2-1B (tied embeddings).
+RandomModelSpec llama32_1b(Device device) {
+    RandomModelSpec s;
+    s.nLayers = 16; s.nHeads = 32; s.nKvHeads = 8; s.headDim = 64; s.dModel = 2048; s.dFF = 8192;
+    s.vocabSize = 128256; s.ropeTheta = 500000; s.contextLength = 2048;
+    s.device = device;
+    return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+    const std::string modelPath = arg(argc, argv, "--model", "");
+    const std::string shape = arg(argc, argv, "--shape", "");
+    const Device device = parseDevice(arg(argc, argv, "--device", "cpu"));
+    const int repeats = std::max(1, std::stoi(arg(argc, argv, "--repeats", "20")));
+    WeibullParams p;
+    p.protocol = parseWeibullProtocol(arg(argc, argv, "--protocol", "exact"));
+    p.trim = parseWeibullTrim(arg(argc, argv, "--trim", "mid80"));
+    p.threads = std::stoi(arg(argc, argv, "--threads", "0"));
+
+    if (const long long n = std::stoll(arg(argc, argv, "--synthetic", "0")); n > 0) {
+        std::mt19937_64 rng(1);
+        std::normal_distribution<float> g(0.0f, 0.02f);
+        std::vector<float> v(static_cast<size_t>(n));
+        for (float& x : v) x = g(rng);
+        std::vector<double> ms;
+        WeibullResult r;
+        for (int i = 0; i <= repeats; ++i) {
+            const auto t0 = std::chrono::steady_clock::now();
+            r = fitWeibull(v.data(), v.size(), p);
+            if (i) ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        }
+        std::sort(ms.begin(), ms.end());
+        std::printf("synthetic HalfNormal, %lld values, protocol %s: median %.2f ms (%.2f ns/value); k %.5f\n", n,
+                    weibullProtocolName(p.protocol), ms[ms.size() / 2], ms[ms.size() / 2] * 1e6 / double(n), r.k);
+        return 0;
+    }
+    std::unique_ptr<Model> model;
+    if (!modelPath.empty()) {
+        OpenOptions o;
+        o.path = modelPath;
+        o.device = device;
+        model = Model::open(o);
+    } else if (shape == "llama-3.2-1b") {
+        model = Model::random(llama32_1b(device));
+    } else {
+        std::fprintf(stderr, "usage: attnscope-bench-weibull --model PATH | --shape llama-3.2-1b [options]\n");
+        return 2;
+    }
+    uint64_t values = 0;
+    const auto infos = model->weightTensors();
+    for (const auto& w : infos) {
+        int64_t n = 1;
+        for (int64_t d : w.shape) n *= d;
+        values += uint64_t(n);
+    }
+    std::vector<double> ms;
+    std::vector<WeibullMatrixFit> fits;
+    for (int r = 0; r <= repeats; ++r) {  // run 0 warms caches and page-ins
+        const auto t0 = std::chrono::steady_clock::now();
+        fits = fitModelWeights(*model, p);
+        const double t = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        if (r) ms.push_back(t);
+    }
+    std::sort(ms.begin(), ms.end());
+    double kMin = 1e9, kMax = 0;
+    for (const auto& f : fits) {
+        kMin = std::min(kMin, f.fit.k);
+        kMax = std::max(kMax, f.fit.k);
+    }
+    std::printf("model %s (%s, device %s): %zu matrices, %llu values\n",
+                modelPath.empty() ? shape.c_str() : modelPath.c_str(), model->info().arch.c_str(),
+                deviceName(device), infos.size(), (unsigned long long)values);
+    std::printf("protocol %s, trim %s, threads %d: median %.2f ms, min %.2f ms, max %.2f ms over %d runs; k in [%.4f, %.4f]\n",
+                weibullProtocolName(p.protocol), weibullTrimName(p.trim), p.threads, ms[ms.size() / 2], ms.front(),
+                ms.back(), repeats, kMin, kMax);
+    return 0;
+} catch (const Error& e) {
+    std::fprintf(stderr, "attnscope-bench-weibull: %s: %s\n", errorKindName(e.kind()), e.what());
+    return 2;
+}
