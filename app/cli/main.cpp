@@ -14,6 +14,10 @@ int verbAttention(const std::vector<std::string>&);
 int verbStats(const std::vector<std::string>&);
 int verbDump(const std::vector<std::string>&);
 int verbWeibull(const std::vector<std::string>&);
+int verbTrainTokenizer(const std::vector<std::string>&);
+int verbTrain(const std::vector<std::string>&);
+int verbEval(const std::vector<std::string>&);
+int verbTokenize(const std::vector<std::string>&);
 int verbSinks(const std::vector<std::string>&);
 
 // The verb registry: one line per verb.
@@ -28,6 +32,12 @@ const std::vector<CliVerb>& cliVerbs() {
          "logits, hidden states and attention maps of the prompt as safetensors", verbDump},
         {"weibull", "[--protocol exact|hist] [--trim mid80|mid90|full] [--subsample N --seed S] [--csv FILE]",
          "Weibull k, lambda, R2, KS and class of |w| for every weight matrix (no prompt)", verbWeibull},
+        {"train-tokenizer", "--corpus DIR --out DIR [--vocab 4096]", "learn a byte-level BPE tokenizer (tokenizer.json)",
+         verbTrainTokenizer},
+        {"train", "--corpus DIR --tokenizer DIR --out DIR [--steps N --batch B --device cuda --snapshots 0,500 ...]",
+         "train a llama-family model from scratch (resumable)", verbTrain},
+        {"eval", "--corpus DIR", "held-out loss and perplexity, and the unigram baseline's", verbEval},
+        {"tokenize", "--tokenizer DIR --prompt TEXT", "token ids of a text (JSON)", verbTokenize},
         {"sinks", "[--epsilon E] [--cos-threshold C] [--min-query-pos P] [--rule R] [--source S] [--bos 0,1]", "attention sinks: primary, secondary, levels, per-layer views (JSON)", verbSinks},
     };
     return verbs;

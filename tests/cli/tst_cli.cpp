@@ -45,6 +45,7 @@ private slots:
     void dumpMatchesTransformers();
     void runStories260K();
     void badInputExitCodes();
+    void defaultModelOpensWithoutArguments();
 
 private:
     QTemporaryDir m_tmp;
@@ -183,6 +184,20 @@ void TestCli::badInputExitCodes() {
     r = cli({"run", "--model", testpaths::data("models/gpt2"), "--prompt", "hi"});  // fixture has no tokenizer
     QCOMPARE(r.code, 2);
     QVERIFY(r.err.contains("no tokenizer"));
+}
+
+void TestCli::defaultModelOpensWithoutArguments() {
+    // The built-in model (resources/models/attnscope-tiny) is used when --model is absent.
+    const Result r = cli({"info", "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    const QJsonObject j = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(j["architecture"].toString(), QString("llama"));
+    QCOMPARE(j["layers"].toInt(), 6);
+    QCOMPARE(j["kv_heads"].toInt(), 2);
+    QVERIFY(j["tokenizer"].toBool());
+    const Result g = cli({"run", "--prompt", "The Constitution of the United States", "--generate", "5", "--json"});
+    QVERIFY2(g.code == 0, g.err.constData());
+    QCOMPARE(QJsonDocument::fromJson(g.out).object()["tokens"].toArray()[0].toInt(), 0);  // <|bos|>
 }
 
 QTEST_APPLESS_MAIN(TestCli)

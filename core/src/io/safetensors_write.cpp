@@ -1,14 +1,10 @@
-// Atomic safetensors writer: validate, write a temp file beside the target, fsync, rename.
+// Safetensors writer: validate and build the header, then replace the file atomically.
 #include "io/safetensors.h"
 
+#include "io/atomic_file.h"
 #include "io/io_detail.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <filesystem>
 
 #include <nlohmann/json.hpp>
 
@@ -16,31 +12,6 @@ namespace attnscope::io {
 
 using namespace detail;
 using nlohmann::json;
-
-namespace {
-
-struct TempFile {  // removes the temp file unless the rename went through
-    std::string path;
-    int fd = -1;
-    bool keep = false;
-    ~TempFile() {
-        if (fd >= 0) ::close(fd);
-        if (!keep) ::unlink(path.c_str());
-    }
-};
-
-void writeAll(const TempFile& t, const std::string& target, const void* p, size_t n) {
-    const auto* c = static_cast<const uint8_t*>(p);
-    while (n > 0) {
-        ssize_t r = ::write(t.fd, c, std::min<size_t>(n, size_t(1) << 30));
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) bad(target, "writing " + t.path + " failed: " + errnoText(r < 0 ? errno : EIO));
-        c += r;
-        n -= size_t(r);
-    }
-}
-
-}  // namespace
 
 void writeSafetensors(const std::string& path, const std::vector<NamedBuffer>& tensors,
                       const std::map<std::string, std::string>& metadata) {
@@ -83,35 +54,9 @@ void writeSafetensors(const std::string& path, const std::vector<NamedBuffer>& t
     uint8_t len[8];
     for (int i = 0; i < 8; ++i) len[i] = uint8_t(uint64_t(hs.size()) >> (8 * i));
 
-    TempFile tmp;
-    tmp.path = path + ".tmp-XXXXXX";
-    tmp.fd = ::mkstemp(tmp.path.data());
-    if (tmp.fd < 0) {
-        int e = errno;
-        tmp.keep = true;  // nothing was created
-        fail(kindForErrno(e), path + ": cannot create a temporary file beside it: " + errnoText(e));
-    }
-    ::fcntl(tmp.fd, F_SETFD, FD_CLOEXEC);
-    // mkstemp makes 0600; keep the mode of the file we replace, else the usual 0644.
-    struct stat old {};
-    const mode_t mode = (::stat(path.c_str(), &old) == 0 && S_ISREG(old.st_mode))
-                            ? (old.st_mode & 07777) : 0644;
-    ::fchmod(tmp.fd, mode);
-
-    writeAll(tmp, path, len, sizeof len);
-    writeAll(tmp, path, hs.data(), hs.size());
-    for (const NamedBuffer* t : order) writeAll(tmp, path, t->bytes.data(), t->bytes.size());
-    if (::fsync(tmp.fd) != 0) bad(path, "fsync of " + tmp.path + " failed: " + errnoText(errno));
-    const int fd = tmp.fd;
-    tmp.fd = -1;
-    if (::close(fd) != 0) bad(path, "closing " + tmp.path + " failed: " + errnoText(errno));
-    if (::rename(tmp.path.c_str(), path.c_str()) != 0)
-        bad(path, "cannot rename " + tmp.path + " over it: " + errnoText(errno));
-    tmp.keep = true;
-    // Make the rename itself durable; best effort, the data is already safe.
-    std::string dir = std::filesystem::path(path).parent_path().string();
-    Fd d{::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-    if (d.fd >= 0) ::fsync(d.fd);
+    std::vector<std::pair<const void*, size_t>> chunks = {{len, sizeof len}, {hs.data(), hs.size()}};
+    for (const NamedBuffer* t : order) chunks.push_back({t->bytes.data(), t->bytes.size()});
+    writeFileAtomic(path, chunks);
 }
 
 }  // namespace attnscope::io

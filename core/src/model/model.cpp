@@ -43,7 +43,11 @@ nlohmann::json readJsonFile(const fs::path& p) {
     }
 }
 
-std::unique_ptr<Tokenizer> tokenizerBeside(const fs::path& dir, const std::string& overridePath) {
+std::unique_ptr<Tokenizer> tokenizerBeside(fs::path dir, const std::string& overridePath) {
+    // A checkpoint of a series (root/checkpoints/step-N) shares the root's tokenizer.
+    if (overridePath.empty() && !fs::exists(dir / "tokenizer.json") &&
+        fs::exists(dir.parent_path().parent_path() / "series.json"))
+        dir = dir.parent_path().parent_path();
     fs::path tj = overridePath.empty() ? dir / "tokenizer.json" : fs::path(overridePath);
     if (!fs::exists(tj)) return nullptr;
     fs::path tc = dir / "tokenizer_config.json";
