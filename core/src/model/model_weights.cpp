@@ -110,16 +110,16 @@ Matrix2D Model::weightMatrix(const std::string& name) const {
                     fail(ErrorKind::BadInput, e->file + ": tensor '" + name + "' has a byte length that does not match its shape");
                 if (e->nbytes) std::memcpy(data.data(), e->data, e->nbytes);  // the mapping may be unaligned
             } else {
-                const at::Tensor t = tensorFromEntry(*e).to(at::kFloat).contiguous();
-                std::memcpy(data.data(), t.data_ptr<float>(), data.size() * sizeof(float));
+                at::from_blob(data.data(), e->shape, at::kFloat).copy_(tensorFromEntry(*e));
             }
             return toMatrix(e->shape, std::move(data));
         }
         for (const CanonicalWeight& c : canonicalWeights(*m)) {
             if (c.info.name != name) continue;
-            const at::Tensor t = c.tensor.to(at::kCPU, at::kFloat).contiguous();
-            std::vector<float> data(size_t(t.numel()));
-            std::memcpy(data.data(), t.data_ptr<float>(), data.size() * sizeof(float));
+            // One copy straight into the result: torch converts and copies in parallel on
+            // the CPU, or in one transfer from the device.
+            std::vector<float> data(static_cast<size_t>(c.tensor.numel()));
+            at::from_blob(data.data(), c.tensor.sizes(), at::kFloat).copy_(c.tensor);
             return toMatrix(c.info.shape, std::move(data));
         }
         fail(ErrorKind::NotFound, m->info.path + ": no weight matrix '" + name + "'");

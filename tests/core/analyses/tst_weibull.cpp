@@ -29,6 +29,7 @@ private slots:
     void subsample();
     void threadsAgree();
     void plotData();
+    void histogramBinning();
 };
 
 void TestWeibull::populationTrimTable() {
@@ -297,6 +298,41 @@ void TestWeibull::plotData() {
     double total = 0;
     for (double c : plot.log10Counts) total += c;
     QCOMPARE(total, double(n));
+}
+
+void TestWeibull::histogramBinning() {
+    // The library's histogram (histogram.py): np.histogram of float32 log10(max(|w|, 1e-13))
+    // over np.linspace(−12, 2, 1025), last edge inclusive, everything outside dropped.
+    // Written here with a binary search over the edges, on values near every edge, across
+    // all decades, and special values.
+    std::vector<double> edges(1025);
+    for (int b = 0; b <= 1024; ++b) edges[size_t(b)] = -12.0 + 14.0 * b / 1024;
+    std::vector<float> v;
+    std::mt19937_64 rng(5);
+    for (int b = 0; b <= 1024; ++b) {  // the float nearest each edge and 3 neighbours each side
+        float x = float(std::pow(10.0, edges[size_t(b)]));
+        for (int s = 0; s < 3; ++s) x = std::nextafter(x, 0.0f);
+        for (int s = 0; s < 7; ++s, x = std::nextafter(x, INFINITY)) v.push_back(s % 2 ? -x : x);
+    }
+    for (int i = 0; i < 200000; ++i) v.push_back(float(std::pow(10.0, -14.0 + 17.0 * double(rng() >> 11) * 0x1.0p-53)));
+    v.insert(v.end(), {0.0f, -0.0f, NAN, INFINITY, -INFINITY, 1e-45f, 100.0f, 100.00001f, 1e-12f});
+    std::vector<double> want(1024, 0.0);
+    for (float w : v) {
+        const double x = std::log10(std::max(std::abs(w), 1e-13f));
+        if (!(x >= -12.0 && x <= 2.0)) continue;
+        const size_t b = size_t(std::upper_bound(edges.begin(), edges.end(), x) - edges.begin()) - 1;
+        want[std::min<size_t>(b, 1023)] += 1;
+    }
+    for (int threads : {1, 3}) {
+        std::vector<float> big;  // above the parallel threshold too
+        while (big.size() < (size_t(1) << 21)) big.insert(big.end(), v.begin(), v.end());
+        WeibullParams p;
+        p.threads = threads;
+        QCOMPARE(weibullPlot(v.data(), v.size(), p, 0).log10Counts, want);
+        std::vector<double> bigWant(want);
+        for (double& c : bigWant) c *= double(big.size() / v.size());
+        QCOMPARE(weibullPlot(big.data(), big.size(), p, 0).log10Counts, bigWant);
+    }
 }
 
 QTEST_APPLESS_MAIN(TestWeibull)

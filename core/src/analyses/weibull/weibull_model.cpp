@@ -71,9 +71,10 @@ WeibullPlot weibullPlot(const float* data, size_t n, const WeibullParams& params
     uint64_t dropped = 0;
     const int threads = params.threads > 0 ? params.threads : int(std::max(1u, std::thread::hardware_concurrency()));
     wd::histogramLog10(sample, n, plot.log10Counts, dropped, threads);
+    if (maxPoints == 0) return plot;
     const std::vector<uint32_t> a = wd::sortedMagnitudes(sample, n, dropped, threads);
     const size_t m = a.size();
-    if (m == 0 || maxPoints == 0) return plot;
+    if (m == 0) return plot;
     const size_t points = std::min(m, std::max<size_t>(maxPoints, 2));
     plot.lnAbs.reserve(points);
     plot.y.reserve(points);
