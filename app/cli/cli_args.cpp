@@ -8,7 +8,7 @@
 namespace attnscope::app {
 
 const std::set<std::string> kModelOptions = {"--model", "--tokenizer", "--device", "--dtype",
-                                             "--prompt", "--prompt-file", "--ids"};
+                                             "--prompt", "--prompt-file", "--ids", "--step"};
 const std::set<std::string> kModelFlags = {"--no-bos", "--json"};
 
 CliArgs::CliArgs(const std::vector<std::string>& args, const std::set<std::string>& valued,

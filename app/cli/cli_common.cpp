@@ -1,5 +1,7 @@
 #include "cli_common.h"
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -18,11 +20,40 @@ std::string defaultModelPath() {
     return {};
 }
 
+// A checkpoint series (series.json at the model root) is one model over training time:
+// --step N picks the checkpoint of that training step.
+std::string checkpointPath(const std::string& root, long long step) {
+    const fs::path manifest = fs::path(root) / "series.json";
+    if (!fs::exists(manifest)) fail(ErrorKind::BadInput, root + ": --step needs a checkpoint series (series.json)");
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(readTextFile(manifest.string()));
+    } catch (const nlohmann::json::exception& e) {
+        fail(ErrorKind::BadInput, manifest.string() + ": malformed JSON (" + e.what() + ")");
+    }
+    std::string steps;
+    if (j.contains("series") && j["series"].is_array())
+        for (const auto& e : j["series"]) {
+            if (!e.is_object() || !e.contains("step") || !e["step"].is_number_integer() || !e.contains("path") ||
+                !e["path"].is_string())
+                fail(ErrorKind::BadInput, manifest.string() + ": every series entry needs an integer step and a path");
+            if (e["step"].get<long long>() == step) {
+                const std::string rel = e["path"].get<std::string>();
+                if (rel.find("..") != std::string::npos || fs::path(rel).is_absolute())
+                    fail(ErrorKind::BadInput, manifest.string() + ": checkpoint path must stay inside the series");
+                return (fs::path(root) / rel).string();
+            }
+            steps += (steps.empty() ? "" : ", ") + std::to_string(e["step"].get<long long>());
+        }
+    fail(ErrorKind::BadInput, root + ": no checkpoint at step " + std::to_string(step) + " (steps: " + steps + ")");
+}
+
 std::unique_ptr<Model> openModel(const CliArgs& a) {
     OpenOptions o;
     o.path = a.str("--model", defaultModelPath());
     if (o.path.empty())
         fail(ErrorKind::BadInput, "no --model given and no built-in default model is installed");
+    if (a.has("--step")) o.path = checkpointPath(o.path, a.integer64("--step", 0));
     o.tokenizerPath = a.str("--tokenizer");
     o.device = parseDevice(a.str("--device", "cpu"));
     o.dtype = parseDType(a.str("--dtype", "fp32"));

@@ -50,6 +50,7 @@ void printHelp() {
         "  --model PATH        HF model directory, .safetensors file (config.json beside it),\n"
         "                      or llama2.c .bin (default: the built-in model when installed)\n"
         "  --tokenizer PATH    tokenizer.bin (llama2.c) or tokenizer.json override\n"
+        "  --step N            a checkpoint of a series (series.json), e.g. the built-in model's\n"
         "  --device cpu|cuda   --dtype fp32|bf16|fp16\n"
         "  --prompt TEXT | --prompt-file FILE | --ids 1,2,3\n"
         "  --no-bos            do not add the BOS token the tokenizer asks for\n"

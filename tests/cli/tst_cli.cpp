@@ -198,6 +198,17 @@ void TestCli::defaultModelOpensWithoutArguments() {
     const Result g = cli({"run", "--prompt", "The Constitution of the United States", "--generate", "5", "--json"});
     QVERIFY2(g.code == 0, g.err.constData());
     QCOMPARE(QJsonDocument::fromJson(g.out).object()["tokens"].toArray()[0].toInt(), 0);  // <|bos|>
+    // The checkpoint series opens by training step; an untrained model predicts nearly
+    // uniformly (top probability about 1/vocab), the trained one does not.
+    auto topProb = [](const QStringList& extra) {
+        const Result r = cli(QStringList{"run", "--prompt", "The Constitution of the United", "--json"} + extra);
+        return QJsonDocument::fromJson(r.out).object()["next_top"].toArray()[0].toObject()["prob"].toDouble();
+    };
+    QVERIFY(topProb({"--step", "0"}) < 0.01);
+    QVERIFY(topProb({"--step", "1200"}) > 0.3);
+    const Result bad = cli({"info", "--step", "7"});
+    QCOMPARE(bad.code, 2);
+    QVERIFY(bad.err.contains("no checkpoint at step 7"));
 }
 
 QTEST_APPLESS_MAIN(TestCli)
