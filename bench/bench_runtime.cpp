@@ -6,6 +6,7 @@
 //
 // Random-weight models of the named shape (context sized to the longest length), or a
 // real model with --model. Prints one markdown table; times are medians after a warm-up.
+#include "bench_util.h"
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -19,45 +20,7 @@
 
 using namespace attnscope;
 
-namespace {
-
-RandomModelSpec shapeSpec(const std::string& name) {
-    RandomModelSpec s;
-    if (name == "stories260k") {
-        s.nLayers = 5; s.nHeads = 8; s.nKvHeads = 4; s.headDim = 8; s.dModel = 64; s.dFF = 172; s.vocabSize = 512;
-    } else if (name == "llama-3.2-1b") {
-        s.nLayers = 16; s.nHeads = 32; s.nKvHeads = 8; s.headDim = 64; s.dModel = 2048; s.dFF = 8192;
-        s.vocabSize = 128256; s.ropeTheta = 500000;
-    } else if (name == "llama-3.1-8b") {
-        s.nLayers = 32; s.nHeads = 32; s.nKvHeads = 8; s.headDim = 128; s.dModel = 4096; s.dFF = 14336;
-        s.vocabSize = 128256; s.ropeTheta = 500000; s.tiedEmbeddings = false;
-    } else {
-        fail(ErrorKind::BadInput, "unknown shape " + name);
-    }
-    return s;
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
-
-template <class F>
-double seconds(F&& f) {
-    synchronizeDevice();
-    const auto t0 = std::chrono::steady_clock::now();
-    f();
-    synchronizeDevice();
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-std::string arg(int argc, char** argv, const char* key, const char* fallback) {
-    for (int i = 1; i + 1 < argc; ++i)
-        if (std::string(argv[i]) == key) return argv[i + 1];
-    return fallback;
-}
-
-}  // namespace
+using namespace attnscope::bench;
 
 int main(int argc, char** argv) try {
     const std::string shape = arg(argc, argv, "--shape", "stories260k");

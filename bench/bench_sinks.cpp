@@ -7,6 +7,7 @@
 // prompts need Model::random). Per length: forward+trace, computeSinkInputs (all-layer exact
 // attention statistics + hidden/MLP geometry), classifySinks (median of --repeats parameter
 // edits), trace and input sizes, and the process's peak resident memory so far.
+#include "bench_util.h"
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -22,35 +23,9 @@
 
 using namespace attnscope;
 
+using namespace attnscope::bench;
+
 namespace {
-
-RandomModelSpec shapeSpec(const std::string& name) {
-    RandomModelSpec s;
-    if (name == "stories260k") {
-        s.nLayers = 5; s.nHeads = 8; s.nKvHeads = 4; s.headDim = 8; s.dModel = 64; s.dFF = 172; s.vocabSize = 512;
-    } else if (name == "llama-3.2-1b") {
-        s.nLayers = 16; s.nHeads = 32; s.nKvHeads = 8; s.headDim = 64; s.dModel = 2048; s.dFF = 8192;
-        s.vocabSize = 128256; s.ropeTheta = 500000;
-    } else {
-        fail(ErrorKind::BadInput, "unknown shape " + name);
-    }
-    return s;
-}
-
-template <class F>
-double seconds(F&& f) {
-    synchronizeDevice();
-    const auto t0 = std::chrono::steady_clock::now();
-    f();
-    synchronizeDevice();
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-std::string arg(int argc, char** argv, const char* key, const char* fallback) {
-    for (int i = 1; i + 1 < argc; ++i)
-        if (std::string(argv[i]) == key) return argv[i + 1];
-    return fallback;
-}
 
 int64_t inputBytes(const SinkInputs& in) {
     int64_t n = 0;

@@ -7,6 +7,7 @@
 // --synthetic N times fitWeibull on one buffer of N HalfNormal values (one thread).
 //
 // Not a bench_*.cpp: attnscope-bench globs those into one executable with its own main.
+#include "bench_util.h"
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -20,24 +21,7 @@
 
 using namespace attnscope;
 
-namespace {
-
-std::string arg(int argc, char** argv, const char* key, const char* fallback) {
-    for (int i = 1; i + 1 < argc; ++i)
-        if (std::string(argv[i]) == key) return argv[i + 1];
-    return fallback;
-}
-
-// Random N(0, 0.02) weights in the shape of Llama-3.2-1B (tied embeddings).
-RandomModelSpec llama32_1b(Device device) {
-    RandomModelSpec s;
-    s.nLayers = 16; s.nHeads = 32; s.nKvHeads = 8; s.headDim = 64; s.dModel = 2048; s.dFF = 8192;
-    s.vocabSize = 128256; s.ropeTheta = 500000; s.contextLength = 2048;
-    s.device = device;
-    return s;
-}
-
-}  // namespace
+using namespace attnscope::bench;
 
 int main(int argc, char** argv) try {
     const std::string modelPath = arg(argc, argv, "--model", "");
@@ -73,7 +57,9 @@ int main(int argc, char** argv) try {
         o.device = device;
         model = Model::open(o);
     } else if (shape == "llama-3.2-1b") {
-        RandomModelSpec spec = llama32_1b(device);
+        RandomModelSpec spec = shapeSpec("llama-3.2-1b");  // random N(0, 0.02) weights, tied
+        spec.contextLength = 2048;
+        spec.device = device;
         spec.nLayers = std::stoi(arg(argc, argv, "--layers", "16"));  // fewer for small machines
         model = Model::random(spec);
     } else {

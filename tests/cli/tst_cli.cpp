@@ -9,31 +9,15 @@
 #include <QtTest>
 
 #include "fixture_ref.h"
+#include "cli_runner.h"
 #include "test_paths.h"
 
 using namespace attnscope;
 
-namespace {
+using clitest::cli;
+using clitest::idsArg;
+using clitest::Result;
 
-struct Result {
-    int code = -1;
-    QByteArray out, err;
-};
-
-Result cli(const QStringList& args) {
-    QProcess p;
-    p.start(QStringLiteral(ATTNSCOPE_CLI_PATH), args);
-    p.waitForFinished(120000);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(), p.readAllStandardError()};
-}
-
-QString idsArg(const std::vector<int32_t>& ids) {
-    QStringList s;
-    for (int32_t i : ids) s << QString::number(i);
-    return s.join(',');
-}
-
-}  // namespace
 
 class TestCli : public QObject {
     Q_OBJECT

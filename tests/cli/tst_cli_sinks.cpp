@@ -9,29 +9,16 @@
 #include <QtTest>
 
 #include "fixture_ref.h"
+#include "cli_runner.h"
 #include "test_paths.h"
 
 using namespace attnscope;
 
+using clitest::cli;
+using clitest::idsArg;
+using clitest::Result;
+
 namespace {
-
-struct Result {
-    int code = -1;
-    QByteArray out, err;
-};
-
-Result cli(const QStringList& args) {
-    QProcess p;
-    p.start(QStringLiteral(ATTNSCOPE_CLI_PATH), args);
-    p.waitForFinished(300000);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(), p.readAllStandardError()};
-}
-
-QString idsArg(const std::vector<int32_t>& ids) {
-    QStringList s;
-    for (int32_t i : ids) s << QString::number(i);
-    return s.join(',');
-}
 
 // Checks the shape of `sinks --json` and its scores against `stats --json` (same model
 // arguments); returns the sinks JSON.

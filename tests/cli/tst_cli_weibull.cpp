@@ -14,22 +14,14 @@
 #include <set>
 
 #include "io/safetensors.h"
+#include "cli_runner.h"
 #include "test_paths.h"
 
+using clitest::cli;
+using clitest::idsArg;
+using clitest::Result;
+
 namespace {
-
-struct Result {
-    int code = -1;
-    QByteArray out, err;
-};
-
-Result cli(const QStringList& args) {
-    QProcess p;
-    p.start(QStringLiteral(ATTNSCOPE_CLI_PATH), args);
-    p.waitForFinished(120000);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
-}
 
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
