@@ -15,6 +15,7 @@ Trace& currentTrace(JobContext& context) {
 
 ModelInfo loadModelOnWorker(JobContext& context, const ModelRequest& request) {
     // Free the old model first: two large models may not fit at once.
+    context.state.sinkInputs.reset();
     context.state.trace.reset();
     context.state.model.reset();
     OpenOptions options;
@@ -29,15 +30,17 @@ ModelInfo loadModelOnWorker(JobContext& context, const ModelRequest& request) {
 RunResult runPromptOnWorker(JobContext& context, const std::string& prompt) {
     Model* model = context.state.model.get();
     if (!model) fail(ErrorKind::BadInput, "Open a model first");
+    context.state.sinkInputs.reset();
     context.state.trace.reset();
     const std::vector<int32_t> ids = model->tokenize(prompt, /*addSpecial=*/true);
 
     RunOptions options;
-    // Only attention views exist so far, and they need q/k alone: keep nothing else.
-    options.trace.keepResidual = false;
+    // Attention views need q/k; the sinks panel also needs the residual stream leaving each
+    // layer (hidden-state cosines) and the MLP outputs. Nothing else is kept.
+    options.trace.keepResidual = true;
     options.trace.keepPreRope = false;
     options.trace.keepValues = false;
-    options.trace.keepMlp = false;
+    options.trace.keepMlp = true;
     options.trace.keepLogits = false;
     options.stop = context.stop;
     options.progress = context.progress;

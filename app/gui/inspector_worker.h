@@ -14,6 +14,7 @@
 #include <QPointer>
 #include <QString>
 
+#include "attnscope/analyses/sinks.h"
 #include "attnscope/model.h"
 #include "attnscope/trace.h"
 
@@ -25,6 +26,7 @@ namespace attnscope::app {
 struct WorkerState {
     std::unique_ptr<Model> model;
     std::unique_ptr<Trace> trace;  // the last run; views are computed from it
+    std::unique_ptr<SinkInputs> sinkInputs;  // sink statistics of that trace, kept for re-classifying
 };
 
 // What a job gets while it runs on the worker.

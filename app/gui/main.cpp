@@ -1,16 +1,19 @@
 // attnscope: the desktop app. With --screenshot it loads, runs, renders one attention
 // map at 1600x1000, saves a PNG and exits (works under QT_QPA_PLATFORM=offscreen).
 #include <cstdio>
+#include <memory>
 
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QFile>
 #include <QTimer>
 
+#include "analysis_docks.h"
 #include "main_window.h"
 #include "metatypes.h"
 #include "model_locator.h"
 #include "panels/attention_maps_panel.h"
+#include "panels/sinks_panel.h"
 
 using attnscope::app::MainWindow;
 using attnscope::app::ModelRequest;
@@ -48,8 +51,13 @@ int main(int argc, char** argv) {
     const QCommandLineOption colormap("colormap", "viridis, magma, cividis or grey.", "name");
     const QCommandLineOption theme("theme", "light or dark.", "name");
     const QCommandLineOption screenshot("screenshot", "Render at 1600x1000 to a PNG and exit.", "out.png");
+    const QCommandLineOption panel("panel", "Raise an analysis panel: sinks, weibull or heads (with --screenshot: "
+                                            "wait for its data).", "name");
+    const QCommandLineOption epsilon("epsilon", "Sinks panel: \u03b5, applied once the first result is shown, "
+                                                "as a user's edit would be (re-classifies).", "E");
+    const QCommandLineOption cosThreshold("cos-threshold", "Sinks panel: |cos| threshold, applied like --epsilon.", "C");
     parser.addOptions({model, tokenizer, prompt, promptFile, layer, head, select, scale, colormap, theme,
-                       screenshot});
+                       screenshot, panel, epsilon, cosThreshold});
     parser.process(app);
 
     const bool shoot = parser.isSet(screenshot);
@@ -70,6 +78,28 @@ int main(int argc, char** argv) {
     if (auto map = attnscope::widgets::colormapFromName(parser.value(colormap)))
         window.attentionPanel()->setColormap(*map);
     if (parser.isSet(select)) window.selectTokenAfterRun(parser.value(select).toInt());
+    const QString panelName = parser.value(panel);
+    if (parser.isSet(panel) && !attnscope::app::AnalysisDocks::panelNames().contains(panelName)) {
+        std::fprintf(stderr, "attnscope: --panel must be one of %s\n",
+                     qPrintable(attnscope::app::AnalysisDocks::panelNames().join(QStringLiteral(", "))));
+        return 2;
+    }
+    // Parameter edits wait for the first sinks result, so they re-classify as an edit does.
+    const bool editSinks = parser.isSet(epsilon) || parser.isSet(cosThreshold);
+    if (editSinks) {
+        auto* sinks = window.analysisDocks()->sinksPanel();
+        QObject::connect(
+            &window, &MainWindow::panelShown, sinks,
+            [sinks, eps = parser.value(epsilon), cos = parser.value(cosThreshold)](const QString& name) {
+                if (name != QLatin1String("sinks")) return;
+                attnscope::SinkParams params = sinks->params();
+                if (!eps.isEmpty()) params.epsilon = eps.toDouble();
+                if (!cos.isEmpty()) params.cosThreshold = cos.toDouble();
+                sinks->setParams(params);
+                emit sinks->paramsChanged(params);
+            },
+            Qt::SingleShotConnection);
+    }
 
     std::optional<ModelRequest> request;
     if (parser.isSet(model)) {
@@ -91,13 +121,22 @@ int main(int argc, char** argv) {
                 else QCoreApplication::exit(0);
             });
         };
-        QObject::connect(&window, &MainWindow::viewShown, &window, grab, Qt::SingleShotConnection);
+        // Wait for the attention map and, with --panel, for that panel's (last) data.
+        auto waiting = std::make_shared<int>(panelName.isEmpty() ? 1 : (editSinks && panelName == "sinks" ? 3 : 2));
+        auto arrived = [waiting, grab] {
+            if (--*waiting == 0) grab();
+        };
+        QObject::connect(&window, &MainWindow::viewShown, &window, arrived, Qt::SingleShotConnection);
+        QObject::connect(&window, &MainWindow::panelShown, &window, [panelName, arrived](const QString& name) {
+            if (name == panelName) arrived();
+        });
         QObject::connect(&window, &MainWindow::loadFailed, &app, [](const QString& m) { fatal(m, 1); });
         QObject::connect(&window, &MainWindow::runFailed, &app, [](const QString& m) { fatal(m, 1); });
         QTimer::singleShot(kScreenshotTimeoutMs, &app, [] { fatal(QStringLiteral("timed out"), 3); });
         if (!request) grab();  // the empty state is worth a picture too
     }
     window.show();
+    if (!panelName.isEmpty()) window.showPanel(panelName);
     if (request) window.openModel(*request);
     return app.exec();
 }

@@ -31,9 +31,11 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include "analysis_docks.h"
 #include "inspector_worker.h"
 #include "model_summary.h"
 #include "panels/attention_maps_panel.h"
+#include "selection_model.h"
 #include "theme.h"
 #include "token_strip.h"
 
@@ -174,8 +176,22 @@ void MainWindow::buildUi() {
 
     connect(runButton, &QPushButton::clicked, this, &MainWindow::runPrompt);
     connect(loadPromptButton, &QPushButton::clicked, this, &MainWindow::loadPromptFile);
-    connect(m_panel, &widgets::AttentionMapsPanel::viewRequested, this, &MainWindow::requestView);
-    connect(m_panel, &widgets::AttentionMapsPanel::tokenSelected, this, &MainWindow::requestRow);
+
+    // One selection for every view: the attention panel writes to it and follows it.
+    m_selection = new SelectionModel(this);
+    m_docks = new AnalysisDocks(this, m_worker, m_selection);
+    connect(m_docks, &AnalysisDocks::panelShown, this, &MainWindow::panelShown);
+    connect(m_panel, &widgets::AttentionMapsPanel::viewRequested, this, [this](int layer, int head) {
+        m_selection->setLayerHead(layer, head);
+        requestView(layer, head);
+    });
+    connect(m_panel, &widgets::AttentionMapsPanel::tokenSelected, m_selection, &SelectionModel::setToken);
+    connect(m_selection, &SelectionModel::layerHeadChanged, m_panel, &widgets::AttentionMapsPanel::setLayerHead);
+    connect(m_selection, &SelectionModel::tokenChanged, this, [this](int token) {
+        m_panel->selectToken(token);
+        if (token >= 0 && m_modelLoaded) requestRow(token);
+        else m_panel->tokenStrip()->setHighlights({});
+    });
     connect(m_panel, &widgets::AttentionMapsPanel::hoverTextChanged, m_hover, &QLabel::setText);
 }
 
@@ -210,6 +226,8 @@ void MainWindow::buildActions() {
     m_themeAction = view->addAction(tr("&Dark Theme"), this, &MainWindow::setDarkTheme);
     m_themeAction->setCheckable(true);
     m_themeAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D));
+    view->addSeparator();
+    m_docks->addViewActions(view);
     // Page Up/Down step layers anywhere in the window (the prompt editor keeps its own).
     auto* up = new QShortcut(QKeySequence(Qt::Key_PageUp), this);
     connect(up, &QShortcut::activated, this, [this] { m_panel->stepLayer(-1); });
@@ -265,7 +283,10 @@ void MainWindow::setPromptText(const QString& text) { m_prompt->setPlainText(tex
 void MainWindow::setLayerHead(int layer, int head) {
     m_panel->setLayer(layer);
     m_panel->setHead(head);
+    m_selection->setLayerHead(m_panel->layer(), m_panel->head());
 }
+
+bool MainWindow::showPanel(const QString& name) { return m_docks->showPanel(name); }
 
 void MainWindow::openModel(ModelRequest request) {
     cancelAll();
@@ -293,6 +314,7 @@ void MainWindow::onModelLoaded(const ModelInfo& info, const ModelRequest& reques
                    .arg(QFileInfo(request.path).fileName(), QString::fromStdString(info.arch),
                         widgets::ModelSummary::formatCount(info.nParams)));
     addRecent(request);
+    m_docks->onModelLoaded();
     if (!m_prompt->toPlainText().trimmed().isEmpty()) runPrompt();
 }
 
@@ -312,6 +334,7 @@ void MainWindow::runPrompt() {
     }
     m_worker->cancel(kView);
     m_worker->cancel(kRow);
+    m_docks->onRunStarted();
     setBusy(tr("Running the prompt\u2026"));
     m_worker->post(kRun, this, [this, prompt](JobContext& ctx) -> InspectorWorker::GuiApply {
         auto run = std::make_shared<RunResult>(runPromptOnWorker(ctx, prompt));
@@ -322,10 +345,15 @@ void MainWindow::runPrompt() {
 void MainWindow::onRunDone(const RunResult& run) {
     m_panel->setModelShape(run.nLayers, run.nHeads);
     m_panel->setTokens(run.tokens);
-    if (m_selectAfterRun >= 0) m_panel->selectToken(std::exchange(m_selectAfterRun, -1));
+    if (m_selectAfterRun >= 0) {
+        m_panel->selectToken(std::exchange(m_selectAfterRun, -1));
+        const QSignalBlocker quiet(m_selection);  // the view request below carries the row
+        m_selection->setToken(m_panel->selectedToken());
+    }
     m_summary->setTraceSummary(run.length, run.traceBytes);
     showStatus(tr("Ran %1 tokens").arg(run.length));
-    requestView(m_panel->layer(), m_panel->head());
+    requestView(m_panel->layer(), m_panel->head());  // first: the map is what the user waits for
+    m_docks->onRunDone(run);
 }
 
 void MainWindow::requestView(int layer, int head) {
@@ -393,6 +421,7 @@ void MainWindow::setIdle() {
 void MainWindow::cancelAll() {
     const bool loading = m_worker->isPending(kLoad), running = m_worker->isPending(kRun);
     for (const QString& tag : {kLoad, kRun, kView, kRow}) m_worker->cancel(tag);
+    m_docks->cancelAll();
     if (loading || running) showStatus(tr("Cancelled"));
     if (loading && !m_modelLoaded) m_request.reset();
     if (running) m_panel->clear();  // the worker dropped the old trace when the run began

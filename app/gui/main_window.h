@@ -25,7 +25,9 @@ class ModelSummary;
 
 namespace attnscope::app {
 
+class AnalysisDocks;
 class InspectorWorker;
+class SelectionModel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -41,10 +43,15 @@ public:
     void selectTokenAfterRun(int index) { m_selectAfterRun = index; }
     void setDarkTheme(bool dark);
     widgets::AttentionMapsPanel* attentionPanel() const { return m_panel; }
+    AnalysisDocks* analysisDocks() const { return m_docks; }
+    SelectionModel* selection() const { return m_selection; }
+    // Raise an analysis panel ("sinks", "weibull", "heads"); false for unknown names.
+    bool showPanel(const QString& name);
     void runPrompt();
 
 signals:
     void viewShown();  // an attention map of the current run is on screen
+    void panelShown(const QString& name);  // an analysis panel received data
     void loadFailed(const QString& message);
     void runFailed(const QString& message);
 
@@ -79,6 +86,8 @@ private:
 
     bool m_interactive = true;
     InspectorWorker* m_worker = nullptr;
+    SelectionModel* m_selection = nullptr;
+    AnalysisDocks* m_docks = nullptr;
     std::optional<ModelRequest> m_request;  // the model loaded (or being loaded)
     bool m_modelLoaded = false;
     bool m_darkTheme = false;

@@ -38,6 +38,9 @@ AttentionMapsPanel::AttentionMapsPanel(QWidget* parent) : QWidget(parent) {
     m_mask->setToolTip(tr("Keys after the query cannot be attended to; draw them as background"));
     m_viewInfo = new QLabel(this);
     m_viewInfo->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // Long descriptions must not widen the window (docked panels share it): elide instead.
+    m_viewInfo->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_viewInfo->setMinimumWidth(60);
 
     auto* controls = new QHBoxLayout;
     for (QWidget* w : std::initializer_list<QWidget*>{m_layer, m_head, m_scale, m_colormap, m_mask})
@@ -112,6 +115,16 @@ void AttentionMapsPanel::selectToken(int index) {
 
 void AttentionMapsPanel::setLayer(int layer) { m_layer->setValue(layer); }
 void AttentionMapsPanel::setHead(int head) { m_head->setValue(head); }
+void AttentionMapsPanel::setLayerHead(int layer, int head) {
+    if (layer == m_layer->value() && head == m_head->value()) return;
+    {
+        const QSignalBlocker b1(m_layer), b2(m_head);
+        m_layer->setValue(layer);
+        m_head->setValue(head);
+    }
+    emitViewRequest();
+}
+
 void AttentionMapsPanel::stepLayer(int delta) { m_layer->setValue(m_layer->value() + delta); }
 void AttentionMapsPanel::stepHead(int delta) { m_head->setValue(m_head->value() + delta); }
 
@@ -146,6 +159,7 @@ void AttentionMapsPanel::setAttention(const Matrix2D& matrix, const HeatmapExten
                               : tr("%1 \u00b7 %2 \u00d7 %3 tokens, block maximum over %4 \u00d7 %5 cells")
                                     .arg(who).arg(e.q1 - e.q0).arg(e.k1 - e.k0)
                                     .arg(matrix.rows).arg(matrix.cols));
+    m_viewInfo->setToolTip(m_viewInfo->text());
 }
 
 void AttentionMapsPanel::setRowHighlight(int query, const std::vector<float>& row) {

@@ -34,6 +34,8 @@ public:
     int head() const;  // -1: mean over heads
     void setLayer(int layer);
     void setHead(int head);
+    // Both at once, with one viewRequested when either changed (the shared selection).
+    void setLayerHead(int layer, int head);
     void setColorScale(ColorScale scale);
     void setColormap(Colormap map);
     void stepLayer(int delta);

@@ -6,7 +6,8 @@
 
 #include <QFileInfo>
 #include <QKeyEvent>
-#include <QSvgGenerator>
+
+#include "plot/plot_menu.h"
 
 namespace attnscope::widgets {
 namespace {
@@ -70,6 +71,7 @@ AttentionHeatmap::AttentionHeatmap(QWidget* parent) : QCustomPlot(parent) {
     yAxis->setTicker(m_numberTickerY);
 
     setColormap(m_colormap);
+    PlotMenu::install(this, QStringLiteral("attention"))->setCsvProvider([this] { return csv(); });
     connect(this, &QCustomPlot::mouseMove, this, &AttentionHeatmap::onMouseMove);
     connect(xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this,
             &AttentionHeatmap::onRangeChanged);
@@ -345,19 +347,30 @@ void AttentionHeatmap::mouseDoubleClickEvent(QMouseEvent* event) {
 }
 
 bool AttentionHeatmap::exportTo(const QString& path, int width, int height) {
-    const QString suffix = QFileInfo(path).suffix().toLower();
-    if (suffix == QLatin1String("png")) return savePng(path, width, height);
-    if (suffix == QLatin1String("pdf")) return savePdf(path, width, height);
-    if (suffix != QLatin1String("svg")) return false;
-    QSvgGenerator svg;
-    svg.setFileName(path);
-    svg.setSize(QSize(width, height));
-    svg.setViewBox(QRect(0, 0, width, height));
-    svg.setTitle(QStringLiteral("AttnScope attention map"));
-    QCPPainter painter;
-    if (!painter.begin(&svg)) return false;
-    toPainter(&painter, width, height);
-    return painter.end();
+    return exportPlot(this, path, 96, QSize(width, height));
+}
+
+QString AttentionHeatmap::csv() const {
+    // Wide, like the matrix on screen: one row per query (block), one column per key (block).
+    auto label = [this](int64_t p0, int64_t p1) {
+        if (p1 - p0 > 1) return QStringLiteral("%1-%2").arg(p0).arg(p1 - 1);
+        const QString token = p0 < m_labels.size() ? m_labels[int(p0)] : QString();
+        return token.isEmpty() ? QString::number(p0) : QStringLiteral("%1 %2").arg(p0).arg(token);
+    };
+    QStringList lines;
+    QStringList header{QStringLiteral("query/key")};
+    for (int c = 0; c < m_matrix.cols; ++c) {
+        const HeatmapCell cell = *cellAt(0, c);
+        header << csvField(label(cell.key0, cell.key1));
+    }
+    lines << header.join(QLatin1Char(','));
+    for (int r = 0; r < m_matrix.rows; ++r) {
+        const HeatmapCell first = *cellAt(r, 0);
+        QStringList row{csvField(label(first.query0, first.query1))};
+        for (int c = 0; c < m_matrix.cols; ++c) row << csvNumber(m_matrix.at(r, c));
+        lines << row.join(QLatin1Char(','));
+    }
+    return lines.join(QLatin1Char('\n')) + QLatin1Char('\n');
 }
 
 }  // namespace attnscope::widgets

@@ -67,6 +67,8 @@ public:
 
     // By suffix: .png, .svg or .pdf, at width x height pixels (points for PDF).
     bool exportTo(const QString& path, int width, int height);
+    // The matrix as CSV, rows = queries, columns = keys, labelled with positions and tokens.
+    QString csv() const;
 
     QCPColorMap* colorMap() const { return m_map; }
     QCPColorScale* colorScaleElement() const { return m_colorScale; }

@@ -1,5 +1,6 @@
 #include "plot/colormaps.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace attnscope::widgets {
@@ -83,6 +84,32 @@ QCPColorGradient makeGradient(Colormap map) {
     g.setLevelCount(256);
     g.setNanHandling(QCPColorGradient::nhTransparent);
     return g;
+}
+
+QCPColorGradient makeDivergingGradient() {
+    // ColorBrewer RdBu (11 classes) from blue to red.
+    static constexpr std::array<unsigned, 11> kRdBu = {0x053061, 0x2166ac, 0x4393c3, 0x92c5de, 0xd1e5f0, 0xf7f7f7,
+                                                       0xfddbc7, 0xf4a582, 0xd6604d, 0xb2182b, 0x67001f};
+    QCPColorGradient g;
+    g.clearColorStops();
+    for (size_t i = 0; i < kRdBu.size(); ++i)
+        g.setColorStopAt(double(i) / double(kRdBu.size() - 1), QColor::fromRgb(kRdBu[i]));
+    // A plateau of +-1.5 levels around the middle: QCPColorGradient truncates positions to
+    // levels, so the anchor gets the middle colour even with rounding in the range.
+    const double plateau = 1.5 / (kDivergingLevels - 1);
+    g.setColorStopAt(0.5 - plateau, QColor::fromRgb(kRdBu[5]));
+    g.setColorStopAt(0.5 + plateau, QColor::fromRgb(kRdBu[5]));
+    g.setColorInterpolation(QCPColorGradient::ciRGB);
+    g.setLevelCount(kDivergingLevels);
+    g.setNanHandling(QCPColorGradient::nhTransparent);
+    return g;
+}
+
+QCPRange centredRange(double centre, double lo, double hi, double minHalfWidth) {
+    double half = minHalfWidth;
+    if (std::isfinite(lo)) half = std::max(half, std::abs(centre - lo));
+    if (std::isfinite(hi)) half = std::max(half, std::abs(hi - centre));
+    return QCPRange(centre - half, centre + half);
 }
 
 double relativeLuminance(const QColor& color) {

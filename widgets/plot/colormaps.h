@@ -20,6 +20,16 @@ std::optional<Colormap> colormapFromName(const QString& name);
 // Dark (low) to light (high) for every map, so a larger value always reads as brighter.
 QCPColorGradient makeGradient(Colormap map);
 
+// Diverging blue - near white - red (ColorBrewer RdBu, reversed), for values read against
+// an anchor: the middle colour means "at the anchor", blue below it, red above it. An odd
+// level count puts the anchor on an exact level.
+QCPColorGradient makeDivergingGradient();
+inline constexpr int kDivergingLevels = 257;
+
+// The smallest range centred on `centre` that holds [lo, hi], so that `centre` is drawn in
+// a diverging gradient's middle colour (never empty: at least centre +- minHalfWidth).
+QCPRange centredRange(double centre, double lo, double hi, double minHalfWidth = 1e-3);
+
 // Relative luminance (Rec. 709 on linearised sRGB) in [0, 1].
 double relativeLuminance(const QColor& color);
 

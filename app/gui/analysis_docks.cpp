@@ -1,0 +1,202 @@
+#include "analysis_docks.h"
+
+#include <QDockWidget>
+#include <QLoggingCategory>
+#include <QMainWindow>
+#include <QMenu>
+
+#include "analysis_jobs.h"
+#include "inspector_jobs.h"
+#include "inspector_worker.h"
+#include "panels/head_grid_panel.h"
+#include "panels/sinks_panel.h"
+#include "panels/weibull_panel.h"
+#include "selection_model.h"
+
+// Timings of the analyses, off by default: QT_LOGGING_RULES="attnscope.timing.info=true".
+Q_LOGGING_CATEGORY(lcTiming, "attnscope.timing", QtWarningMsg)
+
+namespace attnscope::app {
+namespace {
+
+// Statistics and classification in one job; posted on new runs and min-query edits.
+const QString kSinkInputs = QStringLiteral("sinks-inputs");
+// Re-classification only; drags of the other parameters coalesce under this tag.
+const QString kSinks = QStringLiteral("sinks");
+const QString kHeads = QStringLiteral("heads");
+const QString kWeibull = QStringLiteral("weibull");
+const QString kWeibullPlot = QStringLiteral("weibull-plot");
+constexpr double kMainDockShare = 0.62;  // of the window width, for showPanel
+
+}  // namespace
+
+AnalysisDocks::AnalysisDocks(QMainWindow* window, InspectorWorker* worker, SelectionModel* selection)
+    : QObject(window), m_window(window), m_worker(worker), m_selection(selection) {
+    m_sinks = new widgets::SinksPanel(window);
+    m_weibull = new widgets::WeibullPanel(window);
+    m_heads = new widgets::HeadGridPanel(window);
+    m_headsDock = addDock(tr("Heads"), QStringLiteral("headsDock"), m_heads);
+    m_sinksDock = addDock(tr("Attention Sinks"), QStringLiteral("sinksDock"), m_sinks);
+    m_weibullDock = addDock(tr("Weight Weibull Fits"), QStringLiteral("weibullDock"), m_weibull);
+    if (auto* model = window->findChild<QDockWidget*>(QStringLiteral("modelDock")))
+        window->splitDockWidget(model, m_headsDock, Qt::Vertical);
+    else
+        window->addDockWidget(Qt::LeftDockWidgetArea, m_headsDock);
+    window->addDockWidget(Qt::RightDockWidgetArea, m_sinksDock);
+    window->tabifyDockWidget(m_sinksDock, m_weibullDock);
+    m_sinksDock->raise();
+
+    // Panels write to the selection; the selection drives the panels.
+    connect(m_heads, &widgets::HeadGridPanel::headSelected, selection, &SelectionModel::setLayerHead);
+    connect(m_weibull, &widgets::WeibullPanel::layerSelected, selection, &SelectionModel::setLayer);
+    connect(m_sinks, &widgets::SinksPanel::tokenSelected, selection, [selection](qint64 t) { selection->setToken(int(t)); });
+    connect(m_sinks, &widgets::SinksPanel::tokensSelected, selection, &SelectionModel::setTokens);
+    connect(selection, &SelectionModel::layerHeadChanged, this, [this](int layer, int head) {
+        m_heads->setCurrent(layer, head);
+        m_weibull->followLayer(layer);
+    });
+    connect(selection, &SelectionModel::tokenChanged, m_sinks, [this](int t) { m_sinks->selectToken(t); });
+    connect(selection, &SelectionModel::tokensChanged, m_sinks, &widgets::SinksPanel::selectTokens);
+
+    connect(m_sinks, &widgets::SinksPanel::paramsChanged, this, &AnalysisDocks::requestSinks);
+    connect(m_weibull, &widgets::WeibullPanel::paramsChanged, this, &AnalysisDocks::requestWeibull);
+    connect(m_weibull, &widgets::WeibullPanel::matrixSelected, this, &AnalysisDocks::requestWeibullPlot);
+    connect(worker, &InspectorWorker::jobFailed, this, &AnalysisDocks::onJobFailed);
+    connect(worker, &InspectorWorker::jobProgress, this, [this](const QString& tag, double f) {
+        if (tag == kSinkInputs) m_sinks->setStatus(tr("Computing sink statistics\u2026 %1%").arg(int(f * 100)));
+        else if (tag == kHeads) m_heads->setStatus(tr("Scoring heads\u2026 %1%").arg(int(f * 100)));
+    });
+}
+
+QDockWidget* AnalysisDocks::addDock(const QString& title, const QString& name, QWidget* panel) {
+    auto* dock = new QDockWidget(title, m_window);
+    dock->setObjectName(name);
+    dock->setWidget(panel);
+    return dock;
+}
+
+QStringList AnalysisDocks::panelNames() {
+    return {QStringLiteral("sinks"), QStringLiteral("weibull"), QStringLiteral("heads")};
+}
+
+bool AnalysisDocks::showPanel(const QString& name) {
+    QDockWidget* dock = name == QLatin1String("sinks")     ? m_sinksDock
+                        : name == QLatin1String("weibull") ? m_weibullDock
+                        : name == QLatin1String("heads")   ? m_headsDock
+                                                           : nullptr;
+    if (!dock) return false;
+    dock->show();
+    dock->raise();
+    if (dock != m_headsDock)
+        m_window->resizeDocks({dock}, {int(m_window->width() * kMainDockShare)}, Qt::Horizontal);
+    else
+        m_window->resizeDocks({dock}, {int(m_window->height() * 0.45)}, Qt::Vertical);
+    return true;
+}
+
+void AnalysisDocks::addViewActions(QMenu* menu) {
+    for (QDockWidget* dock : {m_headsDock, m_sinksDock, m_weibullDock}) menu->addAction(dock->toggleViewAction());
+}
+
+void AnalysisDocks::onModelLoaded() { requestWeibull(m_weibull->params()); }
+
+void AnalysisDocks::onRunStarted() {
+    for (const QString& tag : {kSinkInputs, kSinks, kHeads}) m_worker->cancel(tag);
+    m_haveTrace = false;
+    m_inputsMinQuery = -1;
+    m_sinks->clear();
+    m_heads->clear();
+    m_selection->setToken(-1);
+}
+
+void AnalysisDocks::onRunDone(const RunResult& run) {
+    m_haveTrace = true;
+    m_sinks->setTokens(run.tokens);
+    m_sinks->selectToken(m_selection->token());  // e.g. --select, set while the run was going
+    requestSinks(m_sinks->params());
+    requestHeadScores();
+}
+
+void AnalysisDocks::cancelAll() {
+    for (const QString& tag : {kSinkInputs, kSinks, kHeads, kWeibull, kWeibullPlot}) m_worker->cancel(tag);
+}
+
+void AnalysisDocks::requestSinks(const SinkParams& params) {
+    if (!m_haveTrace) return;
+    // New statistics only for another minimum query position; everything else re-classifies.
+    const bool full = params.minQueryPos != m_inputsMinQuery;
+    if (full) {
+        m_worker->cancel(kSinks);  // would compute the old statistics again
+        m_inputsMinQuery = params.minQueryPos;
+        m_sinks->setStatus(tr("Computing sink statistics\u2026"));
+    }
+    QElapsedTimer clock;
+    clock.start();
+    m_worker->post(full ? kSinkInputs : kSinks, this, [this, params, clock](JobContext& ctx) -> InspectorWorker::GuiApply {
+        auto out = std::make_shared<SinkJobResult>(sinksOnWorker(ctx, params));
+        return [this, out, clock] {
+            m_sinks->setResult(*out->result);
+            const double toScreen = double(clock.nsecsElapsed()) / 1e6;
+            const QString classified = tr("classified in %1 ms on the worker, %2 ms from edit to screen")
+                                           .arg(out->classifyMs, 0, 'f', 2).arg(toScreen, 0, 'f', 1);
+            m_sinks->setStatus(out->inputsMs < 0 ? tr("Re-%1").arg(classified)
+                                                 : tr("Sink statistics in %1 ms; %2").arg(out->inputsMs, 0, 'f', 0).arg(classified));
+            qCInfo(lcTiming, "sinks: T=%lld statistics %.1f ms, classify %.3f ms, round trip %.2f ms",
+                   static_cast<long long>(out->result->T), out->inputsMs, out->classifyMs, toScreen);
+            emit panelShown(QStringLiteral("sinks"));
+        };
+    });
+}
+
+void AnalysisDocks::requestHeadScores() {
+    QElapsedTimer clock;
+    clock.start();
+    m_worker->post(kHeads, this, [this, clock](JobContext& ctx) -> InspectorWorker::GuiApply {
+        auto scores = std::make_shared<widgets::HeadScoreTable>(headScoresOnWorker(ctx));
+        return [this, scores, clock] {
+            m_heads->setScores(*scores);
+            m_heads->setCurrent(m_selection->layer(), m_selection->head());
+            qCInfo(lcTiming, "head scores: %lld ms", static_cast<long long>(clock.elapsed()));
+            emit panelShown(QStringLiteral("heads"));
+        };
+    });
+}
+
+void AnalysisDocks::requestWeibull(const WeibullParams& params) {
+    m_weibull->setStatus(tr("Fitting every weight matrix\u2026"));
+    QElapsedTimer clock;
+    clock.start();
+    m_worker->post(kWeibull, this, [this, params, clock](JobContext& ctx) -> InspectorWorker::GuiApply {
+        auto fits = std::make_shared<std::vector<WeibullMatrixFit>>(weibullFitsOnWorker(ctx, params));
+        const qint64 fitMs = clock.elapsed();
+        return [this, fits, fitMs] {
+            m_weibull->setFits(*fits);
+            m_weibull->setStatus(tr("Fitted %1 matrices in %2 ms").arg(fits->size()).arg(fitMs));
+            qCInfo(lcTiming, "weibull: %zu matrices in %lld ms", fits->size(), static_cast<long long>(fitMs));
+            emit panelShown(QStringLiteral("weibull"));
+        };
+    });
+}
+
+void AnalysisDocks::requestWeibullPlot(const QString& name) {
+    const WeibullParams params = m_weibull->params();
+    const std::string tensor = name.toStdString();
+    m_worker->post(kWeibullPlot, this, [this, params, tensor](JobContext& ctx) -> InspectorWorker::GuiApply {
+        auto plot = std::make_shared<WeibullPlot>(weibullPlotOnWorker(ctx, tensor, params));
+        return [this, plot, tensor] { m_weibull->setMatrixPlot(tensor, *plot); };
+    });
+}
+
+void AnalysisDocks::onJobFailed(const QString& tag, const QString& message, bool cancelled) {
+    if (cancelled) return;
+    if (tag == kSinkInputs || tag == kSinks) {
+        m_inputsMinQuery = -1;  // the worker's statistics are unknown now: recompute next time
+        m_sinks->setStatus(tr("\u26a0 Sinks: %1").arg(message));
+    } else if (tag == kHeads) {
+        m_heads->setStatus(tr("\u26a0 %1").arg(message));
+    } else if (tag == kWeibull || tag == kWeibullPlot) {
+        m_weibull->setStatus(tr("\u26a0 Weibull: %1").arg(message));
+    }
+}
+
+}  // namespace attnscope::app

@@ -1,0 +1,74 @@
+// The docked analysis panels (sinks, Weibull, head grid): builds their docks, keeps them
+// on the shared selection, and runs their analyses on the worker under their own tags, so
+// parameter drags coalesce and a new run or model supersedes everything pending.
+#pragma once
+#include <memory>
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QStringList>
+
+#include "attnscope/analyses/sinks.h"
+#include "attnscope/analyses/weibull.h"
+#include "attnscope/model.h"
+
+class QDockWidget;
+class QMainWindow;
+class QMenu;
+
+namespace attnscope::widgets {
+class HeadGridPanel;
+class SinksPanel;
+class WeibullPanel;
+}  // namespace attnscope::widgets
+
+namespace attnscope::app {
+
+class InspectorWorker;
+class SelectionModel;
+struct RunResult;
+
+class AnalysisDocks : public QObject {
+    Q_OBJECT
+public:
+    AnalysisDocks(QMainWindow* window, InspectorWorker* worker, SelectionModel* selection);
+
+    static QStringList panelNames();  // "sinks", "weibull", "heads"
+    // Raises the panel's dock and gives it most of the window (screenshots, --panel).
+    bool showPanel(const QString& name);
+    void addViewActions(QMenu* menu);
+
+    void onModelLoaded();
+    void onRunStarted();
+    void onRunDone(const RunResult& run);
+    void cancelAll();
+
+    widgets::SinksPanel* sinksPanel() const { return m_sinks; }
+    widgets::WeibullPanel* weibullPanel() const { return m_weibull; }
+    widgets::HeadGridPanel* headGridPanel() const { return m_heads; }
+
+signals:
+    void panelShown(const QString& name);  // a panel just received data
+
+private:
+    void requestSinks(const SinkParams& params);
+    void requestHeadScores();
+    void requestWeibull(const WeibullParams& params);
+    void requestWeibullPlot(const QString& name);
+    void onJobFailed(const QString& tag, const QString& message, bool cancelled);
+    QDockWidget* addDock(const QString& title, const QString& name, QWidget* panel);
+
+    QMainWindow* m_window = nullptr;
+    InspectorWorker* m_worker = nullptr;
+    SelectionModel* m_selection = nullptr;
+    widgets::SinksPanel* m_sinks = nullptr;
+    widgets::WeibullPanel* m_weibull = nullptr;
+    widgets::HeadGridPanel* m_heads = nullptr;
+    QDockWidget* m_sinksDock = nullptr;
+    QDockWidget* m_weibullDock = nullptr;
+    QDockWidget* m_headsDock = nullptr;
+    bool m_haveTrace = false;
+    int64_t m_inputsMinQuery = -1;  // minQueryPos of the statistics the worker holds (-1: none)
+};
+
+}  // namespace attnscope::app

@@ -1,0 +1,116 @@
+#include "analysis_jobs.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "attnscope/error.h"
+
+namespace attnscope::app {
+namespace {
+
+constexpr int64_t kBlock = 256;  // query rows per diagonal tile
+
+const Trace& currentTrace(JobContext& context) {
+    if (!context.state.trace) fail(ErrorKind::BadInput, "Run a prompt first");
+    return *context.state.trace;
+}
+
+const Model& currentModel(JobContext& context) {
+    if (!context.state.model) fail(ErrorKind::BadInput, "Open a model first");
+    return *context.state.model;
+}
+
+double msSince(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+void checkStop(const JobContext& context) {
+    if (context.stop.stop_requested()) fail(ErrorKind::Cancelled, "Cancelled");
+}
+
+// Query-row blocks [q0, q1) for the diagonal scores: all rows, or evenly spaced blocks.
+std::vector<std::pair<int64_t, int64_t>> diagonalBlocks(int64_t T) {
+    std::vector<std::pair<int64_t, int64_t>> blocks;
+    if (T <= kHeadScoreRows) {
+        for (int64_t q0 = 0; q0 < T; q0 += kBlock) blocks.emplace_back(q0, std::min(T, q0 + kBlock));
+        return blocks;
+    }
+    const int64_t n = kHeadScoreRows / kBlock;
+    for (int64_t b = 0; b < n; ++b) {
+        const int64_t q0 = b * (T - kBlock) / (n - 1);
+        blocks.emplace_back(q0, q0 + kBlock);
+    }
+    return blocks;
+}
+
+}  // namespace
+
+SinkJobResult sinksOnWorker(JobContext& context, const SinkParams& params) {
+    const Trace& trace = currentTrace(context);
+    SinkJobResult out;
+    std::unique_ptr<SinkInputs>& inputs = context.state.sinkInputs;
+    if (!inputs || needsRecompute(*inputs, params)) {
+        const auto start = std::chrono::steady_clock::now();
+        SinkInputOptions options;
+        options.stop = context.stop;
+        options.progress = context.progress;
+        inputs = std::make_unique<SinkInputs>(computeSinkInputs(trace, params.minQueryPos, options));
+        out.inputsMs = msSince(start);
+    }
+    const auto start = std::chrono::steady_clock::now();
+    out.result = std::make_shared<const SinkResult>(classifySinks(*inputs, params));
+    out.classifyMs = msSince(start);
+    return out;
+}
+
+widgets::HeadScoreTable headScoresOnWorker(JobContext& context) {
+    const Trace& trace = currentTrace(context);
+    const int64_t T = trace.length();
+    const int L = trace.nLayers(), H = trace.nHeads();
+    widgets::HeadScoreTable table;
+    table.resize(L, H);
+    table.tokens = T;
+    const auto blocks = diagonalBlocks(T);
+    for (const auto& [q0, q1] : blocks) table.sampledRows += q1 - q0;
+    for (int l = 0; l < L; ++l) {
+        const std::vector<HeadStats> stats = trace.layerStats(l, StatsOptions{});
+        for (int h = 0; h < H; ++h) {
+            checkStop(context);
+            const size_t at = size_t(l) * size_t(H) + size_t(h);
+            const HeadStats& s = stats[size_t(h)];
+            double entropy = 0;
+            for (float e : s.entropy) entropy += e;
+            table.entropy[at] = float(entropy / double(std::max<int64_t>(T, 1)));
+            table.firstToken[at] = s.colMeanCausal.empty() ? 0.f : s.colMeanCausal[0];
+            // A[i, i] and A[i, i-1] from exact tiles along the diagonal.
+            double diag = 0, prev = 0;
+            int64_t nDiag = 0, nPrev = 0;
+            for (const auto& [q0, q1] : blocks) {
+                const int64_t k0 = std::max<int64_t>(0, q0 - 1);
+                const Matrix2D tile = trace.attentionTile(l, h, q0, q1, k0, q1);
+                for (int64_t i = q0; i < q1; ++i) {
+                    diag += tile.at(i - q0, i - k0);
+                    ++nDiag;
+                    if (i == 0) continue;
+                    prev += tile.at(i - q0, i - 1 - k0);
+                    ++nPrev;
+                }
+            }
+            table.diagonal[at] = float(diag / double(std::max<int64_t>(nDiag, 1)));
+            table.previousToken[at] = float(prev / double(std::max<int64_t>(nPrev, 1)));
+        }
+        context.progress(double(l + 1) / double(L));
+    }
+    return table;
+}
+
+std::vector<WeibullMatrixFit> weibullFitsOnWorker(JobContext& context, const WeibullParams& params) {
+    return fitModelWeights(currentModel(context), params);
+}
+
+WeibullPlot weibullPlotOnWorker(JobContext& context, const std::string& name, const WeibullParams& params) {
+    const Matrix2D m = currentModel(context).weightMatrix(name);
+    return weibullPlot(m.data.data(), m.data.size(), params);
+}
+
+}  // namespace attnscope::app

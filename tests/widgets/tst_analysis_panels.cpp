@@ -1,0 +1,275 @@
+// The analysis panels draw exactly the plain results they are given (built here by hand,
+// no core, no torch): sinks, Weibull k map, head grid.
+#include <cmath>
+
+#include <QSignalSpy>
+#include <QTableWidget>
+#include <QTest>
+
+#include "panels/head_grid_panel.h"
+#include "panels/sinks_panel.h"
+#include "panels/weibull_panel.h"
+#include "plot/colormaps.h"
+#include "plot/layer_curves_plot.h"
+#include "plot/matrix_plot.h"
+
+using namespace attnscope;
+using namespace attnscope::widgets;
+
+namespace {
+
+constexpr int kT = 7, kL = 4;
+
+float value(int q, int l, int t) { return float(q * 100 + l * 10 + t) / 128.f; }
+
+SinkToken sink(int64_t t, SinkClass cls, std::vector<int> layers) {
+    SinkToken s;
+    s.token = t;
+    s.cls = cls;
+    s.layers = std::move(layers);
+    s.lifetime = int(s.layers.size());
+    s.creationLayer = s.layers.front();
+    s.meanScore = 0.25f;
+    return s;
+}
+
+// Token 0 is the primary (all layers), tokens 3 and 4 secondary (layers 1-2), 6 noise.
+SinkResult sinkResult() {
+    SinkResult r;
+    r.T = kT;
+    r.nLayers = kL;
+    r.primary = 0;
+    r.onset = 0;
+    r.offset = kL;
+    for (int l = 0; l < kL; ++l) {
+        SinkLayer layer;
+        for (int t = 0; t < kT; ++t) {
+            layer.sinkScore.push_back(value(0, l, t));
+            layer.fracHeads.push_back(value(1, l, t));
+            layer.cosToPrimary.push_back(t % 2 ? -value(2, l, t) / 4 : value(2, l, t) / 4);  // signed
+            layer.hiddenNorm.push_back(value(3, l, t));
+        }
+        layer.primaryStrength = 0.5f + 0.1f * float(l);
+        layer.weakening = 0.1f * float(l);
+        layer.secondaryCreated = l == 1 ? 2 : 0;
+        r.layers.push_back(layer);
+    }
+    r.sinks = {sink(0, SinkClass::Primary, {0, 1, 2, 3}), sink(3, SinkClass::Secondary, {1, 2}),
+               sink(4, SinkClass::Secondary, {1, 2}), sink(6, SinkClass::Noise, {3})};
+    r.levels = {SinkLevel{0, 4, 1, 0.25f, SinkClass::Primary, {0}}, SinkLevel{1, 2, 2, 0.25f, SinkClass::Secondary, {3, 4}},
+                SinkLevel{3, 1, 1, 0.25f, SinkClass::Noise, {6}}};
+    return r;
+}
+
+attnscope::TokenStrip tokens() {
+    attnscope::TokenStrip s;
+    for (int t = 0; t < kT; ++t) {
+        s.ids.push_back(t);
+        s.pieces.push_back(t == 0 ? "<s>" : "\u2581w" + std::to_string(t));
+    }
+    return s;
+}
+
+WeibullMatrixFit fit(int layer, const char* component, double k, double lambda) {
+    WeibullMatrixFit m;
+    m.name = layer >= 0 ? "layers." + std::to_string(layer) + "." + component : component;
+    m.layer = layer;
+    m.component = component;
+    m.shape = {64, 64};
+    m.fit.ok = true;
+    m.fit.k = k;
+    m.fit.lambda = lambda;
+    m.fit.r2 = 0.999;
+    m.fit.cls = "transmission";
+    return m;
+}
+
+std::vector<double> xs(const QCPGraph* g) {
+    std::vector<double> out;
+    for (auto it = g->data()->constBegin(); it != g->data()->constEnd(); ++it) out.push_back(it->key);
+    return out;
+}
+
+void click(MatrixPlot* plot, int row, int col) {
+    plot->replot();
+    QTest::mouseClick(plot, Qt::LeftButton, {}, plot->cellCenter(row, col).toPoint());
+}
+
+}  // namespace
+
+class TestAnalysisPanels : public QObject {
+    Q_OBJECT
+private slots:
+    void sinksMapShowsGivenValues() {
+        SinksPanel panel;
+        panel.setTokens(tokens());
+        panel.setResult(sinkResult());
+        QCPColorMapData* d = panel.tokenMap()->colorMap()->data();
+        QCOMPARE(d->keySize(), kT);
+        QCOMPARE(d->valueSize(), kL);
+        for (SinkQuantity q : kAllSinkQuantities) {
+            panel.setQuantity(q);
+            const int qi = int(q);
+            for (int l = 0; l < kL; ++l) {
+                for (int t = 0; t < kT; ++t) {
+                    // |cos| is shown for the cosine; everything else as given.
+                    const float expected = q == SinkQuantity::AbsCos ? value(2, l, t) / 4 : value(qi, l, t);
+                    QCOMPARE(d->cell(t, l), double(expected));
+                }
+            }
+        }
+        QCOMPARE(panel.tokenMap()->columnLabel(3), QStringLiteral("\u00b7w3"));
+    }
+
+    void sinksMarksGivenTokensByClass() {
+        SinksPanel panel;
+        panel.setTokens(tokens());
+        panel.setResult(sinkResult());
+        QCOMPARE(xs(panel.classMarks(SinkClass::Primary)), (std::vector<double>{0, 0, 0, 0}));
+        QCOMPARE(xs(panel.classMarks(SinkClass::Secondary)), (std::vector<double>{3, 3, 4, 4}));
+        QCOMPARE(xs(panel.classMarks(SinkClass::Noise)), (std::vector<double>{6}));
+        // One mark per flagged layer, at that layer's row.
+        QCOMPARE(panel.classMarks(SinkClass::Noise)->data()->constBegin()->value, 3.0);
+        QVERIFY(panel.classMarks(SinkClass::Primary)->scatterStyle().brush().color() != panel.classMarks(SinkClass::Secondary)->scatterStyle().brush().color());
+    }
+
+    void sinksLevelClickEmitsItsTokens() {
+        SinksPanel panel;
+        panel.resize(1200, 800);
+        panel.setTokens(tokens());
+        panel.setResult(sinkResult());
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        MatrixPlot* levels = panel.levelMap();
+        QCOMPARE(levels->colorMap()->data()->cell(1, 1), double(std::log1p(2.0f)));  // lifetime 2, layer 1
+        QVERIFY(std::isnan(levels->colorMap()->data()->cell(0, 0)));                // no sink there
+        QSignalSpy spy(&panel, &SinksPanel::tokensSelected);
+        click(levels, /*lifetime 2*/ 1, /*creation layer*/ 1);
+        QCOMPARE(spy.count(), 1);
+        QCOMPARE(spy.at(0).at(0).value<QList<qint64>>(), (QList<qint64>{3, 4}));
+        QCOMPARE(panel.selectedToken(), 3);
+        QVERIFY(panel.tokenInfo().contains(QStringLiteral("secondary")));
+        // The selected token's curves: cos to primary per layer.
+        QCOMPARE(panel.tokenPlot()->graph(0)->dataCount(), kL);
+        QCOMPARE(panel.tokenPlot()->graph(0)->data()->at(2)->value, double(-value(2, 2, 3) / 4));
+        // An empty level cell emits nothing.
+        click(levels, 0, 0);
+        QCOMPARE(spy.count(), 1);
+    }
+
+    void sinksParameterEditsAreReported() {
+        SinksPanel panel;
+        QSignalSpy spy(&panel, &SinksPanel::paramsChanged);
+        SinkParams p;
+        p.epsilon = 0.2;
+        panel.setParams(p);  // following: silent
+        QCOMPARE(spy.count(), 0);
+        QCOMPARE(panel.params().epsilon, 0.2);
+        auto* spin = panel.findChild<QDoubleSpinBox*>();
+        spin->setValue(0.45);
+        QCOMPARE(spy.count(), 1);
+        QCOMPARE(spy.at(0).at(0).value<SinkParams>().epsilon, 0.45);
+    }
+
+    void weibullMapShowsGivenK() {
+        WeibullPanel panel;
+        const std::vector<WeibullMatrixFit> fits = {fit(-1, "embed", 1.31, 0.02), fit(0, "q", 1.1, 0.03),
+                                                    fit(0, "o", 1.2, 0.04), fit(1, "q", 1.05, 0.05),
+                                                    fit(1, "down", 1.19, 0.06)};
+        panel.setFits(fits);
+        MatrixPlot* map = panel.map();
+        // Rows: layers 0, 1, then "outside"; columns in the fixed order q, o, down, embed.
+        QCOMPARE(map->matrix().rows, 3);
+        QCOMPARE(map->matrix().cols, 4);
+        QCOMPARE(map->columnLabel(0), QStringLiteral("q"));
+        QCOMPARE(map->columnLabel(3), QStringLiteral("embed"));
+        QCPColorMapData* d = map->colorMap()->data();
+        QCOMPARE(d->cell(0, 0), double(float(1.1)));
+        QCOMPARE(d->cell(1, 0), double(float(1.2)));
+        QCOMPARE(d->cell(0, 1), double(float(1.05)));
+        QCOMPARE(d->cell(2, 1), double(float(1.19)));
+        QCOMPARE(d->cell(3, 2), double(float(1.31)));
+        QVERIFY(std::isnan(d->cell(2, 0)));  // no down matrix in layer 0
+        // Centred: the anchor is the middle of the colour range and gets the middle colour.
+        const QCPRange range = map->colorMap()->dataRange();
+        QCOMPARE(range.center(), kWeibullHalfNormalK);
+        QCPColorGradient g = map->colorMap()->gradient();
+        QCOMPARE(QColor(g.color(kWeibullHalfNormalK, range)), QColor(0xf7, 0xf7, 0xf7));
+        QCOMPARE(g.color(kWeibullHalfNormalK, range), g.color(0.5, QCPRange(0, 1)));
+        QVERIFY(QColor(g.color(1.05, range)).blue() > QColor(g.color(1.05, range)).red());  // below: blue
+        QVERIFY(QColor(g.color(1.31, range)).red() > QColor(g.color(1.31, range)).blue());  // above: red
+        panel.setShowLambda(true);
+        QCOMPARE(map->colorMap()->data()->cell(2, 1), double(float(0.06)));
+        // k against layer: one curve per component with layers.
+        QCOMPARE(panel.curves()->graphCount(), 3);
+    }
+
+    void weibullCellShowsTable() {
+        WeibullPanel panel;
+        panel.resize(1000, 700);
+        panel.setFits({fit(0, "q", 1.1, 0.03), fit(1, "q", 1.05, 0.05)});
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        QSignalSpy spy(&panel, &WeibullPanel::matrixSelected);
+        click(panel.map(), 1, 0);
+        QCOMPARE(spy.count(), 1);
+        QCOMPARE(spy.at(0).at(0).toString(), QStringLiteral("layers.1.q"));
+        QCOMPARE(panel.table()->item(0, 1)->text(), QStringLiteral("layers.1.q"));
+        bool hasK = false;
+        for (int r = 0; r < panel.table()->rowCount(); ++r)
+            hasK = hasK || panel.table()->item(r, 1)->text().startsWith(QStringLiteral("1.0500"));
+        QVERIFY(hasK);
+    }
+
+    void divergingGradientIsCentred() {
+        QCPColorGradient g = makeDivergingGradient();
+        const QCPRange r = centredRange(1.2054, 0.8, 1.25);
+        QCOMPARE(r.center(), 1.2054);
+        QCOMPARE(r.lower, 0.8);
+        QCOMPARE(QColor(g.color(1.2054, r)), QColor(0xf7, 0xf7, 0xf7));
+        QVERIFY(centredRange(1.0, 1.0, 1.0, 0.1).size() > 0);
+    }
+
+    void headGridClickAndKeys() {
+        HeadGridPanel panel;
+        panel.resize(500, 400);
+        HeadScoreTable s;
+        s.resize(3, 4);
+        for (int i = 0; i < 12; ++i) {
+            s.entropy[size_t(i)] = float(i) / 8.f;
+            s.firstToken[size_t(i)] = float(12 - i) / 16.f;
+        }
+        panel.setScores(s);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        MatrixPlot* grid = panel.grid();
+        for (int l = 0; l < 3; ++l)
+            for (int h = 0; h < 4; ++h) QCOMPARE(grid->colorMap()->data()->cell(h, l), double(float(l * 4 + h) / 8.f));
+        panel.setScoreKind(HeadScoreKind::FirstToken);
+        QCOMPARE(grid->colorMap()->data()->cell(1, 2), double(float(12 - 9) / 16.f));
+
+        QSignalSpy spy(&panel, &HeadGridPanel::headSelected);
+        click(grid, 2, 1);
+        QCOMPARE(spy.count(), 1);
+        QCOMPARE(spy.at(0), (QList<QVariant>{2, 1}));
+        grid->setFocus();
+        QTest::keyClick(grid, Qt::Key_Left);
+        QCOMPARE(spy.last(), (QList<QVariant>{2, 0}));
+        QTest::keyClick(grid, Qt::Key_Up);
+        QCOMPARE(spy.last(), (QList<QVariant>{1, 0}));
+        QTest::keyClick(grid, Qt::Key_Right);
+        QCOMPARE(spy.last(), (QList<QVariant>{1, 1}));
+        QTest::keyClick(grid, Qt::Key_Down);
+        QTest::keyClick(grid, Qt::Key_Down);  // already on the last layer: nothing
+        QCOMPARE(spy.count(), 5);
+        QCOMPARE(spy.last(), (QList<QVariant>{2, 1}));
+        // Following the shared selection moves the outline without emitting.
+        panel.setCurrent(0, 3);
+        QCOMPARE(grid->currentRow(), 0);
+        QCOMPARE(grid->currentColumn(), 3);
+        QCOMPARE(spy.count(), 5);
+    }
+};
+
+QTEST_MAIN(TestAnalysisPanels)
+#include "tst_analysis_panels.moc"

@@ -1,0 +1,40 @@
+// Per-head scores of one run for the head overview grid: plain data filled by the app
+// from the trace's exact statistics and diagonal tiles.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include <QString>
+
+#include "attnscope/views.h"
+
+namespace attnscope::widgets {
+
+enum class HeadScoreKind {
+    Entropy,        // mean row entropy (nats): low = focused head
+    FirstToken,     // mean attention to token 0 (causal mean α_0): sink heads
+    PreviousToken,  // mean of A[i, i-1]: previous-token heads
+    Diagonal,       // mean of A[i, i]: self-attending heads
+};
+inline constexpr std::array<HeadScoreKind, 4> kAllHeadScores = {HeadScoreKind::Entropy, HeadScoreKind::FirstToken,
+                                                                HeadScoreKind::PreviousToken, HeadScoreKind::Diagonal};
+
+struct HeadScoreTable {
+    int nLayers = 0;
+    int nHeads = 0;
+    int64_t tokens = 0;
+    int64_t sampledRows = 0;  // query rows behind the previous-token and diagonal scores
+    std::vector<float> entropy, firstToken, previousToken, diagonal;  // [layer * nHeads + head]
+
+    const std::vector<float>& values(HeadScoreKind kind) const;
+    std::vector<float>& values(HeadScoreKind kind);
+    void resize(int layers, int heads);
+};
+
+QString headScoreName(HeadScoreKind kind);   // combo text
+QString headScoreTitle(HeadScoreKind kind);  // colour-bar title
+QString headScoreHelp(HeadScoreKind kind);
+Matrix2D headScoreMatrix(const HeadScoreTable& table, HeadScoreKind kind);  // [layer, head]
+
+}  // namespace attnscope::widgets

@@ -1,0 +1,361 @@
+#include "panels/sinks_panel.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QVBoxLayout>
+#include <qcustomplot.h>
+
+#include "plot/layer_curves_plot.h"
+#include "plot/matrix_plot.h"
+#include "plot/plot_theme.h"
+#include "token_strip.h"
+
+namespace attnscope::widgets {
+namespace {
+
+constexpr SinkClass kMarkClasses[3] = {SinkClass::Primary, SinkClass::Secondary, SinkClass::Noise};
+constexpr QCPScatterStyle::ScatterShape kMarkShapes[3] = {QCPScatterStyle::ssTriangle, QCPScatterStyle::ssDiamond,
+                                                          QCPScatterStyle::ssCircle};
+constexpr int kMaxBands = 256;  // selected-token outlines drawn at most
+constexpr char kBand[] = "attnscopeBand";
+
+QVector<double> layerAxis(int n) {
+    QVector<double> x(n);
+    for (int l = 0; l < n; ++l) x[l] = l;
+    return x;
+}
+
+QDoubleSpinBox* thresholdBox(QWidget* parent, const QString& prefix, double step, const QString& help) {
+    auto* box = new QDoubleSpinBox(parent);
+    box->setRange(0.0, 1.0);
+    box->setSingleStep(step);
+    box->setDecimals(2);
+    box->setPrefix(prefix);
+    box->setToolTip(help);
+    return box;
+}
+
+}  // namespace
+
+SinksPanel::SinksPanel(QWidget* parent) : QWidget(parent) {
+    buildPlots();
+    auto* bottom = new QSplitter(Qt::Horizontal, this);
+    for (QWidget* w : std::initializer_list<QWidget*>{m_levelMap, m_layerPlot, m_tokenPlot}) bottom->addWidget(w);
+    bottom->setSizes({300, 350, 350});
+    auto* split = new QSplitter(Qt::Vertical, this);
+    split->addWidget(m_tokenMap);
+    split->addWidget(bottom);
+    split->setSizes({500, 330});
+    split->setChildrenCollapsible(false);
+
+    m_summary = new QLabel(tr("Run a prompt to find its attention sinks."), this);
+    m_summary->setWordWrap(true);
+    m_status = new QLabel(this);
+    m_status->setEnabled(false);  // greyed: timings and progress are secondary
+    m_tokenInfo = new QLabel(this);
+    m_tokenInfo->setWordWrap(true);
+    m_tokenInfo->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    for (QLabel* l : {m_summary, m_status, m_tokenInfo}) l->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addWidget(buildControls());
+    layout->addWidget(m_summary);
+    layout->addWidget(new QLabel(sinkMarksLegend(), this));
+    layout->addWidget(split, 1);
+    layout->addWidget(m_tokenInfo);
+    layout->addWidget(m_status);
+    clear();
+}
+
+QWidget* SinksPanel::buildControls() {
+    auto* box = new QWidget(this);
+    m_quantity = new QComboBox(box);
+    for (SinkQuantity q : kAllSinkQuantities) {
+        m_quantity->addItem(sinkQuantityName(q));
+        m_quantity->setItemData(m_quantity->count() - 1, sinkQuantityHelp(q), Qt::ToolTipRole);
+    }
+    m_epsilon = thresholdBox(box, QStringLiteral("\u03b5 = "), 0.05, sinkParameterHelp("epsilon"));
+    m_cos = thresholdBox(box, QStringLiteral("|cos| > "), 0.01, sinkParameterHelp("cos"));
+    m_minQuery = new QSpinBox(box);
+    m_minQuery->setRange(0, 1 << 30);
+    m_minQuery->setPrefix(tr("min query "));
+    m_minQuery->setToolTip(sinkParameterHelp("minq"));
+    m_rule = new QComboBox(box);
+    m_rule->addItems({tr("Rule: auto"), tr("Rule: official"), tr("Rule: relative")});
+    m_rule->setToolTip(sinkParameterHelp("rule"));
+    auto* row = new QHBoxLayout(box);
+    row->setContentsMargins(0, 0, 0, 0);
+    for (QWidget* w : std::initializer_list<QWidget*>{m_quantity, m_epsilon, m_cos, m_minQuery, m_rule}) row->addWidget(w);
+    row->addStretch(1);
+    setParams(SinkParams{});
+
+    connect(m_quantity, &QComboBox::currentIndexChanged, this, &SinksPanel::showQuantity);
+    auto changed = [this] { emit paramsChanged(params()); };
+    connect(m_epsilon, &QDoubleSpinBox::valueChanged, this, changed);
+    connect(m_cos, &QDoubleSpinBox::valueChanged, this, changed);
+    connect(m_minQuery, &QSpinBox::valueChanged, this, changed);
+    connect(m_rule, &QComboBox::currentIndexChanged, this, changed);
+    return box;
+}
+
+void SinksPanel::buildPlots() {
+    m_tokenMap = new MatrixPlot(this);
+    m_tokenMap->setAxisTitles(tr("token position (wheel: zoom, drag: pan, Home: reset)"), tr("layer"));
+    m_tokenMap->setColumnLabelsVertical(true);
+    m_tokenMap->setNumbersWhenDense(false, true);
+    m_tokenMap->setZoomable(Qt::Horizontal);
+    m_tokenMap->setMinimumHeight(160);
+    for (int i = 0; i < 3; ++i) {
+        m_marks[i] = m_tokenMap->addGraph();
+        m_marks[i]->setName(sinkClassLabel(kMarkClasses[i]));
+        makeScatter(m_marks[i], kMarkShapes[i], sinkClassColor(kMarkClasses[i]), 9, Qt::black);
+    }
+    m_tokenMap->setCellDescriber([this](int l, int t) {
+        return sinkCellText(m_result, quantity(), l, t, m_tokenMap->matrix().at(l, t), tokenText(t));
+    });
+    connect(m_tokenMap, &MatrixPlot::cellClicked, this, [this](int, int t) {
+        selectToken(t);
+        emit tokenSelected(t);
+    });
+
+    m_levelMap = new MatrixPlot(this);
+    m_levelMap->setAxisTitles(tr("creation layer"), tr("lifetime (layers)"));
+    m_levelMap->setValueTitle(tr("log(1 + tokens)"));
+    m_levelMap->setRowsTopDown(false);
+    m_levelMap->setToolTip(sinkParameterHelp("levels"));
+    m_levelMap->setMinimumSize(160, 150);
+    m_levelMap->setCellDescriber([this](int row, int col) { return sinkLevelText(m_result, row, col); });
+    connect(m_levelMap, &MatrixPlot::cellClicked, this, [this](int row, int col) {
+        const SinkLevel* level = sinkLevelAt(m_result, row, col);
+        if (!level) return;
+        const QList<qint64> tokens(level->tokens.begin(), level->tokens.end());
+        selectTokens(tokens);
+        emit tokensSelected(tokens);
+    });
+
+    m_layerPlot = new LayerCurvesPlot(QStringLiteral("sink_layers"), this);
+    m_layerPlot->setToolTip(sinkParameterHelp("layers"));
+    m_layerPlot->yAxis->setLabel(tr("s(p0), w"));
+    m_layerPlot->yAxis2->setLabel(tr("new secondary sinks"));
+    LayerCurvesPlot::setIntegerTicks(m_layerPlot->yAxis2);
+    m_layerPlot->addBars(tr("new secondary"), sinkClassColor(SinkClass::Secondary));
+    m_layerPlot->addCurve(tr("primary s(p0)"), seriesColor(0));
+    m_layerPlot->addCurve(tr("weakening w"), seriesColor(3));
+
+    m_tokenPlot = new LayerCurvesPlot(QStringLiteral("sink_token"), this);
+    m_tokenPlot->setToolTip(sinkParameterHelp("token"));
+    m_tokenPlot->yAxis->setLabel(tr("cos(h, h at p0)"));
+    m_tokenPlot->yAxis2->setLabel(tr("\u2016h\u2016"));
+    m_tokenPlot->addCurve(tr("cos"), seriesColor(0));
+    m_tokenPlot->addCurve(tr("\u2016h\u2016"), seriesColor(2), true, Qt::DashLine);
+    makeScatter(m_tokenPlot->addGraph(), QCPScatterStyle::ssDisc, seriesColor(0), 9);
+    m_tokenPlot->graph(2)->setName(tr("sink layer"));
+}
+
+SinkParams SinksPanel::params() const {
+    SinkParams p;
+    p.epsilon = m_epsilon->value();
+    p.cosThreshold = m_cos->value();
+    p.minQueryPos = m_minQuery->value();
+    p.rule = std::array{SinkRule::Auto, SinkRule::Official, SinkRule::Relative}[size_t(m_rule->currentIndex())];
+    return p;
+}
+
+void SinksPanel::setParams(const SinkParams& p) {
+    const QSignalBlocker b1(m_epsilon), b2(m_cos), b3(m_minQuery), b4(m_rule);
+    m_epsilon->setValue(p.epsilon);
+    m_cos->setValue(p.cosThreshold);
+    m_minQuery->setValue(int(p.minQueryPos));
+    m_rule->setCurrentIndex(p.rule == SinkRule::Official ? 1 : p.rule == SinkRule::Relative ? 2 : 0);
+}
+
+SinkQuantity SinksPanel::quantity() const { return kAllSinkQuantities[size_t(std::max(0, m_quantity->currentIndex()))]; }
+
+void SinksPanel::setQuantity(SinkQuantity q) {
+    m_quantity->setCurrentIndex(int(std::find(kAllSinkQuantities.begin(), kAllSinkQuantities.end(), q) -
+                                    kAllSinkQuantities.begin()));
+}
+
+void SinksPanel::setTokens(const attnscope::TokenStrip& tokens) {
+    const PieceStyle style = detectPieceStyle(tokens.pieces);
+    m_tokenTexts.clear();
+    for (const std::string& piece : tokens.pieces) m_tokenTexts << displayPiece(piece, style);
+    m_tokenMap->setColumnLabels(m_tokenTexts);
+    m_token = -1;
+    m_selected.clear();
+}
+
+QString SinksPanel::tokenText(int64_t t) const { return t >= 0 && t < m_tokenTexts.size() ? m_tokenTexts[int(t)] : QString(); }
+
+void SinksPanel::setResult(const SinkResult& result) {
+    m_result = result;
+    m_summary->setText(sinkSummary(m_result, tokenText(m_result.primary)));
+    QStringList layers, lifetimes;
+    for (int l = 0; l < m_result.nLayers; ++l) {
+        layers << QString::number(l);
+        lifetimes << QString::number(l + 1);
+    }
+    m_tokenMap->setRowLabels(layers);
+    m_levelMap->setColumnLabels(layers);
+    m_levelMap->setRowLabels(lifetimes);
+    showQuantity();
+    showMarks();
+    showLevels();
+    showLayerCurves();
+    showToken();
+}
+
+void SinksPanel::showQuantity() {
+    const SinkQuantity q = quantity();
+    m_tokenMap->setValueTitle(sinkQuantityTitle(q));
+    m_quantity->setToolTip(sinkQuantityHelp(q));
+    if (!hasResult()) return;
+    m_tokenMap->setMatrix(sinkQuantityMatrix(m_result, q));
+    showSelectionBands();
+}
+
+void SinksPanel::showMarks() {
+    for (int i = 0; i < 3; ++i) {
+        QVector<double> x, y;
+        for (const SinkToken& s : m_result.sinks) {
+            if (s.cls != kMarkClasses[i]) continue;
+            for (int l : s.layers) {
+                x << double(s.token);
+                y << double(l);
+            }
+        }
+        m_marks[i]->setData(x, y, /*alreadySorted=*/true);
+    }
+    m_tokenMap->replot(QCustomPlot::rpQueuedReplot);
+}
+
+QCPGraph* SinksPanel::classMarks(SinkClass cls) const {
+    const auto* it = std::find(std::begin(kMarkClasses), std::end(kMarkClasses), cls);
+    return it == std::end(kMarkClasses) ? nullptr : m_marks[it - std::begin(kMarkClasses)];
+}
+
+void SinksPanel::showLevels() {
+    const Matrix2D levels = sinkLevelMatrix(m_result);
+    float most = float(std::log1p(1.0));
+    for (float v : levels.data)
+        if (v > most) most = v;
+    m_levelMap->setValueRange(QCPRange(0, most));  // colour 0 means "no tokens", as in the paper
+    m_levelMap->setMatrix(levels);
+}
+
+void SinksPanel::showLayerCurves() {
+    const int L = int(m_result.layers.size());
+    QVector<double> strength, weakening, created;
+    for (const SinkLayer& layer : m_result.layers) {
+        strength << layer.primaryStrength;
+        weakening << layer.weakening;
+        created << layer.secondaryCreated;
+    }
+    const QVector<double> x = layerAxis(L);
+    m_layerPlot->graph(0)->setData(x, strength);
+    m_layerPlot->graph(1)->setData(x, weakening);
+    qobject_cast<QCPBars*>(m_layerPlot->plottable(0))->setData(x, created);
+    m_layerPlot->setLayerCount(L);
+    m_layerPlot->yAxis->setRange(0, 1.05);
+    const double most = created.isEmpty() ? 1.0 : std::max(1.0, *std::max_element(created.cbegin(), created.cend()));
+    m_layerPlot->yAxis2->setRange(0, most * 1.25);
+    // Shade the analysed range [onset, offset): outside it nothing is classified.
+    m_layerPlot->clearDecorations();
+    QColor shade = palette().color(QPalette::Highlight);
+    shade.setAlpha(28);
+    if (L > 0) m_layerPlot->addLayerBand(m_result.onset - 0.5, m_result.offset - 0.5, shade);
+    m_layerPlot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void SinksPanel::selectToken(int64_t token) {
+    // Stepping through a selected level keeps the level's tokens selected.
+    if (!m_selected.contains(token)) m_selected = token >= 0 ? QList<qint64>{token} : QList<qint64>{};
+    m_token = token;
+    showSelectionBands();
+    showToken();
+}
+
+void SinksPanel::selectTokens(const QList<qint64>& tokens) {
+    m_selected = tokens;
+    m_token = tokens.isEmpty() ? -1 : tokens.first();
+    showSelectionBands();
+    showToken();
+}
+
+void SinksPanel::showSelectionBands() {
+    for (int i = m_tokenMap->itemCount() - 1; i >= 0; --i)
+        if (m_tokenMap->item(i)->property(kBand).toBool()) m_tokenMap->removeItem(i);
+    for (qint64 t : m_selected.mid(0, kMaxBands)) {
+        if (t < 0 || t >= m_result.T) continue;
+        auto* band = new QCPItemRect(m_tokenMap);
+        band->setProperty(kBand, true);
+        band->setBrush(Qt::NoBrush);
+        band->setPen(QPen(palette().color(QPalette::Highlight), 2));
+        band->topLeft->setCoords(t - 0.5, -0.5);
+        band->bottomRight->setCoords(t + 0.5, m_result.nLayers - 0.5);
+    }
+    m_tokenMap->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void SinksPanel::showToken() {
+    const int64_t t = m_token;
+    const bool valid = hasResult() && t >= 0 && t < m_result.T;
+    const int L = int(m_result.layers.size());
+    QVector<double> cos, norm, fx, fy;
+    for (const SinkLayer& layer : m_result.layers) {
+        if (!valid) break;
+        cos << (layer.cosToPrimary.empty() ? qQNaN() : double(layer.cosToPrimary[size_t(t)]));
+        norm << (layer.hiddenNorm.empty() ? qQNaN() : double(layer.hiddenNorm[size_t(t)]));
+    }
+    if (const SinkToken* s = valid ? findSink(m_result, t) : nullptr) {
+        for (int l : s->layers) {
+            fx << l;
+            fy << cos.value(l);
+        }
+    }
+    const QVector<double> x = valid ? layerAxis(L) : QVector<double>{};
+    m_tokenPlot->graph(0)->setData(x, cos);
+    m_tokenPlot->graph(1)->setData(x, norm);
+    m_tokenPlot->graph(2)->setData(fx, fy);
+    m_tokenPlot->setLayerCount(L);
+    m_tokenPlot->yAxis->setRange(-1.05, 1.05);
+    if (valid) m_tokenPlot->graph(1)->rescaleValueAxis(false, true);
+    // Dashed lines at +- the threshold: beyond them the token counts as a sink.
+    m_tokenPlot->clearDecorations();
+    for (double sign : {1.0, -1.0})
+        m_tokenPlot->addValueLine(sign * m_cos->value(), QPen(palette().color(QPalette::Mid), 1, Qt::DashLine));
+    if (!valid) {
+        QPen hint(palette().color(QPalette::PlaceholderText));
+        hint.setStyle(Qt::NoPen);  // the line is invisible; its label is the hint
+        m_tokenPlot->addValueLine(0, hint, tr("Click a token to follow it across layers"));
+    }
+    m_tokenInfo->setText(valid ? sinkTokenDescription(m_result, t, tokenText(t))
+                               : tr("Click a token column, a sink level or a token chip to follow it across layers."));
+    m_tokenPlot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+QString SinksPanel::tokenInfo() const { return m_tokenInfo->text(); }
+
+void SinksPanel::setStatus(const QString& text) { m_status->setText(text); }
+
+void SinksPanel::clear() {
+    m_result = SinkResult{};
+    m_token = -1;
+    m_selected.clear();
+    m_summary->setText(tr("Run a prompt to find its attention sinks."));
+    m_tokenMap->clearMatrix();
+    m_levelMap->clearMatrix();
+    for (QCPGraph* g : m_marks) g->data()->clear();
+    showLayerCurves();
+    showToken();
+}
+
+}  // namespace attnscope::widgets

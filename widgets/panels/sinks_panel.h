@@ -1,0 +1,92 @@
+// Attention sinks of the current run: primary and secondary sinks, sink levels, the
+// primary's weakening. Pure view: it shows a SinkResult it is given and reports parameter
+// edits, which the app re-classifies on its worker (no model re-run).
+#pragma once
+#include <cstdint>
+
+#include <QList>
+#include <QStringList>
+#include <QWidget>
+
+#include "attnscope/analyses/sinks.h"
+#include "attnscope/views.h"
+#include "models/sink_views.h"
+
+class QComboBox;
+class QCPGraph;
+class QDoubleSpinBox;
+class QLabel;
+class QSpinBox;
+
+namespace attnscope::widgets {
+
+class LayerCurvesPlot;
+class MatrixPlot;
+
+class SinksPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit SinksPanel(QWidget* parent = nullptr);
+
+    void setTokens(const attnscope::TokenStrip& tokens);
+    void setResult(const SinkResult& result);
+    void setStatus(const QString& text);  // e.g. "computing", timings, errors
+    void clear();
+    const SinkResult& result() const { return m_result; }
+    bool hasResult() const { return m_result.T > 0; }
+
+    SinkParams params() const;
+    void setParams(const SinkParams& params);  // emits nothing
+    void setQuantity(SinkQuantity q);
+    SinkQuantity quantity() const;
+
+    // Follow the shared selection; emit nothing.
+    void selectToken(int64_t token);
+    void selectTokens(const QList<qint64>& tokens);
+    int64_t selectedToken() const { return m_token; }
+
+    MatrixPlot* tokenMap() const { return m_tokenMap; }
+    MatrixPlot* levelMap() const { return m_levelMap; }
+    LayerCurvesPlot* layerPlot() const { return m_layerPlot; }
+    LayerCurvesPlot* tokenPlot() const { return m_tokenPlot; }
+    // The marks drawn on the token map for one class (x = token, y = flagged layer).
+    QCPGraph* classMarks(SinkClass cls) const;
+    QString tokenInfo() const;
+
+signals:
+    void paramsChanged(const attnscope::SinkParams& params);
+    void tokenSelected(qint64 token);                // clicked on the token map
+    void tokensSelected(const QList<qint64>& tokens);  // clicked a sink level
+
+private:
+    QWidget* buildControls();
+    void buildPlots();
+    void showQuantity();
+    void showMarks();
+    void showLevels();
+    void showLayerCurves();
+    void showToken();
+    void showSelectionBands();
+    QString tokenText(int64_t t) const;
+
+    SinkResult m_result;
+    QStringList m_tokenTexts;
+    int64_t m_token = -1;
+    QList<qint64> m_selected;
+
+    QComboBox* m_quantity = nullptr;
+    QDoubleSpinBox* m_epsilon = nullptr;
+    QDoubleSpinBox* m_cos = nullptr;
+    QSpinBox* m_minQuery = nullptr;
+    QComboBox* m_rule = nullptr;
+    QLabel* m_summary = nullptr;
+    QLabel* m_status = nullptr;
+    QLabel* m_tokenInfo = nullptr;
+    MatrixPlot* m_tokenMap = nullptr;
+    MatrixPlot* m_levelMap = nullptr;
+    LayerCurvesPlot* m_layerPlot = nullptr;
+    LayerCurvesPlot* m_tokenPlot = nullptr;
+    QCPGraph* m_marks[3] = {nullptr, nullptr, nullptr};  // primary, secondary, noise
+};
+
+}  // namespace attnscope::widgets

@@ -1,0 +1,110 @@
+#include "plot/layer_curves_plot.h"
+
+#include "plot/plot_menu.h"
+#include "plot/plot_theme.h"
+
+namespace attnscope::widgets {
+namespace {
+
+constexpr char kDecoration[] = "attnscopeDecoration";
+
+}  // namespace
+
+LayerCurvesPlot::LayerCurvesPlot(const QString& exportName, QWidget* parent) : QCustomPlot(parent) {
+    setMinimumSize(200, 160);
+    // The legend gets a row of its own above the data, so it never hides a curve.
+    legend->setVisible(true);
+    axisRect()->insetLayout()->take(legend);
+    plotLayout()->insertRow(0);
+    plotLayout()->addElement(0, 0, legend);
+    plotLayout()->setRowStretchFactor(0, 0.001);
+    plotLayout()->setRowSpacing(0);
+    legend->setFillOrder(QCPLegend::foColumnsFirst);
+    legend->setWrap(2);  // two entries a row: the plots are narrow in docks
+    legend->setMargins(QMargins(2, 2, 2, 0));
+    legend->setIconSize(16, 10);
+    xAxis->setLabel(tr("layer"));
+    setIntegerTicks(xAxis);
+    PlotMenu::install(this, exportName);
+    installPlotTheme(this);
+}
+
+void LayerCurvesPlot::setIntegerTicks(QCPAxis* axis) {
+    auto ticker = QSharedPointer<QCPAxisTickerFixed>(new QCPAxisTickerFixed);
+    ticker->setTickStep(1.0);
+    ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+    axis->setTicker(ticker);
+    axis->setSubTicks(false);
+}
+
+void LayerCurvesPlot::setLayerCount(int n) { xAxis->setRange(-0.5, std::max(1, n) - 0.5); }
+
+QCPGraph* LayerCurvesPlot::addCurve(const QString& name, const QColor& color, bool rightAxis, Qt::PenStyle style) {
+    if (rightAxis) yAxis2->setVisible(true);
+    QCPGraph* g = addGraph(xAxis, rightAxis ? yAxis2 : yAxis);
+    g->setName(name);
+    g->setPen(QPen(color, 2, style));
+    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 5));
+    return g;
+}
+
+QCPBars* LayerCurvesPlot::addBars(const QString& name, const QColor& color, bool rightAxis) {
+    if (rightAxis) yAxis2->setVisible(true);
+    auto* bars = new QCPBars(xAxis, rightAxis ? yAxis2 : yAxis);
+    bars->setName(name);
+    QColor fill = color;
+    fill.setAlpha(150);
+    bars->setBrush(fill);
+    bars->setPen(Qt::NoPen);
+    bars->setWidth(0.6);
+    return bars;
+}
+
+void LayerCurvesPlot::addLayerBand(double from, double to, const QColor& color) {
+    auto* band = new QCPItemRect(this);
+    band->setProperty(kDecoration, true);
+    band->setLayer(QStringLiteral("background"));
+    band->setBrush(color);
+    band->setPen(Qt::NoPen);
+    band->topLeft->setTypeY(QCPItemPosition::ptAxisRectRatio);
+    band->bottomRight->setTypeY(QCPItemPosition::ptAxisRectRatio);
+    band->topLeft->setCoords(from, 0);
+    band->bottomRight->setCoords(to, 1);
+}
+
+void LayerCurvesPlot::addValueBand(double lo, double hi, const QColor& color, bool rightAxis) {
+    auto* band = new QCPItemRect(this);
+    band->setProperty(kDecoration, true);
+    band->setLayer(QStringLiteral("background"));
+    band->setBrush(color);
+    band->setPen(Qt::NoPen);
+    for (QCPItemPosition* p : {band->topLeft, band->bottomRight}) {
+        p->setTypeX(QCPItemPosition::ptAxisRectRatio);
+        p->setAxes(xAxis, rightAxis ? yAxis2 : yAxis);
+    }
+    band->topLeft->setCoords(0, hi);
+    band->bottomRight->setCoords(1, lo);
+}
+
+void LayerCurvesPlot::addValueLine(double y, const QPen& pen, const QString& label) {
+    auto* line = new QCPItemStraightLine(this);
+    line->setProperty(kDecoration, true);
+    line->setPen(pen);
+    line->point1->setCoords(0, y);
+    line->point2->setCoords(1, y);
+    if (label.isEmpty()) return;
+    auto* text = new QCPItemText(this);
+    text->setProperty(kDecoration, true);
+    text->setText(label);
+    text->setColor(pen.color());
+    text->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
+    text->position->setTypeX(QCPItemPosition::ptAxisRectRatio);
+    text->position->setCoords(0.01, y);
+}
+
+void LayerCurvesPlot::clearDecorations() {
+    for (int i = itemCount() - 1; i >= 0; --i)
+        if (item(i)->property(kDecoration).toBool()) removeItem(i);
+}
+
+}  // namespace attnscope::widgets

@@ -1,0 +1,24 @@
+// Plot colours that follow the widget palette (light and dark themes), and the few fixed
+// colours every panel shares (sink classes, curves), so the same thing looks the same
+// everywhere.
+#pragma once
+#include <QColor>
+#include <QObject>
+
+class QCustomPlot;
+class QCPGraph;
+
+namespace attnscope::widgets {
+
+// Axes, grids, legend and background from the plot's palette and font; re-applied on
+// palette and font changes. Call once after building the plot's layout.
+void installPlotTheme(QCustomPlot* plot);
+void applyPlotTheme(QCustomPlot* plot);
+
+// Tableau-10 order: distinguishable on white and on dark grey.
+QColor seriesColor(int index);
+
+// A scatter-only graph (no line), for marks over maps and curves.
+void makeScatter(QCPGraph* graph, int shape, const QColor& fill, double size, const QColor& outline = {});
+
+}  // namespace attnscope::widgets
