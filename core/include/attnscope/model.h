@@ -120,6 +120,7 @@ public:
     struct Impl;
 
 private:
+    friend struct ModelAccess;  // core-internal analyses (core/src/model/model_access.h)
     explicit Model(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> m;
 };
