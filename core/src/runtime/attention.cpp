@@ -23,8 +23,13 @@ at::Tensor attentionLogits(const at::Tensor& q, const at::Tensor& k, const AttnG
     at::Tensor qg = q.to(at::kFloat).reshape({Tq, Hkv, G, d}).permute({1, 2, 0, 3});  // [Hkv,G,Tq,d]
     at::Tensor kt = k.to(at::kFloat).permute({1, 2, 0}).unsqueeze(1);               // [Hkv,1,d,Tk]
     at::Tensor s = at::matmul(qg, kt).reshape({H, Tq, Tk}).mul_(g.scale);
-    at::Tensor visible = attentionMask(Tq, Tk, g, q.device());
-    return s.masked_fill_(visible.logical_not().unsqueeze(0), -std::numeric_limits<float>::infinity());
+    at::Tensor visible = attentionMask(Tq, Tk, g, q.device()).unsqueeze(0);  // [1,Tq,Tk]
+    if (g.keyMask.defined()) {
+        at::Tensor m = g.keyMask.slice(1, g.kPos0, g.kPos0 + Tk);  // [Hm,Tk]
+        if (m.size(0) != H) m = m.repeat_interleave(H / m.size(0), 0);
+        visible = visible.logical_and(m.unsqueeze(1));  // [H,Tq,Tk]
+    }
+    return s.masked_fill_(visible.logical_not(), -std::numeric_limits<float>::infinity());
 }
 
 at::Tensor attentionProbs(const at::Tensor& q, const at::Tensor& k, const AttnGeometry& g) {

@@ -12,6 +12,9 @@ struct AttnGeometry {
     int64_t window = 0;  // 0: full causal
     int64_t qPos0 = 0;   // absolute position of the first query
     int64_t kPos0 = 0;   // absolute position of the first key
+    // Optional KV-eviction mask [Hm, K] bool over absolute key positions 0..K-1 (Hm = H or
+    // Hkv): false hides the key from every query (-inf logit), as an evicted cache entry.
+    at::Tensor keyMask;
 };
 
 // Visibility mask [Tq, Tk] (true = visible) for query/key positions.

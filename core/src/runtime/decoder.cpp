@@ -69,8 +69,10 @@ ForwardResult Decoder::forward(const ForwardRequest& req) const {
         fail(ErrorKind::BadInput, "sequence of " + std::to_string(req.pos0 + T) +
                                       " tokens is longer than the model's context of " +
                                       std::to_string(c.contextLength));
-    if (B != 1 && (req.cache || req.trace))
-        fail(ErrorKind::Internal, "KV cache and trace need a batch of one sequence");
+    if (B != 1 && (req.cache || req.trace || !req.keyMask.empty()))
+        fail(ErrorKind::Internal, "KV cache, trace and key mask need a batch of one sequence");
+    if (!req.keyMask.empty() && int(req.keyMask.size()) != c.nLayers)
+        fail(ErrorKind::Internal, "the key mask needs one entry per layer");
     std::optional<at::NoGradGuard> noGrad;
     if (!req.training) noGrad.emplace();
     ForwardResult out;
@@ -109,6 +111,7 @@ ForwardResult Decoder::forward(const ForwardRequest& req) const {
             kAll = ck[size_t(l)].unsqueeze(0);
             vAll = cv[size_t(l)].unsqueeze(0);
         }
+        if (!req.keyMask.empty()) geo.keyMask = req.keyMask[size_t(l)].to(m_device);
         const at::Tensor headOut = batchedAttention(q, kAll, vAll, geo, req.stop);  // [B,T,H,d]
         const at::Tensor attn = linear(headOut.reshape({B, T, H * d}), L.wo, L.bo);
         at::Tensor mlpIn, mlpOut;

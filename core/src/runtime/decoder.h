@@ -34,6 +34,9 @@ struct ForwardRequest {
     const TracePolicy* trace = nullptr;   // capture when given
     bool allLogits = true;                // false: only the last position
     bool training = false;                // keep the autograd graph (trainer)
+    // KV eviction (analyses/kv): empty, or per layer a bool [Hm, Tk] over every key position
+    // (cache + new; Hm = 1, Hkv or H); false hides that key from all queries of this request.
+    std::vector<at::Tensor> keyMask;
     std::stop_token stop;
     std::function<void(double)> progress;
 };
