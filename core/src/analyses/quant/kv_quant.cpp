@@ -143,8 +143,9 @@ std::pair<at::Tensor, at::Tensor> oscarRotations(const LayerQkv& x, int skip) {
 at::Tensor rotatedSide(const at::Tensor& a, const at::Tensor& rot, double clip, int bits, int64_t G,
                        const std::vector<uint8_t>& hp) {
     const int64_t T = a.size(0), Hkv = a.size(1), d = a.size(2);
-    at::Tensor r = a.matmul(rot.to(at::kFloat));  // rows right-multiplied: k' = k R
-    if (clip < 1.0) {  // thr = sort(|row|)[⌊r·D⌋], clamped to D−1
+    const at::Tensor rotated = a.matmul(rot.to(at::kFloat));  // rows right-multiplied: k' = k R
+    at::Tensor r = rotated;
+    if (clip < 1.0) {  // only what is flushed to INT is clipped; the BF16 windows are not  // thr = sort(|row|)[⌊r·D⌋], clamped to D−1
         const int64_t idx = std::min<int64_t>(int64_t(std::floor(clip * double(d))), d - 1);
         const at::Tensor thr = std::get<0>(r.abs().sort(-1)).select(-1, idx).unsqueeze(-1);
         r = at::maximum(at::minimum(r, thr), -thr);
@@ -156,7 +157,7 @@ at::Tensor rotatedSide(const at::Tensor& a, const at::Tensor& rot, double clip, 
     const at::Tensor q = at::floor(g / s + z + 0.5).clamp(0, maxq);
     at::Tensor deq = ((q - z) * s).reshape({T, Hkv, d});
     const at::Tensor keep = at::tensor(std::vector<int64_t>(hp.begin(), hp.end()), at::kLong).to(at::kBool);
-    deq = at::where(keep.view({T, 1, 1}), r.to(at::kBFloat16).to(at::kFloat), deq);
+    deq = at::where(keep.view({T, 1, 1}), rotated.to(at::kBFloat16).to(at::kFloat), deq);
     return deq.matmul(rot.t().to(at::kFloat));  // dequantized rows back: result @ Rᵀ
 }
 
