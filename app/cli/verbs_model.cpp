@@ -33,7 +33,7 @@ int verbInfo(const std::vector<std::string>& argv) {
 
 int verbRun(const std::vector<std::string>& argv) {
     auto valued = kModelOptions;
-    valued.insert("--generate");
+    valued.insert({"--generate", "--temperature", "--top-p", "--seed"});
     const CliArgs a(argv, valued, kModelFlags);
     auto m = openModel(a);
     const std::vector<int32_t> ids = promptIds(a, *m);
@@ -55,7 +55,11 @@ int verbRun(const std::vector<std::string>& argv) {
     std::partial_sort(order.begin(), order.begin() + long(k), order.end(),
                       [&](int32_t x, int32_t y) { return prob[size_t(x)] > prob[size_t(y)]; });
 
-    const Generation g = n > 0 ? m->generate(ids, n, true) : Generation{};
+    SamplingOptions so;
+    so.temperature = a.number("--temperature", 0.0);
+    so.topP = a.number("--top-p", 1.0);
+    so.seed = uint64_t(a.integer64("--seed", 0));
+    const Generation g = n > 0 ? m->generate(ids, n, true, {}, so) : Generation{};
     const std::string text = m->tokenizer() ? m->tokenizer()->decode(g.tokens) : std::string();
 
     nlohmann::json j;

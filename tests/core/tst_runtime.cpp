@@ -3,6 +3,7 @@
 #include <QFile>
 #include <QtTest>
 
+#include "attnscope/error.h"
 #include "attnscope/model.h"
 #include "attnscope/tokenizer.h"
 #include "fixture_ref.h"
@@ -17,6 +18,7 @@ private slots:
     void matchesTransformers();
     void stories260KGreedyMatchesLlama2c();
     void kvCacheGenerationMatchesFullForward();
+    void samplingLimitsAreGreedy();
 };
 
 void TestRuntime::matchesTransformers_data() {
@@ -103,6 +105,29 @@ void TestRuntime::kvCacheGenerationMatchesFullForward() {
         QCOMPARE(int32_t(std::max_element(last, last + lg.cols) - last), next);
         ids.push_back(next);
     }
+}
+
+void TestRuntime::samplingLimitsAreGreedy() {
+    // Nucleus sampling with top-p -> 0 keeps only the argmax, and a vanishing temperature
+    // concentrates all mass on it: both must reproduce greedy decoding exactly.
+    OpenOptions o;
+    o.path = testpaths::data("models/qwen2").toStdString();
+    auto model = Model::open(o);
+    const std::vector<int32_t> ids = {7, 42, 99, 3};
+    const auto greedy = model->generate(ids, 16, false).tokens;
+    SamplingOptions nucleus{1.0, 1e-9, 5};
+    QCOMPARE(model->generate(ids, 16, false, {}, nucleus).tokens, greedy);
+    SamplingOptions cold{1e-6, 1.0, 5};
+    QCOMPARE(model->generate(ids, 16, false, {}, cold).tokens, greedy);
+    // The same seed gives the same sample; random weights give a flat distribution, so
+    // two seeds differ somewhere in 16 tokens.
+    SamplingOptions hot{1.0, 1.0, 11};
+    const auto a = model->generate(ids, 16, false, {}, hot).tokens;
+    QCOMPARE(model->generate(ids, 16, false, {}, hot).tokens, a);
+    hot.seed = 12;
+    QVERIFY(model->generate(ids, 16, false, {}, hot).tokens != a);
+    SamplingOptions bad{-1.0, 1.0, 0};
+    QVERIFY_THROWS_EXCEPTION(Error, model->generate(ids, 4, false, {}, bad));
 }
 
 QTEST_APPLESS_MAIN(TestRuntime)

@@ -73,6 +73,14 @@ struct RunOptions {
     std::function<void(double)> progress;  // fraction done, called from the running thread
 };
 
+// temperature 0 = greedy; otherwise softmax(logits / temperature) restricted to the
+// smallest set of tokens whose probability reaches topP (nucleus sampling).
+struct SamplingOptions {
+    double temperature = 0.0;
+    double topP = 1.0;
+    uint64_t seed = 0;
+};
+
 struct Generation {
     std::vector<int32_t> tokens;  // generated ids only
     bool stoppedAtEos = false;
@@ -97,9 +105,9 @@ public:
     // when the prompt is empty or longer than the context, Error(Cancelled) on stop.
     std::unique_ptr<Trace> run(const std::vector<int32_t>& ids, const RunOptions& options = {});
 
-    // Greedy decoding with a KV cache.
+    // Decoding with a KV cache: greedy unless `sampling` says otherwise.
     Generation generate(const std::vector<int32_t>& prompt, int maxNewTokens, bool stopAtEos,
-                        std::stop_token stop = {});
+                        std::stop_token stop = {}, const SamplingOptions& sampling = {});
 
     // Weight access for the weight analyses (Weibull fits, ...). Safetensors models list
     // their files' 2-D weight matrices and embeddings under the files' names; llama2.c and

@@ -1,6 +1,10 @@
 // Running a loaded model: tokenization, traced forward, greedy generation.
 #include <ATen/ATen.h>
 
+#include <algorithm>
+#include <numeric>
+#include <random>
+
 #include "model/model_impl.h"
 #include "trace/trace_impl.h"
 
@@ -52,8 +56,28 @@ std::unique_ptr<Trace> Model::run(const std::vector<int32_t>& ids, const RunOpti
     });
 }
 
+namespace {
+
+int32_t sampleToken(const at::Tensor& logits, const SamplingOptions& s, std::mt19937_64& rng) {
+    if (s.temperature <= 0) return int32_t(logits.argmax().item<int64_t>());
+    at::Tensor p = at::softmax(logits.to(at::kCPU, at::kDouble) / s.temperature, -1).contiguous();
+    const double* pr = p.data_ptr<double>();
+    std::vector<int32_t> order(size_t(p.numel()));
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return pr[a] > pr[b]; });
+    double mass = 0;
+    size_t keep = 0;
+    while (keep < order.size() && (keep == 0 || mass < s.topP)) mass += pr[order[keep++]];
+    double r = std::uniform_real_distribution<double>(0.0, mass)(rng);
+    for (size_t i = 0; i < keep; ++i)
+        if ((r -= pr[order[i]]) <= 0) return order[i];
+    return order[keep - 1];
+}
+
+}  // namespace
+
 Generation Model::generate(const std::vector<int32_t>& prompt, int maxNewTokens, bool stopAtEos,
-                           std::stop_token stop) {
+                           std::stop_token stop, const SamplingOptions& sampling) {
     return guardTorch([&] {
         const ModelConfig& c = m->decoder.config();
         if (maxNewTokens < 0) fail(ErrorKind::BadInput, "the number of tokens to generate must be >= 0");
@@ -68,9 +92,12 @@ Generation Model::generate(const std::vector<int32_t>& prompt, int maxNewTokens,
         req.cache = &cache;
         req.allLogits = false;
         req.stop = stop;
+        if (sampling.temperature < 0 || !(sampling.topP > 0 && sampling.topP <= 1))
+            fail(ErrorKind::BadInput, "temperature must be >= 0 and top-p in (0, 1]");
+        std::mt19937_64 rng(sampling.seed);
         for (int n = 0; n < maxNewTokens; ++n) {
             ForwardResult r = m->decoder.forward(req);
-            const int32_t next = int32_t(r.logits[0].argmax().item<int64_t>());
+            const int32_t next = sampleToken(r.logits[0], sampling, rng);
             g.tokens.push_back(next);
             if (stopAtEos && next == eos) { g.stoppedAtEos = true; break; }
             req.pos0 = cache.length;
