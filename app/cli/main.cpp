@@ -19,6 +19,8 @@ int verbTrain(const std::vector<std::string>&);
 int verbEval(const std::vector<std::string>&);
 int verbTokenize(const std::vector<std::string>&);
 int verbSinks(const std::vector<std::string>&);
+int verbQuant(const std::vector<std::string>&);
+int verbKvQuant(const std::vector<std::string>&);
 int verbKv(const std::vector<std::string>&);
 int verbKvSweep(const std::vector<std::string>&);
 
@@ -41,6 +43,10 @@ const std::vector<CliVerb>& cliVerbs() {
         {"eval", "--corpus DIR", "held-out loss and perplexity, and the unigram baseline's", verbEval},
         {"tokenize", "--tokenizer DIR --prompt TEXT", "token ids of a text (JSON)", verbTokenize},
         {"sinks", "[--epsilon E] [--cos-threshold C] [--min-query-pos P] [--rule R] [--source S] [--bos 0,1]", "attention sinks: primary, secondary, levels, per-layer views (JSON)", verbSinks},
+        {"quant", "--scheme rtn-sym|rtn-asym|mxint|nf4 --bits B [--group G] [--recon lorc|lqer|qera-approx|qera-exact --rank R] [--calib-file F] [--eval-file F]",
+         "fake-quantize every linear layer: per-matrix weight/output error, perplexity and KL vs full precision", verbQuant},
+        {"kvquant", "--method kivi|hadamard|oscar|zipcache|sage --bits B [--group G] [--residual R] [--sink S]",
+         "quantize the prompt's KV cache (or Q/K scores): per layer/head score, KL and output errors", verbKvQuant},
         {"kv", "--policy NAME --budget B [--window W --kernel K --pool avg|max --sink N --recent R --heavy H --gqa none|mean|max|sum --mode prefill|decode --continuation-file F | --continuation N]",
          "KV-cache eviction: kept tokens per layer/head, retained mass, output error, KL/top-1/perplexity (JSON)", verbKv},
         {"kv-sweep", "--policies a,b,c|all --budgets 16,32,64 [--csv FILE] [policy options]",
