@@ -109,6 +109,33 @@ void TestQuantModels::calibrationMatchesTrace() {
             }
         }
     QCOMPARE(c.of(0, LinearInput::DownIn).dim, int64_t(256));
+
+    // RSQ AttnCon weighting: w_t from the attention mass token t receives (every head, every
+    // query; exact tiles of the trace), min-max to [0.005, 1], mean 1; R = Σ w_t x_tᵀx_t / N.
+    CalibParams rsq;
+    rsq.rsqWeighting = true;
+    const Calibration cw = calibrate(*m_model, {ids}, rsq);
+    for (int l : {1, 4}) {
+        std::vector<double> w(ids.size(), 0.0);
+        for (int h = 0; h < m_model->info().nHeads; ++h) {
+            const Matrix2D a = trace->attentionTile(l, h, 0, 64, 0, 64);
+            for (int64_t i = 0; i < 64; ++i)
+                for (int64_t j = 0; j < 64; ++j) w[size_t(j)] += a.at(i, j);
+        }
+        const double mn = *std::min_element(w.begin(), w.end()), mx = *std::max_element(w.begin(), w.end());
+        double sum = 0;
+        for (double& x : w) sum += (x = (x - mn) / (mx - mn) * (1 - 0.005) + 0.005);
+        for (double& x : w) x *= 64 / sum;
+        const Matrix2D x = trace->captured(Capture::MlpIn, l);
+        const InputStats& s = cw.of(l, LinearInput::MlpIn);
+        for (int64_t i = 0; i < x.cols; i += 11)
+            for (int64_t j = 0; j < x.cols; j += 13) {
+                double r = 0;
+                for (int64_t t = 0; t < x.rows; ++t) r += w[size_t(t)] * x.at(t, i) * x.at(t, j);
+                r /= double(x.rows);
+                QVERIFY(std::fabs(s.r[size_t(i * x.cols + j)] - r) < 1e-4 * (1 + std::fabs(r)));
+            }
+    }
 }
 
 void TestQuantModels::perplexityAndKl() {
