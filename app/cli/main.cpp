@@ -28,7 +28,7 @@ int verbKvSweep(const std::vector<std::string>&);
 const std::vector<CliVerb>& cliVerbs() {
     static const std::vector<CliVerb> verbs = {
         {"info", "", "architecture, layers, heads, KV heads, head dim, vocab, context, parameters", verbInfo},
-        {"run", "[--generate N]", "tokens of the prompt, next-token top 10, greedy continuation", verbRun},
+        {"run", "[--generate N] [--temperature T --top-p P --seed S]", "tokens of the prompt, next-token top 10, greedy continuation", verbRun},
         {"attention", "--layer L --head H --out FILE.csv", "full T x T probabilities of one query head", verbAttention},
         {"stats", "[--min-query-pos P] [--block B] [--window-last W]",
          "per-head column sums, causal column means and row entropy of every layer (JSON)", verbStats},

@@ -19,19 +19,26 @@ Q_LOGGING_CATEGORY(lcTiming, "attnscope.timing", QtWarningMsg)
 namespace attnscope::app {
 namespace {
 
-// Statistics and classification in one job; posted on new runs and min-query edits.
+// Statistics and classification in one job on the model's worker: new runs, min-query edits.
 const QString kSinkInputs = QStringLiteral("sinks-inputs");
-// Re-classification only; drags of the other parameters coalesce under this tag.
+// Re-classification alone on the classifier thread; drags coalesce under this tag.
 const QString kSinks = QStringLiteral("sinks");
 const QString kHeads = QStringLiteral("heads");
 const QString kWeibull = QStringLiteral("weibull");
 const QString kWeibullPlot = QStringLiteral("weibull-plot");
+// The parameters the panel edits (the others keep their defaults).
+bool sameParams(const SinkParams& a, const SinkParams& b) {
+    return a.epsilon == b.epsilon && a.cosThreshold == b.cosThreshold && a.minQueryPos == b.minQueryPos &&
+           a.rule == b.rule && a.sinkClipper == b.sinkClipper && a.source == b.source;
+}
+
 constexpr double kMainDockShare = 0.62;  // of the window width, for showPanel
 
 }  // namespace
 
 AnalysisDocks::AnalysisDocks(QMainWindow* window, InspectorWorker* worker, SelectionModel* selection)
     : QObject(window), m_window(window), m_worker(worker), m_selection(selection) {
+    m_classifier = new InspectorWorker(this);
     m_sinks = new widgets::SinksPanel(window);
     m_weibull = new widgets::WeibullPanel(window);
     m_heads = new widgets::HeadGridPanel(window);
@@ -62,9 +69,9 @@ AnalysisDocks::AnalysisDocks(QMainWindow* window, InspectorWorker* worker, Selec
     connect(m_weibull, &widgets::WeibullPanel::paramsChanged, this, &AnalysisDocks::requestWeibull);
     connect(m_weibull, &widgets::WeibullPanel::matrixSelected, this, &AnalysisDocks::requestWeibullPlot);
     connect(worker, &InspectorWorker::jobFailed, this, &AnalysisDocks::onJobFailed);
+    connect(m_classifier, &InspectorWorker::jobFailed, this, &AnalysisDocks::onJobFailed);
     connect(worker, &InspectorWorker::jobProgress, this, [this](const QString& tag, double f) {
         if (tag == kSinkInputs) m_sinks->setStatus(tr("Computing sink statistics\u2026 %1%").arg(int(f * 100)));
-        else if (tag == kHeads) m_heads->setStatus(tr("Scoring heads\u2026 %1%").arg(int(f * 100)));
     });
 }
 
@@ -101,9 +108,11 @@ void AnalysisDocks::addViewActions(QMenu* menu) {
 void AnalysisDocks::onModelLoaded() { requestWeibull(m_weibull->params()); }
 
 void AnalysisDocks::onRunStarted() {
-    for (const QString& tag : {kSinkInputs, kSinks, kHeads}) m_worker->cancel(tag);
+    for (const QString& tag : {kSinkInputs, kHeads}) m_worker->cancel(tag);
+    m_classifier->cancel(kSinks);
     m_haveTrace = false;
-    m_inputsMinQuery = -1;
+    m_sinkInputs.reset();
+    m_sinkInputsPending = false;
     m_sinks->clear();
     m_heads->clear();
     m_selection->setToken(-1);
@@ -114,49 +123,84 @@ void AnalysisDocks::onRunDone(const RunResult& run) {
     m_sinks->setTokens(run.tokens);
     m_sinks->selectToken(m_selection->token());  // e.g. --select, set while the run was going
     requestSinks(m_sinks->params());
-    requestHeadScores();
+    m_headScores = {};
+    m_headScores.resize(run.nLayers, run.nHeads);
+    m_headScores.tokens = run.length;
+    m_headClock.start();
+    if (run.nLayers > 0) requestHeadScores(0);
 }
 
 void AnalysisDocks::cancelAll() {
-    for (const QString& tag : {kSinkInputs, kSinks, kHeads, kWeibull, kWeibullPlot}) m_worker->cancel(tag);
+    for (const QString& tag : {kSinkInputs, kHeads, kWeibull, kWeibullPlot}) m_worker->cancel(tag);
+    m_classifier->cancel(kSinks);
+    m_sinkInputsPending = false;
 }
 
 void AnalysisDocks::requestSinks(const SinkParams& params) {
+    m_sinkParams = params;
     if (!m_haveTrace) return;
-    // New statistics only for another minimum query position; everything else re-classifies.
-    const bool full = params.minQueryPos != m_inputsMinQuery;
-    if (full) {
-        m_worker->cancel(kSinks);  // would compute the old statistics again
-        m_inputsMinQuery = params.minQueryPos;
-        m_sinks->setStatus(tr("Computing sink statistics\u2026"));
-    }
     QElapsedTimer clock;
     clock.start();
-    m_worker->post(full ? kSinkInputs : kSinks, this, [this, params, clock](JobContext& ctx) -> InspectorWorker::GuiApply {
+    if (m_sinkInputs && !needsRecompute(*m_sinkInputs, params)) {
+        // Pure and ~0.1 ms at 1K tokens: on its own thread, so it never queues behind model work.
+        m_classifier->post(kSinks, this, [this, inputs = m_sinkInputs, params, clock](JobContext&) -> InspectorWorker::GuiApply {
+            auto out = std::make_shared<SinkJobResult>(classifySinksJob(inputs, params));
+            return [this, out, clock] { showSinks(*out, clock); };
+        });
+        return;
+    }
+    // Edits while statistics for this minimum query position are on their way wait for them.
+    if (m_sinkInputsPending && m_pendingMinQuery == params.minQueryPos) return;
+    m_classifier->cancel(kSinks);
+    m_sinkInputs.reset();
+    m_sinkInputsPending = true;
+    m_pendingMinQuery = params.minQueryPos;
+    m_sinks->setStatus(tr("Computing sink statistics\u2026"));
+    m_worker->post(kSinkInputs, this, [this, params, clock](JobContext& ctx) -> InspectorWorker::GuiApply {
         auto out = std::make_shared<SinkJobResult>(sinksOnWorker(ctx, params));
-        return [this, out, clock] {
-            m_sinks->setResult(*out->result);
-            const double toScreen = double(clock.nsecsElapsed()) / 1e6;
-            const QString classified = tr("classified in %1 ms on the worker, %2 ms from edit to screen")
-                                           .arg(out->classifyMs, 0, 'f', 2).arg(toScreen, 0, 'f', 1);
-            m_sinks->setStatus(out->inputsMs < 0 ? tr("Re-%1").arg(classified)
-                                                 : tr("Sink statistics in %1 ms; %2").arg(out->inputsMs, 0, 'f', 0).arg(classified));
-            qCInfo(lcTiming, "sinks: T=%lld statistics %.1f ms, classify %.3f ms, round trip %.2f ms",
-                   static_cast<long long>(out->result->T), out->inputsMs, out->classifyMs, toScreen);
-            emit panelShown(QStringLiteral("sinks"));
+        return [this, out, params, clock] {
+            m_sinkInputs = out->inputs;
+            m_sinkInputsPending = false;
+            showSinks(*out, clock);
+            // Parameters edited while the statistics were computed: classify with the newest.
+            if (!sameParams(params, m_sinkParams)) requestSinks(m_sinkParams);
         };
     });
 }
 
-void AnalysisDocks::requestHeadScores() {
-    QElapsedTimer clock;
-    clock.start();
-    m_worker->post(kHeads, this, [this, clock](JobContext& ctx) -> InspectorWorker::GuiApply {
-        auto scores = std::make_shared<widgets::HeadScoreTable>(headScoresOnWorker(ctx));
-        return [this, scores, clock] {
-            m_heads->setScores(*scores);
+void AnalysisDocks::showSinks(const SinkJobResult& out, const QElapsedTimer& clock) {
+    m_sinks->setResult(*out.result);
+    const double toScreen = double(clock.nsecsElapsed()) / 1e6;
+    const QString classified = tr("classified in %1 ms on its thread, %2 ms from edit to screen")
+                                   .arg(out.classifyMs, 0, 'f', 2).arg(toScreen, 0, 'f', 1);
+    m_sinks->setStatus(out.inputsMs < 0 ? tr("Re-%1").arg(classified)
+                                        : tr("Sink statistics in %1 ms; %2").arg(out.inputsMs, 0, 'f', 0).arg(classified));
+    qCInfo(lcTiming, "sinks: T=%lld statistics %.1f ms, classify %.3f ms, round trip %.2f ms",
+           static_cast<long long>(out.result->T), out.inputsMs, out.classifyMs, toScreen);
+    emit panelShown(QStringLiteral("sinks"));
+}
+
+void AnalysisDocks::requestHeadScores(int layer) {
+    m_worker->post(kHeads, this, [this, layer](JobContext& ctx) -> InspectorWorker::GuiApply {
+        auto scores = std::make_shared<HeadLayerScores>(headScoresOnWorker(ctx, layer));
+        return [this, scores] {
+            const int H = m_headScores.nHeads, l = scores->layer;
+            for (widgets::HeadScoreKind kind : widgets::kAllHeadScores) {
+                const std::vector<float>& from = kind == widgets::HeadScoreKind::Entropy      ? scores->entropy
+                                                 : kind == widgets::HeadScoreKind::FirstToken ? scores->firstToken
+                                                 : kind == widgets::HeadScoreKind::PreviousToken ? scores->previousToken
+                                                                                                 : scores->diagonal;
+                std::copy(from.begin(), from.end(), m_headScores.values(kind).begin() + std::ptrdiff_t(l * H));
+            }
+            m_headScores.sampledRows = scores->sampledRows;
+            m_heads->setScores(m_headScores);
             m_heads->setCurrent(m_selection->layer(), m_selection->head());
-            qCInfo(lcTiming, "head scores: %lld ms", static_cast<long long>(clock.elapsed()));
+            if (l + 1 < m_headScores.nLayers) {
+                m_heads->setStatus(tr("Scoring heads\u2026 layer %1 of %2").arg(l + 2).arg(m_headScores.nLayers));
+                requestHeadScores(l + 1);
+                return;
+            }
+            qCInfo(lcTiming, "head scores: %lld ms", static_cast<long long>(m_headClock.elapsed()));
             emit panelShown(QStringLiteral("heads"));
         };
     });
@@ -190,7 +234,7 @@ void AnalysisDocks::requestWeibullPlot(const QString& name) {
 void AnalysisDocks::onJobFailed(const QString& tag, const QString& message, bool cancelled) {
     if (cancelled) return;
     if (tag == kSinkInputs || tag == kSinks) {
-        m_inputsMinQuery = -1;  // the worker's statistics are unknown now: recompute next time
+        if (tag == kSinkInputs) m_sinkInputsPending = false;
         m_sinks->setStatus(tr("\u26a0 Sinks: %1").arg(message));
     } else if (tag == kHeads) {
         m_heads->setStatus(tr("\u26a0 %1").arg(message));

@@ -11,6 +11,7 @@
 #include "attnscope/analyses/sinks.h"
 #include "attnscope/analyses/weibull.h"
 #include "attnscope/model.h"
+#include "models/head_scores.h"
 
 class QDockWidget;
 class QMainWindow;
@@ -27,6 +28,7 @@ namespace attnscope::app {
 class InspectorWorker;
 class SelectionModel;
 struct RunResult;
+struct SinkJobResult;
 
 class AnalysisDocks : public QObject {
     Q_OBJECT
@@ -52,14 +54,16 @@ signals:
 
 private:
     void requestSinks(const SinkParams& params);
-    void requestHeadScores();
+    void showSinks(const SinkJobResult& out, const QElapsedTimer& clock);
+    void requestHeadScores(int layer);  // then the next layer, until all are scored
     void requestWeibull(const WeibullParams& params);
     void requestWeibullPlot(const QString& name);
     void onJobFailed(const QString& tag, const QString& message, bool cancelled);
     QDockWidget* addDock(const QString& title, const QString& name, QWidget* panel);
 
     QMainWindow* m_window = nullptr;
-    InspectorWorker* m_worker = nullptr;
+    InspectorWorker* m_worker = nullptr;      // owns the model and trace
+    InspectorWorker* m_classifier = nullptr;  // re-classifies sinks: never waits behind model work
     SelectionModel* m_selection = nullptr;
     widgets::SinksPanel* m_sinks = nullptr;
     widgets::WeibullPanel* m_weibull = nullptr;
@@ -68,7 +72,12 @@ private:
     QDockWidget* m_weibullDock = nullptr;
     QDockWidget* m_headsDock = nullptr;
     bool m_haveTrace = false;
-    int64_t m_inputsMinQuery = -1;  // minQueryPos of the statistics the worker holds (-1: none)
+    widgets::HeadScoreTable m_headScores;  // filled layer by layer
+    QElapsedTimer m_headClock;
+    std::shared_ptr<const SinkInputs> m_sinkInputs;  // statistics of the current trace
+    bool m_sinkInputsPending = false;                // a statistics job is queued or running ...
+    int64_t m_pendingMinQuery = -1;                  // ... for this minimum query position
+    SinkParams m_sinkParams;                         // the newest parameters asked for
 };
 
 }  // namespace attnscope::app

@@ -47,61 +47,63 @@ std::vector<std::pair<int64_t, int64_t>> diagonalBlocks(int64_t T) {
 
 SinkJobResult sinksOnWorker(JobContext& context, const SinkParams& params) {
     const Trace& trace = currentTrace(context);
-    SinkJobResult out;
-    std::unique_ptr<SinkInputs>& inputs = context.state.sinkInputs;
-    if (!inputs || needsRecompute(*inputs, params)) {
-        const auto start = std::chrono::steady_clock::now();
-        SinkInputOptions options;
-        options.stop = context.stop;
-        options.progress = context.progress;
-        inputs = std::make_unique<SinkInputs>(computeSinkInputs(trace, params.minQueryPos, options));
-        out.inputsMs = msSince(start);
-    }
     const auto start = std::chrono::steady_clock::now();
-    out.result = std::make_shared<const SinkResult>(classifySinks(*inputs, params));
-    out.classifyMs = msSince(start);
+    SinkInputOptions options;
+    options.stop = context.stop;
+    options.progress = context.progress;
+    auto inputs = std::make_shared<const SinkInputs>(computeSinkInputs(trace, params.minQueryPos, options));
+    const double inputsMs = msSince(start);
+    SinkJobResult out = classifySinksJob(std::move(inputs), params);
+    out.inputsMs = inputsMs;
     return out;
 }
 
-widgets::HeadScoreTable headScoresOnWorker(JobContext& context) {
+SinkJobResult classifySinksJob(std::shared_ptr<const SinkInputs> inputs, const SinkParams& params) {
+    SinkJobResult out;
+    const auto start = std::chrono::steady_clock::now();
+    out.result = std::make_shared<const SinkResult>(classifySinks(*inputs, params));
+    out.classifyMs = msSince(start);
+    out.inputs = std::move(inputs);
+    return out;
+}
+
+HeadLayerScores headScoresOnWorker(JobContext& context, int layer) {
     const Trace& trace = currentTrace(context);
     const int64_t T = trace.length();
-    const int L = trace.nLayers(), H = trace.nHeads();
-    widgets::HeadScoreTable table;
-    table.resize(L, H);
-    table.tokens = T;
+    const int H = trace.nHeads();
+    if (layer < 0 || layer >= trace.nLayers()) fail(ErrorKind::BadInput, "No such layer");
+    HeadLayerScores out;
+    out.layer = layer;
+    for (std::vector<float>* v : {&out.entropy, &out.firstToken, &out.previousToken, &out.diagonal}) v->resize(size_t(H));
     const auto blocks = diagonalBlocks(T);
-    for (const auto& [q0, q1] : blocks) table.sampledRows += q1 - q0;
-    for (int l = 0; l < L; ++l) {
-        const std::vector<HeadStats> stats = trace.layerStats(l, StatsOptions{});
-        for (int h = 0; h < H; ++h) {
-            checkStop(context);
-            const size_t at = size_t(l) * size_t(H) + size_t(h);
-            const HeadStats& s = stats[size_t(h)];
-            double entropy = 0;
-            for (float e : s.entropy) entropy += e;
-            table.entropy[at] = float(entropy / double(std::max<int64_t>(T, 1)));
-            table.firstToken[at] = s.colMeanCausal.empty() ? 0.f : s.colMeanCausal[0];
-            // A[i, i] and A[i, i-1] from exact tiles along the diagonal.
-            double diag = 0, prev = 0;
-            int64_t nDiag = 0, nPrev = 0;
-            for (const auto& [q0, q1] : blocks) {
-                const int64_t k0 = std::max<int64_t>(0, q0 - 1);
-                const Matrix2D tile = trace.attentionTile(l, h, q0, q1, k0, q1);
-                for (int64_t i = q0; i < q1; ++i) {
-                    diag += tile.at(i - q0, i - k0);
-                    ++nDiag;
-                    if (i == 0) continue;
-                    prev += tile.at(i - q0, i - 1 - k0);
-                    ++nPrev;
-                }
+    for (const auto& [q0, q1] : blocks) out.sampledRows += q1 - q0;
+    const std::vector<HeadStats> stats = trace.layerStats(layer, StatsOptions{});
+    for (int h = 0; h < H; ++h) {
+        checkStop(context);
+        const HeadStats& s = stats[size_t(h)];
+        double entropy = 0;
+        for (float e : s.entropy) entropy += e;
+        out.entropy[size_t(h)] = float(entropy / double(std::max<int64_t>(T, 1)));
+        out.firstToken[size_t(h)] = s.colMeanCausal.empty() ? 0.f : s.colMeanCausal[0];
+        // A[i, i] and A[i, i-1] from exact tiles along the diagonal.
+        double diag = 0, prev = 0;
+        int64_t nDiag = 0, nPrev = 0;
+        for (const auto& [q0, q1] : blocks) {
+            const int64_t k0 = std::max<int64_t>(0, q0 - 1);
+            const Matrix2D tile = trace.attentionTile(layer, h, q0, q1, k0, q1);
+            for (int64_t i = q0; i < q1; ++i) {
+                diag += tile.at(i - q0, i - k0);
+                ++nDiag;
+                if (i == 0) continue;
+                prev += tile.at(i - q0, i - 1 - k0);
+                ++nPrev;
             }
-            table.diagonal[at] = float(diag / double(std::max<int64_t>(nDiag, 1)));
-            table.previousToken[at] = float(prev / double(std::max<int64_t>(nPrev, 1)));
         }
-        context.progress(double(l + 1) / double(L));
+        out.diagonal[size_t(h)] = float(diag / double(std::max<int64_t>(nDiag, 1)));
+        out.previousToken[size_t(h)] = float(prev / double(std::max<int64_t>(nPrev, 1)));
+        context.progress(double(h + 1) / double(H));
     }
-    return table;
+    return out;
 }
 
 std::vector<WeibullMatrixFit> weibullFitsOnWorker(JobContext& context, const WeibullParams& params) {

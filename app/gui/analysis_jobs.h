@@ -17,15 +17,25 @@ namespace attnscope::app {
 inline constexpr int64_t kHeadScoreRows = 4096;
 
 struct SinkJobResult {
+    std::shared_ptr<const SinkInputs> inputs;  // reused by later re-classifications
     std::shared_ptr<const SinkResult> result;
     double inputsMs = -1;  // time spent on the statistics, -1 when reused
     double classifyMs = 0;
 };
 
-// Classifies with `params`, computing the statistics first when the worker holds none for
-// this trace or they do not fit the parameters (another minimum query position).
+// The statistics of the current trace for params.minQueryPos, then the classification.
 SinkJobResult sinksOnWorker(JobContext& context, const SinkParams& params);
-widgets::HeadScoreTable headScoresOnWorker(JobContext& context);
+// Classification alone: pure and fast, needs no model or trace (any thread).
+SinkJobResult classifySinksJob(std::shared_ptr<const SinkInputs> inputs, const SinkParams& params);
+
+// The head scores of one layer, written into `table`'s row for it (the app asks layer by
+// layer, so re-classifications queued meanwhile wait for one layer at most).
+struct HeadLayerScores {
+    int layer = 0;
+    int64_t sampledRows = 0;
+    std::vector<float> entropy, firstToken, previousToken, diagonal;  // [heads]
+};
+HeadLayerScores headScoresOnWorker(JobContext& context, int layer);
 std::vector<WeibullMatrixFit> weibullFitsOnWorker(JobContext& context, const WeibullParams& params);
 WeibullPlot weibullPlotOnWorker(JobContext& context, const std::string& name, const WeibullParams& params);
 

@@ -15,7 +15,6 @@ Trace& currentTrace(JobContext& context) {
 
 ModelInfo loadModelOnWorker(JobContext& context, const ModelRequest& request) {
     // Free the old model first: two large models may not fit at once.
-    context.state.sinkInputs.reset();
     context.state.trace.reset();
     context.state.model.reset();
     OpenOptions options;
@@ -30,7 +29,6 @@ ModelInfo loadModelOnWorker(JobContext& context, const ModelRequest& request) {
 RunResult runPromptOnWorker(JobContext& context, const std::string& prompt) {
     Model* model = context.state.model.get();
     if (!model) fail(ErrorKind::BadInput, "Open a model first");
-    context.state.sinkInputs.reset();
     context.state.trace.reset();
     const std::vector<int32_t> ids = model->tokenize(prompt, /*addSpecial=*/true);
 

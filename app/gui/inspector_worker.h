@@ -14,7 +14,6 @@
 #include <QPointer>
 #include <QString>
 
-#include "attnscope/analyses/sinks.h"
 #include "attnscope/model.h"
 #include "attnscope/trace.h"
 
@@ -26,7 +25,6 @@ namespace attnscope::app {
 struct WorkerState {
     std::unique_ptr<Model> model;
     std::unique_ptr<Trace> trace;  // the last run; views are computed from it
-    std::unique_ptr<SinkInputs> sinkInputs;  // sink statistics of that trace, kept for re-classifying
 };
 
 // What a job gets while it runs on the worker.

@@ -2,6 +2,7 @@
 // map at 1600x1000, saves a PNG and exits (works under QT_QPA_PLATFORM=offscreen).
 #include <cstdio>
 #include <memory>
+#include <utility>
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -88,17 +89,17 @@ int main(int argc, char** argv) {
     const bool editSinks = parser.isSet(epsilon) || parser.isSet(cosThreshold);
     if (editSinks) {
         auto* sinks = window.analysisDocks()->sinksPanel();
+        auto applied = std::make_shared<bool>(false);
         QObject::connect(
             &window, &MainWindow::panelShown, sinks,
-            [sinks, eps = parser.value(epsilon), cos = parser.value(cosThreshold)](const QString& name) {
-                if (name != QLatin1String("sinks")) return;
+            [sinks, applied, eps = parser.value(epsilon), cos = parser.value(cosThreshold)](const QString& name) {
+                if (name != QLatin1String("sinks") || std::exchange(*applied, true)) return;
                 attnscope::SinkParams params = sinks->params();
                 if (!eps.isEmpty()) params.epsilon = eps.toDouble();
                 if (!cos.isEmpty()) params.cosThreshold = cos.toDouble();
                 sinks->setParams(params);
                 emit sinks->paramsChanged(params);
-            },
-            Qt::SingleShotConnection);
+            });
     }
 
     std::optional<ModelRequest> request;

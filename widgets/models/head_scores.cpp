@@ -1,5 +1,7 @@
 #include "models/head_scores.h"
 
+#include <limits>
+
 #include <QCoreApplication>
 
 namespace attnscope::widgets {
@@ -26,7 +28,9 @@ std::vector<float>& HeadScoreTable::values(HeadScoreKind kind) {
 void HeadScoreTable::resize(int layers, int heads) {
     nLayers = layers;
     nHeads = heads;
-    for (HeadScoreKind k : kAllHeadScores) values(k).assign(size_t(layers) * size_t(heads), 0.f);
+    // NaN until scored: the grid shows unscored heads as background.
+    for (HeadScoreKind k : kAllHeadScores)
+        values(k).assign(size_t(layers) * size_t(heads), std::numeric_limits<float>::quiet_NaN());
 }
 
 QString headScoreName(HeadScoreKind kind) {

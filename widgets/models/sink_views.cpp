@@ -5,6 +5,7 @@
 #include <limits>
 
 #include <QCoreApplication>
+#include <QtNumeric>
 
 namespace attnscope::widgets {
 namespace {
@@ -120,6 +121,47 @@ const SinkToken* findSink(const SinkResult& r, int64_t token) {
     return nullptr;
 }
 
+void sinkMarkPoints(const SinkResult& r, SinkClass cls, QVector<double>& tokens, QVector<double>& layers) {
+    tokens.clear();
+    layers.clear();
+    for (const SinkToken& s : r.sinks) {
+        if (s.cls != cls) continue;
+        for (int l : s.layers) {
+            tokens << double(s.token);
+            layers << double(l);
+        }
+    }
+}
+
+SinkLayerCurves sinkLayerCurves(const SinkResult& r) {
+    SinkLayerCurves c;
+    for (size_t l = 0; l < r.layers.size(); ++l) {
+        c.layers << double(l);
+        c.strength << r.layers[l].primaryStrength;
+        c.weakening << r.layers[l].weakening;
+        c.created << r.layers[l].secondaryCreated;
+    }
+    return c;
+}
+
+SinkTokenCurves sinkTokenCurves(const SinkResult& r, int64_t t) {
+    SinkTokenCurves c;
+    if (t < 0 || t >= r.T) return c;
+    for (size_t l = 0; l < r.layers.size(); ++l) {
+        const SinkLayer& layer = r.layers[l];
+        c.layers << double(l);
+        c.cos << (layer.cosToPrimary.empty() ? qQNaN() : double(layer.cosToPrimary[size_t(t)]));
+        c.norm << (layer.hiddenNorm.empty() ? qQNaN() : double(layer.hiddenNorm[size_t(t)]));
+    }
+    if (const SinkToken* s = findSink(r, t)) {
+        for (int l : s->layers) {
+            c.sinkLayers << l;
+            c.sinkCos << c.cos.value(l);
+        }
+    }
+    return c;
+}
+
 QColor sinkClassColor(SinkClass cls) {
     switch (cls) {
     case SinkClass::Primary: return QColor(0xe0, 0x1e, 0x37);    // red
@@ -225,6 +267,10 @@ QString sinkParameterHelp(const char* which) {
                   "\u03bb \u2265 L\u221215, secondary if 4 < \u03bb < L\u221215, else noise. <b>Relative</b> "
                   "(for small models): primary if \u03bb \u2265 0.6\u00b7(analysed layers) and it starts "
                   "within 2 layers of the onset. <b>Auto</b>: official when L \u2265 21.") + cite(kWong);
+    if (w == QLatin1String("clipper"))
+        return tr("Analyse every layer. Off (the paper's \u201csink clipper\u201d): only the primary sink's range "
+                  "[l_on, l_off), from its largest jump in \u2016h\u2016 to the largest drop after it; small "
+                  "models often give a range of one or two layers.") + cite(kWong);
     if (w == QLatin1String("levels"))
         return tr("Sink levels: each sink token sits at (creation layer, lifetime); colour is log(1 + number "
                   "of tokens) at that level, as in the paper's hierarchical-levels figure. Click a level to "

@@ -7,6 +7,7 @@
 
 #include <QColor>
 #include <QString>
+#include <QVector>
 
 #include "attnscope/analyses/sinks.h"  // plain result structs only: no core function is called
 #include "attnscope/views.h"
@@ -40,6 +41,21 @@ const SinkLevel* sinkLevelAt(const SinkResult& result, int row, int col);
 std::vector<int64_t> sinkPositions(const SinkResult& result, SinkClass cls);
 const SinkToken* findSink(const SinkResult& result, int64_t token);
 
+// The marks of one class on the token map: (token, layer) for every layer it is a sink in.
+void sinkMarkPoints(const SinkResult& result, SinkClass cls, QVector<double>& tokens, QVector<double>& layers);
+
+// Per-layer curves: the primary's strength and weakening, secondary creations.
+struct SinkLayerCurves {
+    QVector<double> layers, strength, weakening, created;
+};
+SinkLayerCurves sinkLayerCurves(const SinkResult& result);
+
+// One token across layers: signed cos to the primary, ||h||, and its sink layers (on the cos curve).
+struct SinkTokenCurves {
+    QVector<double> layers, cos, norm, sinkLayers, sinkCos;
+};
+SinkTokenCurves sinkTokenCurves(const SinkResult& result, int64_t token);
+
 QColor sinkClassColor(SinkClass cls);
 QString sinkClassLabel(SinkClass cls);  // "primary", ... (translated)
 
@@ -56,6 +72,6 @@ QString sinkLevelText(const SinkResult& result, int row, int col);
 QString sinkMarksLegend();
 
 // Tooltips of the controls and plots, each citing its source.
-QString sinkParameterHelp(const char* which);  // "epsilon", "cos", "minq", "rule", "levels", "layers", "token"
+QString sinkParameterHelp(const char* which);  // "epsilon", "cos", "minq", "rule", "clipper", "levels", "layers", "token"
 
 }  // namespace attnscope::widgets

@@ -71,7 +71,8 @@ std::vector<std::pair<int, double>> weibullComponentCurve(const std::vector<Weib
 std::vector<std::pair<QString, QString>> weibullFitRows(const WeibullMatrixFit& m) {
     const WeibullResult& f = m.fit;
     std::vector<std::pair<QString, QString>> rows = {
-        {tr("matrix"), QString::fromStdString(m.name)},
+        // Zero-width spaces after the dots let long tensor names wrap in the table.
+        {tr("matrix"), QString::fromStdString(m.name).replace(QLatin1Char('.'), QStringLiteral(".\u200b"))},
         {tr("layer"), m.layer >= 0 ? QString::number(m.layer) : tr("outside the blocks")},
         {tr("component"), QString::fromStdString(m.component)},
         {tr("shape"), shapeText(m.shape)},

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QHBoxLayout>
@@ -25,12 +26,6 @@ constexpr QCPScatterStyle::ScatterShape kMarkShapes[3] = {QCPScatterStyle::ssTri
                                                           QCPScatterStyle::ssCircle};
 constexpr int kMaxBands = 256;  // selected-token outlines drawn at most
 constexpr char kBand[] = "attnscopeBand";
-
-QVector<double> layerAxis(int n) {
-    QVector<double> x(n);
-    for (int l = 0; l < n; ++l) x[l] = l;
-    return x;
-}
 
 QDoubleSpinBox* thresholdBox(QWidget* parent, const QString& prefix, double step, const QString& help) {
     auto* box = new QDoubleSpinBox(parent);
@@ -91,9 +86,12 @@ QWidget* SinksPanel::buildControls() {
     m_rule = new QComboBox(box);
     m_rule->addItems({tr("Rule: auto"), tr("Rule: official"), tr("Rule: relative")});
     m_rule->setToolTip(sinkParameterHelp("rule"));
+    m_allLayers = new QCheckBox(tr("All layers"), box);
+    m_allLayers->setToolTip(sinkParameterHelp("clipper"));
     auto* row = new QHBoxLayout(box);
     row->setContentsMargins(0, 0, 0, 0);
-    for (QWidget* w : std::initializer_list<QWidget*>{m_quantity, m_epsilon, m_cos, m_minQuery, m_rule}) row->addWidget(w);
+    for (QWidget* w : std::initializer_list<QWidget*>{m_quantity, m_epsilon, m_cos, m_minQuery, m_rule, m_allLayers})
+        row->addWidget(w);
     row->addStretch(1);
     setParams(SinkParams{});
 
@@ -103,6 +101,7 @@ QWidget* SinksPanel::buildControls() {
     connect(m_cos, &QDoubleSpinBox::valueChanged, this, changed);
     connect(m_minQuery, &QSpinBox::valueChanged, this, changed);
     connect(m_rule, &QComboBox::currentIndexChanged, this, changed);
+    connect(m_allLayers, &QCheckBox::toggled, this, changed);
     return box;
 }
 
@@ -166,11 +165,13 @@ SinkParams SinksPanel::params() const {
     p.cosThreshold = m_cos->value();
     p.minQueryPos = m_minQuery->value();
     p.rule = std::array{SinkRule::Auto, SinkRule::Official, SinkRule::Relative}[size_t(m_rule->currentIndex())];
+    p.sinkClipper = !m_allLayers->isChecked();
     return p;
 }
 
 void SinksPanel::setParams(const SinkParams& p) {
-    const QSignalBlocker b1(m_epsilon), b2(m_cos), b3(m_minQuery), b4(m_rule);
+    const QSignalBlocker b1(m_epsilon), b2(m_cos), b3(m_minQuery), b4(m_rule), b5(m_allLayers);
+    m_allLayers->setChecked(!p.sinkClipper);
     m_epsilon->setValue(p.epsilon);
     m_cos->setValue(p.cosThreshold);
     m_minQuery->setValue(int(p.minQueryPos));
@@ -223,15 +224,9 @@ void SinksPanel::showQuantity() {
 }
 
 void SinksPanel::showMarks() {
+    QVector<double> x, y;
     for (int i = 0; i < 3; ++i) {
-        QVector<double> x, y;
-        for (const SinkToken& s : m_result.sinks) {
-            if (s.cls != kMarkClasses[i]) continue;
-            for (int l : s.layers) {
-                x << double(s.token);
-                y << double(l);
-            }
-        }
+        sinkMarkPoints(m_result, kMarkClasses[i], x, y);
         m_marks[i]->setData(x, y, /*alreadySorted=*/true);
     }
     m_tokenMap->replot(QCustomPlot::rpQueuedReplot);
@@ -252,20 +247,14 @@ void SinksPanel::showLevels() {
 }
 
 void SinksPanel::showLayerCurves() {
-    const int L = int(m_result.layers.size());
-    QVector<double> strength, weakening, created;
-    for (const SinkLayer& layer : m_result.layers) {
-        strength << layer.primaryStrength;
-        weakening << layer.weakening;
-        created << layer.secondaryCreated;
-    }
-    const QVector<double> x = layerAxis(L);
-    m_layerPlot->graph(0)->setData(x, strength);
-    m_layerPlot->graph(1)->setData(x, weakening);
-    qobject_cast<QCPBars*>(m_layerPlot->plottable(0))->setData(x, created);
+    const SinkLayerCurves c = sinkLayerCurves(m_result);
+    const int L = int(c.layers.size());
+    m_layerPlot->graph(0)->setData(c.layers, c.strength);
+    m_layerPlot->graph(1)->setData(c.layers, c.weakening);
+    qobject_cast<QCPBars*>(m_layerPlot->plottable(0))->setData(c.layers, c.created);
     m_layerPlot->setLayerCount(L);
     m_layerPlot->yAxis->setRange(0, 1.05);
-    const double most = created.isEmpty() ? 1.0 : std::max(1.0, *std::max_element(created.cbegin(), created.cend()));
+    const double most = L == 0 ? 1.0 : std::max(1.0, *std::max_element(c.created.cbegin(), c.created.cend()));
     m_layerPlot->yAxis2->setRange(0, most * 1.25);
     // Shade the analysed range [onset, offset): outside it nothing is classified.
     m_layerPlot->clearDecorations();
@@ -306,25 +295,12 @@ void SinksPanel::showSelectionBands() {
 }
 
 void SinksPanel::showToken() {
-    const int64_t t = m_token;
-    const bool valid = hasResult() && t >= 0 && t < m_result.T;
+    const SinkTokenCurves c = sinkTokenCurves(m_result, m_token);
+    const bool valid = !c.layers.isEmpty();
     const int L = int(m_result.layers.size());
-    QVector<double> cos, norm, fx, fy;
-    for (const SinkLayer& layer : m_result.layers) {
-        if (!valid) break;
-        cos << (layer.cosToPrimary.empty() ? qQNaN() : double(layer.cosToPrimary[size_t(t)]));
-        norm << (layer.hiddenNorm.empty() ? qQNaN() : double(layer.hiddenNorm[size_t(t)]));
-    }
-    if (const SinkToken* s = valid ? findSink(m_result, t) : nullptr) {
-        for (int l : s->layers) {
-            fx << l;
-            fy << cos.value(l);
-        }
-    }
-    const QVector<double> x = valid ? layerAxis(L) : QVector<double>{};
-    m_tokenPlot->graph(0)->setData(x, cos);
-    m_tokenPlot->graph(1)->setData(x, norm);
-    m_tokenPlot->graph(2)->setData(fx, fy);
+    m_tokenPlot->graph(0)->setData(c.layers, c.cos);
+    m_tokenPlot->graph(1)->setData(c.layers, c.norm);
+    m_tokenPlot->graph(2)->setData(c.sinkLayers, c.sinkCos);
     m_tokenPlot->setLayerCount(L);
     m_tokenPlot->yAxis->setRange(-1.05, 1.05);
     if (valid) m_tokenPlot->graph(1)->rescaleValueAxis(false, true);
@@ -337,7 +313,7 @@ void SinksPanel::showToken() {
         hint.setStyle(Qt::NoPen);  // the line is invisible; its label is the hint
         m_tokenPlot->addValueLine(0, hint, tr("Click a token to follow it across layers"));
     }
-    m_tokenInfo->setText(valid ? sinkTokenDescription(m_result, t, tokenText(t))
+    m_tokenInfo->setText(valid ? sinkTokenDescription(m_result, m_token, tokenText(m_token))
                                : tr("Click a token column, a sink level or a token chip to follow it across layers."));
     m_tokenPlot->replot(QCustomPlot::rpQueuedReplot);
 }

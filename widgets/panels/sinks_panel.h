@@ -12,6 +12,7 @@
 #include "attnscope/views.h"
 #include "models/sink_views.h"
 
+class QCheckBox;
 class QComboBox;
 class QCPGraph;
 class QDoubleSpinBox;
@@ -79,6 +80,7 @@ private:
     QDoubleSpinBox* m_cos = nullptr;
     QSpinBox* m_minQuery = nullptr;
     QComboBox* m_rule = nullptr;
+    QCheckBox* m_allLayers = nullptr;
     QLabel* m_summary = nullptr;
     QLabel* m_status = nullptr;
     QLabel* m_tokenInfo = nullptr;

@@ -55,6 +55,7 @@ WeibullPanel::WeibullPanel(QWidget* parent) : QWidget(parent) {
     m_map = new MatrixPlot(this);
     m_map->setAxisTitles(tr("component"), tr("layer"));
     m_map->setKeyboardNavigation(true);
+    m_map->setColumnLabelsVertical(true);
     m_map->setMinimumSize(220, 200);
     m_map->setCellDescriber([this](int row, int col) {
         const int f = m_grid.at(row, col);
@@ -63,11 +64,13 @@ WeibullPanel::WeibullPanel(QWidget* parent) : QWidget(parent) {
     m_curves = new LayerCurvesPlot(QStringLiteral("weibull_k_by_layer"), this);
     m_curves->setToolTip(weibullHelp("lines"));
     m_curves->yAxis->setLabel(tr("Weibull shape k"));
+    m_curves->setLegendColumns(4);
     m_table = new QTableWidget(0, 2, this);
     m_table->setHorizontalHeaderLabels({tr("quantity"), tr("value")});
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->verticalHeader()->setVisible(false);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_table->setWordWrap(true);
     m_table->setMinimumWidth(200);
     m_detail = new WeibullDetailPlot(this);
     m_detail->setToolTip(weibullHelp("detail"));
@@ -75,11 +78,11 @@ WeibullPanel::WeibullPanel(QWidget* parent) : QWidget(parent) {
     auto* top = new QSplitter(Qt::Horizontal, this);
     top->addWidget(m_map);
     top->addWidget(m_curves);
-    top->setSizes({420, 580});
+    top->setSizes({450, 550});
     auto* bottom = new QSplitter(Qt::Horizontal, this);
     bottom->addWidget(m_table);
     bottom->addWidget(m_detail);
-    bottom->setSizes({300, 700});
+    bottom->setSizes({380, 620});
     auto* split = new QSplitter(Qt::Vertical, this);
     split->addWidget(top);
     split->addWidget(bottom);
@@ -162,9 +165,10 @@ void WeibullPanel::showMap() {
 void WeibullPanel::showCurves() {
     m_curves->clearPlottables();
     m_curves->clearDecorations();
-    m_curves->addValueBand(kWeibullTransmissionLo, kWeibullTransmissionHi, QColor(0x2c, 0xa0, 0x2c, 60));
+    m_curves->addValueBand(kWeibullTransmissionLo, kWeibullTransmissionHi, QColor(0x2c, 0xa0, 0x2c, 60),
+                           tr("Transmission band [1.186, 1.204]"));
     m_curves->addValueLine(kWeibullHalfNormalK, QPen(QColor(0x80, 0x80, 0x80), 1.5, Qt::DashLine),
-                           tr("HalfNormal anchor 1.2054; band: Transmission [1.186, 1.204]"));
+                           tr("HalfNormal anchor 1.2054"));
     double lo = kWeibullTransmissionLo, hi = kWeibullHalfNormalK;
     int series = 0;
     for (const QString& c : m_grid.columns) {
@@ -221,6 +225,7 @@ void WeibullPanel::showTable(int fitIndex) {
         m_table->setItem(i, 1, new QTableWidgetItem(rows[size_t(i)].second));
     }
     m_table->resizeColumnToContents(0);
+    m_table->resizeRowsToContents();
 }
 
 void WeibullPanel::setMatrixPlot(const std::string& name, const WeibullPlot& plot) {

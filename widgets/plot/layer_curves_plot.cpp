@@ -72,18 +72,27 @@ void LayerCurvesPlot::addLayerBand(double from, double to, const QColor& color) 
     band->bottomRight->setCoords(to, 1);
 }
 
-void LayerCurvesPlot::addValueBand(double lo, double hi, const QColor& color, bool rightAxis) {
+void LayerCurvesPlot::addValueBand(double lo, double hi, const QColor& color, const QString& label) {
     auto* band = new QCPItemRect(this);
     band->setProperty(kDecoration, true);
     band->setLayer(QStringLiteral("background"));
     band->setBrush(color);
     band->setPen(Qt::NoPen);
-    for (QCPItemPosition* p : {band->topLeft, band->bottomRight}) {
-        p->setTypeX(QCPItemPosition::ptAxisRectRatio);
-        p->setAxes(xAxis, rightAxis ? yAxis2 : yAxis);
-    }
+    band->topLeft->setTypeX(QCPItemPosition::ptAxisRectRatio);
+    band->bottomRight->setTypeX(QCPItemPosition::ptAxisRectRatio);
     band->topLeft->setCoords(0, hi);
     band->bottomRight->setCoords(1, lo);
+    if (!label.isEmpty()) addLabel(label, 0.99, lo, Qt::AlignRight | Qt::AlignTop, color.darker(250));
+}
+
+void LayerCurvesPlot::addLabel(const QString& label, double xRatio, double y, Qt::Alignment align, const QColor& color) {
+    auto* text = new QCPItemText(this);
+    text->setProperty(kDecoration, true);
+    text->setText(label);
+    text->setColor(color);
+    text->setPositionAlignment(align);
+    text->position->setTypeX(QCPItemPosition::ptAxisRectRatio);
+    text->position->setCoords(xRatio, y);
 }
 
 void LayerCurvesPlot::addValueLine(double y, const QPen& pen, const QString& label) {
@@ -92,14 +101,7 @@ void LayerCurvesPlot::addValueLine(double y, const QPen& pen, const QString& lab
     line->setPen(pen);
     line->point1->setCoords(0, y);
     line->point2->setCoords(1, y);
-    if (label.isEmpty()) return;
-    auto* text = new QCPItemText(this);
-    text->setProperty(kDecoration, true);
-    text->setText(label);
-    text->setColor(pen.color());
-    text->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
-    text->position->setTypeX(QCPItemPosition::ptAxisRectRatio);
-    text->position->setCoords(0.01, y);
+    if (!label.isEmpty()) addLabel(label, 0.01, y, Qt::AlignLeft | Qt::AlignBottom, pen.color());
 }
 
 void LayerCurvesPlot::clearDecorations() {

@@ -14,6 +14,7 @@ public:
     explicit LayerCurvesPlot(const QString& exportName, QWidget* parent = nullptr);
 
     void setLayerCount(int n);  // x range [-0.5, n - 0.5]
+    void setLegendColumns(int n) { legend->setWrap(n); }
     QCPGraph* addCurve(const QString& name, const QColor& color, bool rightAxis = false,
                        Qt::PenStyle style = Qt::SolidLine);
     QCPBars* addBars(const QString& name, const QColor& color, bool rightAxis = true);
@@ -21,8 +22,10 @@ public:
 
     // Behind the data; all removed by clearDecorations().
     void addLayerBand(double from, double to, const QColor& color);    // x in layer units
-    void addValueBand(double lo, double hi, const QColor& color, bool rightAxis = false);
+    void addValueBand(double lo, double hi, const QColor& color, const QString& label = {});
     void addValueLine(double y, const QPen& pen, const QString& label = {});
+    // Text at (x as a fraction of the axis rect, y in data units).
+    void addLabel(const QString& label, double xRatio, double y, Qt::Alignment align, const QColor& color);
     void clearDecorations();
 };
 

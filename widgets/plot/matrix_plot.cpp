@@ -130,6 +130,7 @@ void MatrixPlot::setRowLabels(const QStringList& labels) {
 
 void MatrixPlot::setColumnLabels(const QStringList& labels) {
     m_colLabels = labels;
+    m_widestFor = nullptr;
     updateTicks();
     replot();
 }
@@ -225,18 +226,24 @@ void MatrixPlot::onRangeChanged() {
 
 void MatrixPlot::updateTicks() {
     const QFontMetricsF fm(xAxis->tickLabelFont());
+    // Measured once per label set: ticks are updated on every pan and zoom step.
+    auto widest = [this](const QStringList& labels, const QFontMetricsF& metrics) {
+        if (m_widestFor != &labels || m_widestCount != labels.size()) {
+            m_widest = 0;
+            for (int i = 0; i < std::min<qsizetype>(labels.size(), 4096); ++i)
+                m_widest = std::max(m_widest, metrics.horizontalAdvance(labels[i]));
+            m_widestFor = &labels;
+            m_widestCount = labels.size();
+        }
+        return m_widest;
+    };
     auto update = [&](QCPAxis* axis, const QStringList& labels, int64_t n, bool numbers, bool across,
                       double lengthPx) {
         auto ticker = qSharedPointerDynamicCast<QCPAxisTickerText>(axis->ticker());
         if (!ticker) return false;
         // Labels written along the axis need their width; labels across it their height.
         double need = fm.height() * 1.1;
-        if (!across) {
-            double widest = 0;
-            for (int i = 0; i < std::min<qsizetype>(labels.size(), 4096); ++i)
-                widest = std::max(widest, fm.horizontalAdvance(labels[i]));
-            need = std::max(need, widest + 6);
-        }
+        if (!across) need = std::max(need, widest(labels, fm) + 6);
         const QCPRange r = axis->range();
         const double pxPerCell = lengthPx / std::max(r.size(), 1e-9);
         const int step = niceStep(int(std::ceil(need / std::max(pxPerCell, 1e-9))));

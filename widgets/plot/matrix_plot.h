@@ -90,6 +90,10 @@ private:
     bool m_clamping = false;
     int m_currentRow = -1, m_currentCol = -1;
     QPoint m_pressPos;
+    // Width of the widest column label (horizontal labels only), cached.
+    const QStringList* m_widestFor = nullptr;
+    qsizetype m_widestCount = 0;
+    double m_widest = 0;
 };
 
 }  // namespace attnscope::widgets

@@ -23,6 +23,7 @@ WeibullDetailPlot::WeibullDetailPlot(QWidget* parent) : QCustomPlot(parent) {
     plotLayout()->addElement(0, 0, m_probRect);
     plotLayout()->addElement(0, 1, m_histRect);
     for (QCPAxisRect* r : {m_probRect, m_histRect}) {
+        r->setLayer(QStringLiteral("background"));  // as the default rect: shading must go above it
         r->setupFullAxesBox(false);
         for (QCPAxis* a : {r->axis(QCPAxis::atTop), r->axis(QCPAxis::atRight)}) a->setVisible(false);
     }
@@ -66,8 +67,9 @@ WeibullDetailPlot::WeibullDetailPlot(QWidget* parent) : QCustomPlot(parent) {
     m_title->setClipAxisRect(m_probRect);
     m_title->position->setAxisRect(m_probRect);
     m_title->position->setType(QCPItemPosition::ptAxisRectRatio);
-    m_title->position->setCoords(0.03, 0.03);
-    m_title->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+    m_title->position->setCoords(0.97, 0.97);  // bottom right: a Weibull runs bottom left to top right
+    m_title->setPositionAlignment(Qt::AlignRight | Qt::AlignBottom);
+    m_title->setTextAlignment(Qt::AlignRight);
 
     PlotMenu::install(this, QStringLiteral("weibull_fit"));
     installPlotTheme(this);

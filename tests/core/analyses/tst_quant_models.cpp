@@ -180,6 +180,13 @@ void TestQuantModels::reconstructionOnDefaultModel() {
         QCOMPARE(qera.matrices[i].quant.outputRelErr, none.matrices[i].recon.outputRelErr);
         QVERIFY(qera.matrices[i].recon.outputRelErr < none.matrices[i].recon.outputRelErr);
     }
+    // The panel's labs (every method, every rank) agree with the pipeline at rank 32.
+    const std::vector<ReconLab> labs = reconLabs(*m_model, c, {"rtn-sym", 3, -1});
+    QCOMPARE(labs.size(), qera.matrices.size());
+    for (size_t i = 0; i < labs.size(); ++i) {
+        QVERIFY(std::fabs(labs[i].at(ReconMethod::QeraExact, 32).outputRelErr - qera.matrices[i].recon.outputRelErr) < 1e-9);
+        QVERIFY(std::fabs(labs[i].quantOnly().weightRelErr - none.matrices[i].quant.weightRelErr) < 1e-12);
+    }
     // One matrix, every method: QERA-exact's curve lies under the others at every rank.
     const QuantMatrix& m = quantMatrices(*m_model)[3];  // layer 0 o_proj
     const Matrix2D w = quantMatrixWeight(*m_model, m);

@@ -186,6 +186,12 @@ QuantModelResult quantizeModel(Model& model, const Calibration& calib,
                                const std::vector<std::vector<int32_t>>& evalWindows, const QuantParams& params,
                                std::stop_token stop = {}, const std::function<void(double)>& progress = {});
 
+// One ReconLab per quantMatrices() entry (the panel's bars and curves): quantize, then every
+// method's SVD. Throws Error(Cancelled) on stop; progress is the fraction of matrices done.
+std::vector<ReconLab> reconLabs(const Model& model, const Calibration& calib, const WeightQuantParams& quant,
+                                const ReconParams& params = {}, std::stop_token stop = {},
+                                const std::function<void(double)>& progress = {});
+
 // A copy of `model` whose quantizable matrices are replaced by `weights` (same order as
 // quantMatrices(); [out, in] float32). It shares nothing mutable with the original, has no
 // tokenizer, and lists its weights under synthesized names.

@@ -14,13 +14,18 @@ using namespace kv;
 
 namespace {
 
-// Visibility of keys to the continuation queries, per query head: [H, C, T] float.
+// Visibility of keys to the continuation queries, per query head: [H, C or 1, T] float.
+// Prefill decisions are the same for every continuation query (until is T_p or never), so
+// they broadcast; decode decisions differ per query.
 at::Tensor visibility(const KvSelection& sel, int l, int64_t C) {
     const int64_t T = sel.T, Tp = sel.promptLength;
-    const at::Tensor until = at::from_blob(const_cast<int64_t*>(sel.until.data()) + int64_t(l) * sel.heads * T,
-                                           {sel.heads, T}, at::kLong);
-    const at::Tensor qpos = at::arange(Tp, Tp + C, at::kLong).view({1, C, 1});
-    at::Tensor vis = (until.unsqueeze(1) > qpos).to(at::kFloat);  // [Hm,C,T]
+    const int64_t* u = sel.until.data() + int64_t(l) * sel.heads * T;
+    const bool perQuery = sel.mode == KvMode::Decode;
+    at::Tensor vis = at::empty({sel.heads, perQuery ? C : 1, T}, at::kFloat);
+    float* v = vis.data_ptr<float>();
+    for (int h = 0; h < sel.heads; ++h)
+        for (int64_t c = 0; c < (perQuery ? C : 1); ++c, v += T)
+            for (int64_t j = 0; j < T; ++j) v[j] = u[h * T + j] > Tp + c ? 1.f : 0.f;
     if (sel.heads != sel.nHeads) vis = vis.repeat_interleave(sel.nHeads / sel.heads, 0);
     return vis;
 }
@@ -102,7 +107,8 @@ KvHeadOutputs kvHeadOutputs(const KvInputs& in, const KvSelection& sel, int l, i
         const KvTensors& t = *in.tensors;
         const int64_t c = query - in.promptLength, g = h / (in.nHeads / in.nKvHeads);
         const at::Tensor p = t.probs[size_t(l)][h][c].to(at::kDouble);        // [T]
-        const at::Tensor vis = visibility(sel, l, in.continuation())[h][c].to(at::kDouble);
+        const at::Tensor vr = visibility(sel, l, in.continuation())[h];
+        const at::Tensor vis = vr[vr.size(0) > 1 ? c : 0].to(at::kDouble);
         const at::Tensor v = t.v[size_t(l)][g].to(at::kDouble);               // [T,d]
         const at::Tensor pk = p * vis, pe = p * (1 - vis);
         const double rho = pk.sum().item<double>();

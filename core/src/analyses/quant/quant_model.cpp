@@ -137,6 +137,22 @@ EvalResult compareModels(const Model& reference, const Model& quantized,
     });
 }
 
+std::vector<ReconLab> reconLabs(const Model& model, const Calibration& calib, const WeightQuantParams& quant,
+                                const ReconParams& params, std::stop_token stop,
+                                const std::function<void(double)>& progress) {
+    const std::vector<QuantMatrix> ms = quantMatrices(model);
+    if (calib.nLayers != model.info().nLayers) fail(ErrorKind::BadInput, "calibration is of another model");
+    std::vector<ReconLab> labs;
+    for (size_t i = 0; i < ms.size(); ++i) {
+        if (stop.stop_requested()) fail(ErrorKind::Cancelled, "quantization cancelled");
+        const Matrix2D w = quantMatrixWeight(model, ms[i]);
+        const Matrix2D wq{w.rows, w.cols, fakeQuantize(w.data.data(), w.rows, w.cols, quant)};
+        labs.emplace_back(w, wq, calib.of(ms[i].layer, ms[i].input), params);
+        if (progress) progress(double(i + 1) / double(ms.size()));
+    }
+    return labs;
+}
+
 QuantModelResult quantizeModel(Model& model, const Calibration& calib,
                                const std::vector<std::vector<int32_t>>& evalWindows, const QuantParams& params,
                                std::stop_token stop, const std::function<void(double)>& progress) {
