@@ -1,0 +1,123 @@
+// Session section of the Weibull panel: the fit of every matrix as a numeric table plus
+// names and labels in the parameters, and the selected matrix's probability plot.
+#include "attnscope/error.h"
+#include "attnscope/session_codecs.h"
+
+#include <array>
+
+namespace attnscope {
+
+using nlohmann::json;
+using Type = SessionTensor::Type;
+
+namespace {
+
+[[noreturn]] void bad(const std::string& msg) { fail(ErrorKind::BadInput, "weibull: " + msg); }
+
+constexpr std::array<const char*, 18> kColumns = {
+    "ok", "k", "lambda", "r2", "ks", "n_values", "n_fit", "n_dropped", "sd_k", "drift_pct", "low_r2",
+    "q90q10", "q99q50", "p999p50", "gini", "median_abs", "window_ln_lo", "window_ln_hi"};
+constexpr std::array<const char*, 2> kProtocols = {"exact", "hist"};
+constexpr std::array<const char*, 3> kTrims = {"mid80", "mid90", "full"};
+
+template <size_t N>
+int indexOf(const json& j, const char* key, const std::array<const char*, N>& names) {
+    if (!j.contains(key) || !j[key].is_string()) bad(std::string("parameter '") + key + "' must be a string");
+    for (size_t i = 0; i < N; ++i)
+        if (j[key].get<std::string>() == names[i]) return int(i);
+    bad(std::string("parameter '") + key + "' has an unknown value");
+}
+
+std::string str(const json& j, const char* key) {
+    if (!j.contains(key) || !j[key].is_string()) bad(std::string("'") + key + "' must be a string");
+    return j[key].get<std::string>();
+}
+
+}  // namespace
+
+SessionSection encodeWeibull(const WeibullSection& w) {
+    SessionSection s;
+    const WeibullParams& p = w.params;
+    json matrices = json::array();
+    std::vector<int32_t> layers;
+    std::vector<int64_t> shapes;
+    std::vector<double> values;
+    for (const WeibullMatrixFit& f : w.fits) {
+        const WeibullResult& r = f.fit;
+        matrices.push_back({{"name", f.name}, {"component", f.component}, {"cls", r.cls}, {"drift", r.drift},
+                            {"reason", r.reason}});
+        layers.push_back(f.layer);
+        shapes.push_back(f.shape.size() > 0 ? f.shape[0] : 0);
+        shapes.push_back(f.shape.size() > 1 ? f.shape[1] : (f.shape.empty() ? 0 : -1));
+        const WeibullDistFree& d = r.distFree;
+        values.insert(values.end(), {double(r.ok), r.k, r.lambda, r.r2, r.ks, double(r.nValues), double(r.nFit),
+                                     double(r.nDropped), r.sdK, r.driftPct, double(r.lowR2), d.q90q10, d.q99q50,
+                                     d.p999p50, d.gini, d.medianAbs, r.windowLnLo, r.windowLnHi});
+    }
+    s.params = {{"protocol", kProtocols[size_t(p.protocol)]}, {"trim", kTrims[size_t(p.trim)]},
+                {"subsample", p.subsample}, {"seed", p.seed}, {"is_init", p.isInit},
+                {"selected", w.selected}, {"matrices", matrices}, {"fit_columns", kColumns}};
+    const int64_t n = int64_t(w.fits.size());
+    s.tensors["fits.layer"] = SessionTensor::i32({n}, layers);
+    s.tensors["fits.shape"] = SessionTensor::i64({n, 2}, shapes);
+    s.tensors["fits.values"] = SessionTensor::f64({n, int64_t(kColumns.size())}, values);
+    if (w.hasPlot) {
+        s.tensors["plot.ln_abs"] = SessionTensor::f64({int64_t(w.plot.lnAbs.size())}, w.plot.lnAbs);
+        s.tensors["plot.y"] = SessionTensor::f64({int64_t(w.plot.y.size())}, w.plot.y);
+        s.tensors["plot.log10_counts"] = SessionTensor::f64({int64_t(w.plot.log10Counts.size())}, w.plot.log10Counts);
+    }
+    return s;
+}
+
+WeibullSection decodeWeibull(const SessionSection& s) {
+    const std::string where = "weibull";
+    WeibullSection w;
+    const json& j = s.params;
+    w.params.protocol = WeibullProtocol(indexOf(j, "protocol", kProtocols));
+    w.params.trim = WeibullTrim(indexOf(j, "trim", kTrims));
+    if (j.contains("subsample") && j["subsample"].is_number_unsigned()) w.params.subsample = j["subsample"];
+    if (j.contains("seed") && j["seed"].is_number_unsigned()) w.params.seed = j["seed"];
+    if (j.contains("is_init") && j["is_init"].is_boolean()) w.params.isInit = j["is_init"];
+    w.selected = j.contains("selected") ? str(j, "selected") : std::string();
+    if (!j.contains("fit_columns") || j["fit_columns"] != json(kColumns))
+        bad("'fit_columns' differs from this version's columns");
+    if (!j.contains("matrices") || !j["matrices"].is_array()) bad("'matrices' must be an array");
+    const json& matrices = j["matrices"];
+    const int64_t n = int64_t(matrices.size()), nc = int64_t(kColumns.size());
+    auto layers = s.require(where, "fits.layer", Type::I32, {n}).toI32("weibull/fits.layer");
+    auto shapes = s.require(where, "fits.shape", Type::I64, {n, 2}).toI64("weibull/fits.shape");
+    auto values = s.require(where, "fits.values", Type::F64, {n, nc}).toF64("weibull/fits.values");
+    for (int64_t i = 0; i < n; ++i) {
+        const json& m = matrices[size_t(i)];
+        if (!m.is_object()) bad("'matrices' holds a non-object");
+        WeibullMatrixFit f;
+        f.name = str(m, "name");
+        f.component = str(m, "component");
+        f.layer = layers[size_t(i)];
+        f.shape = {shapes[size_t(2 * i)]};
+        if (shapes[size_t(2 * i + 1)] >= 0) f.shape.push_back(shapes[size_t(2 * i + 1)]);
+        const double* v = values.data() + i * nc;
+        WeibullResult& r = f.fit;
+        r.protocol = w.params.protocol;
+        r.trim = w.params.trim;
+        r.cls = str(m, "cls");
+        r.drift = str(m, "drift");
+        r.reason = str(m, "reason");
+        r.ok = v[0] != 0;
+        r.k = v[1], r.lambda = v[2], r.r2 = v[3], r.ks = v[4];
+        r.nValues = uint64_t(v[5]), r.nFit = uint64_t(v[6]), r.nDropped = uint64_t(v[7]);
+        r.sdK = v[8], r.driftPct = v[9], r.lowR2 = v[10] != 0;
+        r.distFree = {v[11], v[12], v[13], v[14], v[15]};
+        r.windowLnLo = v[16], r.windowLnHi = v[17];
+        w.fits.push_back(std::move(f));
+    }
+    if (s.has("plot.ln_abs")) {
+        w.plot.lnAbs = s.require(where, "plot.ln_abs", Type::F64, {-1}).toF64("weibull/plot.ln_abs");
+        w.plot.y = s.require(where, "plot.y", Type::F64, {int64_t(w.plot.lnAbs.size())}).toF64("weibull/plot.y");
+        w.plot.log10Counts = s.require(where, "plot.log10_counts", Type::F64, {-1}).toF64("weibull/plot.log10_counts");
+        w.hasPlot = true;
+    }
+    return w;
+}
+
+}  // namespace attnscope
