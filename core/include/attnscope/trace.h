@@ -12,14 +12,24 @@
 
 namespace attnscope {
 
-// Which tensors to keep. q/k are always kept (every attention quantity needs them).
+// Which tensors to keep, of which layers, where. Long prompts on a GPU keep few layers (or
+// none) and take their attention statistics from statsDuringForward instead of q/k;
+// planTraceMemory (trace_memory.h) states what a policy needs before running.
 struct TracePolicy {
     bool keepResidual = true;  // resid_in, resid_out, attn_in
     bool keepPreRope = true;   // q_pre, k_pre
     bool keepValues = true;    // v and head_out
     bool keepMlp = true;       // mlp_in, mlp_out
     bool keepLogits = true;    // all positions' logits (else only the last row)
-    bool onDevice = true;      // false: move kept tensors to host memory
+    bool onDevice = true;      // false: move kept tensors to host memory (pinned, async on CUDA)
+    bool keepQk = true;        // post-RoPE q, k: exact tiles and statistics on demand need them
+    std::vector<int> layers;   // layers whose tensors are kept; empty = every layer
+    // Statistics of every layer computed while the forward runs, kept where onDevice says;
+    // layerStats() with the same minQueryPos/windowLast and overview() of the whole T x T at
+    // this resolution then need no q/k.
+    bool statsDuringForward = false;
+    StatsOptions stats;
+    int overviewRows = 0, overviewCols = 0;  // > 0: pooled max/mean maps of every head
 };
 
 // Named capture points, as in llama.cpp's cb(cur, name, il).

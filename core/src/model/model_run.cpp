@@ -5,6 +5,7 @@
 #include <numeric>
 #include <random>
 
+#include "attnscope/device_stats.h"
 #include "model/model_impl.h"
 #include "trace/trace_impl.h"
 
@@ -51,8 +52,20 @@ std::unique_ptr<Trace> Model::run(const std::vector<int32_t>& ids, const RunOpti
         req.allLogits = o.trace.keepLogits;
         req.stop = o.stop;
         req.progress = o.progress;
+        const TracePolicy& p = o.trace;
+        const ModelConfig& c = m->decoder.config();
+        std::vector<LayerStatTensors> stats;
+        if (p.statsDuringForward)
+            req.onLayerQk = [&](int, const at::Tensor& q, const at::Tensor& k) {
+                LayerStatTensors s = computeLayerStats({q, k, c.logitScale(), c.slidingWindow}, p.stats,
+                                                       p.overviewRows, p.overviewCols);
+                stats.push_back(p.onDevice ? std::move(s) : s.to(at::kCPU, /*pinnedAsync=*/true));
+            };
         ForwardResult r = m->decoder.forward(req);
-        return std::make_unique<TraceImpl>(m->decoder.config(), ids, std::move(r));
+        if (!p.onDevice) synchronizeDevice();  // pinned host copies were queued without waiting
+        auto trace = std::make_unique<TraceImpl>(c, ids, std::move(r));
+        trace->setLayerStats(std::move(stats));
+        return std::unique_ptr<Trace>(std::move(trace));
     });
 }
 

@@ -1,5 +1,6 @@
 #include "runtime/decoder.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "attnscope/error.h"
@@ -49,6 +50,13 @@ at::Tensor Decoder::mlp(const at::Tensor& x, const LayerWeights& L) const {
 }
 
 namespace {
+
+// A host copy; from CUDA into pinned memory without waiting (the trace's owner synchronizes).
+at::Tensor toHost(const at::Tensor& t) {
+    if (!t.is_cuda()) return t.to(at::kCPU);
+    at::Tensor h = at::empty(t.sizes(), t.options().device(at::kCPU).pinned_memory(true));
+    return h.copy_(t, /*non_blocking=*/true);
+}
 
 // Attention of every sequence of the batch; [B, T, H, d] in and out.
 at::Tensor batchedAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
@@ -111,6 +119,7 @@ ForwardResult Decoder::forward(const ForwardRequest& req) const {
             kAll = ck[size_t(l)].unsqueeze(0);
             vAll = cv[size_t(l)].unsqueeze(0);
         }
+        if (req.onLayerQk && !req.cache && B == 1) req.onLayerQk(l, q[0], k[0]);
         if (!req.keyMask.empty()) geo.keyMask = req.keyMask[size_t(l)].to(m_device);
         const at::Tensor headOut = batchedAttention(q, kAll, vAll, geo, req.stop);  // [B,T,H,d]
         const at::Tensor attn = linear(headOut.reshape({B, T, H * d}), L.wo, L.bo);
@@ -128,14 +137,16 @@ ForwardResult Decoder::forward(const ForwardRequest& req) const {
         if (req.trace) {
             const TracePolicy& p = *req.trace;
             // On-device unless the policy asks for host memory (long prompts on a GPU).
-            auto keep = [&](const at::Tensor& t) { return p.onDevice ? t[0] : t[0].to(at::kCPU); };
+            auto keep = [&](const at::Tensor& t) { return p.onDevice ? t[0] : toHost(t[0]); };
             LayerCapture cap;
-            cap.q = keep(q);
-            cap.k = keep(k);
-            if (p.keepResidual) { cap.residIn = keep(residIn); cap.residOut = keep(x); cap.attnIn = keep(attnIn); }
-            if (p.keepPreRope) { cap.qPre = keep(qPre); cap.kPre = keep(kPre); }
-            if (p.keepValues) { cap.v = keep(v); cap.headOut = keep(headOut); }
-            if (p.keepMlp) { cap.mlpIn = keep(mlpIn); cap.mlpOut = keep(mlpOut); }
+            // Layers outside p.layers get an empty capture.
+            if (p.layers.empty() || std::find(p.layers.begin(), p.layers.end(), l) != p.layers.end()) {
+                if (p.keepQk) { cap.q = keep(q); cap.k = keep(k); }
+                if (p.keepResidual) { cap.residIn = keep(residIn); cap.residOut = keep(x); cap.attnIn = keep(attnIn); }
+                if (p.keepPreRope) { cap.qPre = keep(qPre); cap.kPre = keep(kPre); }
+                if (p.keepValues) { cap.v = keep(v); cap.headOut = keep(headOut); }
+                if (p.keepMlp) { cap.mlpIn = keep(mlpIn); cap.mlpOut = keep(mlpOut); }
+            }
             out.layers.push_back(std::move(cap));
         }
         if (req.progress) req.progress(double(l + 1) / c.nLayers);

@@ -39,6 +39,9 @@ struct ForwardRequest {
     std::vector<at::Tensor> keyMask;
     std::stop_token stop;
     std::function<void(double)> progress;
+    // Called for every layer of a prefill (no cache) with post-RoPE q [T, H, d] and k
+    // [T, Hkv, d] before the trace policy may drop them: statistics while the forward runs.
+    std::function<void(int layer, const at::Tensor& q, const at::Tensor& k)> onLayerQk;
 };
 
 struct ForwardResult {

@@ -5,6 +5,9 @@
 #include "attnscope/error.h"
 #include "runtime/attention.h"
 #include "trace/attention_stats_impl.h"
+#ifdef ATTNSCOPE_WITH_CUDA
+#include "kernels/attention_stats_cuda.h"  // fused statistics kernels for CUDA bf16/fp16 traces
+#endif
 
 namespace attnscope::core {
 namespace {
@@ -58,6 +61,9 @@ std::vector<HeadStats> tiledHeadStats(const QkView& v, const StatsOptions& o) {
     const int64_t T = v.q.size(0), H = v.q.size(1);
     if (o.blockQ <= 0 || o.blockK <= 0) fail(ErrorKind::BadInput, "stats block sizes must be > 0");
     if (o.minQueryPos < 0 || o.windowLast < 0) fail(ErrorKind::BadInput, "stats options must be >= 0");
+#ifdef ATTNSCOPE_WITH_CUDA
+    if (cudaStatsApplicable(v)) return toHeadStats(cudaLayerStats(v, o, 0, 0));
+#endif
     auto opts = at::TensorOptions().dtype(at::kFloat).device(v.q.device());
     at::Tensor colSum = at::zeros({H, T}, opts), colSumR = at::zeros({H, T}, opts);
     at::Tensor winSum = at::zeros({H, T}, opts), entropy = at::zeros({H, T}, opts);

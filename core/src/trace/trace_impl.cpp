@@ -1,5 +1,7 @@
 #include "trace/trace_impl.h"
 
+#include <algorithm>
+
 #include "attnscope/error.h"
 
 namespace attnscope {
@@ -38,6 +40,9 @@ const LayerCapture& TraceImpl::layer(int l) const {
 
 QkView TraceImpl::qk(int l) const {
     const LayerCapture& c = layer(l);
+    if (!c.q.defined() || !c.k.defined())
+        fail(ErrorKind::NotFound, "the trace does not keep q/k of layer " + std::to_string(l) +
+                                      " (dropped by the trace policy); rerun keeping that layer");
     return {c.q, c.k, m_config.logitScale(), m_config.slidingWindow};
 }
 
@@ -84,6 +89,12 @@ Matrix2D TraceImpl::attentionTile(int l, int head, int64_t q0, int64_t q1, int64
 
 std::vector<HeadStats> TraceImpl::layerStats(int l, const StatsOptions& options) const {
     at::NoGradGuard g;
+    layer(l);
+    if (size_t(l) < m_stats.size()) {
+        const StatsOptions& kept = m_stats[size_t(l)].options;
+        if (kept.minQueryPos == options.minQueryPos && kept.windowLast == options.windowLast)
+            return toHeadStats(m_stats[size_t(l)]);
+    }
     return tiledHeadStats(qk(l), options);
 }
 
@@ -91,6 +102,12 @@ Matrix2D TraceImpl::overview(int l, int head, int64_t q0, int64_t q1, int64_t k0
                              int cols, Pool pool) const {
     checkRange(l, head, q0, q1, k0, k1);
     at::NoGradGuard g;
+    if (size_t(l) < m_stats.size() && m_stats[size_t(l)].ovSum.defined() && q0 == 0 && k0 == 0 &&
+        q1 == length() && k1 == length() && (head >= 0 || pool == Pool::Mean)) {
+        const LayerStatTensors& s = m_stats[size_t(l)];
+        if (s.ovSum.size(1) == std::min<int64_t>(rows, length()) && s.ovSum.size(2) == std::min<int64_t>(cols, length()))
+            return toMatrix(overviewFromStats(s, head, pool));
+    }
     return toMatrix(pooledOverview(qk(l), head, q0, q1, k0, k1, rows, cols, pool));
 }
 
@@ -100,6 +117,7 @@ int64_t TraceImpl::memoryBytes() const {
         for (const at::Tensor* t : {&c.residIn, &c.residOut, &c.attnIn, &c.qPre, &c.kPre, &c.q, &c.k, &c.v,
                                     &c.headOut, &c.mlpIn, &c.mlpOut})
             if (t->defined()) n += int64_t(t->nbytes());
+    for (const auto& s : m_stats) n += s.bytes();
     return n;
 }
 

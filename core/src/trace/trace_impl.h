@@ -5,6 +5,7 @@
 #include "attnscope/trace.h"
 #include "runtime/decoder.h"
 #include "trace/attention_stats_impl.h"
+#include "trace/layer_stats.h"
 
 namespace attnscope::core {
 
@@ -31,6 +32,8 @@ public:
     const LayerCapture& layer(int l) const;
     QkView qk(int layer) const;
     const at::Tensor& logitsTensor() const { return m_logits; }
+    // Statistics computed while the forward ran (TracePolicy::statsDuringForward), one per layer.
+    void setLayerStats(std::vector<LayerStatTensors> stats) { m_stats = std::move(stats); }
 
 private:
     void checkRange(int layer, int head, int64_t q0, int64_t q1, int64_t k0, int64_t k1) const;
@@ -39,6 +42,7 @@ private:
     std::vector<int32_t> m_ids;
     at::Tensor m_logits;  // [T or 1, V]
     std::vector<LayerCapture> m_layers;
+    std::vector<LayerStatTensors> m_stats;  // empty unless statsDuringForward
 };
 
 }  // namespace attnscope::core

@@ -1,0 +1,357 @@
+// Fused two-pass attention statistics (see attn_stats_kernels.h). Logits are handled in
+// log2 units (s2 = q.k * scale * log2 e) so every exponential is one ex2.approx.
+#include "kernels/attn_stats_kernels.h"
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+#include <mma.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace attnscope::kernels {
+namespace {
+
+using namespace nvcuda;
+
+constexpr float kLog2e = 1.4426950408889634f;
+constexpr float kLn2 = 0.6931471805599453f;
+__device__ __forceinline__ float negInf() { return __int_as_float(0xff800000); }
+
+__device__ __forceinline__ float exp2Approx(float x) {  // 2^x; -inf -> +0
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+    return y;
+}
+
+// 16-byte (or 4-byte) asynchronous global -> shared copies; invalid sources zero-fill.
+__device__ __forceinline__ void cpAsync16(void* dst, const void* src, bool valid) {
+    const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(dst));
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(src), "r"(valid ? 16 : 0));
+}
+__device__ __forceinline__ void cpAsync4(void* dst, const void* src, bool valid) {
+    const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(dst));
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(s), "l"(src), "r"(valid ? 4 : 0));
+}
+__device__ __forceinline__ void cpAsyncCommit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N>
+__device__ __forceinline__ void cpAsyncWait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
+
+// Rows [r0, r0+ROWS) of one head of a [T, heads, D] tensor into shared memory (pitch D+8).
+template <int ROWS, int D, int NT, class E>
+__device__ __forceinline__ void loadTile(E* sm, const E* g, int64_t stride, int r0, int T) {
+    constexpr int kChunks = D / 8, kLd = D + 8;
+    for (int c = threadIdx.x; c < ROWS * kChunks; c += NT) {
+        const int r = c / kChunks, col = (c % kChunks) * 8;
+        const bool ok = r0 + r < T;
+        cpAsync16(sm + r * kLd + col, g + (ok ? int64_t(r0 + r) : 0) * stride + col, ok);
+    }
+}
+
+// S[BQ x BK] = Q K^T for this warp's 16 rows, stored row-major (pitch BK+4) at sS.
+template <int D, int BK, class E>
+__device__ __forceinline__ void warpLogits(const E* sQw, const E* sK, float* sSw) {
+    constexpr int kLd = D + 8, kLds = BK + 4;
+    wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[BK / 16];
+#pragma unroll
+    for (int j = 0; j < BK / 16; ++j) wmma::fill_fragment(acc[j], 0.f);
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk) {
+        wmma::fragment<wmma::matrix_a, 16, 16, 16, E, wmma::row_major> a;
+        wmma::load_matrix_sync(a, sQw + kk * 16, kLd);
+#pragma unroll
+        for (int j = 0; j < BK / 16; ++j) {
+            wmma::fragment<wmma::matrix_b, 16, 16, 16, E, wmma::col_major> b;
+            wmma::load_matrix_sync(b, sK + j * 16 * kLd + kk * 16, kLd);
+            wmma::mma_sync(acc[j], a, b, acc[j]);
+        }
+    }
+#pragma unroll
+    for (int j = 0; j < BK / 16; ++j) wmma::store_matrix_sync(sSw + j * 16, acc[j], kLds, wmma::mem_row_major);
+}
+
+// Online softmax state in log2 units: m = running max, l = sum 2^(s-m), u = sum 2^(s-m)(s-m).
+struct RowState {
+    float m, l, u;
+};
+
+// State rescaled to a new max M (M >= st.m); an empty state stays empty.
+__device__ __forceinline__ RowState rescale(RowState st, float M) {
+    if (st.m == negInf()) return {M, 0.f, 0.f};
+    const float dm = st.m - M, a = exp2Approx(dm);
+    return {M, st.l * a, a * (st.u + dm * st.l)};
+}
+
+// ---------------------------------------------------------------------------------------
+// Pass 1: one block per (head, query tile of BQ rows); warps own 16 rows each; two lanes
+// per row (lane & 15 = row, lane >> 4 = which float4 columns).
+template <int D, int BQ, int BK, class E>
+__global__ void __launch_bounds__(BQ * 2, 2) rowStatsKernel(AttnStatsArgs a) {
+    constexpr int kNT = BQ * 2, kLd = D + 8, kLds = BK + 4;
+    extern __shared__ __align__(128) unsigned char smem[];
+    E* sQ = reinterpret_cast<E*>(smem);
+    E* sK = sQ + BQ * kLd;                                   // two buffers
+    float* sS = reinterpret_cast<float*>(sK + 2 * BK * kLd);  // [BQ][kLds]
+
+    const int hh = blockIdx.x, h = a.head0 + hh, g = h / (a.H / a.Hkv);
+    const int q0 = (gridDim.y - 1 - blockIdx.y) * BQ;  // longest rows first
+    const int qEnd = min(a.T, q0 + BQ);
+    const E* qg = static_cast<const E*>(a.q) + int64_t(h) * D;
+    const E* kg = static_cast<const E*>(a.k) + int64_t(g) * D;
+    const int kLo = (a.window > 0 ? max(0, q0 - a.window + 1) : 0) / BK * BK;
+    const int nTiles = (qEnd - kLo + BK - 1) / BK;
+
+    loadTile<BQ, D, kNT>(sQ, qg, a.qStride, q0, a.T);
+    loadTile<BK, D, kNT>(sK, kg, a.kStride, kLo, a.T);
+    cpAsyncCommit();
+
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const int rowL = lane & 15, half = lane >> 4;
+    const int i = q0 + warp * 16 + rowL;
+    const float sl2 = a.scale * kLog2e;
+    float* sSw = sS + warp * 16 * kLds;
+    RowState st{negInf(), 0.f, 0.f};
+
+    for (int n = 0; n < nTiles; ++n) {
+        const int k0 = kLo + n * BK;
+        if (n + 1 < nTiles) {
+            loadTile<BK, D, kNT>(sK + ((n + 1) & 1) * BK * kLd, kg, a.kStride, k0 + BK, a.T);
+            cpAsyncCommit();
+            cpAsyncWait<1>();
+        } else {
+            cpAsyncWait<0>();
+        }
+        __syncthreads();
+        warpLogits<D, BK>(sQ + warp * 16 * kLd, sK + (n & 1) * BK * kLd, sSw);
+        __syncwarp();
+        const bool full = k0 + BK - 1 <= q0 && (a.window == 0 || qEnd - 1 - k0 < a.window);
+        float v[BK / 2];
+        float tmax = negInf();
+#pragma unroll
+        for (int c = 0; c < BK / 8; ++c) {
+            const float4 x = *reinterpret_cast<const float4*>(sSw + rowL * kLds + c * 8 + half * 4);
+            const float xs[4] = {x.x, x.y, x.z, x.w};
+#pragma unroll
+            for (int e = 0; e < 4; ++e) {
+                const int j = k0 + c * 8 + half * 4 + e;
+                float s = xs[e] * sl2;
+                if (!full && (j > i || (a.window > 0 && i - j >= a.window))) s = negInf();
+                v[c * 4 + e] = s;
+                tmax = fmaxf(tmax, s);
+            }
+        }
+        const float mNew = fmaxf(st.m, tmax);
+        if (mNew != negInf()) {
+            st = rescale(st, mNew);
+            float ls = 0.f, us = 0.f;
+#pragma unroll
+            for (int e = 0; e < BK / 2; ++e) {
+                const float dl = v[e] - mNew, p = exp2Approx(dl);
+                ls += p;
+                us += p > 0.f ? p * dl : 0.f;
+            }
+            st.l += ls;
+            st.u += us;
+        }
+        __syncthreads();  // the K buffer of this tile is refilled two iterations on
+    }
+    // Merge the two half-rows.
+    RowState o{__shfl_xor_sync(0xffffffffu, st.m, 16), __shfl_xor_sync(0xffffffffu, st.l, 16),
+               __shfl_xor_sync(0xffffffffu, st.u, 16)};
+    const float M = fmaxf(st.m, o.m);
+    const RowState x = rescale(st, M), y = rescale(o, M);
+    const float L = x.l + y.l, U = x.u + y.u;
+    if (half == 0 && i < a.T) {
+        const float lg = log2f(L);
+        a.lse2[int64_t(hh) * a.T + i] = M + lg;
+        a.entropy[int64_t(hh) * a.T + i] = kLn2 * (lg - U / L);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Pass 2: one block per (head, key tile of BK keys); the keys stay in shared memory, query
+// tiles of BQ rows stream through a double buffer. Thread t owns column t % BK and rows
+// of part t / BK, so column sums live in registers; pooled cells are flushed per warp.
+
+// Segmented warp reduction of one pooled cell row (lanes with equal column cell cc) and
+// atomic accumulation into the map. Every lane of the warp calls it together.
+__device__ __forceinline__ void flushCells(float s, float m, int cc, int rc, float* ovSum, float* ovMax,
+                                           int C) {
+    const unsigned all = 0xffffffffu;
+    const int lane = threadIdx.x & 31;
+#pragma unroll
+    for (int off = 1; off < 32; off <<= 1) {
+        const float s2 = __shfl_down_sync(all, s, off), m2 = __shfl_down_sync(all, m, off);
+        const int c2 = __shfl_down_sync(all, cc, off);
+        if (lane + off < 32 && c2 == cc) {
+            s += s2;
+            m = fmaxf(m, m2);
+        }
+    }
+    const int prev = __shfl_up_sync(all, cc, 1);
+    if (rc >= 0 && cc >= 0 && (lane == 0 || prev != cc) && s > 0.f) {
+        atomicAdd(ovSum + int64_t(rc) * C + cc, s);
+        atomicMax(reinterpret_cast<int*>(ovMax + int64_t(rc) * C + cc), __float_as_int(m));  // p >= 0
+    }
+}
+
+struct ColAcc {
+    float sum = 0.f, sumR = 0.f, win = 0.f;
+    float cellS = 0.f, cellM = 0.f;
+    int curRc = -1;
+};
+
+template <bool kMasked, bool kOverview, int RPT, int kLds>
+__device__ __forceinline__ void accumulateColumn(ColAcc& c, const AttnStatsArgs& a, const float* sS,
+                                                 const float* sL, const int* sRc, int col, int rBegin,
+                                                 int q0, int j, int cc, float* ovSum, float* ovMax) {
+    const float sl2 = a.scale * kLog2e;
+    const bool winOn = a.winSum != nullptr;
+#pragma unroll 4
+    for (int r = rBegin; r < rBegin + RPT; ++r) {
+        const int i = q0 + r;
+        float p = exp2Approx(fmaf(sS[r * kLds + col], sl2, -sL[r]));
+        if (kMasked && (i >= a.T || j >= a.T || j > i || (a.window > 0 && i - j >= a.window))) p = 0.f;
+        c.sum += p;
+        if (i >= a.minQueryPos) c.sumR += p;
+        if (winOn && i >= a.windowStart) c.win += p;
+        if (kOverview) {
+            const int rc = sRc[r];
+            if (rc != c.curRc) {  // warp-uniform: every lane walks the same rows
+                flushCells(c.cellS, c.cellM, cc, c.curRc, ovSum, ovMax, a.ovCols);
+                c.curRc = rc;
+                c.cellS = 0.f;
+                c.cellM = 0.f;
+            }
+            c.cellS += p;
+            c.cellM = fmaxf(c.cellM, p);
+        }
+    }
+}
+
+template <int D, int BQ, int BK, class E, bool kOverview>
+__global__ void __launch_bounds__(BQ * 2) colStatsKernel(AttnStatsArgs a) {
+    constexpr int kNT = BQ * 2, kLd = D + 8, kLds = BK + 4, kTpc = kNT / BK, kRpt = BQ / kTpc;
+    static_assert(kNT % BK == 0 && BK % 32 == 0, "a warp must own whole columns of one part");
+    extern __shared__ __align__(128) unsigned char smem[];
+    E* sK = reinterpret_cast<E*>(smem);
+    E* sQ = sK + BK * kLd;                                    // two buffers
+    float* sS = reinterpret_cast<float*>(sQ + 2 * BQ * kLd);  // [BQ][kLds]
+    float* sL = sS + BQ * kLds;                               // two buffers of BQ lse2 values
+    int* sRc = reinterpret_cast<int*>(sL + 2 * BQ);           // [BQ] pooled row cell
+
+    const int hh = blockIdx.x, h = a.head0 + hh, g = h / (a.H / a.Hkv);
+    const int k0 = blockIdx.y * BK;  // key tile 0 has the most rows: scheduled first
+    const int kEnd = min(a.T, k0 + BK);
+    const int qLo = k0 / BQ * BQ;
+    const int qHi = a.window > 0 ? min(a.T, kEnd - 1 + a.window) : a.T;
+    const int nTiles = (qHi - qLo + BQ - 1) / BQ;
+    const E* qg = static_cast<const E*>(a.q) + int64_t(h) * D;
+    const E* kg = static_cast<const E*>(a.k) + int64_t(g) * D;
+    const float* lse = a.lse2 + int64_t(hh) * a.T;
+    float* ovSum = kOverview ? a.ovSum + int64_t(hh) * a.ovRows * a.ovCols : nullptr;
+    float* ovMax = kOverview ? a.ovMax + int64_t(hh) * a.ovRows * a.ovCols : nullptr;
+
+    auto loadQ = [&](int buf, int r0) {
+        loadTile<BQ, D, kNT>(sQ + buf * BQ * kLd, qg, a.qStride, r0, a.T);
+        for (int r = threadIdx.x; r < BQ; r += kNT) cpAsync4(sL + buf * BQ + r, lse + (r0 + r < a.T ? r0 + r : 0), r0 + r < a.T);
+    };
+    loadTile<BK, D, kNT>(sK, kg, a.kStride, k0, a.T);
+    loadQ(0, qLo);
+    cpAsyncCommit();
+
+    const int warp = threadIdx.x / 32, col = threadIdx.x % BK, part = threadIdx.x / BK;
+    const int j = k0 + col;
+    const int cc = kOverview && j < a.T ? int(int64_t(j) * a.ovCols / a.T) : -1;
+    ColAcc acc;
+    for (int n = 0; n < nTiles; ++n) {
+        const int q0 = qLo + n * BQ, buf = n & 1;
+        if (n + 1 < nTiles) {
+            loadQ(buf ^ 1, q0 + BQ);
+            cpAsyncCommit();
+            cpAsyncWait<1>();
+        } else {
+            cpAsyncWait<0>();
+        }
+        __syncthreads();
+        warpLogits<D, BK>(sQ + buf * BQ * kLd + warp * 16 * kLd, sK, sS + warp * 16 * kLds);
+        if (kOverview)
+            for (int r = threadIdx.x; r < BQ; r += kNT)
+                sRc[r] = q0 + r < a.T ? int(int64_t(q0 + r) * a.ovRows / a.T) : -1;
+        __syncthreads();
+        const bool full = q0 >= kEnd - 1 && q0 + BQ <= a.T && kEnd == k0 + BK &&
+                          (a.window == 0 || q0 + BQ - 1 - k0 < a.window);
+        const float* l = sL + buf * BQ;
+        if (full)
+            accumulateColumn<false, kOverview, kRpt, kLds>(acc, a, sS, l, sRc, col, part * kRpt, q0, j, cc, ovSum, ovMax);
+        else
+            accumulateColumn<true, kOverview, kRpt, kLds>(acc, a, sS, l, sRc, col, part * kRpt, q0, j, cc, ovSum, ovMax);
+        __syncthreads();  // sS, sRc and this lse buffer are reused next
+    }
+    if (kOverview) flushCells(acc.cellS, acc.cellM, cc, acc.curRc, ovSum, ovMax, a.ovCols);
+    // Parts > 0 hand their column sums to part 0 through shared memory.
+    if (kTpc > 1) {
+        if (part > 0) {
+            sS[(part * 3 + 0) * BK + col] = acc.sum;
+            sS[(part * 3 + 1) * BK + col] = acc.sumR;
+            sS[(part * 3 + 2) * BK + col] = acc.win;
+        }
+        __syncthreads();
+        if (part == 0)
+            for (int p = 1; p < kTpc; ++p) {
+                acc.sum += sS[(p * 3 + 0) * BK + col];
+                acc.sumR += sS[(p * 3 + 1) * BK + col];
+                acc.win += sS[(p * 3 + 2) * BK + col];
+            }
+    }
+    if (part == 0 && j < a.T) {
+        const int64_t o = int64_t(hh) * a.T + j;
+        a.colSum[o] = acc.sum;
+        a.colSumR[o] = acc.sumR;
+        if (a.winSum) a.winSum[o] = acc.win;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+
+void check(cudaError_t e, const char* what) {
+    if (e != cudaSuccess) throw std::runtime_error(std::string("attention statistics kernel: ") + what + ": " + cudaGetErrorString(e));
+}
+
+template <class K>
+void launch(K kernel, dim3 grid, int threads, size_t smem, cudaStream_t s, const AttnStatsArgs& a) {
+    check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)), "shared memory");
+    kernel<<<grid, threads, smem, s>>>(a);
+    check(cudaGetLastError(), "launch");
+}
+
+// Tile shapes: pass 1 streams keys (intensity ~ BQ), pass 2 streams queries (~ BK).
+constexpr int kP1Q = 128, kP1K = 64, kP2Q = 64, kP2K = 128;
+
+template <int D, class E>
+void run(const AttnStatsArgs& a) {
+    auto s = static_cast<cudaStream_t>(a.stream);
+    const size_t smem1 = size_t(kP1Q + 2 * kP1K) * (D + 8) * sizeof(E) + size_t(kP1Q) * (kP1K + 4) * sizeof(float);
+    launch(rowStatsKernel<D, kP1Q, kP1K, E>, dim3(a.nHeads, (a.T + kP1Q - 1) / kP1Q), kP1Q * 2, smem1, s, a);
+    const size_t smem2 = size_t(kP2K + 2 * kP2Q) * (D + 8) * sizeof(E) +
+                         size_t(kP2Q) * (kP2K + 4) * sizeof(float) + 3 * kP2Q * sizeof(float);
+    const dim3 grid2(a.nHeads, (a.T + kP2K - 1) / kP2K);
+    if (a.ovRows > 0 && a.ovCols > 0)
+        launch(colStatsKernel<D, kP2Q, kP2K, E, true>, grid2, kP2Q * 2, smem2, s, a);
+    else
+        launch(colStatsKernel<D, kP2Q, kP2K, E, false>, grid2, kP2Q * 2, smem2, s, a);
+}
+
+}  // namespace
+
+bool attnStatsSupportsHeadDim(int d) { return d == 64 || d == 128; }
+
+void launchAttnStats(const AttnStatsArgs& a) {
+    if (a.T <= 0 || a.nHeads <= 0) return;
+    if (!attnStatsSupportsHeadDim(a.d)) throw std::runtime_error("attention statistics kernel: unsupported head dim");
+    if (a.d == 64) a.fp16 ? run<64, __half>(a) : run<64, __nv_bfloat16>(a);
+    else a.fp16 ? run<128, __half>(a) : run<128, __nv_bfloat16>(a);
+}
+
+}  // namespace attnscope::kernels

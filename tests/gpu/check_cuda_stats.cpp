@@ -1,0 +1,131 @@
+// attnscope-check-cuda-stats: the fused CUDA statistics kernels against (1) the CPU blockwise
+// reference (tiledHeadStats / pooledOverview on the same bf16/fp16-rounded q and k in
+// float32) and (2) a dense float64 softmax written here from the reference formulas (§1.5),
+// for bf16/fp16, GQA, causal and sliding-window masks, lengths that are not tile multiples.
+// Exits 1 on any element with |gpu - ref| > 1e-3 * |ref| + 1e-6. Needs a CUDA device, no Qt.
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "trace/attention_stats_impl.h"
+#include "trace/layer_stats.h"
+
+using namespace attnscope;
+using namespace attnscope::core;
+
+namespace {
+
+struct Case {
+    int64_t T;
+    int H, Hkv, d;
+    at::ScalarType dtype;
+    int64_t window, minQueryPos, windowLast;
+    int rows, cols;
+};
+
+int g_failures = 0;
+
+void compare(const char* what, const std::string& name, const at::Tensor& got, const at::Tensor& ref) {
+    at::Tensor g = got.to(at::kCPU, at::kDouble), r = ref.to(at::kCPU, at::kDouble);
+    const double err = ((g - r).abs() / (r.abs() * 1e-3 + 1e-6)).max().item<double>();  // <= 1 passes
+    const double rel = ((g - r).abs() / (r.abs() + 1e-6)).max().item<double>();
+    const bool ok = err <= 1.0 && !std::isnan(err);
+    g_failures += !ok;
+    std::printf("  %-4s %-14s max rel err %.2e  %s\n", ok ? "ok" : "FAIL", what, rel, name.c_str());
+}
+
+at::Tensor stack(const std::vector<HeadStats>& hs, std::vector<float> HeadStats::*f) {
+    std::vector<at::Tensor> rows;
+    for (const HeadStats& h : hs) rows.push_back(at::tensor(h.*f));
+    return at::stack(rows);
+}
+
+// Dense float64 reference of one layer: A = softmax(mask(q k^T s)), [H, T, T].
+at::Tensor denseProbs(const at::Tensor& q, const at::Tensor& k, double scale, int64_t window) {
+    const int64_t T = q.size(0), H = q.size(1), G = H / k.size(1);
+    at::Tensor qd = q.to(at::kDouble).permute({1, 0, 2});                                  // [H,T,d]
+    at::Tensor kd = k.to(at::kDouble).repeat_interleave(G, 1).permute({1, 2, 0});          // [H,d,T]
+    at::Tensor s = at::matmul(qd, kd) * scale;
+    at::Tensor i = at::arange(T, at::kLong).unsqueeze(1), j = at::arange(T, at::kLong).unsqueeze(0);
+    at::Tensor visible = j <= i;
+    if (window > 0) visible = visible.logical_and(i - j < window);
+    return at::softmax(s.masked_fill(visible.logical_not(), -INFINITY), -1);
+}
+
+void runCase(const Case& c) {
+    const std::string name = "T=" + std::to_string(c.T) + " H=" + std::to_string(c.H) + "/" + std::to_string(c.Hkv) +
+                             " d=" + std::to_string(c.d) + (c.dtype == at::kHalf ? " fp16" : " bf16") +
+                             " window=" + std::to_string(c.window) + " minQ=" + std::to_string(c.minQueryPos) +
+                             " last=" + std::to_string(c.windowLast) + " map=" + std::to_string(c.rows) + "x" +
+                             std::to_string(c.cols);
+    std::printf("%s\n", name.c_str());
+    at::manual_seed(uint64_t(c.T * 31 + c.d));
+    auto dev = at::TensorOptions().device(at::kCUDA).dtype(c.dtype);
+    at::Tensor q = at::randn({c.T, c.H, c.d}, dev);
+    at::Tensor k = at::randn({c.T, c.Hkv, c.d}, dev);
+    k[0].add_(q.mean(0).view({c.Hkv, -1, c.d}).mean(1) * 4);  // a sink: peaked rows, small entropies
+    const double scale = 1.0 / std::sqrt(double(c.d));
+    StatsOptions o;
+    o.minQueryPos = c.minQueryPos;
+    o.windowLast = c.windowLast;
+    o.blockQ = o.blockK = 128;
+    const LayerStatTensors gpu = computeLayerStats({q, k, scale, c.window}, o, c.rows, c.cols);
+    const std::vector<HeadStats> got = toHeadStats(gpu);
+
+    const QkView cpu{q.to(at::kCPU, at::kFloat), k.to(at::kCPU, at::kFloat), scale, c.window};
+    const std::vector<HeadStats> ref = tiledHeadStats(cpu, o);
+    compare("colSum", "vs CPU tiled", stack(got, &HeadStats::colSum), stack(ref, &HeadStats::colSum));
+    compare("colMeanCausal", "vs CPU tiled", stack(got, &HeadStats::colMeanCausal), stack(ref, &HeadStats::colMeanCausal));
+    compare("entropy", "vs CPU tiled", stack(got, &HeadStats::entropy), stack(ref, &HeadStats::entropy));
+    if (c.windowLast > 0)
+        compare("windowSum", "vs CPU tiled", stack(got, &HeadStats::windowSum), stack(ref, &HeadStats::windowSum));
+    if (c.rows > 0)
+        for (int h : {0, c.H - 1}) {
+            compare("map max", "vs CPU pooledOverview head " + std::to_string(h), overviewFromStats(gpu, h, Pool::Max),
+                    pooledOverview(cpu, h, 0, c.T, 0, c.T, c.rows, c.cols, Pool::Max));
+            compare("map mean", "vs CPU pooledOverview head " + std::to_string(h), overviewFromStats(gpu, h, Pool::Mean),
+                    pooledOverview(cpu, h, 0, c.T, 0, c.T, c.rows, c.cols, Pool::Mean));
+        }
+    if (c.T > 2048) return;
+    // Independent dense reference from the definitions.
+    const at::Tensor A = denseProbs(cpu.q, cpu.k, scale, c.window);  // [H,T,T]
+    const at::Tensor rowIdx = at::arange(c.T, at::kLong).view({1, -1, 1});
+    compare("colSum", "vs dense f64", stack(got, &HeadStats::colSum), A.sum(1));
+    const at::Tensor keepR = (rowIdx >= c.minQueryPos).to(at::kDouble);
+    at::Tensor i = at::arange(c.T, at::kLong).unsqueeze(1), j = at::arange(c.T, at::kLong).unsqueeze(0);
+    at::Tensor vis = j <= i;
+    if (c.window > 0) vis = vis.logical_and(i - j < c.window);
+    const at::Tensor count = (vis.to(at::kDouble) * keepR[0]).sum(0);  // rows >= minQ that see j
+    compare("colMeanCausal", "vs dense f64", stack(got, &HeadStats::colMeanCausal),
+            (A * keepR).sum(1) / at::clamp_min(count, 1.0));
+    const at::Tensor plogp = at::where(A > 0, A * A.log(), at::zeros_like(A));
+    compare("entropy", "vs dense f64", stack(got, &HeadStats::entropy), -plogp.sum(-1));
+    if (c.windowLast > 0)
+        compare("windowSum", "vs dense f64", stack(got, &HeadStats::windowSum),
+                (A * (rowIdx >= c.T - c.windowLast).to(at::kDouble)).sum(1));
+}
+
+}  // namespace
+
+int main() try {
+    if (!at::hasCUDA()) {
+        std::fprintf(stderr, "attnscope-check-cuda-stats: no CUDA device\n");
+        return 2;
+    }
+    const std::vector<Case> cases = {
+        {1000, 4, 2, 64, at::kBFloat16, 0, 16, 32, 37, 53},
+        {2048, 4, 1, 128, at::kHalf, 300, 0, 100, 64, 64},
+        {777, 2, 2, 128, at::kBFloat16, 0, 0, 0, 777, 200},
+        {1500, 8, 2, 64, at::kHalf, 129, 40, 1500, 0, 0},
+        {5000, 2, 1, 128, at::kBFloat16, 0, 64, 64, 256, 256},
+    };
+    for (const Case& c : cases) runCase(c);
+    std::printf("%s: %d failure(s)\n", g_failures ? "FAILED" : "PASSED", g_failures);
+    return g_failures ? 1 : 0;
+} catch (const std::exception& e) {
+    std::fprintf(stderr, "attnscope-check-cuda-stats: %s\n", e.what());
+    return 1;
+}
