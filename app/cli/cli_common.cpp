@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "attnscope/error.h"
 #include "attnscope/tokenizer.h"
@@ -14,9 +15,18 @@ namespace fs = std::filesystem;
 namespace attnscope::app {
 
 std::string defaultModelPath() {
-    for (const char* dir : {ATTNSCOPE_SOURCE_RESOURCES "/models/attnscope-tiny",
-                            "/usr/share/attnscope/models/attnscope-tiny"})
-        if (fs::exists(fs::path(dir) / "config.json")) return dir;
+    // Installed data beside the binary (<prefix>/bin/../share/attnscope) first, so an
+    // installed attnscope-cli never reads a build tree; then the source tree, for builds.
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    std::vector<fs::path> roots;
+    if (!ec) roots.push_back(exe.parent_path().parent_path() / "share/attnscope");
+    roots.push_back(ATTNSCOPE_SOURCE_RESOURCES);
+    roots.push_back("/usr/share/attnscope");
+    for (const fs::path& root : roots) {
+        const fs::path dir = root / "models/attnscope-tiny";
+        if (fs::exists(dir / "config.json", ec)) return dir.lexically_normal().string();
+    }
     return {};
 }
 

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "attnscope/error.h"
+#include "io/llama2c_header.h"
 
 namespace attnscope::core {
 
@@ -13,27 +14,15 @@ Llama2cModel loadLlama2c(const std::string& path, at::Device device, at::ScalarT
     if (!in) fail(ErrorKind::NotFound, path + ": cannot open file");
     std::error_code ec;
     const uint64_t fileSize = std::filesystem::file_size(path, ec);
-    int32_t h[7] = {};
-    if (ec || !in.read(reinterpret_cast<char*>(h), sizeof h))
+    uint8_t raw[io::kLlama2cHeaderBytes];
+    if (ec || !in.read(reinterpret_cast<char*>(raw), sizeof raw))
         fail(ErrorKind::BadInput, path + ": too short for a llama2.c header");
-    const int64_t dim = h[0], hidden = h[1], L = h[2], H = h[3], Hkv = h[4], seq = h[6];
-    const bool shared = h[5] > 0;
-    const int64_t V = shared ? h[5] : -int64_t(h[5]);
+    const io::Llama2cHeader hdr = io::parseLlama2cHeader(raw, fileSize, path);
+    const int64_t dim = hdr.dim, hidden = hdr.hidden, L = hdr.nLayers, H = hdr.nHeads,
+                  Hkv = hdr.nKvHeads, V = hdr.vocab, seq = hdr.seqLen;
+    const int64_t hd = hdr.headDim(), kvDim = hdr.kvDim();
+    const bool shared = hdr.sharedClassifier;
     auto bad = [&](const std::string& what) { fail(ErrorKind::BadInput, path + ": not a llama2.c checkpoint (" + what + ")"); };
-    if (dim <= 0 || dim > 65536 || hidden <= 0 || hidden > 1 << 20 || L <= 0 || L > 1024 ||
-        H <= 0 || H > 1024 || Hkv <= 0 || Hkv > H || H % Hkv || dim % H || V <= 0 ||
-        V > 1 << 22 || seq <= 0 || seq > 1 << 24)
-        bad("implausible header " + std::to_string(dim) + "/" + std::to_string(hidden) + "/" +
-            std::to_string(L) + "/" + std::to_string(H) + "/" + std::to_string(Hkv) + "/" +
-            std::to_string(h[5]) + "/" + std::to_string(seq));
-    const int64_t hd = dim / H, kvDim = hd * Hkv;
-    // Count every float the header promises, then compare with the file size before
-    // allocating anything.
-    const int64_t floats = V * dim + L * dim + L * dim * dim + 2 * L * kvDim * dim + L * dim * dim +
-                           L * dim + 3 * L * hidden * dim + dim + seq * hd + (shared ? 0 : V * dim);
-    const uint64_t expected = sizeof h + uint64_t(floats) * 4;
-    if (fileSize != expected)
-        bad("file has " + std::to_string(fileSize) + " bytes, header implies " + std::to_string(expected));
 
     auto read = [&](std::vector<int64_t> shape) {
         at::Tensor t = at::empty(shape, at::kFloat);
