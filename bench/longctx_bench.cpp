@@ -5,8 +5,9 @@
 //   attnscope-bench-longctx --kernel 8192 --shape llama-3.1-8b [--header 0]  (kernels alone vs libtorch)
 //
 // (a) Model::run with statistics computed while the forward runs (statsDuringForward, no q/k
-// kept, statistics + pooled maps of every head copied to pinned host memory) and (a0) the
-// same forward with no trace. Random bf16 weights; times are medians after a warm-up run
+// kept; column sums, causal means, last-64 window sums and entropies of every head copied to
+// pinned host memory), (a') the same plus pooled max/mean maps of every head, and the same
+// forward with no trace. Random bf16 weights; times are medians after a warm-up run
 // (lengths >= 64K: --long-repeats runs, no warm-up), CUDA-synchronized; peak GPU memory
 // includes the weights. bench/longctx_table.py merges this with bench/hf_eager_baseline.py.
 #include <ATen/ATen.h>
@@ -102,8 +103,8 @@ int main(int argc, char** argv) try {
     FILE* json = jsonPath.empty() ? nullptr : std::fopen(jsonPath.c_str(), "a");
     std::printf("# attnscope-bench-longctx: %s (random bf16 weights), %d layers, %d/%d heads, d=%d, map %dx%d\n\n",
                 shape.c_str(), info.nLayers, info.nHeads, info.nKvHeads, info.headDim, map, map);
-    std::printf("| T | forward (s) | forward + all-layer stats (s) | peak GPU GiB (a) | stats host MiB | planned |\n");
-    std::printf("|---|---|---|---|---|---|\n");
+    std::printf("| T | forward (s) | (a) forward + all-layer stats (s) | peak GPU GiB (a) | (a') + %dx%d maps (s) | kept host MiB (a') | planned (a') |\n", map, map);
+    std::printf("|---|---|---|---|---|---|---|\n");
     RunOptions bare;  // no trace kept beyond the last logits
     bare.trace.keepQk = bare.trace.keepResidual = bare.trace.keepPreRope = false;
     bare.trace.keepValues = bare.trace.keepMlp = bare.trace.keepLogits = false;
@@ -111,7 +112,8 @@ int main(int argc, char** argv) try {
     stats.trace.onDevice = false;
     stats.trace.statsDuringForward = true;
     stats.trace.stats.windowLast = 64;
-    stats.trace.overviewRows = stats.trace.overviewCols = map;
+    RunOptions maps = stats;
+    maps.trace.overviewRows = maps.trace.overviewCols = map;
     for (const int64_t T : lengths) {
         std::vector<int32_t> ids(static_cast<size_t>(T));
         for (int64_t i = 0; i < T; ++i) ids[size_t(i)] = int32_t((i * 7919 + 13) % info.vocabSize);
@@ -120,19 +122,21 @@ int main(int argc, char** argv) try {
         if (!longRun) {
             model->run(ids, bare);
             model->run(ids, stats);
+            model->run(ids, maps);
         }
         const double tf = medianSeconds(runs, [&] { model->run(ids, bare); });
         resetPeakDeviceMemory();
-        int64_t traceBytes = 0;
-        const double ta = medianSeconds(runs, [&] { traceBytes = model->run(ids, stats)->memoryBytes(); });
+        const double ta = medianSeconds(runs, [&] { model->run(ids, stats); });
         const double peak = peakDeviceMemoryBytes() / 1073741824.0;
-        const TraceMemoryPlan plan = planTraceMemory(info, T, stats.trace);
-        std::printf("| %lld | %.3f | %.3f | %.2f | %.0f | %s |\n", (long long)T, tf, ta, peak, traceBytes / 1048576.0,
-                    plan.summary.c_str());
+        int64_t traceBytes = 0;
+        const double tm = medianSeconds(runs, [&] { traceBytes = model->run(ids, maps)->memoryBytes(); });
+        const TraceMemoryPlan plan = planTraceMemory(info, T, maps.trace);
+        std::printf("| %lld | %.3f | %.3f | %.2f | %.3f | %.0f | %s |\n", (long long)T, tf, ta, peak, tm,
+                    traceBytes / 1048576.0, plan.summary.c_str());
         std::fflush(stdout);
         if (json) {
             std::fprintf(json, "{\"impl\": \"ours\", \"shape\": \"%s\", \"T\": %lld, \"forward_s\": %.4f, \"stats_s\": %.4f, "
-                         "\"peak_gib\": %.3f, \"runs\": %d}\n", shape.c_str(), (long long)T, tf, ta, peak, runs);
+                         "\"peak_gib\": %.3f, \"maps_s\": %.4f, \"runs\": %d}\n", shape.c_str(), (long long)T, tf, ta, peak, tm, runs);
             std::fflush(json);
         }
     }

@@ -83,16 +83,47 @@ __device__ __forceinline__ RowState rescale(RowState st, float M) {
     return {M, st.l * a, a * (st.u + dm * st.l)};
 }
 
+// The WMMA 16x16 float accumulator as mma.sync m16n8k16 lays it out on sm_80/sm_90 (two n8
+// halves): element e of lane holds row (lane>>2) + accRow(e), column 2*(lane&3) + accCol(e).
+// attnscope-check-cuda-stats fails if a toolkit ever changes this.
+__device__ __forceinline__ int accRow(int e) { return (e & 2) ? 8 : 0; }
+__device__ __forceinline__ int accCol(int e) { return (e & 1) + ((e & 4) ? 8 : 0); }
+
+// Adds one tile's values (log2 units, -inf = masked) of a row to its online state.
+template <int N>
+__device__ __forceinline__ void addToRow(RowState& st, const float (&v)[N]) {
+    float tmax = negInf();
+#pragma unroll
+    for (int e = 0; e < N; ++e) tmax = fmaxf(tmax, v[e]);
+    const float mNew = fmaxf(st.m, tmax);
+    if (mNew == negInf()) return;
+    st = rescale(st, mNew);
+#pragma unroll
+    for (int e = 0; e < N; ++e) {
+        const float dl = v[e] - mNew, p = exp2Approx(dl);
+        st.l += p;
+        st.u += p > 0.f ? p * dl : 0.f;
+    }
+}
+
+__device__ __forceinline__ RowState mergeRows(RowState x, RowState y) {
+    const float M = fmaxf(x.m, y.m);
+    if (M == negInf()) return x;
+    x = rescale(x, M);
+    y = rescale(y, M);
+    return {M, x.l + y.l, x.u + y.u};
+}
+
 // ---------------------------------------------------------------------------------------
-// Pass 1: one block per (head, query tile of BQ rows); warps own 16 rows each; two lanes
-// per row (lane & 15 = row, lane >> 4 = which float4 columns).
+// Pass 1: one block per (head, query tile of BQ rows); each warp owns 16 rows, keeps their
+// Q fragments in registers and streams double-buffered key tiles. Each lane keeps online
+// states of its two rows over its columns; the four lanes of a row merge at the end.
 template <int D, int BQ, int BK, class E>
 __global__ void __launch_bounds__(BQ * 2, 2) rowStatsKernel(AttnStatsArgs a) {
-    constexpr int kNT = BQ * 2, kLd = D + 8, kLds = BK + 4;
+    constexpr int kNT = BQ * 2, kLd = D + 8;
     extern __shared__ __align__(128) unsigned char smem[];
     E* sQ = reinterpret_cast<E*>(smem);
-    E* sK = sQ + BQ * kLd;                                   // two buffers
-    float* sS = reinterpret_cast<float*>(sK + 2 * BK * kLd);  // [BQ][kLds]
+    E* sK = sQ + BQ * kLd;  // two buffers
 
     const int hh = blockIdx.x, h = a.head0 + hh, g = h / (a.H / a.Hkv);
     const int q0 = (gridDim.y - 1 - blockIdx.y) * BQ;  // longest rows first
@@ -107,11 +138,10 @@ __global__ void __launch_bounds__(BQ * 2, 2) rowStatsKernel(AttnStatsArgs a) {
     cpAsyncCommit();
 
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-    const int rowL = lane & 15, half = lane >> 4;
-    const int i = q0 + warp * 16 + rowL;
+    const int iA = q0 + warp * 16 + (lane >> 2), c2 = 2 * (lane & 3);
     const float sl2 = a.scale * kLog2e;
-    float* sSw = sS + warp * 16 * kLds;
-    RowState st{negInf(), 0.f, 0.f};
+    RowState stA{negInf(), 0.f, 0.f}, stB{negInf(), 0.f, 0.f};
+    wmma::fragment<wmma::matrix_a, 16, 16, 16, E, wmma::row_major> aF[D / 16];
 
     for (int n = 0; n < nTiles; ++n) {
         const int k0 = kLo + n * BK;
@@ -123,50 +153,184 @@ __global__ void __launch_bounds__(BQ * 2, 2) rowStatsKernel(AttnStatsArgs a) {
             cpAsyncWait<0>();
         }
         __syncthreads();
-        warpLogits<D, BK>(sQ + warp * 16 * kLd, sK + (n & 1) * BK * kLd, sSw);
-        __syncwarp();
+        if (n == 0)
+#pragma unroll
+            for (int kk = 0; kk < D / 16; ++kk) wmma::load_matrix_sync(aF[kk], sQ + warp * 16 * kLd + kk * 16, kLd);
+        const E* kb = sK + (n & 1) * BK * kLd;
+        wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[BK / 16];
+#pragma unroll
+        for (int j = 0; j < BK / 16; ++j) wmma::fill_fragment(acc[j], 0.f);
+#pragma unroll
+        for (int kk = 0; kk < D / 16; ++kk)
+#pragma unroll
+            for (int j = 0; j < BK / 16; ++j) {
+                wmma::fragment<wmma::matrix_b, 16, 16, 16, E, wmma::col_major> b;
+                wmma::load_matrix_sync(b, kb + j * 16 * kLd + kk * 16, kLd);
+                wmma::mma_sync(acc[j], aF[kk], b, acc[j]);
+            }
         const bool full = k0 + BK - 1 <= q0 && (a.window == 0 || qEnd - 1 - k0 < a.window);
-        float v[BK / 2];
-        float tmax = negInf();
+        float vA[BK / 4], vB[BK / 4];
 #pragma unroll
-        for (int c = 0; c < BK / 8; ++c) {
-            const float4 x = *reinterpret_cast<const float4*>(sSw + rowL * kLds + c * 8 + half * 4);
-            const float xs[4] = {x.x, x.y, x.z, x.w};
+        for (int j = 0; j < BK / 16; ++j)
 #pragma unroll
-            for (int e = 0; e < 4; ++e) {
-                const int j = k0 + c * 8 + half * 4 + e;
-                float s = xs[e] * sl2;
-                if (!full && (j > i || (a.window > 0 && i - j >= a.window))) s = negInf();
-                v[c * 4 + e] = s;
-                tmax = fmaxf(tmax, s);
+            for (int e = 0; e < 8; ++e) {
+                const int i = iA + accRow(e), col = k0 + j * 16 + c2 + accCol(e);
+                float s = acc[j].x[e] * sl2;
+                if (!full && (col > i || (a.window > 0 && i - col >= a.window))) s = negInf();
+                float* v = (e & 2) ? vB : vA;
+                v[j * 4 + (e & 1) + ((e & 4) >> 1)] = s;
             }
-        }
-        const float mNew = fmaxf(st.m, tmax);
-        if (mNew != negInf()) {
-            st = rescale(st, mNew);
-            float ls = 0.f, us = 0.f;
-#pragma unroll
-            for (int e = 0; e < BK / 2; ++e) {
-                const float dl = v[e] - mNew, p = exp2Approx(dl);
-                ls += p;
-                us += p > 0.f ? p * dl : 0.f;
-            }
-            st.l += ls;
-            st.u += us;
-        }
+        addToRow(stA, vA);
+        addToRow(stB, vB);
         __syncthreads();  // the K buffer of this tile is refilled two iterations on
     }
-    // Merge the two half-rows.
-    RowState o{__shfl_xor_sync(0xffffffffu, st.m, 16), __shfl_xor_sync(0xffffffffu, st.l, 16),
-               __shfl_xor_sync(0xffffffffu, st.u, 16)};
-    const float M = fmaxf(st.m, o.m);
-    const RowState x = rescale(st, M), y = rescale(o, M);
-    const float L = x.l + y.l, U = x.u + y.u;
-    if (half == 0 && i < a.T) {
-        const float lg = log2f(L);
-        a.lse2[int64_t(hh) * a.T + i] = M + lg;
-        a.entropy[int64_t(hh) * a.T + i] = kLn2 * (lg - U / L);
+    // Merge the four lanes of each row (lanes differing in bits 0-1).
+#pragma unroll
+    for (int off = 1; off <= 2; off <<= 1) {
+        stA = mergeRows(stA, {__shfl_xor_sync(0xffffffffu, stA.m, off), __shfl_xor_sync(0xffffffffu, stA.l, off),
+                              __shfl_xor_sync(0xffffffffu, stA.u, off)});
+        stB = mergeRows(stB, {__shfl_xor_sync(0xffffffffu, stB.m, off), __shfl_xor_sync(0xffffffffu, stB.l, off),
+                              __shfl_xor_sync(0xffffffffu, stB.u, off)});
     }
+    if ((lane & 3) == 0)
+        for (int r = 0; r < 2; ++r) {
+            const int i = iA + 8 * r;
+            const RowState& st = r ? stB : stA;
+            if (i >= a.T) continue;
+            const float lg = log2f(st.l);
+            a.lse2[int64_t(hh) * a.T + i] = st.m + lg;
+            a.entropy[int64_t(hh) * a.T + i] = kLn2 * (lg - st.u / st.l);
+        }
+}
+
+// ---------------------------------------------------------------------------------------
+// Pass 2 without pooled maps: one block per (head, key tile of BK keys). Warp w owns key
+// columns [32w, 32w+32) and keeps their K fragments in registers for the whole block, so
+// only Q tiles (double-buffered, with their LSE) move through shared memory. Column sums of
+// rows >= minQueryPos stay in registers; the few tiles holding rows < minQueryPos or window
+// rows add those through shared-memory atomics.
+template <int D, int BQ, int BK, class E>
+__global__ void __launch_bounds__(BK, 3) colStatsRegKernel(AttnStatsArgs a) {
+    constexpr int kNT = BK, kLd = D + 8, kFr = 2;  // 32 columns per warp = 2 fragments
+    static_assert(BK == 128, "4 warps of 32 columns");
+    extern __shared__ __align__(128) unsigned char smem[];
+    E* sK = reinterpret_cast<E*>(smem);
+    E* sQ = sK + BK * kLd;                                    // two buffers
+    float* sL = reinterpret_cast<float*>(sQ + 2 * BQ * kLd);  // two buffers of BQ lse2 values
+    float* sLow = sL + 2 * BQ;                                // [BK] rows < minQueryPos
+    float* sWin = sLow + BK;                                  // [BK] rows >= windowStart
+
+    const int hh = blockIdx.x, h = a.head0 + hh, g = h / (a.H / a.Hkv);
+    const int k0 = blockIdx.y * BK;  // key tile 0 has the most rows: scheduled first
+    const int kEnd = min(a.T, k0 + BK);
+    const int qLo = k0 / BQ * BQ;
+    const int qHi = a.window > 0 ? min(a.T, kEnd - 1 + a.window) : a.T;
+    const int nTiles = (qHi - qLo + BQ - 1) / BQ;
+    const E* qg = static_cast<const E*>(a.q) + int64_t(h) * D;
+    const E* kg = static_cast<const E*>(a.k) + int64_t(g) * D;
+    const float* lse = a.lse2 + int64_t(hh) * a.T;
+    const bool winOn = a.winSum != nullptr;
+
+    auto loadQ = [&](int buf, int r0) {
+        loadTile<BQ, D, kNT>(sQ + buf * BQ * kLd, qg, a.qStride, r0, a.T);
+        for (int r = threadIdx.x; r < BQ; r += kNT) cpAsync4(sL + buf * BQ + r, lse + (r0 + r < a.T ? r0 + r : 0), r0 + r < a.T);
+    };
+    loadTile<BK, D, kNT>(sK, kg, a.kStride, k0, a.T);
+    cpAsyncCommit();
+    loadQ(0, qLo);
+    cpAsyncCommit();
+    sLow[threadIdx.x] = 0.f;
+    sWin[threadIdx.x] = 0.f;
+    cpAsyncWait<1>();
+    __syncthreads();
+
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, c2 = 2 * (lane & 3), r8 = lane >> 2;
+    const int cw = warp * 32;  // this warp's first column in the tile
+    wmma::fragment<wmma::matrix_b, 16, 16, 16, E, wmma::col_major> bF[D / 16][kFr];
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk)
+#pragma unroll
+        for (int j = 0; j < kFr; ++j) wmma::load_matrix_sync(bF[kk][j], sK + (cw + j * 16) * kLd + kk * 16, kLd);
+    const float sl2 = a.scale * kLog2e;
+    float colR[kFr * 4] = {};
+
+    for (int n = 0; n < nTiles; ++n) {
+        const int q0 = qLo + n * BQ, buf = n & 1;
+        if (n + 1 < nTiles) {
+            loadQ(buf ^ 1, q0 + BQ);
+            cpAsyncCommit();
+            cpAsyncWait<1>();
+        } else {
+            cpAsyncWait<0>();
+        }
+        __syncthreads();
+        const bool full = q0 >= kEnd - 1 && q0 + BQ <= a.T && kEnd == k0 + BK &&
+                          (a.window == 0 || q0 + BQ - 1 - k0 < a.window);
+        const bool special = q0 < a.minQueryPos || (winOn && q0 + BQ > a.windowStart);
+        const E* qb = sQ + buf * BQ * kLd;
+        const float* lb = sL + buf * BQ;
+#pragma unroll 1
+        for (int sl = 0; sl < BQ / 16; ++sl) {
+            wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[kFr];
+#pragma unroll
+            for (int j = 0; j < kFr; ++j) wmma::fill_fragment(acc[j], 0.f);
+#pragma unroll
+            for (int kk = 0; kk < D / 16; ++kk) {
+                wmma::fragment<wmma::matrix_a, 16, 16, 16, E, wmma::row_major> aF;
+                wmma::load_matrix_sync(aF, qb + sl * 16 * kLd + kk * 16, kLd);
+#pragma unroll
+                for (int j = 0; j < kFr; ++j) wmma::mma_sync(acc[j], aF, bF[kk][j], acc[j]);
+            }
+            const int rA = sl * 16 + r8;
+            const float lA = lb[rA], lB = lb[rA + 8];
+            float low[kFr * 4] = {}, win[kFr * 4] = {};
+#pragma unroll
+            for (int j = 0; j < kFr; ++j)
+#pragma unroll
+                for (int e = 0; e < 8; ++e) {
+                    const int i = q0 + rA + accRow(e), col = k0 + cw + j * 16 + c2 + accCol(e);
+                    float p = exp2Approx(fmaf(acc[j].x[e], sl2, -((e & 2) ? lB : lA)));
+                    if (!full && (i >= a.T || col >= a.T || col > i || (a.window > 0 && i - col >= a.window))) p = 0.f;
+                    const int c = j * 4 + (e & 1) + ((e & 4) >> 1);
+                    if (!special) {
+                        colR[c] += p;
+                    } else {
+                        if (i >= a.minQueryPos) colR[c] += p; else low[c] += p;
+                        if (winOn && i >= a.windowStart) win[c] += p;
+                    }
+                }
+            if (special) {  // warp-uniform: reduce over the 8 row groups, one atomic per column
+#pragma unroll
+                for (int c = 0; c < kFr * 4; ++c) {
+#pragma unroll
+                    for (int off = 4; off < 32; off <<= 1) {
+                        low[c] += __shfl_xor_sync(0xffffffffu, low[c], off);
+                        win[c] += __shfl_xor_sync(0xffffffffu, win[c], off);
+                    }
+                    if (r8 == 0) {
+                        const int col = cw + (c >> 2) * 16 + c2 + (c & 1) + ((c & 2) ? 8 : 0);
+                        atomicAdd(sLow + col, low[c]);
+                        atomicAdd(sWin + col, win[c]);
+                    }
+                }
+            }
+        }
+        __syncthreads();  // this Q / lse buffer is refilled next iteration
+    }
+#pragma unroll
+    for (int c = 0; c < kFr * 4; ++c)
+#pragma unroll
+        for (int off = 4; off < 32; off <<= 1) colR[c] += __shfl_xor_sync(0xffffffffu, colR[c], off);
+    if (r8 == 0)
+#pragma unroll
+        for (int c = 0; c < kFr * 4; ++c) {
+            const int local = cw + (c >> 2) * 16 + c2 + (c & 1) + ((c & 2) ? 8 : 0), j = k0 + local;
+            if (j >= a.T) continue;
+            const int64_t o = int64_t(hh) * a.T + j;
+            a.colSumR[o] = colR[c];
+            a.colSum[o] = colR[c] + sLow[local];
+            if (winOn) a.winSum[o] = sWin[local];
+        }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -332,7 +496,7 @@ constexpr int kP1Q = 128, kP1K = 64, kP2Q = 64, kP2K = 128;
 template <int D, class E>
 void run(const AttnStatsArgs& a) {
     auto s = static_cast<cudaStream_t>(a.stream);
-    const size_t smem1 = size_t(kP1Q + 2 * kP1K) * (D + 8) * sizeof(E) + size_t(kP1Q) * (kP1K + 4) * sizeof(float);
+    const size_t smem1 = size_t(kP1Q + 2 * kP1K) * (D + 8) * sizeof(E);
     launch(rowStatsKernel<D, kP1Q, kP1K, E>, dim3(a.nHeads, (a.T + kP1Q - 1) / kP1Q), kP1Q * 2, smem1, s, a);
     const size_t smem2 = size_t(kP2K + 2 * kP2Q) * (D + 8) * sizeof(E) +
                          size_t(kP2Q) * (kP2K + 4) * sizeof(float) + 3 * kP2Q * sizeof(float);
@@ -340,7 +504,8 @@ void run(const AttnStatsArgs& a) {
     if (a.ovRows > 0 && a.ovCols > 0)
         launch(colStatsKernel<D, kP2Q, kP2K, E, true>, grid2, kP2Q * 2, smem2, s, a);
     else
-        launch(colStatsKernel<D, kP2Q, kP2K, E, false>, grid2, kP2Q * 2, smem2, s, a);
+        launch(colStatsRegKernel<D, kP2Q, kP2K, E>, grid2, kP2K, size_t(kP2K + 2 * kP2Q) * (D + 8) * sizeof(E) +
+                   (2 * kP2Q + 2 * kP2K) * sizeof(float), s, a);
 }
 
 }  // namespace
