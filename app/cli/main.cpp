@@ -1,5 +1,6 @@
 // attnscope-cli: headless access to everything the core computes.
 #include <cstdio>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -94,6 +95,9 @@ int main(int argc, char** argv) {
             const bool userFault = e.kind() == ErrorKind::BadInput || e.kind() == ErrorKind::NotFound ||
                                    e.kind() == ErrorKind::Unsupported;
             return userFault ? 2 : 1;
+        } catch (const std::bad_alloc&) {  // host allocations outside the core's torch guard
+            std::fprintf(stderr, "attnscope-cli %s: out of memory\n", v.name);
+            return 1;
         } catch (const std::exception& e) {
             std::fprintf(stderr, "attnscope-cli %s: internal error: %s\n", v.name, e.what());
             return 1;
