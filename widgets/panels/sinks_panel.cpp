@@ -160,7 +160,7 @@ void SinksPanel::buildPlots() {
 }
 
 SinkParams SinksPanel::params() const {
-    SinkParams p;
+    SinkParams p = m_params;  // fields without a control (source, BOS candidates) as last set
     p.epsilon = m_epsilon->value();
     p.cosThreshold = m_cos->value();
     p.minQueryPos = m_minQuery->value();
@@ -170,6 +170,7 @@ SinkParams SinksPanel::params() const {
 }
 
 void SinksPanel::setParams(const SinkParams& p) {
+    m_params = p;
     const QSignalBlocker b1(m_epsilon), b2(m_cos), b3(m_minQuery), b4(m_rule), b5(m_allLayers);
     m_allLayers->setChecked(!p.sinkClipper);
     m_epsilon->setValue(p.epsilon);

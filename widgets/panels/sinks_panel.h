@@ -71,6 +71,7 @@ private:
     QString tokenText(int64_t t) const;
 
     SinkResult m_result;
+    SinkParams m_params;  // the last setParams (params() overrides what the controls edit)
     QStringList m_tokenTexts;
     int64_t m_token = -1;
     QList<qint64> m_selected;

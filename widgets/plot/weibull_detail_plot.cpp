@@ -77,6 +77,8 @@ WeibullDetailPlot::WeibullDetailPlot(QWidget* parent) : QCustomPlot(parent) {
 }
 
 void WeibullDetailPlot::setData(const WeibullPlot& plot, const WeibullResult& fit, const QString& title) {
+    m_data = plot;
+    m_dataTitle = title;
     m_title->setText(fit.ok ? tr("%1\nk = %2, \u03bb = %3").arg(title).arg(fit.k, 0, 'f', 4).arg(fit.lambda, 0, 'g', 4)
                             : title);
     m_title->setColor(palette().color(QPalette::WindowText));
@@ -124,6 +126,8 @@ void WeibullDetailPlot::setData(const WeibullPlot& plot, const WeibullResult& fi
 }
 
 void WeibullDetailPlot::clearData() {
+    m_data = {};
+    m_dataTitle.clear();
     m_title->setText(tr("Click a cell of the k map to see its fit"));
     m_title->setColor(palette().color(QPalette::PlaceholderText));
     for (QCPGraph* g : {m_points, m_line, m_density}) g->data()->clear();

@@ -15,6 +15,9 @@ public:
 
     void setData(const WeibullPlot& plot, const WeibullResult& fit, const QString& title);
     void clearData();
+    // What setData was last given (sessions store it); title empty after clearData.
+    const WeibullPlot& data() const { return m_data; }
+    const QString& dataTitle() const { return m_dataTitle; }
 
     QCPAxisRect* probabilityRect() const { return m_probRect; }
     QCPAxisRect* histogramRect() const { return m_histRect; }
@@ -28,6 +31,8 @@ private:
     QCPBars* m_hist = nullptr;
     QCPGraph* m_density = nullptr;
     QCPItemRect* m_window = nullptr;
+    WeibullPlot m_data;
+    QString m_dataTitle;
 };
 
 }  // namespace attnscope::widgets

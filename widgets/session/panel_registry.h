@@ -23,7 +23,8 @@ class QWidget;
 
 namespace attnscope::widgets {
 
-enum class FigureStyle { Screen, Light, Print };  // Screen: the widget palette as is
+enum class FigureStyle { Screen, Light, Print, Presentation };  // Screen: the widget palette as is;
+// Presentation: teaching mode (large type, thick lines)
 
 // What a figure shows beyond its stored data. Unset values fall back to the session's
 // view state (view.layer/head/token) and the figure's default size.
@@ -47,6 +48,9 @@ struct FigureSpec {
     // Builds the figure from the session. Throws attnscope::Error(BadInput) with a clear
     // message when the session lacks the panel's results or an option is out of range.
     std::function<std::unique_ptr<QCustomPlot>(const Session&, const FigureOptions&)> render;
+    // What it measures, the formula and the paper (rich text): the tooltip and the side
+    // note of teaching mode.
+    QString note;
 };
 
 struct PanelSessionSpec {
@@ -57,6 +61,9 @@ struct PanelSessionSpec {
     // Section -> live panel (the panel redraws from stored results). Throws Error(BadInput)
     // for sections it cannot use; the panel must be left unchanged then.
     std::function<void(QWidget* panel, const Session& session, const SessionSection& section)> restore;
+    // Optional: throws Error(BadInput) when restore would fail, touching nothing (opening a
+    // session checks every section before any panel changes).
+    std::function<void(const Session& session, const SessionSection& section)> validate;
 };
 
 class PanelRegistry {

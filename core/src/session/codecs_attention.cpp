@@ -2,6 +2,8 @@
 #include "attnscope/error.h"
 #include "attnscope/session_codecs.h"
 
+#include <algorithm>
+
 namespace attnscope {
 
 using nlohmann::json;
@@ -30,7 +32,8 @@ const StoredAttentionMap* AttentionSection::find(int l, int h) const {
 
 SessionSection encodeAttention(const AttentionSection& a) {
     SessionSection s;
-    s.params = {{"layer", a.layer}, {"head", a.head}, {"colormap", a.colormap}, {"scale", a.scale}};
+    s.params = {{"layer", a.layer}, {"head", a.head}, {"layers", a.nLayers}, {"heads", a.nHeads},
+                {"colormap", a.colormap}, {"scale", a.scale}};
     if (a.maps.empty()) return s;
     const int64_t n = int64_t(a.maps.size()), rows = a.maps[0].matrix.rows, cols = a.maps[0].matrix.cols;
     std::vector<float> data;
@@ -55,6 +58,8 @@ AttentionSection decodeAttention(const SessionSection& s) {
     AttentionSection a;
     a.layer = jsonInt(s.params, "layer", where, 0);
     a.head = jsonInt(s.params, "head", where, 0);
+    a.nLayers = jsonInt(s.params, "layers", where, 0);
+    a.nHeads = jsonInt(s.params, "heads", where, 0);
     a.colormap = jsonStr(s.params, "colormap", where, a.colormap);
     a.scale = jsonStr(s.params, "scale", where, a.scale);
     if (!s.has("maps")) return a;
@@ -75,8 +80,12 @@ AttentionSection decodeAttention(const SessionSection& s) {
         m.matrix.rows = rows;
         m.matrix.cols = cols;
         m.matrix.data.assign(data.begin() + i * rows * cols, data.begin() + (i + 1) * rows * cols);
+        a.nLayers = std::max(a.nLayers, m.layer + 1);
+        a.nHeads = std::max(a.nHeads, m.head + 1);
         a.maps.push_back(std::move(m));
     }
+    if (a.nLayers > (1 << 16) || a.nHeads > (1 << 16) || a.nLayers < 0 || a.nHeads < 0)
+        bad("attention: parameters 'layers'/'heads' are out of range");
     return a;
 }
 

@@ -1,0 +1,108 @@
+// The sinks panel in sessions and figures: the classification redraws the panel; the
+// statistics it came from (when stored) let the app re-classify without the model.
+#include <qcustomplot.h>
+
+#include "attnscope/error.h"
+#include "attnscope/session_codecs.h"
+#include "panels/sinks_panel.h"
+#include "plot/layer_curves_plot.h"
+#include "plot/matrix_plot.h"
+#include "session/panel_sessions.h"
+
+namespace attnscope::widgets {
+namespace {
+
+constexpr char kPanel[] = "sinks";
+constexpr const char* kKeys[] = {"score", "frac", "abs_cos", "hidden_norm"};  // kAllSinkQuantities order
+
+SinkQuantity quantityFromKey(const std::string& key) {
+    for (size_t i = 0; i < kAllSinkQuantities.size(); ++i)
+        if (key == kKeys[i]) return kAllSinkQuantities[i];
+    fail(ErrorKind::BadInput, "sinks: unknown quantity '" + key + "' (score, frac, abs_cos, hidden_norm)");
+}
+const char* keyOf(SinkQuantity q) { return kKeys[size_t(q)]; }
+
+void show(SinksPanel* panel, const Session& session, const SinksSection& s, SinkQuantity q) {
+    panel->setTokens(sessionTokens(session));
+    panel->setParams(s.params);
+    panel->setQuantity(q);
+    panel->setResult(s.result);
+}
+
+bool save(QWidget* w, SessionSection& out) {
+    auto* panel = qobject_cast<SinksPanel*>(w);
+    if (!panel || !panel->hasResult()) return false;
+    SinksSection s;
+    s.params = panel->params();
+    s.quantity = keyOf(panel->quantity());
+    s.result = panel->result();
+    out = encodeSinks(s);  // the app adds the statistics (inputs) it holds
+    return true;
+}
+
+// Decoded, and consistent with the prompt (the panel indexes tokens by position).
+SinksSection decodeChecked(const Session& session, const SessionSection& section) {
+    SinksSection s = decodeSinks(section, session.tokenIds);
+    if (s.result.T != int64_t(session.tokenIds.size()))
+        fail(ErrorKind::BadInput, "sinks: the result covers " + std::to_string(s.result.T) + " tokens, the prompt has " +
+                                      std::to_string(session.tokenIds.size()));
+    quantityFromKey(s.quantity);
+    return s;
+}
+
+void restore(QWidget* w, const Session& session, const SessionSection& section) {
+    auto* panel = qobject_cast<SinksPanel*>(w);
+    if (!panel) return;
+    const SinksSection s = decodeChecked(session, section);
+    show(panel, session, s, quantityFromKey(s.quantity));
+}
+
+// Builds the panel from the session and hands the chosen plot out.
+template <class Pick>
+std::unique_ptr<QCustomPlot> render(const Session& session, const FigureOptions& o, Pick pick) {
+    const SinksSection s = decodeChecked(session, requireSection(session, kPanel, "attention sink"));
+    const SinkQuantity q = quantityFromKey(o.option(QStringLiteral("quantity"), QString::fromStdString(s.quantity)).toStdString());
+    auto* panel = new SinksPanel;
+    try {
+        show(panel, session, s, q);
+    } catch (...) {
+        delete panel;
+        throw;
+    }
+    auto [plot, title] = pick(panel, q);
+    addFigureTitle(plot, title);
+    return detachPlot(panel, plot);
+}
+
+}  // namespace
+
+void registerSinksPanel(PanelRegistry& registry) {
+    registry.addSession({kPanel, QObject::tr("Attention sinks"), save, restore,
+                         [](const Session& session, const SessionSection& section) { decodeChecked(session, section); }});
+    registry.addFigure({QStringLiteral("sink-map"), kPanel,
+                        QObject::tr("token x layer map of a sink quantity with primary/secondary marks (--opt quantity=score|frac|abs_cos|hidden_norm)"),
+                        QSize(900, 420), [](const Session& s, const FigureOptions& o) {
+                            return render(s, o, [](SinksPanel* p, SinkQuantity q) {
+                                return std::pair<QCustomPlot*, QString>(p->tokenMap(), QObject::tr("Attention sinks: %1").arg(sinkQuantityName(q)));
+                            });
+                        },
+                        sinkQuantityHelp(SinkQuantity::Score) + QStringLiteral("<br>") + sinkParameterHelp("token")});
+    registry.addFigure({QStringLiteral("sink-levels"), kPanel,
+                        QObject::tr("sink levels: creation layer x lifetime, coloured by the number of tokens"),
+                        QSize(520, 440), [](const Session& s, const FigureOptions& o) {
+                            return render(s, o, [](SinksPanel* p, SinkQuantity) {
+                                return std::pair<QCustomPlot*, QString>(p->levelMap(), QObject::tr("Sink levels"));
+                            });
+                        },
+                        sinkParameterHelp("levels")});
+    registry.addFigure({QStringLiteral("sink-layers"), kPanel,
+                        QObject::tr("per-layer curves: primary sink strength, weakening, secondary creations"),
+                        QSize(640, 420), [](const Session& s, const FigureOptions& o) {
+                            return render(s, o, [](SinksPanel* p, SinkQuantity) {
+                                return std::pair<QCustomPlot*, QString>(p->layerPlot(), QObject::tr("Primary sink by layer"));
+                            });
+                        },
+                        sinkParameterHelp("layers")});
+}
+
+}  // namespace attnscope::widgets
