@@ -4,12 +4,14 @@
 // for bf16/fp16, GQA, causal and sliding-window masks, lengths that are not tile multiples.
 // Exits 1 on any element with |gpu - ref| > 1e-3 * |ref| + 1e-6. Needs a CUDA device, no Qt.
 #include <ATen/ATen.h>
+#include <torch/version.h>
 
 #include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "attnscope/model.h"
 #include "trace/attention_stats_impl.h"
 #include "trace/layer_stats.h"
 
@@ -89,6 +91,20 @@ void runCase(const Case& c) {
         if (c.windowLast > 0)
             compare("windowSum", kind, stack(g, &HeadStats::windowSum), stack(ref, &HeadStats::windowSum));
     }
+#if TORCH_VERSION_MAJOR >= 3 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 5)
+    if (c.window == 0) {  // pass 1 replaced by the flash forward's row LSE (entropy off)
+        auto heads = [](const at::Tensor& t) { return t.permute({1, 0, 2}).unsqueeze(0); };
+        const at::Tensor kx = heads(k.repeat_interleave(c.H / c.Hkv, 1));
+        const at::Tensor lse = std::get<1>(at::_scaled_dot_product_flash_attention(heads(q), kx, kx, 0.0, true, false, scale))[0];
+        StatsOptions noEntropy = o;
+        noEntropy.entropy = false;
+        const std::vector<HeadStats> g = toHeadStats(computeLayerStats({q, k, scale, 0}, noEntropy, 0, 0, lse));
+        compare("colSum", "vs CPU tiled (flash LSE)", stack(g, &HeadStats::colSum), stack(ref, &HeadStats::colSum));
+        compare("colMeanCausal", "vs CPU tiled (flash LSE)", stack(g, &HeadStats::colMeanCausal), stack(ref, &HeadStats::colMeanCausal));
+        if (c.windowLast > 0)
+            compare("windowSum", "vs CPU tiled (flash LSE)", stack(g, &HeadStats::windowSum), stack(ref, &HeadStats::windowSum));
+    }
+#endif
     if (c.rows > 0)
         for (int h : {0, c.H - 1}) {
             compare("map max", "vs CPU pooledOverview head " + std::to_string(h), overviewFromStats(gpu, h, Pool::Max),
@@ -115,6 +131,43 @@ void runCase(const Case& c) {
                 (A * (rowIdx >= c.T - c.windowLast).to(at::kDouble)).sum(1));
 }
 
+// End to end: a random bf16 model on CUDA with statistics taken while the forward runs (with
+// and without entropy, i.e. own first pass and flash LSE) against the CPU reference on the
+// q/k that a default trace keeps.
+void runModel() {
+    std::printf("model: statistics while the forward runs vs CPU reference on the kept q/k\n");
+    RandomModelSpec s;
+    s.nLayers = 2; s.nHeads = 8; s.nKvHeads = 2; s.headDim = 64; s.dModel = 256; s.dFF = 512;
+    s.vocabSize = 1000; s.contextLength = 2048; s.device = Device::CUDA; s.dtype = DType::BF16;
+    auto model = Model::random(s);
+    std::vector<int32_t> ids(1500);
+    for (size_t i = 0; i < ids.size(); ++i) ids[i] = int32_t((i * 7919 + 13) % 1000);
+    StatsOptions o;
+    o.minQueryPos = 8;
+    o.windowLast = 32;
+    const auto full = model->run(ids);
+    for (bool entropy : {true, false}) {
+        RunOptions ro;
+        ro.trace.keepQk = ro.trace.keepResidual = ro.trace.keepPreRope = ro.trace.keepValues = ro.trace.keepMlp = false;
+        ro.trace.onDevice = false;
+        ro.trace.statsDuringForward = true;
+        ro.trace.stats = o;
+        ro.trace.stats.entropy = entropy;
+        const auto lean = model->run(ids, ro);
+        for (int l = 0; l < s.nLayers; ++l) {
+            const Matrix2D q = full->captured(Capture::Q, l), k = full->captured(Capture::K, l);
+            const AttentionShape shape{int64_t(ids.size()), s.nHeads, s.nKvHeads, s.headDim, 0.f, 0};
+            const std::vector<HeadStats> ref = computeAttentionStats(q.data, k.data, shape, o);
+            const std::vector<HeadStats> got = lean->layerStats(l, ro.trace.stats);
+            const std::string name = "layer " + std::to_string(l) + (entropy ? " (own pass 1)" : " (flash LSE)");
+            compare("colSum", name, stack(got, &HeadStats::colSum), stack(ref, &HeadStats::colSum));
+            compare("colMeanCausal", name, stack(got, &HeadStats::colMeanCausal), stack(ref, &HeadStats::colMeanCausal));
+            compare("windowSum", name, stack(got, &HeadStats::windowSum), stack(ref, &HeadStats::windowSum));
+            if (entropy) compare("entropy", name, stack(got, &HeadStats::entropy), stack(ref, &HeadStats::entropy));
+        }
+    }
+}
+
 }  // namespace
 
 int main() try {
@@ -132,6 +185,7 @@ int main() try {
         {4096, 8, 2, 64, at::kBFloat16, 1000, 0, 64, 0, 0},
     };
     for (const Case& c : cases) runCase(c);
+    runModel();
     std::printf("%s: %d failure(s)\n", g_failures ? "FAILED" : "PASSED", g_failures);
     return g_failures ? 1 : 0;
 } catch (const std::exception& e) {

@@ -14,6 +14,9 @@ struct StatsOptions {
     int64_t blockQ = 256;      // query tile
     int64_t blockK = 256;      // key tile
     int64_t windowLast = 0;    // > 0: also sum the last w query rows (SnapKV-style)
+    // false: no row entropy, which lets CUDA statistics taken during the forward reuse the
+    // row log-sum-exp of the flash-attention forward instead of their own first pass.
+    bool entropy = true;
 };
 
 struct HeadStats {

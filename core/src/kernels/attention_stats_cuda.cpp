@@ -27,7 +27,8 @@ bool cudaStatsApplicable(const QkView& v) {
            kernels::attnStatsSupportsHeadDim(int(v.q.size(2))) && v.q.size(0) < (int64_t(1) << 30);
 }
 
-LayerStatTensors cudaLayerStats(const QkView& v, const StatsOptions& o, int ovRows, int ovCols) {
+LayerStatTensors cudaLayerStats(const QkView& v, const StatsOptions& o, int ovRows, int ovCols,
+                                const at::Tensor& rowLse) {
     const int64_t T = v.q.size(0), H = v.q.size(1);
     const c10::cuda::CUDAGuard guard(v.q.device());
     const at::Tensor q = kernelLayout(v.q), k = kernelLayout(v.k);
@@ -35,8 +36,11 @@ LayerStatTensors cudaLayerStats(const QkView& v, const StatsOptions& o, int ovRo
     LayerStatTensors s;
     s.options = o;
     s.window = v.window;
-    at::Tensor lse2 = at::empty({H, T}, f32);
-    s.entropy = at::empty({H, T}, f32);
+    const bool reuseLse = !o.entropy && rowLse.defined();
+    at::Tensor lse2 = reuseLse ? (rowLse.slice(-1, 0, T).reshape({H, T}).to(at::kFloat) * 1.4426950408889634).contiguous()
+                               : at::empty({H, T}, f32);
+    at::Tensor entropy = at::empty({H, T}, f32);
+    if (o.entropy) s.entropy = entropy;
     s.colSum = at::empty({H, T}, f32);
     s.colSumR = at::empty({H, T}, f32);
     if (o.windowLast > 0) s.winSum = at::empty({H, T}, f32);
@@ -63,8 +67,9 @@ LayerStatTensors cudaLayerStats(const QkView& v, const StatsOptions& o, int ovRo
     a.windowStart = int(std::max<int64_t>(0, T - o.windowLast));
     a.ovRows = R > 0 && C > 0 ? R : 0;
     a.ovCols = R > 0 && C > 0 ? C : 0;
+    a.rowPass = !reuseLse;
     a.lse2 = lse2.data_ptr<float>();
-    a.entropy = s.entropy.data_ptr<float>();
+    a.entropy = entropy.data_ptr<float>();
     a.colSum = s.colSum.data_ptr<float>();
     a.colSumR = s.colSumR.data_ptr<float>();
     a.winSum = s.winSum.defined() ? s.winSum.data_ptr<float>() : nullptr;

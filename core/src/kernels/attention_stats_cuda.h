@@ -8,6 +8,9 @@ namespace attnscope::core {
 bool cudaStatsApplicable(const QkView& v);
 
 // All query heads' statistics of one layer on the view's device (asynchronous on the current stream).
-LayerStatTensors cudaLayerStats(const QkView& v, const StatsOptions& o, int ovRows, int ovCols);
+// rowLse: optional [H, T] natural-log row log-sum-exp of the scaled logits (the flash forward's
+// softmax_lse); used, and the first pass skipped, when o.entropy is off.
+LayerStatTensors cudaLayerStats(const QkView& v, const StatsOptions& o, int ovRows, int ovCols,
+                                const at::Tensor& rowLse = {});
 
 }  // namespace attnscope::core

@@ -497,7 +497,7 @@ template <int D, class E>
 void run(const AttnStatsArgs& a) {
     auto s = static_cast<cudaStream_t>(a.stream);
     const size_t smem1 = size_t(kP1Q + 2 * kP1K) * (D + 8) * sizeof(E);
-    launch(rowStatsKernel<D, kP1Q, kP1K, E>, dim3(a.nHeads, (a.T + kP1Q - 1) / kP1Q), kP1Q * 2, smem1, s, a);
+    if (a.rowPass) launch(rowStatsKernel<D, kP1Q, kP1K, E>, dim3(a.nHeads, (a.T + kP1Q - 1) / kP1Q), kP1Q * 2, smem1, s, a);
     const size_t smem2 = size_t(kP2K + 2 * kP2Q) * (D + 8) * sizeof(E) +
                          size_t(kP2Q) * (kP2K + 4) * sizeof(float) + 3 * kP2Q * sizeof(float);
     const dim3 grid2(a.nHeads, (a.T + kP2K - 1) / kP2K);

@@ -55,10 +55,11 @@ std::unique_ptr<Trace> Model::run(const std::vector<int32_t>& ids, const RunOpti
         const TracePolicy& p = o.trace;
         const ModelConfig& c = m->decoder.config();
         std::vector<LayerStatTensors> stats;
+        req.wantRowLse = !p.stats.entropy;  // then the flash forward's row LSE replaces pass 1
         if (p.statsDuringForward)
-            req.onLayerQk = [&](int, const at::Tensor& q, const at::Tensor& k) {
+            req.onLayerQk = [&](int, const at::Tensor& q, const at::Tensor& k, const at::Tensor& rowLse) {
                 LayerStatTensors s = computeLayerStats({q, k, c.logitScale(), c.slidingWindow}, p.stats,
-                                                       p.overviewRows, p.overviewCols);
+                                                       p.overviewRows, p.overviewCols, rowLse);
                 stats.push_back(p.onDevice ? std::move(s) : s.to(at::kCPU, /*pinnedAsync=*/true));
             };
         ForwardResult r = m->decoder.forward(req);

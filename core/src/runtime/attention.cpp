@@ -48,10 +48,19 @@ namespace {
 
 // Plain causal self-attention through SDPA (flash / cuDNN kernels on CUDA; GQA without
 // repeating K and V). [T, H, d] in and out.
-at::Tensor sdpaCausal(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale) {
+at::Tensor sdpaCausal(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale, at::Tensor* rowLse) {
     auto heads = [](const at::Tensor& t) { return t.permute({1, 0, 2}).unsqueeze(0); };  // [1, heads, T, d]
+    const bool gqa = k.size(1) != q.size(1);
+    if (rowLse && q.scalar_type() != at::kFloat) {
+        // The flash kernel itself, for its softmax_lse (the statistics' first pass for free).
+        auto expand = [&](const at::Tensor& t) { return gqa ? t.repeat_interleave(q.size(1) / t.size(1), 1) : t; };
+        auto r = at::_scaled_dot_product_flash_attention(heads(q), heads(expand(k)), heads(expand(v)), 0.0,
+                                                         /*is_causal=*/true, false, scale);
+        *rowLse = std::get<1>(r)[0];  // [H, T]
+        return std::get<0>(r).squeeze(0).permute({1, 0, 2}).contiguous();
+    }
     at::Tensor o = at::scaled_dot_product_attention(heads(q), heads(k), heads(v), {}, 0.0, /*is_causal=*/true,
-                                                    scale, /*enable_gqa=*/k.size(1) != q.size(1));
+                                                    scale, /*enable_gqa=*/gqa);
     return o.squeeze(0).permute({1, 0, 2}).contiguous();
 }
 
@@ -59,7 +68,7 @@ at::Tensor sdpaCausal(const at::Tensor& q, const at::Tensor& k, const at::Tensor
 #endif
 
 at::Tensor attentionForward(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                            const AttnGeometry& g, const std::stop_token& stop) {
+                            const AttnGeometry& g, const std::stop_token& stop, at::Tensor* rowLse) {
     const int64_t Tq = q.size(0), H = q.size(1), d = q.size(2);
     const int64_t Hkv = k.size(1), G = H / Hkv, Tk = k.size(0);
 #if TORCH_VERSION_MAJOR >= 3 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 5)
@@ -67,8 +76,9 @@ at::Tensor attentionForward(const at::Tensor& q, const at::Tensor& k, const at::
     // without KV-eviction masks or a window that could hide keys. (The CPU keeps the
     // float32 row-block path, which the CPU tests compare against HF.)
     if (q.is_cuda() && !g.keyMask.defined() && (g.window == 0 || g.window >= Tk) && g.qPos0 == g.kPos0 && Tq == Tk)
-        return sdpaCausal(q, k, v, g.scale);
+        return sdpaCausal(q, k, v, g.scale, rowLse);
 #endif
+    (void)rowLse;
     if (q.is_cpu() && !std::getenv("ATTNSCOPE_OLD_CPU")) return attentionForwardCpu(q, k, v, g, stop);  // per-head cache-sized tiles
     at::Tensor vg = v.to(at::kFloat).permute({1, 0, 2}).unsqueeze(1);  // [Hkv,1,Tk,d]
     const int64_t block = queryBlockRows(H, Tk);

@@ -26,9 +26,11 @@ at::Tensor attentionLogits(const at::Tensor& q, const at::Tensor& k, const AttnG
 // Softmax probabilities [H, Tq, Tk] float32.
 at::Tensor attentionProbs(const at::Tensor& q, const at::Tensor& k, const AttnGeometry& g);
 
-// Attention output [Tq, H, d] in q's dtype. v: [Tk, Hkv, d].
+// Attention output [Tq, H, d] in q's dtype. v: [Tk, Hkv, d]. rowLse: when given and the flash
+// forward runs (CUDA bf16/fp16 prefill), set to its row log-sum-exp [H, Tq] (natural log).
 at::Tensor attentionForward(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                            const AttnGeometry& g, const std::stop_token& stop);
+                            const AttnGeometry& g, const std::stop_token& stop,
+                            at::Tensor* rowLse = nullptr);
 
 // Query rows per block so that one [H, rows, Tk] float32 block stays near `budgetBytes`.
 int64_t queryBlockRows(int64_t heads, int64_t keys, int64_t budgetBytes = int64_t(256) << 20);

@@ -119,9 +119,13 @@ ForwardResult Decoder::forward(const ForwardRequest& req) const {
             kAll = ck[size_t(l)].unsqueeze(0);
             vAll = cv[size_t(l)].unsqueeze(0);
         }
-        if (req.onLayerQk && !req.cache && B == 1) req.onLayerQk(l, q[0], k[0]);
         if (!req.keyMask.empty()) geo.keyMask = req.keyMask[size_t(l)].to(m_device);
-        const at::Tensor headOut = batchedAttention(q, kAll, vAll, geo, req.stop);  // [B,T,H,d]
+        const bool statsHook = req.onLayerQk && !req.cache && B == 1;
+        at::Tensor rowLse;
+        const at::Tensor headOut = statsHook  // [B,T,H,d]
+            ? attentionForward(q[0], kAll[0], vAll[0], geo, req.stop, req.wantRowLse ? &rowLse : nullptr).unsqueeze(0)
+            : batchedAttention(q, kAll, vAll, geo, req.stop);
+        if (statsHook) req.onLayerQk(l, q[0], k[0], rowLse);
         const at::Tensor attn = linear(headOut.reshape({B, T, H * d}), L.wo, L.bo);
         at::Tensor mlpIn, mlpOut;
         if (c.parallelResidual) {

@@ -40,7 +40,7 @@ std::vector<HeadStats> toHeadStats(const LayerStatTensors& s) {
     const int64_t H = s.colSum.size(0), T = s.colSum.size(1);
     auto cpu = [](const at::Tensor& t) { return t.to(at::kCPU).contiguous(); };
     const at::Tensor count = causalRowCounts(T, s.window, s.options.minQueryPos, at::TensorOptions());
-    const at::Tensor cs = cpu(s.colSum), en = cpu(s.entropy);
+    const at::Tensor cs = cpu(s.colSum), en = s.entropy.defined() ? cpu(s.entropy) : at::Tensor();
     const at::Tensor cm = cpu(s.colSumR) / at::clamp_min(count, 1.0f).unsqueeze(0);
     const at::Tensor ws = s.winSum.defined() ? cpu(s.winSum) : at::Tensor();
     auto vec = [](const at::Tensor& row) {
@@ -52,7 +52,7 @@ std::vector<HeadStats> toHeadStats(const LayerStatTensors& s) {
         HeadStats& o = out[size_t(h)];
         o.colSum = vec(cs[h]);
         o.colMeanCausal = vec(cm[h]);
-        o.entropy = vec(en[h]);
+        if (en.defined()) o.entropy = vec(en[h]);
         o.causalCount = vec(count);
         if (ws.defined()) o.windowSum = vec(ws[h]);
     }
@@ -83,10 +83,12 @@ at::Tensor overviewFromStats(const LayerStatTensors& s, int head, Pool pool) {
     return sum / cellAreas(s.colSum.size(1), s.ovSum.size(1), s.ovSum.size(2), s.ovSum.device());
 }
 
-LayerStatTensors computeLayerStats(const QkView& v, const StatsOptions& o, int ovRows, int ovCols) {
+LayerStatTensors computeLayerStats(const QkView& v, const StatsOptions& o, int ovRows, int ovCols,
+                                   const at::Tensor& rowLse) {
 #ifdef ATTNSCOPE_WITH_CUDA
-    if (cudaStatsApplicable(v)) return cudaLayerStats(v, o, ovRows, ovCols);
+    if (cudaStatsApplicable(v)) return cudaLayerStats(v, o, ovRows, ovCols, rowLse);
 #endif
+    (void)rowLse;
     // ATen fallback: the tiled reference, then the pooled maps head by head.
     const int64_t T = v.q.size(0), H = v.q.size(1);
     const std::vector<HeadStats> hs = tiledHeadStats(v, o);
@@ -99,7 +101,7 @@ LayerStatTensors computeLayerStats(const QkView& v, const StatsOptions& o, int o
     s.options = o;
     s.window = v.window;
     s.colSum = rows(&HeadStats::colSum);
-    s.entropy = rows(&HeadStats::entropy);
+    if (o.entropy) s.entropy = rows(&HeadStats::entropy);
     s.colSumR = rows(&HeadStats::colMeanCausal) * causalRowCounts(T, v.window, o.minQueryPos, s.colSum.options());
     if (o.windowLast > 0) s.winSum = rows(&HeadStats::windowSum);
     if (ovRows > 0 && ovCols > 0) {

@@ -14,7 +14,7 @@ struct LayerStatTensors {
     StatsOptions options;          // minQueryPos / windowLast they were computed with
     int64_t window = 0;            // the model's sliding window
     at::Tensor colSum, colSumR;    // [H, T] float32; colSumR: rows i >= minQueryPos
-    at::Tensor entropy;            // [H, T] row entropy (nats)
+    at::Tensor entropy;            // [H, T] row entropy (nats), undefined when options.entropy is off
     at::Tensor winSum;             // [H, T], undefined when options.windowLast == 0
     at::Tensor ovSum, ovMax;       // [H, R, C] pooled over the whole T x T, undefined without a map
 
@@ -32,6 +32,8 @@ at::Tensor overviewFromStats(const LayerStatTensors& s, int head, Pool pool);
 
 // The statistics of one layer: the CUDA kernels for CUDA bf16/fp16 tensors with a supported
 // head dim, else the ATen tiled path. ovRows/ovCols > 0 add the pooled maps (clamped to T).
-LayerStatTensors computeLayerStats(const QkView& v, const StatsOptions& o, int ovRows, int ovCols);
+// rowLse: optional flash-forward row LSE [H, T] (natural log), see cudaLayerStats.
+LayerStatTensors computeLayerStats(const QkView& v, const StatsOptions& o, int ovRows, int ovCols,
+                                   const at::Tensor& rowLse = {});
 
 }  // namespace attnscope::core

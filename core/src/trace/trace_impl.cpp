@@ -92,7 +92,8 @@ std::vector<HeadStats> TraceImpl::layerStats(int l, const StatsOptions& options)
     layer(l);
     if (size_t(l) < m_stats.size()) {
         const StatsOptions& kept = m_stats[size_t(l)].options;
-        if (kept.minQueryPos == options.minQueryPos && kept.windowLast == options.windowLast)
+        if (kept.minQueryPos == options.minQueryPos && kept.windowLast == options.windowLast &&
+            (kept.entropy || !options.entropy))
             return toHeadStats(m_stats[size_t(l)]);
     }
     return tiledHeadStats(qk(l), options);
