@@ -20,6 +20,14 @@ constexpr std::array<const char*, 18> kColumns = {
 constexpr std::array<const char*, 2> kProtocols = {"exact", "hist"};
 constexpr std::array<const char*, 3> kTrims = {"mid80", "mid90", "full"};
 
+// A stored count (a double in the table) as uint64; anything else is a corrupt file
+// (converting NaN or a value past 2^64 would be undefined behaviour).
+uint64_t countOf(double v, const char* column) {
+    if (!(v >= 0 && v < 18446744073709551616.0) || v != static_cast<double>(static_cast<uint64_t>(v)))
+        bad(std::string("column '") + column + "' holds " + std::to_string(v) + ", not a count");
+    return static_cast<uint64_t>(v);
+}
+
 template <size_t N>
 int indexOf(const json& j, const char* key, const std::array<const char*, N>& names) {
     if (!j.contains(key) || !j[key].is_string()) bad(std::string("parameter '") + key + "' must be a string");
@@ -105,7 +113,7 @@ WeibullSection decodeWeibull(const SessionSection& s) {
         r.reason = str(m, "reason");
         r.ok = v[0] != 0;
         r.k = v[1], r.lambda = v[2], r.r2 = v[3], r.ks = v[4];
-        r.nValues = uint64_t(v[5]), r.nFit = uint64_t(v[6]), r.nDropped = uint64_t(v[7]);
+        r.nValues = countOf(v[5], "n_values"), r.nFit = countOf(v[6], "n_fit"), r.nDropped = countOf(v[7], "n_dropped");
         r.sdK = v[8], r.driftPct = v[9], r.lowR2 = v[10] != 0;
         r.distFree = {v[11], v[12], v[13], v[14], v[15]};
         r.windowLnLo = v[16], r.windowLnHi = v[17];
