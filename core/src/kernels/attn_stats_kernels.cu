@@ -334,9 +334,10 @@ __global__ void __launch_bounds__(BK, 3) colStatsRegKernel(AttnStatsArgs a) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Pass 2: one block per (head, key tile of BK keys); the keys stay in shared memory, query
-// tiles of BQ rows stream through a double buffer. Thread t owns column t % BK and rows
-// of part t / BK, so column sums live in registers; pooled cells are flushed per warp.
+// Pass 2 with pooled maps: one block per (head, key tile of BK keys); the keys stay in shared
+// memory, query tiles of BQ rows stream through a double buffer, logits are staged in shared
+// memory. Thread t owns column t % BK and rows of part t / BK, so column sums live in
+// registers; pooled cells are flushed per warp. (Only instantiated with kOverview = true.)
 
 // Segmented warp reduction of one pooled cell row (lanes with equal column cell cc) and
 // atomic accumulation into the map. Every lane of the warp calls it together.
