@@ -71,6 +71,9 @@ struct ReconParams {
     double damp = 0.0;      // added to R's diagonal as damp·mean(diag R) before factoring
     std::vector<ReconMethod> methods;  // which to prepare; empty = all four
     int maxRank = -1;       // ranks 0..maxRank kept; -1 = min(out, in)
+    // Where the SVDs and the rank-r products run ("cpu" or "cuda"; the GPU benchmark's
+    // 4096 x 4096 case). Curves and corrected() are host data either way.
+    std::string device = "cpu";
 };
 
 // Calibration statistics of one linear layer's input.
@@ -154,6 +157,11 @@ struct Calibration {
 // float64. Throws Error(Cancelled) on stop.
 Calibration calibrate(Model& model, const std::vector<std::vector<int32_t>>& windows, const CalibParams& params,
                       std::stop_token stop = {}, const std::function<void(double)>& progress = {});
+
+// Random calibration statistics of `dim` channels from `tokens` Gaussian tokens whose channel
+// scales are log-normal (a few outlier channels, as in real activations), R in float64
+// computed on `device`: the benchmarks' stand-in for a model's inputs.
+InputStats syntheticInputStats(int64_t dim, int64_t tokens, uint64_t seed, const std::string& device = "cpu");
 
 // Splits ids into consecutive windows of at most `window` tokens; every window after the
 // first starts with `bos` when bos >= 0 (the eval protocol of the reference's §5).
@@ -285,6 +293,11 @@ AttnQuantResult analyseKvQuant(const Trace& trace, const KvQuantParams& p, std::
 // The same metrics for one layer's raw tensors.
 AttnQuantResult analyseKvQuant(const KvTensors& x, const KvQuantParams& p);
 
+// |Ŝ − S| of one query head of one layer, S = q kᵀ·scale exact and Ŝ from the quantized
+// cache: [T queries, T keys], NaN outside the causal (and sliding) window. The panel's
+// per-head score-error map.
+Matrix2D kvScoreErrorMap(const Trace& trace, int layer, int head, const KvQuantParams& p);
+
 // ---------------------------------------------------------------- attention scores
 
 enum class ScoreGroups {
@@ -309,5 +322,7 @@ struct ScoreQuantParams {
 bool fp8Supported();
 AttnQuantResult analyseScoreQuant(const Trace& trace, const ScoreQuantParams& p, std::stop_token stop = {});
 AttnQuantResult analyseScoreQuant(const KvTensors& x, const ScoreQuantParams& p);
+// kvScoreErrorMap for the quantized Q/K operands (Ŝ with smoothing and the row bias added back).
+Matrix2D scoreQuantErrorMap(const Trace& trace, int layer, int head, const ScoreQuantParams& p);
 
 }  // namespace attnscope

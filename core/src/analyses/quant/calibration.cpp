@@ -3,6 +3,7 @@
 // accumulated in float64, and LQER's max over forward passes of mean |x|. Optional RSQ
 // AttnCon token weighting (§4.2, [SRC] rsq input_weighting_module.py + GPTQ.add_batch).
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 
 #include <algorithm>
 
@@ -102,7 +103,7 @@ struct Accumulator {
 };
 
 std::vector<double> toVector(const at::Tensor& t) {
-    const at::Tensor c = t.contiguous();
+    const at::Tensor c = t.to(at::kCPU, at::kDouble).contiguous();
     return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
 }
 
@@ -160,6 +161,23 @@ Calibration calibrate(Model& model, const std::vector<std::vector<int32_t>>& win
         }
         return out;
     });
+}
+
+InputStats syntheticInputStats(int64_t dim, int64_t tokens, uint64_t seed, const std::string& device) {
+    if (dim <= 0 || tokens <= 0) fail(ErrorKind::BadInput, "syntheticInputStats: dim and tokens must be positive");
+    if (device == "cuda" && !at::hasCUDA()) fail(ErrorKind::BadInput, "CUDA is not available");
+    if (device != "cpu" && device != "cuda") fail(ErrorKind::BadInput, "unknown device '" + device + "' (cpu, cuda)");
+    at::NoGradGuard noGrad;
+    const at::Device dev = device == "cuda" ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+    at::Generator gen = at::detail::createCPUGenerator(seed);
+    const at::Tensor scale = at::exp(at::randn({dim}, gen, at::kFloat) * 0.5);            // log-normal channels
+    const at::Tensor x = (at::randn({tokens, dim}, gen, at::kFloat) * scale).to(dev, at::kDouble);  // [N, dim]
+    InputStats s;
+    s.dim = dim;
+    s.tokens = double(tokens);
+    s.r = toVector(x.t().mm(x) / double(tokens));
+    s.meanAbs = toVector(x.abs().mean(0));
+    return s;
 }
 
 }  // namespace attnscope

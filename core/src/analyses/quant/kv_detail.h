@@ -38,6 +38,9 @@ using OutputFn = std::function<at::Tensor(int head, int64_t q0, int64_t q1, cons
 void layerErrors(const LayerQkv& x, const ScoresFn& scoresHat, const OutputFn& outputHat, int layer,
                  AttnQuantResult& r);
 
+// |Ŝ − S| of query head `head` over all T rows: [T, T], NaN outside the visible window.
+Matrix2D scoreErrorMap(const LayerQkv& x, const ScoresFn& scoresHat, int head);
+
 LayerQkv fromKvTensors(const KvTensors& x);
 // One layer of a trace from Model::run as float32 CPU tensors (needs values).
 LayerQkv traceLayer(const Trace& trace, int layer);

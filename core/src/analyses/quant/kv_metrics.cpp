@@ -83,6 +83,22 @@ void layerErrors(const LayerQkv& x, const ScoresFn& scoresHat, const OutputFn& o
     t.queryOutErr.assign(q.data_ptr<double>(), q.data_ptr<double>() + T);
 }
 
+Matrix2D scoreErrorMap(const LayerQkv& x, const ScoresFn& scoresHat, int head) {
+    const int64_t T = x.T();
+    if (head < 0 || head >= x.H()) fail(ErrorKind::BadInput, "no query head " + std::to_string(head));
+    const at::Tensor s = x.q.select(1, head).mm(x.k.select(1, head / (x.H() / x.Hkv())).t()) * x.scale;
+    const at::Tensor d = (scoresHat(head, 0, T) - s)
+                             .abs()
+                             .masked_fill(visibleBlock(0, T, x.window).logical_not(), std::nan(""))
+                             .to(at::kFloat)
+                             .contiguous();
+    Matrix2D m;
+    m.rows = T;
+    m.cols = T;
+    m.data.assign(d.data_ptr<float>(), d.data_ptr<float>() + d.numel());
+    return m;
+}
+
 LayerQkv fromKvTensors(const KvTensors& x) {
     const int64_t T = x.T, H = x.nHeads, Hkv = x.nKvHeads, d = x.headDim;
     if (T <= 0 || H <= 0 || Hkv <= 0 || d <= 0 || H % Hkv != 0)
@@ -124,12 +140,17 @@ void initResult(AttnQuantResult& r, const kd::LayerQkv& x, int nLayers, std::str
     r.tokens.assign(size_t(nLayers), {});
 }
 
+kd::ScoresFn kvScores(const kd::LayerQkv& x, const kd::KvOut& o) {
+    const int64_t g = x.H() / x.Hkv();
+    return [&x, &o, g](int h, int64_t q0, int64_t q1) {
+        return x.q.select(1, h).slice(0, q0, q1).mm(o.k.select(1, h / g).slice(0, 0, q1).t()) * x.scale;
+    };
+}
+
 void kvLayer(const kd::LayerQkv& x, const KvQuantParams& p, int layer, AttnQuantResult& r) {
     const kd::KvOut o = kd::quantizeKv(x, p);
     const int64_t g = x.H() / x.Hkv();
-    auto scores = [&](int h, int64_t q0, int64_t q1) {
-        return x.q.select(1, h).slice(0, q0, q1).mm(o.k.select(1, h / g).slice(0, 0, q1).t()) * x.scale;
-    };
+    const kd::ScoresFn scores = kvScores(x, o);
     auto output = [&](int h, int64_t, int64_t q1, const at::Tensor& lhat) {
         return at::softmax(lhat, -1).mm(o.v.select(1, h / g).slice(0, 0, q1));
     };
@@ -201,6 +222,16 @@ AttnQuantResult analyseKvQuant(const Trace& trace, const KvQuantParams& p, std::
             kvLayer(x, p, l, r);
         }
         return r;
+    });
+}
+
+Matrix2D kvScoreErrorMap(const Trace& trace, int layer, int head, const KvQuantParams& p) {
+    if (layer < 0 || layer >= trace.nLayers()) fail(ErrorKind::BadInput, "no layer " + std::to_string(layer));
+    return guardTorch([&] {
+        at::NoGradGuard noGrad;
+        const kd::LayerQkv x = kd::traceLayer(trace, layer);
+        const kd::KvOut o = kd::quantizeKv(x, p);
+        return kd::scoreErrorMap(x, kvScores(x, o), head);
     });
 }
 

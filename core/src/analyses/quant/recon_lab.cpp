@@ -4,7 +4,7 @@
 // because V's columns are orthonormal:
 //   ‖Eᵀ − Σ_{j<k} σ_j p_j v_jᵀ‖²_M = ‖Eᵀ‖²_M − 2Σ σ_j p_jᵀ M Eᵀv_j + Σ σ_j² p_jᵀ M p_j
 // with p_j = S⁻¹u_j and M = I (weight error) or R (output error, tr(E R Eᵀ)).
-// Float64 on the CPU throughout.
+// Float64 throughout, on the CPU or (ReconParams::device) CUDA; curves come back to the host.
 #include <ATen/ATen.h>
 
 #include <algorithm>
@@ -25,12 +25,25 @@ at::Tensor fromMatrix(const Matrix2D& m) {
 }
 
 Matrix2D toMatrix(const at::Tensor& t) {
-    const at::Tensor f = t.to(at::kFloat).contiguous();
+    const at::Tensor f = t.to(at::kCPU, at::kFloat).contiguous();
     Matrix2D m;
     m.rows = f.size(0);
     m.cols = f.size(1);
     m.data.assign(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
     return m;
+}
+
+at::Device reconDevice(const std::string& name) {
+    if (name.empty() || name == "cpu") return at::Device(at::kCPU);
+    if (name != "cuda") fail(ErrorKind::BadInput, "ReconLab: unknown device '" + name + "' (cpu, cuda)");
+    if (!at::hasCUDA()) fail(ErrorKind::BadInput, "ReconLab: CUDA is not available in this build or machine");
+    return at::Device(at::kCUDA, 0);
+}
+
+// A host copy of a 1-D tensor's values.
+std::vector<double> hostValues(const at::Tensor& t) {
+    const at::Tensor c = t.to(at::kCPU, at::kDouble).contiguous();
+    return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
 }
 
 double ratio(double num, double den) {
@@ -136,9 +149,10 @@ ReconLab::ReconLab(const Matrix2D& w, const Matrix2D& wq, const InputStats& stat
     m->in = w.cols;
     const int64_t full = std::min(m->out, m->in);
     m->maxRank = int(params.maxRank < 0 ? full : std::min<int64_t>(params.maxRank, full));
-    const at::Tensor W = fromMatrix(w);
-    m->wq = fromMatrix(wq);
-    at::Tensor r = at::from_blob(const_cast<double*>(stats.r.data()), {stats.dim, stats.dim}, at::kDouble).clone();
+    const at::Device dev = reconDevice(params.device);
+    const at::Tensor W = fromMatrix(w).to(dev);
+    m->wq = fromMatrix(wq).to(dev);
+    at::Tensor r = at::from_blob(const_cast<double*>(stats.r.data()), {stats.dim, stats.dim}, at::kDouble).to(dev);
     r = 0.5 * (r + r.t());
     const at::Tensor e = W - m->wq, et = e.t();
     m->normW2 = W.pow(2).sum().item<double>();
@@ -161,7 +175,7 @@ ReconLab::ReconLab(const Matrix2D& w, const Matrix2D& wq, const InputStats& stat
             break;
         case ReconMethod::Lqer: {
             if (int64_t(stats.meanAbs.size()) != stats.dim) fail(ErrorKind::BadInput, "LQER needs mean|x| statistics");
-            at::Tensor sc = at::tensor(stats.meanAbs, at::kDouble).clamp_min(1e-4);
+            at::Tensor sc = at::tensor(stats.meanAbs, at::kDouble).to(dev).clamp_min(1e-4);
             sc = sc / (sc.min() * sc.max()).sqrt();
             s = diagonalScale(sc, et);
             break;
@@ -174,10 +188,10 @@ ReconLab::ReconLab(const Matrix2D& w, const Matrix2D& wq, const InputStats& stat
         auto [u, sigma, vh] = at::linalg_svd(s.m, false);
         if (method == ReconMethod::QeraExact) {  // Eckart–Young: the tail of all singular values
             const at::Tensor s2 = sigma.pow(2);
-            const at::Tensor suffix = s2.flip(0).cumsum(0).flip(0);  // Σ_{j ≥ k}
-            const double* ps = suffix.data_ptr<double>();
+            const std::vector<double> suffix = hostValues(s2.flip(0).cumsum(0).flip(0));  // Σ_{j ≥ k}
             m->tail.assign(size_t(m->maxRank) + 1, 0.0);
-            for (int k = 0; k <= m->maxRank; ++k) m->tail[size_t(k)] = ratio(k < suffix.size(0) ? ps[k] : 0.0, m->trWRW);
+            for (int k = 0; k <= m->maxRank; ++k)
+                m->tail[size_t(k)] = ratio(size_t(k) < suffix.size() ? suffix[size_t(k)] : 0.0, m->trWRW);
         }
         const int64_t k = m->maxRank;
         Impl::Method& out = m->methods[int(method)];
@@ -193,10 +207,10 @@ ReconLab::ReconLab(const Matrix2D& w, const Matrix2D& wq, const InputStats& stat
         const at::Tensor dW = (-2 * sg * c + sg.pow(2) * d).cumsum(0);
         ReconCurve& cv = out.curve;
         cv.method = method;
-        cv.sigma.assign(sigma.data_ptr<double>(), sigma.data_ptr<double>() + sigma.numel());
-        const at::Tensor dWc = dW.contiguous(), dOutc = dOut.contiguous();
-        const double* pw = dWc.data_ptr<double>();
-        const double* po = dOutc.data_ptr<double>();
+        cv.sigma = hostValues(sigma);
+        const std::vector<double> dWh = hostValues(dW), dOuth = hostValues(dOut);
+        const double* pw = dWh.data();
+        const double* po = dOuth.data();
         for (int64_t j = 0; j <= k; ++j) {
             const double e2 = normE2 + (j ? pw[j - 1] : 0.0);
             const double o2 = trERE + (j ? po[j - 1] : 0.0);

@@ -80,7 +80,9 @@ at::Tensor quantRows(const at::Tensor& x, const at::Tensor& ids, const ScoreQuan
     return q * delta;
 }
 
-void scoreLayer(const kd::LayerQkv& x, const ScoreQuantParams& p, int layer, AttnQuantResult& r) {
+// mapHead >= 0: also fill *map with that head's |Ŝ − S| (kd::scoreErrorMap).
+void scoreLayer(const kd::LayerQkv& x, const ScoreQuantParams& p, int layer, AttnQuantResult& r, int mapHead = -1,
+                Matrix2D* map = nullptr) {
     const int64_t T = x.T(), H = x.H(), Hkv = x.Hkv(), g = H / Hkv, d = x.d();
     const bool quantize = p.bits != 0;
     int64_t groupsQ = 0, groupsK = 0;
@@ -143,6 +145,7 @@ void scoreLayer(const kd::LayerQkv& x, const ScoreQuantParams& p, int layer, Att
         return at::softmax(lhat, -1).mm(vh);
     };
     kd::layerErrors(x, scores, output, layer, r);
+    if (map) *map = kd::scoreErrorMap(x, scores, mapHead);
     r.tokens[size_t(layer)].keyRelErr = kd::tokenRelErr(x.k, kHatAll);
     r.tokens[size_t(layer)].valueRelErr = fp8 ? kd::tokenRelErr(x.v, vHat) : std::vector<float>(size_t(T), 0.f);
     r.fp8Applied = fp8;
@@ -193,6 +196,20 @@ AttnQuantResult analyseScoreQuant(const Trace& trace, const ScoreQuantParams& p,
             scoreLayer(x, p, l, r);
         }
         return r;
+    });
+}
+
+Matrix2D scoreQuantErrorMap(const Trace& trace, int layer, int head, const ScoreQuantParams& p) {
+    checkParams(p);
+    if (layer < 0 || layer >= trace.nLayers()) fail(ErrorKind::BadInput, "no layer " + std::to_string(layer));
+    return guardTorch([&] {
+        at::NoGradGuard noGrad;
+        const kd::LayerQkv x = kd::traceLayer(trace, layer);
+        AttnQuantResult r;
+        initScoreResult(r, x, 1, p);
+        Matrix2D map;
+        scoreLayer(x, p, 0, r, head, &map);
+        return map;
     });
 }
 
