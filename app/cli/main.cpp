@@ -24,6 +24,8 @@ int verbQuant(const std::vector<std::string>&);
 int verbKvQuant(const std::vector<std::string>&);
 int verbKv(const std::vector<std::string>&);
 int verbKvSweep(const std::vector<std::string>&);
+int verbSession(const std::vector<std::string>&);
+int verbExport(const std::vector<std::string>&);
 
 // The verb registry: one line per verb.
 const std::vector<CliVerb>& cliVerbs() {
@@ -52,6 +54,10 @@ const std::vector<CliVerb>& cliVerbs() {
          "KV-cache eviction: kept tokens per layer/head, retained mass, output error, KL/top-1/perplexity (JSON)", verbKv},
         {"kv-sweep", "--policies a,b,c|all --budgets 16,32,64 [--csv FILE] [policy options]",
          "KV-cache eviction fidelity over policies x budgets (CSV)", verbKvSweep},
+        {"session", "--out FILE.attnscope [--panels attention,heads,sinks,weibull] [--layer L --head H] [--max-map N] [sink/weibull options]",
+         "compute every panel's results and save a session the GUI opens", verbSession},
+        {"export", "--figure NAME --out FILE.png|svg|pdf|csv | --all --out-dir DIR [--formats png,svg,pdf] | --list-figures  [--session F] [--layer L --head H] [--opt k=v,...] [--style light|print] [--dpi N --width W --height H]",
+         "publication figures of any panel, headless (same rendering as the GUI)", verbExport},
     };
     return verbs;
 }

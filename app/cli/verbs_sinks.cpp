@@ -4,43 +4,14 @@
 
 #include <cstdio>
 #include <iostream>
-#include <sstream>
 
 #include "attnscope/analyses/sinks.h"
 #include "attnscope/error.h"
 #include "cli_common.h"
+#include "sink_options.h"
 
 namespace attnscope::app {
 namespace {
-
-SinkRule parseRule(const std::string& s) {
-    if (s == "auto") return SinkRule::Auto;
-    if (s == "official") return SinkRule::Official;
-    if (s == "relative") return SinkRule::Relative;
-    fail(ErrorKind::BadInput, "--rule expects auto, official or relative, got '" + s + "'");
-}
-
-SinkSource parseSource(const std::string& s) {
-    if (s == "auto") return SinkSource::Auto;
-    if (s == "hidden") return SinkSource::Hidden;
-    if (s == "attention") return SinkSource::Attention;
-    fail(ErrorKind::BadInput, "--source expects auto, hidden or attention, got '" + s + "'");
-}
-
-std::vector<int64_t> parsePositions(const std::string& s) {
-    std::vector<int64_t> out;
-    std::stringstream ss(s);
-    for (std::string item; std::getline(ss, item, ',');) {
-        try {
-            size_t used = 0;
-            out.push_back(std::stoll(item, &used));
-            if (used != item.size()) throw std::invalid_argument(item);
-        } catch (const std::exception&) {
-            fail(ErrorKind::BadInput, "--bos expects comma-separated positions, got '" + item + "'");
-        }
-    }
-    return out;
-}
 
 nlohmann::json toJson(const SinkResult& r) {
     nlohmann::json j;
@@ -90,15 +61,9 @@ void printSummary(const SinkResult& r, const Model& m, const std::vector<int32_t
 
 int verbSinks(const std::vector<std::string>& argv) {
     auto valued = kModelOptions;
-    valued.insert({"--epsilon", "--cos-threshold", "--min-query-pos", "--rule", "--source", "--bos"});
+    valued.insert(kSinkOptions.begin(), kSinkOptions.end());
     const CliArgs a(argv, valued, kModelFlags);
-    SinkParams p;
-    p.epsilon = a.number("--epsilon", p.epsilon);
-    p.cosThreshold = a.number("--cos-threshold", p.cosThreshold);
-    p.minQueryPos = a.integer64("--min-query-pos", 0);
-    p.rule = parseRule(a.str("--rule", "auto"));
-    p.source = parseSource(a.str("--source", "auto"));
-    if (a.has("--bos")) p.bosCandidates = parsePositions(a.str("--bos"));
+    const SinkParams p = sinkParamsFromArgs(a);
 
     auto m = openModel(a);
     const std::vector<int32_t> ids = promptIds(a, *m);

@@ -71,6 +71,8 @@ std::unique_ptr<QCustomPlot> render(const Session& session, const FigureOptions&
     }
     auto [plot, title] = pick(panel, q);
     addFigureTitle(plot, title);
+    if (auto* map = qobject_cast<MatrixPlot*>(plot); map == panel->tokenMap())  // no navigation hints on paper
+        map->setAxisTitles(QObject::tr("token position"), QObject::tr("layer"));
     return detachPlot(panel, plot);
 }
 
