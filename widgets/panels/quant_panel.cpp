@@ -18,7 +18,6 @@
 #include "plot/colormaps.h"
 #include "plot/layer_curves_plot.h"
 #include "plot/matrix_plot.h"
-#include "plot/plot_menu.h"
 #include "plot/plot_theme.h"
 
 namespace attnscope::widgets {
@@ -65,16 +64,16 @@ QuantPanel::QuantPanel(QWidget* parent) : QWidget(parent) {
         emit layerSelected(layer);
     });
 
-    m_curves = new QCustomPlot(this);
-    m_curves->setMinimumSize(200, 160);
+    // The legend gets a row above the data (LayerCurvesPlot), so it never hides a curve.
+    auto* curves = new LayerCurvesPlot(QStringLiteral("quant_error_vs_rank"), this);
+    curves->setLegendColumns(3);
+    m_curves = curves;
     m_curves->setToolTip(quantHelp("curves"));
     m_curves->xAxis->setLabel(tr("rank k of the correction"));
-    m_curves->legend->setVisible(true);
-    m_curves->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    m_curves->xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+    m_curves->xAxis->setSubTicks(true);
     m_rankLine = new QCPItemStraightLine(m_curves);
     m_rankLine->setPen(QPen(QColor(0x80, 0x80, 0x80), 1.2, Qt::DashLine));
-    PlotMenu::install(m_curves, QStringLiteral("quant_error_vs_rank"));
-    installPlotTheme(m_curves);
 
     m_tokenMap = new MatrixPlot(this);
     m_tokenMap->setAxisTitles(tr("token"), tr("layer"));
@@ -110,6 +109,7 @@ QuantPanel::QuantPanel(QWidget* parent) : QWidget(parent) {
     auto* weightPlots = new QSplitter(Qt::Horizontal, this);
     weightPlots->addWidget(m_bars);
     weightPlots->addWidget(m_curves);
+    weightPlots->setSizes({560, 440});
     auto* kvPlots = new QSplitter(Qt::Horizontal, this);
     kvPlots->addWidget(m_tokenMap);
     kvPlots->addWidget(m_headMap);
@@ -311,7 +311,12 @@ void QuantPanel::setLab(const QuantLabView& lab) {
     const int keep = std::max(0, m_matrix->currentIndex());
     m_lab = lab;
     {
-        const QSignalBlocker b1(m_component), b2(m_matrix), b3(m_rank);
+        const QSignalBlocker b1(m_component), b2(m_matrix), b3(m_rank), b4(m_scheme), b5(m_bits), b6(m_group);
+        if (!m_lab.matrices.empty()) {  // the controls say what the tables are for
+            m_scheme->setCurrentText(QString::fromStdString(m_lab.quant.scheme));
+            m_bits->setValue(m_lab.quant.bits);
+            m_group->setValue(std::max(0, m_lab.quant.group));
+        }
         const QString component = m_component->currentData().toString();
         m_component->clear();
         m_component->addItem(tr("all matrices"), QString());
@@ -441,11 +446,12 @@ void QuantPanel::showTokenMap() {
     for (int64_t s : m_sinks) {
         auto* rect = new QCPItemRect(m_tokenMap);
         rect->setProperty("sinkMark", true);
-        rect->setPen(QPen(QColor(0x2c, 0xd8, 0xff), 1.5, Qt::DashLine));
+        rect->setPen(QPen(QColor(0x2c, 0xd8, 0xff), 2.5, Qt::DashLine));
         rect->setBrush(Qt::NoBrush);
         rect->topLeft->setCoords(double(s) - 0.5, -0.5);
         rect->bottomRight->setCoords(double(s) + 0.5, m_kv.nLayers - 0.5);
     }
+    m_tokenMap->setAxisTitles(m_sinks.empty() ? tr("token") : tr("token (cyan dashed columns: attention sinks)"), tr("layer"));
     if (m_kv.nLayers > 0 && m_kv.T > 0) m_tokenMap->setMatrix(tokenErrorMap(m_kv, kind));
     else m_tokenMap->clearMatrix();
 }
