@@ -11,6 +11,7 @@
 #include "panels/head_grid_panel.h"
 #include "panels/sinks_panel.h"
 #include "panels/weibull_panel.h"
+#include "quant_dock.h"
 #include "selection_model.h"
 
 // Timings of the analyses, off by default: QT_LOGGING_RULES="attnscope.timing.info=true".
@@ -51,6 +52,9 @@ AnalysisDocks::AnalysisDocks(QMainWindow* window, InspectorWorker* worker, Selec
         window->addDockWidget(Qt::LeftDockWidgetArea, m_headsDock);
     window->addDockWidget(Qt::RightDockWidgetArea, m_sinksDock);
     window->tabifyDockWidget(m_sinksDock, m_weibullDock);
+    m_quant = new QuantDock(window, worker, selection, this);
+    window->tabifyDockWidget(m_weibullDock, m_quant->dock());
+    connect(m_quant, &QuantDock::panelShown, this, &AnalysisDocks::panelShown);
     m_sinksDock->raise();
 
     // Panels write to the selection; the selection drives the panels.
@@ -83,13 +87,14 @@ QDockWidget* AnalysisDocks::addDock(const QString& title, const QString& name, Q
 }
 
 QStringList AnalysisDocks::panelNames() {
-    return {QStringLiteral("sinks"), QStringLiteral("weibull"), QStringLiteral("heads")};
+    return {QStringLiteral("sinks"), QStringLiteral("weibull"), QStringLiteral("heads"), QStringLiteral("quant")};
 }
 
 bool AnalysisDocks::showPanel(const QString& name) {
     QDockWidget* dock = name == QLatin1String("sinks")     ? m_sinksDock
                         : name == QLatin1String("weibull") ? m_weibullDock
                         : name == QLatin1String("heads")   ? m_headsDock
+                        : name == QLatin1String("quant")   ? m_quant->dock()
                                                            : nullptr;
     if (!dock) return false;
     dock->show();
@@ -102,10 +107,14 @@ bool AnalysisDocks::showPanel(const QString& name) {
 }
 
 void AnalysisDocks::addViewActions(QMenu* menu) {
-    for (QDockWidget* dock : {m_headsDock, m_sinksDock, m_weibullDock}) menu->addAction(dock->toggleViewAction());
+    for (QDockWidget* dock : {m_headsDock, m_sinksDock, m_weibullDock, m_quant->dock()})
+        menu->addAction(dock->toggleViewAction());
 }
 
-void AnalysisDocks::onModelLoaded() { requestWeibull(m_weibull->params()); }
+void AnalysisDocks::onModelLoaded() {
+    requestWeibull(m_weibull->params());
+    m_quant->onModelLoaded();
+}
 
 void AnalysisDocks::onRunStarted() {
     for (const QString& tag : {kSinkInputs, kHeads}) m_worker->cancel(tag);
@@ -115,6 +124,7 @@ void AnalysisDocks::onRunStarted() {
     m_sinkInputsPending = false;
     m_sinks->clear();
     m_heads->clear();
+    m_quant->onRunStarted();
     m_selection->setToken(-1);
 }
 
@@ -128,12 +138,14 @@ void AnalysisDocks::onRunDone(const RunResult& run) {
     m_headScores.tokens = run.length;
     m_headClock.start();
     if (run.nLayers > 0) requestHeadScores(0);
+    m_quant->onRunDone(run);
 }
 
 void AnalysisDocks::cancelAll() {
     for (const QString& tag : {kSinkInputs, kHeads, kWeibull, kWeibullPlot}) m_worker->cancel(tag);
     m_classifier->cancel(kSinks);
     m_sinkInputsPending = false;
+    m_quant->cancelAll();
 }
 
 void AnalysisDocks::requestSinks(const SinkParams& params) {

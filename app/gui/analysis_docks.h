@@ -26,6 +26,7 @@ class WeibullPanel;
 namespace attnscope::app {
 
 class InspectorWorker;
+class QuantDock;
 class SelectionModel;
 struct RunResult;
 struct SinkJobResult;
@@ -35,7 +36,7 @@ class AnalysisDocks : public QObject {
 public:
     AnalysisDocks(QMainWindow* window, InspectorWorker* worker, SelectionModel* selection);
 
-    static QStringList panelNames();  // "sinks", "weibull", "heads"
+    static QStringList panelNames();  // "sinks", "weibull", "heads", "quant"
     // Raises the panel's dock and gives it most of the window (screenshots, --panel).
     bool showPanel(const QString& name);
     void addViewActions(QMenu* menu);
@@ -48,6 +49,7 @@ public:
     widgets::SinksPanel* sinksPanel() const { return m_sinks; }
     widgets::WeibullPanel* weibullPanel() const { return m_weibull; }
     widgets::HeadGridPanel* headGridPanel() const { return m_heads; }
+    QuantDock* quantDock() const { return m_quant; }
 
 signals:
     void panelShown(const QString& name);  // a panel just received data
@@ -68,6 +70,7 @@ private:
     widgets::SinksPanel* m_sinks = nullptr;
     widgets::WeibullPanel* m_weibull = nullptr;
     widgets::HeadGridPanel* m_heads = nullptr;
+    QuantDock* m_quant = nullptr;  // the quantization error lab (quant_dock.h)
     QDockWidget* m_sinksDock = nullptr;
     QDockWidget* m_weibullDock = nullptr;
     QDockWidget* m_headsDock = nullptr;

@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
     const QCommandLineOption colormap("colormap", "viridis, magma, cividis or grey.", "name");
     const QCommandLineOption theme("theme", "light or dark.", "name");
     const QCommandLineOption screenshot("screenshot", "Render at 1600x1000 to a PNG and exit.", "out.png");
-    const QCommandLineOption panel("panel", "Raise an analysis panel: sinks, weibull or heads (with --screenshot: "
+    const QCommandLineOption panel("panel", "Raise an analysis panel: sinks, weibull, heads or quant (with --screenshot: "
                                             "wait for its data).", "name");
     const QCommandLineOption epsilon("epsilon", "Sinks panel: \u03b5, applied once the first result is shown, "
                                                 "as a user's edit would be (re-classifies).", "E");
