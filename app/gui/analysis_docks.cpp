@@ -8,6 +8,7 @@
 #include "analysis_jobs.h"
 #include "inspector_jobs.h"
 #include "inspector_worker.h"
+#include "kv_dock.h"
 #include "panels/head_grid_panel.h"
 #include "panels/sinks_panel.h"
 #include "panels/weibull_panel.h"
@@ -53,8 +54,14 @@ AnalysisDocks::AnalysisDocks(QMainWindow* window, InspectorWorker* worker, Selec
     window->addDockWidget(Qt::RightDockWidgetArea, m_sinksDock);
     window->tabifyDockWidget(m_sinksDock, m_weibullDock);
     m_quant = new QuantDock(window, worker, selection, this);
-    window->tabifyDockWidget(m_weibullDock, m_quant->dock());
+    m_kv = new KvDock(window, worker, selection, this);
+    window->tabifyDockWidget(m_weibullDock, m_kv->dock());
+    connect(m_kv, &KvDock::panelShown, this, &AnalysisDocks::panelShown);
+    window->tabifyDockWidget(m_kv->dock(), m_quant->dock());
     connect(m_quant, &QuantDock::panelShown, this, &AnalysisDocks::panelShown);
+    connect(this, &AnalysisDocks::panelShown, m_kv, [this](const QString& name) {
+        if (name == QLatin1String("sinks")) m_kv->followSinks(m_sinks);
+    });
     m_sinksDock->raise();
 
     // Panels write to the selection; the selection drives the panels.
@@ -87,13 +94,15 @@ QDockWidget* AnalysisDocks::addDock(const QString& title, const QString& name, Q
 }
 
 QStringList AnalysisDocks::panelNames() {
-    return {QStringLiteral("sinks"), QStringLiteral("weibull"), QStringLiteral("heads"), QStringLiteral("quant")};
+    return {QStringLiteral("sinks"), QStringLiteral("weibull"), QStringLiteral("heads"), QStringLiteral("kv"),
+            QStringLiteral("quant")};
 }
 
 bool AnalysisDocks::showPanel(const QString& name) {
     QDockWidget* dock = name == QLatin1String("sinks")     ? m_sinksDock
                         : name == QLatin1String("weibull") ? m_weibullDock
                         : name == QLatin1String("heads")   ? m_headsDock
+                        : name == QLatin1String("kv")      ? m_kv->dock()
                         : name == QLatin1String("quant")   ? m_quant->dock()
                                                            : nullptr;
     if (!dock) return false;
@@ -107,7 +116,7 @@ bool AnalysisDocks::showPanel(const QString& name) {
 }
 
 void AnalysisDocks::addViewActions(QMenu* menu) {
-    for (QDockWidget* dock : {m_headsDock, m_sinksDock, m_weibullDock, m_quant->dock()})
+    for (QDockWidget* dock : {m_headsDock, m_sinksDock, m_weibullDock, m_kv->dock(), m_quant->dock()})
         menu->addAction(dock->toggleViewAction());
 }
 
@@ -124,6 +133,7 @@ void AnalysisDocks::onRunStarted() {
     m_sinkInputsPending = false;
     m_sinks->clear();
     m_heads->clear();
+    m_kv->onRunStarted();
     m_quant->onRunStarted();
     m_selection->setToken(-1);
 }
@@ -138,6 +148,7 @@ void AnalysisDocks::onRunDone(const RunResult& run) {
     m_headScores.tokens = run.length;
     m_headClock.start();
     if (run.nLayers > 0) requestHeadScores(0);
+    m_kv->onRunDone(run);
     m_quant->onRunDone(run);
 }
 
@@ -145,6 +156,7 @@ void AnalysisDocks::cancelAll() {
     for (const QString& tag : {kSinkInputs, kHeads, kWeibull, kWeibullPlot}) m_worker->cancel(tag);
     m_classifier->cancel(kSinks);
     m_sinkInputsPending = false;
+    m_kv->cancelAll();
     m_quant->cancelAll();
 }
 

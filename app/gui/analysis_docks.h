@@ -26,6 +26,7 @@ class WeibullPanel;
 namespace attnscope::app {
 
 class InspectorWorker;
+class KvDock;
 class QuantDock;
 class SelectionModel;
 struct RunResult;
@@ -36,7 +37,7 @@ class AnalysisDocks : public QObject {
 public:
     AnalysisDocks(QMainWindow* window, InspectorWorker* worker, SelectionModel* selection);
 
-    static QStringList panelNames();  // "sinks", "weibull", "heads", "quant"
+    static QStringList panelNames();  // "sinks", "weibull", "heads", "kv", "quant"
     // Raises the panel's dock and gives it most of the window (screenshots, --panel).
     bool showPanel(const QString& name);
     void addViewActions(QMenu* menu);
@@ -49,6 +50,7 @@ public:
     widgets::SinksPanel* sinksPanel() const { return m_sinks; }
     widgets::WeibullPanel* weibullPanel() const { return m_weibull; }
     widgets::HeadGridPanel* headGridPanel() const { return m_heads; }
+    KvDock* kvDock() const { return m_kv; }
     QuantDock* quantDock() const { return m_quant; }
 
 signals:
@@ -70,6 +72,7 @@ private:
     widgets::SinksPanel* m_sinks = nullptr;
     widgets::WeibullPanel* m_weibull = nullptr;
     widgets::HeadGridPanel* m_heads = nullptr;
+    KvDock* m_kv = nullptr;  // the KV-cache eviction dock and its jobs (kv_dock.h)
     QuantDock* m_quant = nullptr;  // the quantization error lab (quant_dock.h)
     QDockWidget* m_sinksDock = nullptr;
     QDockWidget* m_weibullDock = nullptr;

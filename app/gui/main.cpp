@@ -10,6 +10,7 @@
 #include <QTimer>
 
 #include "analysis_docks.h"
+#include "kv_dock.h"
 #include "main_window.h"
 #include "metatypes.h"
 #include "model_locator.h"
@@ -52,13 +53,17 @@ int main(int argc, char** argv) {
     const QCommandLineOption colormap("colormap", "viridis, magma, cividis or grey.", "name");
     const QCommandLineOption theme("theme", "light or dark.", "name");
     const QCommandLineOption screenshot("screenshot", "Render at 1600x1000 to a PNG and exit.", "out.png");
-    const QCommandLineOption panel("panel", "Raise an analysis panel: sinks, weibull, heads or quant (with --screenshot: "
+    const QCommandLineOption panel("panel", "Raise an analysis panel: sinks, weibull, heads, kv or quant (with --screenshot: "
                                             "wait for its data).", "name");
     const QCommandLineOption epsilon("epsilon", "Sinks panel: \u03b5, applied once the first result is shown, "
                                                 "as a user's edit would be (re-classifies).", "E");
     const QCommandLineOption cosThreshold("cos-threshold", "Sinks panel: |cos| threshold, applied like --epsilon.", "C");
+    const QCommandLineOption kvSweep("kv-sweep", "KV panel: sweep its checked policies and budgets, export the "
+                                                 "sweep plot to a PNG (with --screenshot: before the shot).", "out.png");
+    const QCommandLineOption kvOptions("kv", "KV panel settings, e.g. policy=h2o,budget=64,mode=decode,"
+                                             "tab=keep|sweep|compare,pin=streaming_llm,step=5,window=16.", "spec");
     parser.addOptions({model, tokenizer, prompt, promptFile, layer, head, select, scale, colormap, theme,
-                       screenshot, panel, epsilon, cosThreshold});
+                       screenshot, panel, epsilon, cosThreshold, kvSweep, kvOptions});
     parser.process(app);
 
     const bool shoot = parser.isSet(screenshot);
@@ -100,6 +105,12 @@ int main(int argc, char** argv) {
                 sinks->setParams(params);
                 emit sinks->paramsChanged(params);
             });
+    }
+
+    if (parser.isSet(kvSweep)) window.analysisDocks()->kvDock()->exportSweepWhenReady(parser.value(kvSweep));
+    if (parser.isSet(kvOptions) && !window.analysisDocks()->kvDock()->applyOptions(parser.value(kvOptions))) {
+        std::fprintf(stderr, "attnscope: --kv: unknown policy or parameter in '%s'\n", qPrintable(parser.value(kvOptions)));
+        return 2;
     }
 
     std::optional<ModelRequest> request;

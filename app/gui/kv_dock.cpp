@@ -1,0 +1,417 @@
+#include "kv_dock.h"
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+
+#include <QDockWidget>
+#include <QLoggingCategory>
+#include <QMainWindow>
+#include <QTimer>
+
+#include "attnscope/error.h"
+#include "attnscope/tokenizer.h"
+#include "inspector_jobs.h"
+#include "inspector_worker.h"
+#include "main_window.h"
+#include "models/sink_views.h"
+#include "panels/attention_maps_panel.h"
+#include "panels/kv_panel.h"
+#include "panels/sinks_panel.h"
+#include "plot/kv_sweep_plot.h"
+#include "plot/plot_menu.h"
+#include "selection_model.h"
+#include "token_strip.h"
+
+Q_DECLARE_LOGGING_CATEGORY(lcTiming)
+
+namespace attnscope::app {
+namespace {
+
+const QString kInputs = QStringLiteral("kv-inputs");
+const QString kLocal = QStringLiteral("kv-local");
+const QString kEndToEnd = QStringLiteral("kv-e2e");
+const QString kSweep = QStringLiteral("kv-sweep");
+const QString kCompare = QStringLiteral("kv-compare");
+constexpr int kEndToEndDelayMs = 300;  // a drag re-runs the model once it pauses
+
+double msSince(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+void checkStop(const std::stop_token& stop) {
+    if (stop.stop_requested()) fail(ErrorKind::Cancelled, "Cancelled");
+}
+
+// ---- jobs (worker threads) ----
+
+struct InputsJob {
+    std::shared_ptr<const KvInputs> inputs;
+    TokenStrip tokens;  // prompt + continuation, for the map's labels
+    double ms = 0;
+    QString note;       // how the continuation was chosen
+};
+
+// One traced run of prompt + continuation (q/k before RoPE and values kept) and the inputs
+// covering `params`. The main run's trace keeps neither, so this re-runs the model.
+InputsJob inputsOnWorker(JobContext& ctx, const std::vector<KvParams>& params, int continuation, bool greedy) {
+    if (!ctx.state.model) fail(ErrorKind::BadInput, "Open a model first");
+    if (!ctx.state.trace) fail(ErrorKind::BadInput, "Run a prompt first");
+    const auto start = std::chrono::steady_clock::now();
+    Model& model = *ctx.state.model;
+    std::vector<int32_t> ids = ctx.state.trace->ids();
+    const int64_t T = int64_t(ids.size());
+    InputsJob out;
+    int64_t promptLength = T;
+    const int64_t room = int64_t(model.info().contextLength) - T;
+    if (greedy && room > 0) {
+        const int n = int(std::min<int64_t>(continuation, room));
+        const std::vector<int32_t> cont = model.generate(ids, n, false, ctx.stop).tokens;
+        ids.insert(ids.end(), cont.begin(), cont.end());
+        out.note = QObject::tr("greedy continuation of %1 tokens").arg(cont.size());
+    } else {
+        promptLength = std::max<int64_t>(1, T - continuation);
+        out.note = greedy ? QObject::tr("the prompt fills the context: its last %1 tokens are the continuation")
+                                .arg(T - promptLength)
+                          : QObject::tr("the run's last %1 tokens are the continuation").arg(T - promptLength);
+    }
+    if (int64_t(ids.size()) <= promptLength) fail(ErrorKind::BadInput, "The prompt needs at least 2 tokens");
+    checkStop(ctx.stop);
+    RunOptions ro;
+    ro.trace.keepMlp = ro.trace.keepLogits = false;
+    ro.stop = ctx.stop;
+    const auto trace = model.run(ids, ro);
+    KvInputOptions options = kvInputOptionsFor(params, promptLength);
+    options.stop = ctx.stop;
+    options.progress = ctx.progress;
+    out.inputs = std::make_shared<const KvInputs>(computeKvInputs(model, *trace, options));
+    const Tokenizer* tok = model.tokenizer();
+    out.tokens.ids = ids;
+    for (int32_t id : ids) out.tokens.pieces.push_back(tok ? tok->piece(id) : "#" + std::to_string(id));
+    out.ms = msSince(start);
+    return out;
+}
+
+struct LocalJob {
+    KvSelection selection;
+    KvLocalMetrics metrics;
+    double selectMs = 0, metricsMs = 0;
+};
+
+// Pure: any thread. Decode mode with the traced q/k fixed (the model-driven simulation is
+// the end-to-end job's).
+LocalJob localJob(const KvInputs& inputs, const KvParams& params) {
+    LocalJob out;
+    const auto start = std::chrono::steady_clock::now();
+    out.selection = params.mode == KvMode::Decode ? simulateKvDecodeFixed(inputs, params) : selectKv(inputs, params);
+    out.selectMs = msSince(start);
+    const auto metricsStart = std::chrono::steady_clock::now();
+    out.metrics = kvLocalMetrics(inputs, out.selection);
+    out.metricsMs = msSince(metricsStart);
+    return out;
+}
+
+struct EndToEndJob {
+    KvEndToEnd e2e;
+    std::shared_ptr<LocalJob> decode;  // decode mode: the model-driven selection
+    double ms = 0;
+};
+
+EndToEndJob endToEndOnWorker(JobContext& ctx, const KvInputs& inputs, const KvParams& params) {
+    if (!ctx.state.model) fail(ErrorKind::BadInput, "Open a model first");
+    const auto start = std::chrono::steady_clock::now();
+    KvRunOptions ro{ctx.stop, ctx.progress};
+    EndToEndJob out;
+    if (params.mode == KvMode::Decode) {
+        out.decode = std::make_shared<LocalJob>();
+        out.decode->selection = simulateKvDecode(*ctx.state.model, inputs, params, &out.e2e, ro);
+        out.decode->metrics = kvLocalMetrics(inputs, out.decode->selection);
+    } else {
+        out.e2e = kvEndToEnd(*ctx.state.model, inputs, selectKv(inputs, params), ro);
+    }
+    out.ms = msSince(start);
+    return out;
+}
+
+std::vector<widgets::KvSweepPoint> sweepOnWorker(JobContext& ctx, const KvInputs& inputs,
+                                                  const std::vector<KvParams>& params) {
+    std::vector<widgets::KvSweepPoint> out;
+    for (size_t i = 0; i < params.size(); ++i) {
+        checkStop(ctx.stop);
+        const KvParams& p = params[i];
+        const KvSelection sel = selectKv(inputs, p);
+        const KvLocalMetrics local = kvLocalMetrics(inputs, sel);
+        const size_t n = params.size();
+        KvRunOptions ro{ctx.stop, [&ctx, i, n](double f) { ctx.progress((double(i) + f) / double(n)); }};
+        const KvEndToEnd e = kvEndToEnd(*ctx.state.model, inputs, sel, ro);
+        out.push_back({p.policy, p.budget, e.kl, e.top1, e.ppl, e.pplFull, local.retainedMass, local.outputRelErr});
+    }
+    return out;
+}
+
+// What the inputs must cover: the current parameters, every policy's defaults at that
+// budget (switching policy then needs no recompute), and the pinned B.
+std::vector<KvParams> coverage(const KvParams& current, const std::optional<KvParams>& compare) {
+    std::vector<KvParams> all{current};
+    for (const KvPolicyInfo& p : kvPolicies()) all.push_back({p.name, current.budget, KvMode::Prefill, {}});
+    if (compare) all.push_back(*compare);
+    return all;
+}
+
+}  // namespace
+
+KvDock::KvDock(QMainWindow* window, InspectorWorker* worker, SelectionModel* selection, QObject* parent)
+    : QObject(parent), m_window(window), m_worker(worker), m_selection(selection) {
+    m_local = new InspectorWorker(this);
+    m_panel = new widgets::KvPanel(window);
+    m_panel->setPolicies(kvPolicies());
+    m_params = m_panel->params();
+    m_dock = new QDockWidget(tr("KV-Cache Eviction"), window);
+    m_dock->setObjectName(QStringLiteral("kvDock"));
+    m_dock->setWidget(m_panel);
+    m_e2eDelay = new QTimer(this);
+    m_e2eDelay->setSingleShot(true);
+    m_e2eDelay->setInterval(kEndToEndDelayMs);
+    connect(m_e2eDelay, &QTimer::timeout, this, [this] { requestEndToEnd(m_params); });
+
+    connect(m_panel, &widgets::KvPanel::paramsChanged, this, &KvDock::requestLocal);
+    connect(m_panel, &widgets::KvPanel::continuationChanged, this, [this] {
+        m_inputs.reset();
+        requestInputs();
+    });
+    connect(m_panel, &widgets::KvPanel::endToEndRequested, this, &KvDock::requestEndToEnd);
+    connect(m_panel, &widgets::KvPanel::cancelEndToEnd, this, [this] {
+        m_e2eDelay->stop();
+        m_worker->cancel(kEndToEnd);
+        m_panel->setEndToEndBusy(false);
+        m_panel->setStatus(tr("End-to-end run cancelled"));
+    });
+    connect(m_panel, &widgets::KvPanel::sweepRequested, this, &KvDock::requestSweep);
+    connect(m_panel, &widgets::KvPanel::cancelSweep, this, [this] {
+        m_worker->cancel(kSweep);
+        m_panel->setSweepBusy(false);
+        m_panel->setStatus(tr("Sweep cancelled"));
+    });
+    connect(m_panel, &widgets::KvPanel::compareRequested, this, &KvDock::requestCompare);
+    connect(m_panel, &widgets::KvPanel::layerHeadSelected, selection, &SelectionModel::setLayerHead);
+    connect(selection, &SelectionModel::layerHeadChanged, m_panel, &widgets::KvPanel::selectLayerHead);
+    connect(m_panel, &widgets::KvPanel::survivorsChanged, this, &KvDock::showSurvivorsOnMainStrip);
+    connect(worker, &InspectorWorker::jobFailed, this, &KvDock::onJobFailed);
+    connect(m_local, &InspectorWorker::jobFailed, this, &KvDock::onJobFailed);
+    connect(worker, &InspectorWorker::jobProgress, this, [this](const QString& tag, double f) {
+        if (tag == kInputs) m_panel->setStatus(tr("Computing KV inputs\u2026 %1%").arg(int(f * 100)));
+        else if (tag == kEndToEnd) m_panel->setEndToEndBusy(true, f);
+        else if (tag == kSweep) m_panel->setSweepBusy(true, f);
+    });
+}
+
+void KvDock::followSinks(const widgets::SinksPanel* sinks) {
+    if (!sinks->hasResult()) return;
+    std::vector<int64_t> positions = widgets::sinkPositions(sinks->result(), SinkClass::Primary);
+    for (int64_t p : widgets::sinkPositions(sinks->result(), SinkClass::Secondary)) positions.push_back(p);
+    m_panel->setSinkPositions(positions);
+}
+
+void KvDock::onRunStarted() {
+    cancelAll();
+    m_haveTrace = false;
+    m_inputs.reset();
+    m_panel->clear();
+}
+
+void KvDock::onRunDone(const RunResult& run) {
+    m_haveTrace = true;
+    m_panel->setTokens(run.tokens);
+    m_panel->selectLayerHead(m_selection->layer(), m_selection->head());
+    requestInputs();
+}
+
+void KvDock::cancelAll() {
+    m_e2eDelay->stop();
+    for (const QString& tag : {kInputs, kEndToEnd, kSweep}) m_worker->cancel(tag);
+    for (const QString& tag : {kLocal, kCompare}) m_local->cancel(tag);
+    m_inputsPending = false;
+}
+
+void KvDock::requestInputs() {
+    if (!m_haveTrace) return;
+    m_worker->cancel(kEndToEnd);
+    m_local->cancel(kLocal);
+    m_inputsPending = true;
+    m_panel->setStatus(tr("Computing KV inputs\u2026"));
+    const std::vector<KvParams> cover = coverage(m_params, m_panel->compareParams());
+    const int continuation = m_panel->continuationTokens();
+    const bool greedy = m_panel->greedyContinuation();
+    m_worker->post(kInputs, this, [this, cover, continuation, greedy](JobContext& ctx) -> InspectorWorker::GuiApply {
+        auto out = std::make_shared<InputsJob>(inputsOnWorker(ctx, cover, continuation, greedy));
+        return [this, out] {
+            m_inputs = out->inputs;
+            m_inputsPending = false;
+            m_panel->setTokens(out->tokens);
+            m_panel->setStatus(tr("KV inputs in %1 ms (%2)").arg(out->ms, 0, 'f', 0).arg(out->note));
+            qCInfo(lcTiming, "kv inputs: T=%lld in %.1f ms", static_cast<long long>(m_inputs->T), out->ms);
+            requestLocal(m_params);
+            if (m_panel->compareParams()) requestCompare(*m_panel->compareParams());
+            if (!m_sweepExport.isEmpty()) requestSweep(m_panel->sweepParams());
+        };
+    });
+}
+
+void KvDock::requestLocal(const KvParams& params) {
+    m_params = params;
+    if (!m_haveTrace) return;
+    if (!m_inputs) {
+        if (!m_inputsPending) requestInputs();  // the newest parameters are used when they arrive
+        return;
+    }
+    if (kvNeedsRecompute(*m_inputs, params)) {
+        requestInputs();
+        return;
+    }
+    QElapsedTimer clock;
+    clock.start();
+    m_local->post(kLocal, this, [this, inputs = m_inputs, params, clock](JobContext&) -> InspectorWorker::GuiApply {
+        auto out = std::make_shared<LocalJob>(localJob(*inputs, params));
+        return [this, out, clock] {
+            QElapsedTimer paint;
+            paint.start();
+            m_panel->setSelection(out->selection, out->metrics);
+            const double toScreen = double(clock.nsecsElapsed()) / 1e6;
+            m_panel->setStatus(tr("Decision %1 ms + local metrics %2 ms on their thread; %3 ms from edit to screen "
+                                  "(drawing %4 ms)")
+                                   .arg(out->selectMs, 0, 'f', 1)
+                                   .arg(out->metricsMs, 0, 'f', 1)
+                                   .arg(toScreen, 0, 'f', 1)
+                                   .arg(double(paint.nsecsElapsed()) / 1e6, 0, 'f', 1));
+            qCInfo(lcTiming, "kv edit: select %.2f ms, metrics %.2f ms, edit to screen %.2f ms", out->selectMs,
+                   out->metricsMs, toScreen);
+            if (m_panel->autoEndToEnd()) m_e2eDelay->start();
+            else reportShown();
+        };
+    });
+}
+
+void KvDock::requestEndToEnd(const KvParams& params) {
+    if (!m_inputs || kvNeedsRecompute(*m_inputs, params)) return;
+    m_panel->setEndToEndBusy(true, 0);
+    m_worker->post(kEndToEnd, this, [this, inputs = m_inputs, params](JobContext& ctx) -> InspectorWorker::GuiApply {
+        auto out = std::make_shared<EndToEndJob>(endToEndOnWorker(ctx, *inputs, params));
+        return [this, out] {
+            m_panel->setEndToEnd(out->e2e);
+            if (out->decode)
+                m_panel->setSelection(out->decode->selection, out->decode->metrics,
+                                      tr("Decode simulated through the model in %1 ms").arg(out->ms, 0, 'f', 0));
+            qCInfo(lcTiming, "kv end-to-end: %.1f ms", out->ms);
+            reportShown();
+        };
+    });
+}
+
+void KvDock::requestSweep(const std::vector<KvParams>& params) {
+    if (!m_inputs || params.empty()) return;
+    m_panel->setSweepBusy(true, 0);
+    m_panel->setStatus(tr("Sweeping %1 policy/budget pairs\u2026").arg(params.size()));
+    const int continuation = m_panel->continuationTokens();
+    const bool greedy = m_panel->greedyContinuation();
+    m_worker->post(kSweep, this, [this, inputs = m_inputs, params, continuation, greedy](JobContext& ctx) -> InspectorWorker::GuiApply {
+        const auto start = std::chrono::steady_clock::now();
+        std::shared_ptr<const KvInputs> in = inputs;
+        for (const KvParams& p : params)
+            if (kvNeedsRecompute(*in, p)) {  // e.g. larger windows: inputs for the whole sweep
+                std::vector<KvParams> cover = params;
+                cover.push_back({p.policy, p.budget, KvMode::Prefill, {}});
+                in = inputsOnWorker(ctx, cover, continuation, greedy).inputs;
+                break;
+            }
+        auto points = std::make_shared<std::vector<widgets::KvSweepPoint>>(sweepOnWorker(ctx, *in, params));
+        const double ms = msSince(start);
+        return [this, points, ms] {
+            m_panel->setSweep(*points);
+            m_panel->setStatus(tr("Swept %1 policy/budget pairs in %2 s").arg(points->size()).arg(ms / 1000, 0, 'f', 1));
+            qCInfo(lcTiming, "kv sweep: %zu points in %.0f ms", points->size(), ms);
+            if (m_sweepExport.isEmpty()) return;
+            m_panel->showTab(1);
+            if (!widgets::exportPlot(m_panel->sweepPlot(), m_sweepExport, 144, QSize(900, 560)))
+                m_panel->setStatus(tr("Could not write %1").arg(m_sweepExport));
+            m_sweepExport.clear();
+            reportShown();
+        };
+    });
+}
+
+void KvDock::requestCompare(const KvParams& params) {
+    if (!m_inputs) return;
+    if (kvNeedsRecompute(*m_inputs, params)) {
+        requestInputs();  // covers the pinned B, then asks again
+        return;
+    }
+    m_local->post(kCompare, this, [this, inputs = m_inputs, params](JobContext&) -> InspectorWorker::GuiApply {
+        auto out = std::make_shared<LocalJob>(localJob(*inputs, params));
+        return [this, out] { m_panel->setCompareSelection(out->selection); };
+    });
+}
+
+void KvDock::exportSweepWhenReady(const QString& path) { m_sweepExport = path; }
+
+void KvDock::reportShown() {
+    if (m_shown || !m_sweepExport.isEmpty()) return;  // a requested sweep export comes first
+    m_shown = true;
+    emit panelShown(QStringLiteral("kv"));
+}
+
+bool KvDock::applyOptions(const QString& spec) {
+    KvParams p = m_panel->params();
+    for (const QString& item : spec.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        const QString key = item.section(QLatin1Char('='), 0, 0).trimmed();
+        const QString value = item.section(QLatin1Char('='), 1).trimmed();
+        if (key == QLatin1String("policy")) {
+            p.policy = value.toStdString();
+            p.values.clear();
+        } else if (key == QLatin1String("budget")) {
+            p.budget = value.toLongLong();
+        } else if (key == QLatin1String("mode")) {
+            p.mode = value == QLatin1String("decode") ? KvMode::Decode : KvMode::Prefill;
+        } else if (key == QLatin1String("tab")) {
+            m_panel->showTab(value == QLatin1String("sweep") ? 1 : value == QLatin1String("compare") ? 2 : 0);
+        } else if (key == QLatin1String("pin")) {
+            m_panel->setCompareParams({value.toStdString(), p.budget, KvMode::Prefill, {}});
+        } else if (key == QLatin1String("step")) {
+            m_panel->setStep(value.toInt());
+        } else if (!key.isEmpty()) {
+            p.values[key.toStdString()] = value.toDouble();  // a policy parameter
+        }
+    }
+    try {
+        const KvPolicyInfo& info = kvPolicy(p.policy);
+        for (const auto& [name, v] : p.values) {
+            (void)v;
+            if (std::none_of(info.params.begin(), info.params.end(), [&](const KvParamSpec& s) { return s.name == name; }))
+                return false;
+        }
+    } catch (const Error&) {
+        return false;
+    }
+    m_panel->setParams(p);
+    emit m_panel->paramsChanged(m_panel->params());
+    return true;
+}
+
+void KvDock::showSurvivorsOnMainStrip(const std::vector<float>& mask) {
+    // The main strip shows survivors while this dock is on screen and no query token is
+    // selected (a selected token's attention row takes the strip then).
+    auto* main = qobject_cast<MainWindow*>(m_window);
+    if (!main || m_selection->token() >= 0 || !m_dock->isVisible() || m_dock->visibleRegion().isEmpty()) return;
+    widgets::TokenStrip* strip = main->attentionPanel()->tokenStrip();
+    std::vector<float> shown(mask.begin(), mask.begin() + std::min<std::ptrdiff_t>(strip->count(), std::ptrdiff_t(mask.size())));
+    strip->setHighlights(shown);
+}
+
+void KvDock::onJobFailed(const QString& tag, const QString& message, bool cancelled) {
+    if (cancelled || !tag.startsWith(QLatin1String("kv-"))) return;
+    if (tag == kInputs) m_inputsPending = false;
+    if (tag == kEndToEnd) m_panel->setEndToEndBusy(false);
+    if (tag == kSweep) m_panel->setSweepBusy(false);
+    m_panel->setStatus(tr("\u26a0 KV: %1").arg(message));
+}
+
+}  // namespace attnscope::app
