@@ -16,6 +16,8 @@ inline RandomModelSpec shapeSpec(const std::string& name) {
     RandomModelSpec s;
     if (name == "stories260k") {
         s.nLayers = 5; s.nHeads = 8; s.nKvHeads = 4; s.headDim = 8; s.dModel = 64; s.dFF = 172; s.vocabSize = 512;
+    } else if (name == "attnscope-tiny") {  // the built-in default model
+        s.nLayers = 6; s.nHeads = 8; s.nKvHeads = 2; s.headDim = 32; s.dModel = 256; s.dFF = 256; s.vocabSize = 4096;
     } else if (name == "llama-3.2-1b") {
         s.nLayers = 16; s.nHeads = 32; s.nKvHeads = 8; s.headDim = 64; s.dModel = 2048; s.dFF = 8192;
         s.vocabSize = 128256; s.ropeTheta = 500000;
@@ -23,7 +25,7 @@ inline RandomModelSpec shapeSpec(const std::string& name) {
         s.nLayers = 32; s.nHeads = 32; s.nKvHeads = 8; s.headDim = 128; s.dModel = 4096; s.dFF = 14336;
         s.vocabSize = 128256; s.ropeTheta = 500000; s.tiedEmbeddings = false;
     } else {
-        fail(ErrorKind::BadInput, "unknown shape " + name + " (stories260k, llama-3.2-1b, llama-3.1-8b)");
+        fail(ErrorKind::BadInput, "unknown shape " + name + " (stories260k, attnscope-tiny, llama-3.2-1b, llama-3.1-8b)");
     }
     return s;
 }

@@ -6,6 +6,7 @@
 #include <torch/version.h>
 
 #include "attnscope/error.h"
+#include "runtime/attention_cpu.h"
 
 namespace attnscope::core {
 
@@ -79,7 +80,7 @@ at::Tensor attentionForward(const at::Tensor& q, const at::Tensor& k, const at::
         return sdpaCausal(q, k, v, g.scale, rowLse);
 #endif
     (void)rowLse;
-    if (q.is_cpu() && !std::getenv("ATTNSCOPE_OLD_CPU")) return attentionForwardCpu(q, k, v, g, stop);  // per-head cache-sized tiles
+    if (q.is_cpu()) return attentionForwardCpu(q, k, v, g, stop);  // per-head cache-sized tiles
     at::Tensor vg = v.to(at::kFloat).permute({1, 0, 2}).unsqueeze(1);  // [Hkv,1,Tk,d]
     const int64_t block = queryBlockRows(H, Tk);
     std::vector<at::Tensor> outs;

@@ -68,7 +68,9 @@ std::vector<HeadStats> tiledHeadStats(const QkView& v, const StatsOptions& o) {
     at::Tensor colSum = at::zeros({H, T}, opts), colSumR = at::zeros({H, T}, opts);
     at::Tensor winSum = at::zeros({H, T}, opts), entropy = at::zeros({H, T}, opts);
     const int64_t winStart = T - o.windowLast;
-    for (int64_t q0 = 0; q0 < T; q0 += o.blockQ) {
+    StatSums sums{colSum, colSumR, winSum, entropy};  // same storage
+    if (v.q.is_cpu()) accumulateStatsCpu(v, o, sums);  // whole-row tiles, heads in parallel
+    for (int64_t q0 = 0; !v.q.is_cpu() && q0 < T; q0 += o.blockQ) {
         const int64_t q1 = std::min(T, q0 + o.blockQ);
         const at::Tensor lse = rowLogSumExp(v, q0, q1, o.blockK).unsqueeze(-1);  // [H,b,1]
         const at::Tensor qb = v.q.slice(0, q0, q1);
@@ -134,6 +136,10 @@ at::Tensor pooledOverview(const QkView& all, int head, int64_t q0, int64_t q1, i
     if (rows <= 0 || cols <= 0) fail(ErrorKind::BadInput, "overview needs rows and cols > 0");
     const int64_t Q = q1 - q0, K = k1 - k0;
     const int64_t R = std::min<int64_t>(rows, Q), C = std::min<int64_t>(cols, K);
+    if (all.q.is_cpu()) {
+        if (head >= all.q.size(1)) selectHead(all, head);  // the range error
+        return pooledOverviewCpu(all, head, q0, q1, k0, k1, R, C, pool);
+    }
     const QkView v = selectHead(all, head);
     auto fopts = at::TensorOptions().dtype(at::kFloat).device(v.q.device());
     auto lopts = at::TensorOptions().dtype(at::kLong).device(v.q.device());

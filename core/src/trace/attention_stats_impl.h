@@ -23,6 +23,17 @@ at::Tensor rowLogSumExp(const QkView& v, int64_t q0, int64_t q1, int64_t blockK)
 
 std::vector<HeadStats> tiledHeadStats(const QkView& v, const StatsOptions& options);
 
+// Per-head accumulators [H, T] float32 of the statistics (zero-initialized by the caller).
+struct StatSums {
+    at::Tensor colSum, colSumR, winSum, entropy;
+};
+
+// CPU path of tiledHeadStats: whole-row tiles, heads in parallel (attention_stats_cpu.cpp).
+void accumulateStatsCpu(const QkView& v, const StatsOptions& options, StatSums& sums);
+// CPU path of pooledOverview (R, C already clamped): per-head tiles pooled in parallel.
+at::Tensor pooledOverviewCpu(const QkView& v, int head, int64_t q0, int64_t q1, int64_t k0, int64_t k1, int64_t R,
+                             int64_t C, Pool pool);
+
 // Probabilities [H', q1-q0, k1-k0] of rows [q0,q1) and keys [k0,k1) (exact, full-row
 // normalization). head >= 0 selects one query head (H' = 1); -1 keeps all heads.
 at::Tensor probabilityTile(const QkView& v, int head, int64_t q0, int64_t q1, int64_t k0, int64_t k1);
