@@ -14,6 +14,7 @@
 #include "panels/weibull_panel.h"
 #include "quant_dock.h"
 #include "selection_model.h"
+#include "weibull_series_jobs.h"
 
 // Timings of the analyses, off by default: QT_LOGGING_RULES="attnscope.timing.info=true".
 Q_LOGGING_CATEGORY(lcTiming, "attnscope.timing", QtWarningMsg)
@@ -79,6 +80,7 @@ AnalysisDocks::AnalysisDocks(QMainWindow* window, InspectorWorker* worker, Selec
     connect(m_sinks, &widgets::SinksPanel::paramsChanged, this, &AnalysisDocks::requestSinks);
     connect(m_weibull, &widgets::WeibullPanel::paramsChanged, this, &AnalysisDocks::requestWeibull);
     connect(m_weibull, &widgets::WeibullPanel::matrixSelected, this, &AnalysisDocks::requestWeibullPlot);
+    new WeibullSeriesJobs(worker, m_weibull, this);  // the checkpoint-series tab
     connect(worker, &InspectorWorker::jobFailed, this, &AnalysisDocks::onJobFailed);
     connect(m_classifier, &InspectorWorker::jobFailed, this, &AnalysisDocks::onJobFailed);
     connect(worker, &InspectorWorker::jobProgress, this, [this](const QString& tag, double f) {

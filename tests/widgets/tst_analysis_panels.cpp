@@ -9,9 +9,12 @@
 #include "panels/head_grid_panel.h"
 #include "panels/sinks_panel.h"
 #include "panels/weibull_panel.h"
+#include "panels/weibull_series_view.h"
 #include "plot/colormaps.h"
 #include "plot/layer_curves_plot.h"
 #include "plot/matrix_plot.h"
+#include "plot/weibull_detail_plot.h"
+#include "plot/weibull_series_plot.h"
 
 using namespace attnscope;
 using namespace attnscope::widgets;
@@ -198,8 +201,7 @@ private slots:
         QCOMPARE(g.color(kWeibullHalfNormalK, range), g.color(0.5, QCPRange(0, 1)));
         QVERIFY(QColor(g.color(1.05, range)).blue() > QColor(g.color(1.05, range)).red());  // below: blue
         QVERIFY(QColor(g.color(1.31, range)).red() > QColor(g.color(1.31, range)).blue());  // above: red
-        panel.setShowLambda(true);
-        QCOMPARE(map->colorMap()->data()->cell(2, 1), double(float(0.06)));
+        QCOMPARE(panel.lambdaMap()->colorMap()->data()->cell(2, 1), double(float(0.06)));  // λ alongside
         // k against layer: one curve per component with layers.
         QCOMPARE(panel.curves()->graphCount(), 3);
     }
@@ -219,6 +221,79 @@ private slots:
         for (int r = 0; r < panel.table()->rowCount(); ++r)
             hasK = hasK || panel.table()->item(r, 1)->text().startsWith(QStringLiteral("1.0500"));
         QVERIFY(hasK);
+    }
+
+    void weibullSeriesShowsMeanPerStep() {
+        // Three checkpoints; q has two layers (mean taken here by hand), o one; one q fit
+        // failed at step 300 and must not count.
+        std::vector<WeibullSeriesPoint> series(3);
+        const int64_t steps[] = {0, 300, 1200};
+        const double q0[] = {1.20, 1.15, 1.05}, q1[] = {1.21, 1.11, 1.01}, o[] = {1.20, 1.195, 1.19};
+        for (size_t i = 0; i < 3; ++i) {
+            series[i].checkpoint = {steps[i], "/ckpt"};
+            series[i].fits = {fit(0, "q", q0[i], 0.02 + 0.01 * double(i)), fit(1, "q", q1[i], 0.04), fit(0, "o", o[i], 0.03)};
+        }
+        series[1].fits[1].fit.ok = false;
+        WeibullPanel panel;
+        panel.resize(1000, 700);
+        QSignalSpy asked(panel.seriesView(), &WeibullSeriesView::requested);
+        panel.seriesView()->request(QStringLiteral("/runs/exp1"));
+        QCOMPARE(asked.count(), 1);
+        QCOMPARE(asked.at(0).at(0).toString(), QStringLiteral("/runs/exp1"));
+        panel.seriesView()->setSeries(series, QStringLiteral("exp1"));
+        WeibullSeriesPlot* plot = panel.seriesView()->plot();
+        const QCPGraph* qk = plot->componentGraph(QStringLiteral("q"), false);
+        const QCPGraph* ok = plot->componentGraph(QStringLiteral("o"), false);
+        const QCPGraph* ql = plot->componentGraph(QStringLiteral("q"), true);
+        QVERIFY(qk && ok && ql);
+        QCOMPARE(xs(qk), (std::vector<double>{0, 300, 1200}));
+        const double wantQ[] = {(1.20 + 1.21) / 2, 1.15, (1.05 + 1.01) / 2};
+        for (int i = 0; i < 3; ++i) {
+            QVERIFY(std::abs(qk->data()->at(i)->value - wantQ[i]) < 1e-12);
+            QCOMPARE(ok->data()->at(i)->value, o[i]);
+        }
+        QVERIFY(std::abs(ql->data()->at(2)->value - (0.04 + 0.04) / 2) < 1e-12);
+        QCOMPARE(qk->valueAxis()->axisRect(), plot->kRect());
+        QCOMPARE(ql->valueAxis()->axisRect(), plot->lambdaRect());
+        // The Transmission band and anchor lie inside the k axis range.
+        const QCPRange r = plot->kRect()->axis(QCPAxis::atLeft)->range();
+        QVERIFY(r.contains(kWeibullTransmissionLo) && r.contains(kWeibullHalfNormalK) && r.contains(1.01));
+    }
+
+    void weibullProbabilityLineMatchesFit() {
+        // Points on an exact Weibull(k, λ) probability plot; the drawn line must be
+        // y = k (x − ln λ), the shaded window the fit's, and the density peak at the mode.
+        const double k = 1.3, lambda = 0.05;
+        WeibullPlot p;
+        for (int i = 1; i <= 99; ++i) {
+            const double F = i / 100.0, w = lambda * std::pow(-std::log1p(-F), 1 / k);
+            p.lnAbs.push_back(std::log(w));
+            p.y.push_back(std::log(-std::log1p(-F)));
+        }
+        p.log10Counts.assign(1024, 0.0);
+        for (int b = 700; b < 800; ++b) p.log10Counts[size_t(b)] = 10;
+        WeibullResult r;
+        r.ok = true;
+        r.k = k;
+        r.lambda = lambda;
+        r.windowLnLo = p.lnAbs[9];
+        r.windowLnHi = p.lnAbs[89];
+        WeibullDetailPlot plot;
+        plot.setData(p, r, QStringLiteral("m"));
+        const QCPGraph* line = plot.graph(1);
+        QVERIFY(line->dataCount() >= 2);
+        for (int i = 0; i < line->dataCount(); ++i) {
+            const double x = line->data()->at(i)->key;
+            QVERIFY(std::abs(line->data()->at(i)->value - k * (x - std::log(lambda))) < 1e-9);
+        }
+        for (size_t i = 0; i < p.lnAbs.size(); ++i)  // the points lie on that line
+            QVERIFY(std::abs(p.y[i] - k * (p.lnAbs[i] - std::log(lambda))) < 1e-9);
+        const QCPGraph* density = plot.graph(2);
+        double bestX = 0, best = -1;
+        for (int i = 0; i < density->dataCount(); ++i)
+            if (density->data()->at(i)->value > best) best = density->data()->at(i)->value, bestX = density->data()->at(i)->key;
+        // Per log10 bin the expected count peaks where w·pdf(w) does: w = λ·(1)^(1/k) = λ.
+        QVERIFY2(std::abs(bestX - std::log10(lambda)) < 0.02, qPrintable(QString::number(bestX)));
     }
 
     void divergingGradientIsCentred() {

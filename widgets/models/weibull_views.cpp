@@ -68,6 +68,28 @@ std::vector<std::pair<int, double>> weibullComponentCurve(const std::vector<Weib
     return curve;
 }
 
+QStringList weibullSeriesComponents(const std::vector<WeibullSeriesPoint>& series) {
+    std::vector<WeibullMatrixFit> all;
+    for (const WeibullSeriesPoint& p : series) all.insert(all.end(), p.fits.begin(), p.fits.end());
+    return weibullGrid(all).columns;
+}
+
+std::vector<std::pair<double, double>> weibullSeriesMeans(const std::vector<WeibullSeriesPoint>& series,
+                                                          const QString& component, bool lambda) {
+    std::vector<std::pair<double, double>> out;
+    for (const WeibullSeriesPoint& p : series) {
+        double sum = 0;
+        int n = 0;
+        for (const WeibullMatrixFit& f : p.fits) {
+            if (!f.fit.ok || QString::fromStdString(f.component) != component) continue;
+            sum += lambda ? f.fit.lambda : f.fit.k;
+            ++n;
+        }
+        if (n) out.emplace_back(double(p.checkpoint.step), sum / n);
+    }
+    return out;
+}
+
 std::vector<std::pair<QString, QString>> weibullFitRows(const WeibullMatrixFit& m) {
     const WeibullResult& f = m.fit;
     std::vector<std::pair<QString, QString>> rows = {
@@ -138,6 +160,10 @@ QString weibullHelp(const char* which) {
         return tr("Left: the Weibull probability plot, ln(\u2212ln(1\u2212F)) against ln|w|; a Weibull is a "
                   "straight line of slope k. Shaded: the trimmed window that is fitted. Right: histogram of "
                   "log10|w| with the fitted Weibull's expected counts.") + cite();
+    if (w == QLatin1String("series"))
+        return tr("k and λ against training step, averaged over the layers per component. The paper: "
+                  "Transmission matrices (FFN, W_o) stay in the band [1.186, 1.204] near the initial 1.2054; "
+                  "Selection matrices (W_q, W_k) drift below it as training goes on.") + cite();
     return {};
 }
 

@@ -8,6 +8,7 @@
 #include <QStringList>
 
 #include "attnscope/analyses/weibull.h"  // plain result structs only: no core function is called
+#include "attnscope/analyses/weibull_series.h"
 #include "attnscope/views.h"
 
 namespace attnscope::widgets {
@@ -31,9 +32,15 @@ Matrix2D weibullGridValues(const WeibullGrid& grid, const std::vector<WeibullMat
 std::vector<std::pair<int, double>> weibullComponentCurve(const std::vector<WeibullMatrixFit>& fits,
                                                           const QString& component);
 
+// Over a checkpoint series: the components present (grid order), and the mean k (or λ)
+// of one component's successful fits at each checkpoint as (step, mean).
+QStringList weibullSeriesComponents(const std::vector<WeibullSeriesPoint>& series);
+std::vector<std::pair<double, double>> weibullSeriesMeans(const std::vector<WeibullSeriesPoint>& series,
+                                                          const QString& component, bool lambda);
+
 // (quantity, value) rows of the side table for one fit.
 std::vector<std::pair<QString, QString>> weibullFitRows(const WeibullMatrixFit& fit);
 QString weibullCellText(const WeibullMatrixFit& fit);  // tooltip of a map cell
-QString weibullHelp(const char* which);  // "k", "lambda", "lines", "protocol", "trim", "detail"
+QString weibullHelp(const char* which);  // "k", "lambda", "lines", "protocol", "trim", "detail", "series"
 
 }  // namespace attnscope::widgets

@@ -8,6 +8,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
@@ -16,6 +17,7 @@
 #include "plot/matrix_plot.h"
 #include "plot/plot_theme.h"
 #include "plot/weibull_detail_plot.h"
+#include "panels/weibull_series_view.h"
 
 namespace attnscope::widgets {
 namespace {
@@ -42,25 +44,28 @@ WeibullPanel::WeibullPanel(QWidget* parent) : QWidget(parent) {
     m_trim = new QComboBox(this);
     m_trim->addItems({tr("Trim: mid80"), tr("Trim: mid90"), tr("Trim: full")});
     m_trim->setToolTip(weibullHelp("trim"));
-    m_quantity = new QComboBox(this);
-    m_quantity->addItems({tr("Map: shape k"), tr("Map: scale \u03bb")});
     m_summary = new QLabel(this);
     m_summary->setWordWrap(true);
     m_status = new QLabel(this);
     m_status->setEnabled(false);
     auto* controls = new QHBoxLayout;
-    for (QWidget* w : std::initializer_list<QWidget*>{m_protocol, m_trim, m_quantity}) controls->addWidget(w);
+    for (QWidget* w : std::initializer_list<QWidget*>{m_protocol, m_trim}) controls->addWidget(w);
     controls->addStretch(1);
 
     m_map = new MatrixPlot(this);
-    m_map->setAxisTitles(tr("component"), tr("layer"));
-    m_map->setKeyboardNavigation(true);
-    m_map->setColumnLabelsVertical(true);
-    m_map->setMinimumSize(220, 200);
-    m_map->setCellDescriber([this](int row, int col) {
-        const int f = m_grid.at(row, col);
-        return f < 0 ? tr("no %1 matrix in this row").arg(m_grid.columns.value(col)) : weibullCellText(m_fits[size_t(f)]);
-    });
+    m_lambdaMap = new MatrixPlot(this);
+    for (MatrixPlot* map : {m_map, m_lambdaMap}) {
+        map->setAxisTitles(tr("component"), tr("layer"));
+        map->setKeyboardNavigation(true);
+        map->setColumnLabelsVertical(true);
+        map->setMinimumSize(200, 200);
+        map->setCellDescriber([this](int row, int col) {
+            const int f = m_grid.at(row, col);
+            return f < 0 ? tr("no %1 matrix in this row").arg(m_grid.columns.value(col)) : weibullCellText(m_fits[size_t(f)]);
+        });
+    }
+    m_map->setToolTip(weibullHelp("k"));
+    m_lambdaMap->setToolTip(weibullHelp("lambda"));
     m_curves = new LayerCurvesPlot(QStringLiteral("weibull_k_by_layer"), this);
     m_curves->setToolTip(weibullHelp("lines"));
     m_curves->yAxis->setLabel(tr("Weibull shape k"));
@@ -77,15 +82,20 @@ WeibullPanel::WeibullPanel(QWidget* parent) : QWidget(parent) {
 
     auto* top = new QSplitter(Qt::Horizontal, this);
     top->addWidget(m_map);
+    top->addWidget(m_lambdaMap);
     top->addWidget(m_curves);
-    top->setSizes({450, 550});
+    top->setSizes({330, 330, 440});
     auto* bottom = new QSplitter(Qt::Horizontal, this);
     bottom->addWidget(m_table);
     bottom->addWidget(m_detail);
     bottom->setSizes({380, 620});
+    m_series = new WeibullSeriesView(this);
+    auto* tabs = new QTabWidget(this);
+    tabs->addTab(bottom, tr("Selected matrix"));
+    tabs->addTab(m_series, tr("Checkpoint series"));
     auto* split = new QSplitter(Qt::Vertical, this);
     split->addWidget(top);
-    split->addWidget(bottom);
+    split->addWidget(tabs);
     split->setSizes({520, 380});
     split->setChildrenCollapsible(false);
 
@@ -99,8 +109,8 @@ WeibullPanel::WeibullPanel(QWidget* parent) : QWidget(parent) {
     auto changed = [this] { emit paramsChanged(params()); };
     connect(m_protocol, &QComboBox::currentIndexChanged, this, changed);
     connect(m_trim, &QComboBox::currentIndexChanged, this, changed);
-    connect(m_quantity, &QComboBox::currentIndexChanged, this, &WeibullPanel::showMap);
     connect(m_map, &MatrixPlot::currentCellChanged, this, &WeibullPanel::onCellChosen);
+    connect(m_lambdaMap, &MatrixPlot::currentCellChanged, this, &WeibullPanel::onCellChosen);
     clear();
 }
 
@@ -117,13 +127,13 @@ void WeibullPanel::setParams(const WeibullParams& p) {
     m_trim->setCurrentIndex(p.trim == WeibullTrim::Mid90 ? 1 : p.trim == WeibullTrim::Full ? 2 : 0);
 }
 
-void WeibullPanel::setShowLambda(bool lambda) { m_quantity->setCurrentIndex(lambda ? 1 : 0); }
-
 void WeibullPanel::setFits(const std::vector<WeibullMatrixFit>& fits) {
     m_fits = fits;
     m_grid = weibullGrid(m_fits);
-    m_map->setRowLabels(m_grid.rowLabels);
-    m_map->setColumnLabels(m_grid.columns);
+    for (MatrixPlot* map : {m_map, m_lambdaMap}) {
+        map->setRowLabels(m_grid.rowLabels);
+        map->setColumnLabels(m_grid.columns);
+    }
     m_summary->setText(summaryText(m_fits, m_grid));
     showMap();
     showCurves();
@@ -138,28 +148,27 @@ void WeibullPanel::setFits(const std::vector<WeibullMatrixFit>& fits) {
 }
 
 void WeibullPanel::showMap() {
-    const bool lambda = m_quantity->currentIndex() == 1;
-    m_map->setToolTip(QString());
-    m_quantity->setToolTip(weibullHelp(lambda ? "lambda" : "k"));
-    const Matrix2D values = weibullGridValues(m_grid, m_fits, lambda);
-    if (lambda) {
-        m_map->setGradient(makeGradient(Colormap::Viridis));
-        m_map->setValueRange(std::nullopt);
-        m_map->setValueTitle(tr("Weibull scale \u03bb of |w|"));
-    } else {
-        double lo = INFINITY, hi = -INFINITY;
-        for (float v : values.data) {
-            if (!std::isfinite(v)) continue;
-            lo = std::min(lo, double(v));
-            hi = std::max(hi, double(v));
-        }
-        // Centred on the HalfNormal anchor, so white means "as initialised".
-        m_map->setGradient(makeDivergingGradient());
-        m_map->setValueRange(centredRange(kWeibullHalfNormalK, lo, hi, 0.02));
-        m_map->setValueTitle(tr("shape k (white: 1.2054)"));
+    const Matrix2D k = weibullGridValues(m_grid, m_fits, false);
+    double lo = INFINITY, hi = -INFINITY;
+    for (float v : k.data) {
+        if (!std::isfinite(v)) continue;
+        lo = std::min(lo, double(v));
+        hi = std::max(hi, double(v));
     }
-    if (m_grid.rows() > 0) m_map->setMatrix(values);
-    else m_map->clearMatrix();
+    // Centred on the HalfNormal anchor, so white means "as initialised".
+    m_map->setGradient(makeDivergingGradient());
+    m_map->setValueRange(centredRange(kWeibullHalfNormalK, lo, hi, 0.02));
+    m_map->setValueTitle(tr("shape k (white: 1.2054)"));
+    m_lambdaMap->setGradient(makeGradient(Colormap::Viridis));
+    m_lambdaMap->setValueRange(std::nullopt);
+    m_lambdaMap->setValueTitle(tr("scale \u03bb of |w|"));
+    if (m_grid.rows() > 0) {
+        m_map->setMatrix(k);
+        m_lambdaMap->setMatrix(weibullGridValues(m_grid, m_fits, true));
+    } else {
+        m_map->clearMatrix();
+        m_lambdaMap->clearMatrix();
+    }
 }
 
 void WeibullPanel::showCurves() {
@@ -190,6 +199,11 @@ void WeibullPanel::showCurves() {
 
 void WeibullPanel::onCellChosen(int row, int col) {
     if (row < 0 || col < 0 || row >= m_grid.rows() || col >= m_grid.cols()) return;
+    for (MatrixPlot* map : {m_map, m_lambdaMap}) {  // the two maps share one current cell
+        if (map->currentRow() == row && map->currentColumn() == col) continue;
+        const QSignalBlocker block(map);
+        map->setCurrentCell(row, col);
+    }
     if (row < m_grid.nLayers) emit layerSelected(row);
     const int f = m_grid.at(row, col);
     showTable(f);
@@ -242,6 +256,8 @@ void WeibullPanel::clear() {
     m_selected.clear();
     m_summary->setText(tr("Open a model to fit its weight magnitudes."));
     m_map->clearMatrix();
+    m_lambdaMap->clearMatrix();
+    m_series->clear();
     showCurves();
     showTable(-1);
     m_detail->clearData();

@@ -1,5 +1,6 @@
-// Weibull diagnostics of the loaded model's weight magnitudes: k and λ per layer and
-// component, k against layer with the Transmission band, and one matrix's fit in detail.
+// Weibull diagnostics of the loaded model's weight magnitudes: k and λ maps per layer and
+// component, k against layer with the Transmission band, one matrix's fit in detail, and
+// k and λ over a checkpoint series.
 // Pure view: fits come from the app's worker; protocol and trim edits ask for a re-fit.
 #pragma once
 #include <string>
@@ -19,6 +20,7 @@ namespace attnscope::widgets {
 class LayerCurvesPlot;
 class MatrixPlot;
 class WeibullDetailPlot;
+class WeibullSeriesView;
 
 class WeibullPanel : public QWidget {
     Q_OBJECT
@@ -34,7 +36,6 @@ public:
 
     WeibullParams params() const;
     void setParams(const WeibullParams& params);  // emits nothing
-    void setShowLambda(bool lambda);
 
     // Select the matrix at (layer, component) as if clicked; emits matrixSelected.
     void selectMatrix(const QString& name);
@@ -43,6 +44,8 @@ public:
     void followLayer(int layer);
 
     MatrixPlot* map() const { return m_map; }
+    MatrixPlot* lambdaMap() const { return m_lambdaMap; }
+    WeibullSeriesView* seriesView() const { return m_series; }
     LayerCurvesPlot* curves() const { return m_curves; }
     QTableWidget* table() const { return m_table; }
     WeibullDetailPlot* detail() const { return m_detail; }
@@ -64,13 +67,14 @@ private:
 
     QComboBox* m_protocol = nullptr;
     QComboBox* m_trim = nullptr;
-    QComboBox* m_quantity = nullptr;
     QLabel* m_summary = nullptr;
     QLabel* m_status = nullptr;
     MatrixPlot* m_map = nullptr;
+    MatrixPlot* m_lambdaMap = nullptr;
     LayerCurvesPlot* m_curves = nullptr;
     QTableWidget* m_table = nullptr;
     WeibullDetailPlot* m_detail = nullptr;
+    WeibullSeriesView* m_series = nullptr;
 };
 
 }  // namespace attnscope::widgets

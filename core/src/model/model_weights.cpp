@@ -8,7 +8,9 @@
 #include <cstring>
 
 #include "arch/arch_registry.h"
+#include "model/model_access.h"
 #include "model/model_impl.h"
+#include "model/model_weights.h"
 #include "runtime/tensor_load.h"
 
 namespace attnscope {
@@ -124,6 +126,36 @@ Matrix2D Model::weightMatrix(const std::string& name) const {
         }
         fail(ErrorKind::NotFound, m->info.path + ": no weight matrix '" + name + "'");
     });
+}
+
+std::vector<at::Tensor> liveWeightTensors(const Model& model, const std::vector<Model::WeightTensorInfo>& infos) {
+    const Model::Impl& m = ModelAccess::impl(model);
+    const std::vector<CanonicalWeight> canon = canonicalWeights(m);
+    std::vector<at::Tensor> out(infos.size());
+    for (size_t i = 0; i < infos.size(); ++i) {
+        const Model::WeightTensorInfo& w = infos[i];
+        for (const CanonicalWeight& c : canon) {
+            if (c.info.layer != w.layer || c.info.component != w.component) continue;
+            if (!m.files) {  // canonical names: the loaded tensor is the answer
+                if (c.info.name == w.name) out[i] = c.tensor;
+                break;
+            }
+            // A file tensor loaded unchanged: same dtype and element count (a layout change
+            // such as GPT-2's transposed Conv1D keeps the multiset of values).
+            const io::TensorEntry* e = m.files->find(w.name);
+            int64_t n = 1;
+            for (int64_t d : w.shape) n *= d;
+            const at::ScalarType stored = !e ? at::kFloat
+                                          : e->dtype == io::StDType::BF16 ? at::kBFloat16
+                                          : e->dtype == io::StDType::F16  ? at::kHalf
+                                                                          : at::kFloat;
+            if (e && (e->dtype == io::StDType::F32 || e->dtype == io::StDType::BF16 || e->dtype == io::StDType::F16) &&
+                c.tensor.scalar_type() == stored && c.tensor.numel() == n)
+                out[i] = c.tensor;
+            break;
+        }
+    }
+    return out;
 }
 
 }  // namespace attnscope

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "attnscope/analyses/weibull.h"
@@ -44,5 +45,21 @@ std::vector<uint32_t> sortedMagnitudes(const float* data, size_t n, uint64_t& dr
 // Counts of log10(max(|w|, 1e-13)) per bin; `dropped` counts values outside [−12, 2]
 // (zeros included) and NaN.
 void histogramLog10(const float* data, size_t n, std::vector<double>& counts, uint64_t& dropped, int threads);
+
+// The hist protocol's fit of a ready histogram (counts as histogramLog10's) and the result
+// fields every protocol fills (class, drift, SD of k).
+WeibullResult fitHistogram(const std::vector<double>& counts, uint64_t dropped, const WeibullParams& params);
+
+}  // namespace attnscope::weibull_detail
+
+namespace at {
+class Tensor;
+}
+
+namespace attnscope::weibull_detail {
+
+// histogramLog10 of each tensor (any device, float dtypes; all on one device), computed
+// there; one host transfer for all. Pairs of (counts, dropped). weibull_device.cpp.
+std::vector<std::pair<std::vector<double>, uint64_t>> histogramsLog10(const std::vector<at::Tensor>& tensors);
 
 }  // namespace attnscope::weibull_detail

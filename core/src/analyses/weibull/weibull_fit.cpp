@@ -308,7 +308,28 @@ void fitHist(const std::vector<double>& h, WeibullResult& r) {
     r.windowLnHi = wd::edge(int(used.back()) + 1) * std::log(10.0);
 }
 
+// Fields every protocol fills once the fit ran.
+void finish(WeibullResult& r, const WeibullParams& p) {
+    r.sdK = r.nValues ? 1.4 / std::sqrt(double(r.nValues)) : kNaN;
+    if (r.ok) {
+        r.cls = weibullClass(r.k, r.r2, p.isInit);
+        r.driftPct = std::abs(r.k - kWeibullInitAnchor) / kWeibullInitAnchor * 100.0;
+        r.drift = weibullDriftSeverity(r.k);
+        r.lowR2 = r.r2 < 0.95;
+    }
+}
+
 }  // namespace
+
+WeibullResult wd::fitHistogram(const std::vector<double>& counts, uint64_t dropped, const WeibullParams& p) {
+    WeibullResult r;
+    r.protocol = WeibullProtocol::Hist;
+    r.trim = p.trim;
+    r.nDropped = dropped;
+    fitHist(counts, r);
+    finish(r, p);
+    return r;
+}
 
 WeibullResult fitWeibull(const float* data, size_t n, const WeibullParams& p) {
     WeibullResult r;
@@ -324,13 +345,7 @@ WeibullResult fitWeibull(const float* data, size_t n, const WeibullParams& p) {
         wd::histogramLog10(sample, n, h, r.nDropped, threads);
         fitHist(h, r);
     }
-    r.sdK = r.nValues ? 1.4 / std::sqrt(double(r.nValues)) : kNaN;
-    if (r.ok) {
-        r.cls = weibullClass(r.k, r.r2, p.isInit);
-        r.driftPct = std::abs(r.k - kWeibullInitAnchor) / kWeibullInitAnchor * 100.0;
-        r.drift = weibullDriftSeverity(r.k);
-        r.lowR2 = r.r2 < 0.95;
-    }
+    finish(r, p);
     return r;
 }
 

@@ -7,8 +7,11 @@
 #include <mutex>
 #include <thread>
 
+#include <ATen/ATen.h>
+
 #include "analyses/weibull/weibull_detail.h"
 #include "attnscope/analyses/weibull.h"
+#include "model/model_weights.h"
 
 namespace attnscope {
 
@@ -32,8 +35,24 @@ std::vector<WeibullMatrixFit> fitModelWeights(const Model& model, const WeibullP
     // Large matrices (embeddings, big projections) one at a time with every thread inside
     // the fit; the rest spread over the threads, one matrix each. Each worker holds one
     // float copy at a time.
+    std::vector<bool> done(infos.size(), false);
+    if (params.protocol == WeibullProtocol::Hist && params.subsample == 0 && model.info().device == Device::CUDA) {
+        // The histograms where the weights live; only 1024 counts per matrix come back.
+        const std::vector<at::Tensor> live = liveWeightTensors(model, infos);
+        std::vector<at::Tensor> tensors;
+        std::vector<size_t> which;
+        for (size_t i = 0; i < infos.size(); ++i)
+            if (live[i].defined()) { tensors.push_back(live[i]); which.push_back(i); }
+        const auto hists = wd::histogramsLog10(tensors);
+        for (size_t j = 0; j < which.size(); ++j) {
+            const Model::WeightTensorInfo& w = infos[which[j]];
+            out[which[j]] = {w.name, w.layer, w.component, w.shape, wd::fitHistogram(hists[j].first, hists[j].second, params)};
+            done[which[j]] = true;
+        }
+    }
     std::vector<size_t> small;
     for (size_t i = 0; i < infos.size(); ++i) {
+        if (done[i]) continue;
         int64_t n = 1;
         for (int64_t d : infos[i].shape) n *= d;
         if (threads > 1 && uint64_t(n) >= kBigMatrix) fitOne(i, threads);

@@ -1,0 +1,58 @@
+#include "weibull_series_jobs.h"
+
+#include <filesystem>
+#include <memory>
+
+#include "attnscope/analyses/weibull_series.h"
+#include "attnscope/error.h"
+#include "inspector_worker.h"
+#include "panels/weibull_panel.h"
+#include "panels/weibull_series_view.h"
+
+namespace attnscope::app {
+namespace {
+
+const QString kTag = QStringLiteral("weibull-series");
+
+// The directory of the loaded model (a .safetensors file stands for its directory).
+std::string modelDirectory(const Model& model) {
+    const std::filesystem::path p(model.info().path);
+    return std::filesystem::is_directory(p) ? p.string() : p.parent_path().string();
+}
+
+}  // namespace
+
+WeibullSeriesJobs::WeibullSeriesJobs(InspectorWorker* worker, widgets::WeibullPanel* panel, QObject* parent)
+    : QObject(parent), m_worker(worker), m_panel(panel) {
+    connect(panel->seriesView(), &widgets::WeibullSeriesView::requested, this, &WeibullSeriesJobs::request);
+    // Protocol and trim apply to the series too, once one is shown.
+    connect(panel, &widgets::WeibullPanel::paramsChanged, this, [this] {
+        if (!m_panel->seriesView()->series().empty()) m_panel->seriesView()->request(m_panel->seriesView()->source());
+    });
+    connect(worker, &InspectorWorker::jobProgress, this, [this](const QString& tag, double f) {
+        if (tag == kTag) m_panel->seriesView()->setStatus(tr("Fitting every checkpoint\u2026 %1%").arg(int(f * 100)));
+    });
+    connect(worker, &InspectorWorker::jobFailed, this, [this](const QString& tag, const QString& message, bool cancelled) {
+        if (tag == kTag) m_panel->seriesView()->setStatus(cancelled ? tr("Cancelled") : tr("\u26a0 %1").arg(message));
+    });
+}
+
+void WeibullSeriesJobs::request(const QString& directory) {
+    const WeibullParams params = m_panel->params();
+    const std::string dir = directory.toStdString();
+    m_worker->post(kTag, this, [this, params, dir](JobContext& ctx) -> InspectorWorker::GuiApply {
+        std::string root = dir;
+        if (root.empty()) {
+            if (!ctx.state.model) fail(ErrorKind::BadInput, "Open a model first");
+            root = modelDirectory(*ctx.state.model);
+        }
+        auto series = std::make_shared<std::vector<WeibullSeriesPoint>>(
+            fitWeibullSeries(checkpointsIn(root), params, ctx.progress, ctx.stop));
+        const QString source = QString::fromStdString(std::filesystem::path(root).filename().string());
+        return [this, series, source] { m_panel->seriesView()->setSeries(*series, source); };
+    });
+}
+
+void WeibullSeriesJobs::cancel() { m_worker->cancel(kTag); }
+
+}  // namespace attnscope::app
