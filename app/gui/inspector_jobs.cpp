@@ -1,5 +1,7 @@
 #include "inspector_jobs.h"
 
+#include <algorithm>
+
 #include "attnscope/error.h"
 #include "attnscope/tokenizer.h"
 
@@ -57,27 +59,58 @@ RunResult runPromptOnWorker(JobContext& context, const std::string& prompt) {
     return result;
 }
 
-ViewResult computeViewOnWorker(JobContext& context, int layer, int head, int selected) {
+ViewResult computeViewOnWorker(JobContext& context, int layer, int head, Pool pool, int selected,
+                               bool selectedAsKey) {
     const Trace& trace = currentTrace(context);
     const int64_t T = trace.length();
     ViewResult view;
     view.layer = layer;
     view.head = head;
+    view.pool = pool;
     view.extent = {0, T, 0, T};
     view.matrix = T <= kExactMapLimit
                       ? trace.attentionTile(layer, head, 0, T, 0, T)
-                      : trace.overview(layer, head, 0, T, 0, T, kOverviewCells, kOverviewCells, Pool::Max);
+                      : trace.overview(layer, head, 0, T, 0, T, kOverviewCells, kOverviewCells, pool);
     if (selected >= 0 && selected < T) {
         view.selected = selected;
-        view.row = trace.attentionTile(layer, head, selected, selected + 1, 0, T).data;
+        view.selectedAsKey = selectedAsKey;
+        view.tokenValues = tokenAttentionOnWorker(context, layer, head, selected, selectedAsKey);
     }
     return view;
 }
 
-std::vector<float> attentionRowOnWorker(JobContext& context, int layer, int head, int query) {
+ViewResult computeTileOnWorker(JobContext& context, int layer, int head, Pool pool,
+                               const widgets::HeatmapExtent& visible, int pixelWidth, int pixelHeight) {
     const Trace& trace = currentTrace(context);
-    if (query < 0 || query >= trace.length()) fail(ErrorKind::BadInput, "No such token");
-    return trace.attentionTile(layer, head, query, query + 1, 0, trace.length()).data;
+    const int64_t T = trace.length();
+    const widgets::HeatmapExtent e{std::clamp<int64_t>(visible.q0, 0, T), std::clamp<int64_t>(visible.q1, 0, T),
+                                   std::clamp<int64_t>(visible.k0, 0, T), std::clamp<int64_t>(visible.k1, 0, T)};
+    if (e.q1 <= e.q0 || e.k1 <= e.k0) fail(ErrorKind::BadInput, "Empty view");
+    const int64_t nq = e.q1 - e.q0, nk = e.k1 - e.k0;
+    const int64_t rows = std::clamp<int64_t>(pixelHeight, 16, 2048), cols = std::clamp<int64_t>(pixelWidth, 16, 2048);
+    ViewResult view;
+    view.layer = layer;
+    view.head = head;
+    view.pool = pool;
+    view.extent = e;
+    if (nq * nk <= kExactTileCells || (nq <= rows && nk <= cols))
+        view.matrix = trace.attentionTile(layer, head, e.q0, e.q1, e.k0, e.k1);
+    else
+        view.matrix = trace.overview(layer, head, e.q0, e.q1, e.k0, e.k1, int(std::min(nq, rows)),
+                                     int(std::min(nk, cols)), pool);
+    return view;
+}
+
+std::vector<float> tokenAttentionOnWorker(JobContext& context, int layer, int head, int token, bool asKey) {
+    const Trace& trace = currentTrace(context);
+    const int64_t T = trace.length();
+    if (token < 0 || token >= T) fail(ErrorKind::BadInput, "No such token");
+    // Queries before a key cannot see it: its column starts at the key itself.
+    if (!asKey) return trace.attentionTile(layer, head, token, token + 1, 0, T).data;
+    std::vector<float> column(size_t(T), 0.f);
+    const Matrix2D below = trace.attentionTile(layer, head, token, T, token, token + 1);
+    std::copy(below.data.begin(), below.data.end(), column.begin() + token);
+    return column;
 }
 
 bool cudaAvailableOnWorker() { return cudaAvailable(); }

@@ -27,16 +27,18 @@ InspectorWorker::~InspectorWorker() {
     delete m_thread;
 }
 
-quint64 InspectorWorker::post(const QString& tag, QObject* context, Job job) {
+quint64 InspectorWorker::post(const QString& tag, QObject* context, Job job, bool urgent) {
     const quint64 id = m_nextId++;
     m_latest[tag] = id;
     m_pending[tag] = id;
-    Pending pending{tag, id, context ? context : this, std::move(job), {}};
+    Pending pending{tag, id, context ? context : this, std::move(job), {}, urgent};
     {
         std::lock_guard lock(m_mutex);
         std::erase_if(m_queue, [&](const Pending& p) { return p.tag == tag; });
         if (m_running && m_running->first == tag) m_running->second.request_stop();
-        m_queue.push_back(std::move(pending));
+        const auto at = urgent ? std::find_if(m_queue.begin(), m_queue.end(), [](const Pending& p) { return !p.urgent; })
+                               : m_queue.end();
+        m_queue.insert(at, std::move(pending));
     }
     m_wake.notify_one();
     return id;

@@ -47,8 +47,9 @@ public:
 
     // Queues `job`. A queued job with the same tag is dropped and a running one is asked
     // to stop: only the newest job of a tag reports back. Its GuiApply and signals reach
-    // the GUI only while `context` is alive. Returns the job id.
-    quint64 post(const QString& tag, QObject* context, Job job);
+    // the GUI only while `context` is alive. Urgent jobs (what the user is looking at) go
+    // ahead of every queued non-urgent one (background analyses). Returns the job id.
+    quint64 post(const QString& tag, QObject* context, Job job, bool urgent = false);
     // Drops queued jobs of `tag`, asks the running one to stop, and silences them.
     void cancel(const QString& tag);
     // Whether a job of `tag` is queued or running and still wanted.
@@ -67,6 +68,7 @@ private:
         QPointer<QObject> context;
         Job job;
         std::stop_source stop;
+        bool urgent = false;
     };
 
     void runLoop();

@@ -27,6 +27,7 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QStyle>
+#include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -46,8 +47,18 @@ const QString kLoad = QStringLiteral("load");
 const QString kRun = QStringLiteral("run");
 const QString kView = QStringLiteral("view");
 const QString kRow = QStringLiteral("row");
+const QString kTile = QStringLiteral("tile");
 const QString kProbe = QStringLiteral("probe");
 constexpr int kMaxRecent = 8;
+constexpr int kTileDelayMs = 40;  // a pause in panning/zooming before a finer tile is fetched
+
+qint64 overviewKey(int layer, int head, Pool pool) {
+    return (qint64(layer) << 32) | (qint64(head + 1) << 1) | (pool == Pool::Mean ? 1 : 0);
+}
+
+Pool panelPool(const widgets::AttentionMapsPanel* panel) {
+    return panel->poolIndex() == 1 ? Pool::Mean : Pool::Max;
+}
 
 }  // namespace
 
@@ -186,10 +197,19 @@ void MainWindow::buildUi() {
         requestView(layer, head);
     });
     connect(m_panel, &widgets::AttentionMapsPanel::tokenSelected, m_selection, &SelectionModel::setToken);
+    connect(m_panel, &widgets::AttentionMapsPanel::tokenRoleChanged, this, [this] {
+        if (m_panel->selectedToken() >= 0 && m_modelLoaded) requestTokenValues(m_panel->selectedToken());
+    });
+    m_tileTimer = new QTimer(this);
+    m_tileTimer->setSingleShot(true);
+    m_tileTimer->setInterval(kTileDelayMs);
+    connect(m_tileTimer, &QTimer::timeout, this, &MainWindow::requestTile);
+    connect(m_panel->heatmap(), &widgets::AttentionHeatmap::viewportChanged, m_tileTimer,
+            qOverload<>(&QTimer::start));
     connect(m_selection, &SelectionModel::layerHeadChanged, m_panel, &widgets::AttentionMapsPanel::setLayerHead);
     connect(m_selection, &SelectionModel::tokenChanged, this, [this](int token) {
         m_panel->selectToken(token);
-        if (token >= 0 && m_modelLoaded) requestRow(token);
+        if (token >= 0 && m_modelLoaded) requestTokenValues(token);
         else m_panel->tokenStrip()->setHighlights({});
     });
     connect(m_panel, &widgets::AttentionMapsPanel::hoverTextChanged, m_hover, &QLabel::setText);
@@ -204,6 +224,7 @@ void MainWindow::buildActions() {
     openDir->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
     openDir->setIcon(style()->standardIcon(QStyle::SP_DirOpenIcon));
     m_recentMenu = file->addMenu(tr("&Recent Models"));
+    m_recentMenu->setObjectName(QStringLiteral("recentMenu"));
     file->addSeparator();
     file->addAction(tr("Load &Prompt\u2026"), this, &MainWindow::loadPromptFile);
     m_exportAction = file->addAction(tr("&Export Attention Map\u2026"), this, &MainWindow::exportHeatmap);
@@ -213,10 +234,12 @@ void MainWindow::buildActions() {
 
     QMenu* run = menuBar()->addMenu(tr("&Run"));
     m_runAction = run->addAction(tr("&Run Prompt"), this, &MainWindow::runPrompt);
+    m_runAction->setObjectName(QStringLiteral("runAction"));
     m_runAction->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::Key_Enter)});
     m_runAction->setIcon(style()->standardIcon(QStyle::SP_MediaPlay));
     m_runAction->setToolTip(tr("Run the prompt (Ctrl+Return)"));
     m_cancelAction = run->addAction(tr("&Cancel"), this, &MainWindow::cancelAll);
+    m_cancelAction->setObjectName(QStringLiteral("cancelAction"));
     m_cancelAction->setShortcut(QKeySequence(Qt::Key_Escape));
     m_cancelAction->setIcon(style()->standardIcon(QStyle::SP_BrowserStop));
     m_cancelAction->setEnabled(false);
@@ -294,6 +317,7 @@ void MainWindow::openModel(ModelRequest request) {
     request.dtype = DType(m_dtype->currentData().toInt());
     m_request = request;
     m_modelLoaded = false;
+    m_overviews.clear();
     m_panel->clear();
     m_summary->clear();
     const QString name = QFileInfo(request.path).fileName();
@@ -332,8 +356,8 @@ void MainWindow::runPrompt() {
         showStatus(tr("The prompt is empty"), true);
         return;
     }
-    m_worker->cancel(kView);
-    m_worker->cancel(kRow);
+    for (const QString& tag : {kView, kRow, kTile}) m_worker->cancel(tag);
+    m_overviews.clear();
     m_docks->onRunStarted();
     setBusy(tr("Running the prompt\u2026"));
     m_worker->post(kRun, this, [this, prompt](JobContext& ctx) -> InspectorWorker::GuiApply {
@@ -357,27 +381,63 @@ void MainWindow::onRunDone(const RunResult& run) {
 }
 
 void MainWindow::requestView(int layer, int head) {
-    if (!m_modelLoaded) return;
+    if (!m_modelLoaded || m_panel->tokenStrip()->count() == 0) return;
+    const Pool pool = panelPool(m_panel);
+    m_worker->cancel(kTile);  // a tile of the previous layer/head is of no use now
+    if (auto cached = m_overviews.constFind(overviewKey(layer, head, pool)); cached != m_overviews.constEnd()) {
+        const int64_t T = m_panel->tokenStrip()->count();
+        m_worker->cancel(kView);
+        ViewResult view{layer, head, pool, *cached, {0, T, 0, T}, -1, false, {}};
+        onViewDone(view);
+        if (m_panel->selectedToken() >= 0) requestTokenValues(m_panel->selectedToken());
+        return;
+    }
     const int selected = m_panel->selectedToken();
-    m_worker->post(kView, this, [this, layer, head, selected](JobContext& ctx) -> InspectorWorker::GuiApply {
-        auto view = std::make_shared<ViewResult>(computeViewOnWorker(ctx, layer, head, selected));
+    const bool asKey = m_panel->tokenRole() == widgets::TokenRole::Key;
+    m_worker->post(kView, this, [this, layer, head, pool, selected, asKey](JobContext& ctx) -> InspectorWorker::GuiApply {
+        auto view = std::make_shared<ViewResult>(computeViewOnWorker(ctx, layer, head, pool, selected, asKey));
         return [this, view] { onViewDone(*view); };
-    });
+    }, /*urgent=*/true);
 }
 
 void MainWindow::onViewDone(const ViewResult& view) {
     // Layer/head may have moved on meanwhile; a newer request is already queued then.
     m_panel->setAttention(view.matrix, view.extent, view.layer, view.head);
-    if (view.selected >= 0) m_panel->setRowHighlight(view.selected, view.row);
+    if (!m_panel->heatmap()->isExact()) m_overviews.insert(overviewKey(view.layer, view.head, view.pool), view.matrix);
+    if (view.selected >= 0)
+        m_panel->setTokenHighlight(view.selected, view.selectedAsKey ? widgets::TokenRole::Key : widgets::TokenRole::Query,
+                                   view.tokenValues);
     emit viewShown();
 }
 
-void MainWindow::requestRow(int token) {
+void MainWindow::requestTile() {
+    widgets::AttentionHeatmap* map = m_panel->heatmap();
+    if (!m_modelLoaded || map->matrix().rows == 0 || map->isExact()) return;
+    const widgets::HeatmapExtent visible = map->visibleExtent();
+    const int width = map->axisRect()->width(), height = map->axisRect()->height();
     const int layer = m_panel->layer(), head = m_panel->head();
-    m_worker->post(kRow, this, [this, layer, head, token](JobContext& ctx) -> InspectorWorker::GuiApply {
-        auto row = std::make_shared<std::vector<float>>(attentionRowOnWorker(ctx, layer, head, token));
-        return [this, token, row] { m_panel->setRowHighlight(token, *row); };
-    });
+    const Pool pool = panelPool(m_panel);
+    m_worker->post(kTile, this, [=, this](JobContext& ctx) -> InspectorWorker::GuiApply {
+        auto tile = std::make_shared<ViewResult>(computeTileOnWorker(ctx, layer, head, pool, visible, width, height));
+        return [this, tile] { onTileDone(*tile); };
+    }, /*urgent=*/true);
+}
+
+void MainWindow::onTileDone(const ViewResult& tile) {
+    if (tile.layer != m_panel->layer() || tile.head != m_panel->head() || tile.pool != panelPool(m_panel)) return;
+    m_panel->heatmap()->setDetail(tile.matrix, tile.extent);
+    emit tileShown();
+}
+
+void MainWindow::requestTokenValues(int token) {
+    const int layer = m_panel->layer(), head = m_panel->head();
+    const bool asKey = m_panel->tokenRole() == widgets::TokenRole::Key;
+    m_worker->post(kRow, this, [this, layer, head, token, asKey](JobContext& ctx) -> InspectorWorker::GuiApply {
+        auto values = std::make_shared<std::vector<float>>(tokenAttentionOnWorker(ctx, layer, head, token, asKey));
+        return [this, token, asKey, values] {
+            m_panel->setTokenHighlight(token, asKey ? widgets::TokenRole::Key : widgets::TokenRole::Query, *values);
+        };
+    }, /*urgent=*/true);
 }
 
 void MainWindow::onJobFailed(const QString& tag, const QString& message, bool cancelled) {
@@ -420,7 +480,7 @@ void MainWindow::setIdle() {
 
 void MainWindow::cancelAll() {
     const bool loading = m_worker->isPending(kLoad), running = m_worker->isPending(kRun);
-    for (const QString& tag : {kLoad, kRun, kView, kRow}) m_worker->cancel(tag);
+    for (const QString& tag : {kLoad, kRun, kView, kRow, kTile}) m_worker->cancel(tag);
     m_docks->cancelAll();
     if (loading || running) showStatus(tr("Cancelled"));
     if (loading && !m_modelLoaded) m_request.reset();

@@ -3,6 +3,7 @@
 #pragma once
 #include <optional>
 
+#include <QHash>
 #include <QMainWindow>
 
 #include "attnscope/model.h"
@@ -16,6 +17,7 @@ class QMenu;
 class QPlainTextEdit;
 class QProgressBar;
 class QStackedWidget;
+class QTimer;
 class QToolButton;
 
 namespace attnscope::widgets {
@@ -51,6 +53,7 @@ public:
 
 signals:
     void viewShown();  // an attention map of the current run is on screen
+    void tileShown();  // a finer tile of a zoomed long-prompt view is on screen
     void panelShown(const QString& name);  // an analysis panel received data
     void loadFailed(const QString& message);
     void runFailed(const QString& message);
@@ -71,10 +74,12 @@ private:
     void probeDevices();
 
     void requestView(int layer, int head);
-    void requestRow(int token);
+    void requestTokenValues(int token);
+    void requestTile();
     void onModelLoaded(const ModelInfo& info, const ModelRequest& request);
     void onRunDone(const RunResult& run);
     void onViewDone(const ViewResult& view);
+    void onTileDone(const ViewResult& tile);
     void onJobFailed(const QString& tag, const QString& message, bool cancelled);
     void setBusy(const QString& what);
     void setIdle();
@@ -92,6 +97,10 @@ private:
     bool m_modelLoaded = false;
     bool m_darkTheme = false;
     int m_selectAfterRun = -1;
+    // Pooled whole-prompt overviews of the current run by (layer, head, pool): they take
+    // seconds at 32K tokens and are what every return to a head shows first.
+    QHash<qint64, Matrix2D> m_overviews;
+    QTimer* m_tileTimer = nullptr;  // coalesces a drag's viewport changes into one fetch
 
     QStackedWidget* m_stack = nullptr;
     QLabel* m_emptyState = nullptr;

@@ -33,6 +33,16 @@ AttentionMapsPanel::AttentionMapsPanel(QWidget* parent) : QWidget(parent) {
     m_scale->addItem(tr("Log scale"));
     m_colormap = new QComboBox(this);
     for (Colormap map : kAllColormaps) m_colormap->addItem(colormapName(map));
+    m_pool = new QComboBox(this);
+    m_pool->addItem(tr("Block max"));
+    m_pool->addItem(tr("Block mean"));
+    m_pool->setToolTip(tr("Long prompts: each overview cell shows the exact maximum or mean of the "
+                          "probabilities in its block of queries × keys; zoom in for single tokens"));
+    m_role = new QComboBox(this);
+    m_role->addItem(tr("Token as query"));
+    m_role->addItem(tr("Token as key"));
+    m_role->setToolTip(tr("Colour the tokens by the attention the selected token pays (query) "
+                          "or receives (key)"));
     m_mask = new QCheckBox(tr("Blank masked cells"), this);
     m_mask->setChecked(true);
     m_mask->setToolTip(tr("Keys after the query cannot be attended to; draw them as background"));
@@ -43,7 +53,7 @@ AttentionMapsPanel::AttentionMapsPanel(QWidget* parent) : QWidget(parent) {
     m_viewInfo->setMinimumWidth(60);
 
     auto* controls = new QHBoxLayout;
-    for (QWidget* w : std::initializer_list<QWidget*>{m_layer, m_head, m_scale, m_colormap, m_mask})
+    for (QWidget* w : std::initializer_list<QWidget*>{m_layer, m_head, m_scale, m_colormap, m_pool, m_role, m_mask})
         controls->addWidget(w);
     controls->addSpacing(12);
     controls->addWidget(m_viewInfo, 1);
@@ -87,11 +97,21 @@ AttentionMapsPanel::AttentionMapsPanel(QWidget* parent) : QWidget(parent) {
             [this](int i) { m_heatmap->setColormap(kAllColormaps[size_t(i)]); });
     connect(m_mask, &QCheckBox::toggled, m_heatmap, &AttentionHeatmap::setCausalMask);
     connect(m_heatmap, &AttentionHeatmap::headStepRequested, this, &AttentionMapsPanel::stepHead);
+    connect(m_heatmap, &AttentionHeatmap::layerStepRequested, this, &AttentionMapsPanel::stepLayer);
+    connect(m_pool, &QComboBox::currentIndexChanged, this, &AttentionMapsPanel::emitViewRequest);
+    connect(m_role, &QComboBox::currentIndexChanged, this, [this] {
+        m_stripHint->setText(tokenRole() == TokenRole::Key
+                                 ? tr("Tokens — click one to colour the queries by the attention it receives")
+                                 : tr("Tokens — click one to colour the keys by the attention it pays"));
+        m_strip->setHighlights({});
+        outlineSelection();
+        emit tokenRoleChanged(tokenRole());
+    });
     connect(m_heatmap, &AttentionHeatmap::cellHovered, this,
             [this](const HeatmapCell& cell) { emit hoverTextChanged(describeCell(cell)); });
     connect(m_heatmap, &AttentionHeatmap::hoverLeft, this, [this] { emit hoverTextChanged({}); });
     connect(m_strip, &TokenStrip::tokenClicked, this, [this](int i) {
-        m_heatmap->setSelectedQuery(i);
+        outlineSelection();
         emit tokenSelected(i);
     });
 }
@@ -110,8 +130,21 @@ void AttentionMapsPanel::setColormap(Colormap map) {
 
 void AttentionMapsPanel::selectToken(int index) {
     m_strip->setSelectedIndex(index);
-    m_heatmap->setSelectedQuery(m_strip->selectedIndex());
+    outlineSelection();
 }
+
+void AttentionMapsPanel::outlineSelection() {
+    if (tokenRole() == TokenRole::Key) m_heatmap->setSelectedKey(m_strip->selectedIndex());
+    else m_heatmap->setSelectedQuery(m_strip->selectedIndex());
+}
+
+TokenRole AttentionMapsPanel::tokenRole() const {
+    return m_role->currentIndex() == 1 ? TokenRole::Key : TokenRole::Query;
+}
+
+void AttentionMapsPanel::setTokenRole(TokenRole role) { m_role->setCurrentIndex(role == TokenRole::Key ? 1 : 0); }
+int AttentionMapsPanel::poolIndex() const { return m_pool->currentIndex(); }
+void AttentionMapsPanel::setPoolIndex(int index) { m_pool->setCurrentIndex(index); }
 
 void AttentionMapsPanel::setLayer(int layer) { m_layer->setValue(layer); }
 void AttentionMapsPanel::setHead(int head) { m_head->setValue(head); }
@@ -142,13 +175,13 @@ void AttentionMapsPanel::setModelShape(int nLayers, int nHeads) {
 void AttentionMapsPanel::setTokens(const attnscope::TokenStrip& tokens) {
     m_strip->setTokens(tokens);
     m_heatmap->setTokenLabels(m_strip->displayTexts());
-    m_heatmap->setSelectedQuery(-1);
+    outlineSelection();
 }
 
 void AttentionMapsPanel::setAttention(const Matrix2D& matrix, const HeatmapExtent& extent,
                                       int layer, int head) {
     m_heatmap->setMatrix(matrix, extent);
-    m_heatmap->setSelectedQuery(m_strip->selectedIndex());
+    outlineSelection();
     emit hoverTextChanged({});  // what was under the cursor is gone
     const HeatmapExtent& e = m_heatmap->extent();
     const bool exact = matrix.rows == e.q1 - e.q0 && matrix.cols == e.k1 - e.k0;
@@ -156,15 +189,16 @@ void AttentionMapsPanel::setAttention(const Matrix2D& matrix, const HeatmapExten
                                  : tr("layer %1, head %2").arg(layer).arg(head);
     m_viewInfo->setText(exact ? tr("%1 \u00b7 %2 \u00d7 %3 tokens, exact")
                                     .arg(who).arg(e.q1 - e.q0).arg(e.k1 - e.k0)
-                              : tr("%1 \u00b7 %2 \u00d7 %3 tokens, block maximum over %4 \u00d7 %5 cells")
+                              : tr("%1 \u00b7 %2 \u00d7 %3 tokens, block %6 over %4 \u00d7 %5 cells (zoom in for finer tiles)")
                                     .arg(who).arg(e.q1 - e.q0).arg(e.k1 - e.k0)
-                                    .arg(matrix.rows).arg(matrix.cols));
+                                    .arg(matrix.rows).arg(matrix.cols)
+                                    .arg(poolIndex() == 1 ? tr("mean") : tr("maximum")));
     m_viewInfo->setToolTip(m_viewInfo->text());
 }
 
-void AttentionMapsPanel::setRowHighlight(int query, const std::vector<float>& row) {
-    if (query != m_strip->selectedIndex()) return;  // a stale answer for an earlier click
-    m_strip->setHighlights(row);
+void AttentionMapsPanel::setTokenHighlight(int token, TokenRole role, const std::vector<float>& values) {
+    if (token != m_strip->selectedIndex() || role != tokenRole()) return;  // a stale answer
+    m_strip->setHighlights(values);
 }
 
 void AttentionMapsPanel::clear() {
@@ -188,10 +222,10 @@ QString AttentionMapsPanel::describeCell(const HeatmapCell& cell) const {
             .arg(cell.key0).arg(tokenText(cell.key0))
             .arg(value);
     }
-    return tr("queries %1\u2013%2 \u2192 keys %3\u2013%4 : max %5")
+    return tr("queries %1\u2013%2 \u2192 keys %3\u2013%4 : %6 %5")
         .arg(cell.query0).arg(cell.query1 - 1)
         .arg(cell.key0).arg(cell.key1 - 1)
-        .arg(value);
+        .arg(value, poolIndex() == 1 ? tr("mean") : tr("max"));
 }
 
 }  // namespace attnscope::widgets

@@ -17,6 +17,10 @@ namespace attnscope::widgets {
 
 class TokenStrip;
 
+// What a selected token stands for in the strip's colours: the attention it pays to
+// every key (a row), or the attention every query pays to it (a column).
+enum class TokenRole { Query, Key };
+
 class AttentionMapsPanel : public QWidget {
     Q_OBJECT
 public:
@@ -27,7 +31,17 @@ public:
     // A matrix of (layer, head) covering `extent`; pooled when smaller than the extent.
     void setAttention(const Matrix2D& matrix, const HeatmapExtent& extent, int layer, int head);
     // The attention that query `query` pays to every key, shown on the token chips.
-    void setRowHighlight(int query, const std::vector<float>& row);
+    void setRowHighlight(int query, const std::vector<float>& row) {
+        setTokenHighlight(query, TokenRole::Query, row);
+    }
+    // A row (role Query) or column (role Key) of the map for the selected token; ignored
+    // when the selection or role has moved on.
+    void setTokenHighlight(int token, TokenRole role, const std::vector<float>& values);
+    TokenRole tokenRole() const;
+    void setTokenRole(TokenRole role);
+    // How pooled overviews aggregate a block: 0 = max, 1 = mean (attnscope::Pool's order).
+    int poolIndex() const;
+    void setPoolIndex(int index);
     void clear();
 
     int layer() const;
@@ -51,16 +65,20 @@ public:
 signals:
     void viewRequested(int layer, int head);
     void tokenSelected(int index);
+    void tokenRoleChanged(attnscope::widgets::TokenRole role);
     void hoverTextChanged(const QString& text);  // empty when the cursor leaves the map
 
 private:
     QString tokenText(int64_t position) const;
     void emitViewRequest();
+    void outlineSelection();
 
     QSpinBox* m_layer = nullptr;
     QSpinBox* m_head = nullptr;
     QComboBox* m_scale = nullptr;
     QComboBox* m_colormap = nullptr;
+    QComboBox* m_pool = nullptr;
+    QComboBox* m_role = nullptr;
     QCheckBox* m_mask = nullptr;
     QLabel* m_viewInfo = nullptr;
     AttentionHeatmap* m_heatmap = nullptr;

@@ -22,6 +22,35 @@ QString shortLabel(const QString& s) {
     return s.size() <= kMaxLabelChars ? s : s.left(kMaxLabelChars - 1) + QChar(0x2026);
 }
 
+bool sameExtent(const HeatmapExtent& a, const HeatmapExtent& b) {
+    return a.q0 == b.q0 && a.q1 == b.q1 && a.k0 == b.k0 && a.k1 == b.k1;
+}
+
+// Pooled cells follow core's overview: position p of n falls in cell floor(p * cells / n),
+// so cell j starts at ceil(j * n / cells). Exact tiles get one position per cell.
+std::optional<HeatmapCell> cellIn(const Matrix2D& m, const HeatmapExtent& e, int row, int col) {
+    if (row < 0 || col < 0 || row >= m.rows || col >= m.cols) return std::nullopt;
+    const int64_t nq = e.q1 - e.q0, nk = e.k1 - e.k0;
+    auto edge = [](int64_t j, int64_t n, int64_t cells) { return (j * n + cells - 1) / cells; };
+    HeatmapCell cell;
+    cell.query0 = e.q0 + edge(row, nq, m.rows);
+    cell.query1 = std::max(cell.query0 + 1, e.q0 + edge(row + 1, nq, m.rows));
+    cell.key0 = e.k0 + edge(col, nk, m.cols);
+    cell.key1 = std::max(cell.key0 + 1, e.k0 + edge(col + 1, nk, m.cols));
+    cell.value = m.at(row, col);
+    cell.masked = cell.key0 > cell.query1 - 1;
+    return cell;
+}
+
+// The cell of `m` (covering `e`) under plot coordinates (x, y).
+std::optional<HeatmapCell> cellAtCoord(const Matrix2D& m, const HeatmapExtent& e, double x, double y) {
+    if (m.rows <= 0 || m.cols <= 0) return std::nullopt;
+    const double bw = double(e.k1 - e.k0) / double(m.cols), bh = double(e.q1 - e.q0) / double(m.rows);
+    const int col = int(std::floor((x + 0.5 - double(e.k0)) / bw));
+    const int row = int(std::floor((y + 0.5 - double(e.q0)) / bh));
+    return cellIn(m, e, row, col);
+}
+
 }  // namespace
 
 AttentionHeatmap::AttentionHeatmap(QWidget* parent) : QCustomPlot(parent) {
@@ -41,6 +70,10 @@ AttentionHeatmap::AttentionHeatmap(QWidget* parent) : QCustomPlot(parent) {
     m_map = new QCPColorMap(xAxis, yAxis);
     m_map->setInterpolate(false);
     m_map->setTightBoundary(false);
+    m_detailMap = new QCPColorMap(xAxis, yAxis);  // added later: drawn on top
+    m_detailMap->setInterpolate(false);
+    m_detailMap->setTightBoundary(false);
+    m_detailMap->setVisible(false);
 
     m_colorScale = new QCPColorScale(this);
     plotLayout()->addElement(0, 1, m_colorScale);
@@ -50,6 +83,7 @@ AttentionHeatmap::AttentionHeatmap(QWidget* parent) : QCustomPlot(parent) {
     m_colorScale->setBarWidth(14);
     m_colorScale->axis()->setLabel(tr("attention probability"));
     m_map->setColorScale(m_colorScale);
+    m_detailMap->setColorScale(m_colorScale);
     auto* margins = new QCPMarginGroup(this);
     axisRect()->setMarginGroup(QCP::msTop | QCP::msBottom, margins);
     m_colorScale->setMarginGroup(QCP::msTop | QCP::msBottom, margins);
@@ -81,109 +115,170 @@ AttentionHeatmap::AttentionHeatmap(QWidget* parent) : QCustomPlot(parent) {
     clearMatrix();
 }
 
-double AttentionHeatmap::cellWidth() const {
-    return m_matrix.cols > 0 ? double(m_extent.k1 - m_extent.k0) / double(m_matrix.cols) : 1.0;
-}
-
-double AttentionHeatmap::cellHeight() const {
-    return m_matrix.rows > 0 ? double(m_extent.q1 - m_extent.q0) / double(m_matrix.rows) : 1.0;
-}
-
 void AttentionHeatmap::setMatrix(const Matrix2D& matrix, const HeatmapExtent& extent) {
     if (matrix.rows <= 0 || matrix.cols <= 0 ||
         matrix.data.size() != size_t(matrix.rows * matrix.cols)) {
         clearMatrix();
         return;
     }
+    HeatmapExtent e = extent;
+    if (e.q1 <= e.q0 || e.k1 <= e.k0) e = {0, matrix.rows, 0, matrix.cols};
+    const bool keepView = m_matrix.rows > 0 && sameExtent(e, m_extent);
     m_matrix = matrix;
-    m_extent = extent;
-    if (m_extent.q1 <= m_extent.q0 || m_extent.k1 <= m_extent.k0)
-        m_extent = {0, matrix.rows, 0, matrix.cols};
-
-    // Cell centres sit on token positions (exact) or on block centres (pooled).
-    const double bw = cellWidth(), bh = cellHeight();
-    QCPColorMapData* d = m_map->data();
-    d->setSize(int(matrix.cols), int(matrix.rows));
-    d->setRange(QCPRange(m_extent.k0 + 0.5 * bw - 0.5, m_extent.k0 + (matrix.cols - 0.5) * bw - 0.5),
-                QCPRange(m_extent.q0 + 0.5 * bh - 0.5, m_extent.q0 + (matrix.rows - 0.5) * bh - 0.5));
+    m_extent = e;
+    m_detail = {};  // belonged to the previous matrix
+    m_detailMap->setVisible(false);
     m_map->setVisible(true);
     fillCells();
-    resetView();
+    if (!keepView) {
+        resetView();
+        return;
+    }
+    updateSelectionOutline();
+    replot();
+    emitViewport();  // the same view of another layer/head wants its own fine tile
+}
+
+bool AttentionHeatmap::isExact() const {
+    return m_matrix.rows == m_extent.q1 - m_extent.q0 && m_matrix.cols == m_extent.k1 - m_extent.k0;
+}
+
+void AttentionHeatmap::setDetail(const Matrix2D& matrix, const HeatmapExtent& extent) {
+    if (m_matrix.rows <= 0 || matrix.rows <= 0 || matrix.cols <= 0 ||
+        matrix.data.size() != size_t(matrix.rows * matrix.cols) || extent.q1 <= extent.q0 ||
+        extent.k1 <= extent.k0) {
+        clearDetail();
+        return;
+    }
+    m_detail = matrix;
+    m_detailExtent = extent;
+    m_detailMap->setVisible(true);
+    fillCells(/*refillBase=*/false);
+    replot();
+}
+
+void AttentionHeatmap::clearDetail() {
+    if (m_detail.rows == 0) return;
+    m_detail = {};
+    m_detailExtent = {};
+    m_detailMap->data()->setSize(0, 0);
+    m_detailMap->setVisible(false);
+    fillCells(/*refillBase=*/false);
+    replot();
+}
+
+HeatmapExtent AttentionHeatmap::visibleExtent() const {
+    const QCPRange x = xAxis->range(), y = yAxis->range();
+    auto lo = [](double v, int64_t min) { return std::max(min, int64_t(std::floor(v + 0.5))); };
+    auto hi = [](double v, int64_t max) { return std::min(max, int64_t(std::ceil(v + 0.5))); };
+    return {lo(y.lower, m_extent.q0), hi(y.upper, m_extent.q1), lo(x.lower, m_extent.k0),
+            hi(x.upper, m_extent.k1)};
+}
+
+void AttentionHeatmap::setView(const HeatmapExtent& view) {
+    if (m_matrix.rows <= 0) return;
+    m_clamping = true;
+    xAxis->setRange(double(std::max(view.k0, m_extent.k0)) - 0.5, double(std::min(view.k1, m_extent.k1)) - 0.5);
+    yAxis->setRange(double(std::max(view.q0, m_extent.q0)) - 0.5, double(std::min(view.q1, m_extent.q1)) - 0.5);
+    m_clamping = false;
+    onRangeChanged();
+    replot();
+}
+
+void AttentionHeatmap::emitViewport() {
+    if (m_matrix.rows <= 0 || isExact()) return;
+    const HeatmapExtent v = visibleExtent();
+    if (sameExtent(v, m_extent)) {
+        clearDetail();  // zoomed out: the base shows everything there is
+        return;
+    }
+    emit viewportChanged(v, axisRect()->width(), axisRect()->height());
 }
 
 void AttentionHeatmap::clearMatrix() {
     m_matrix = {};
     m_extent = {};
+    m_detail = {};
+    m_detailExtent = {};
     m_map->data()->setSize(0, 0);
     m_map->setVisible(false);
+    m_detailMap->data()->setSize(0, 0);
+    m_detailMap->setVisible(false);
     m_selection->setVisible(false);
     xAxis->setRange(-0.5, 9.5);
     yAxis->setRange(-0.5, 9.5);
     replot();
 }
 
-void AttentionHeatmap::fillCells() {
+void AttentionHeatmap::fillCells(bool refillBase) {
+    // One colour range for base and detail, so a fetched tile does not change the meaning
+    // of a colour under it.
     float maxV = -std::numeric_limits<float>::infinity();
     float minV = std::numeric_limits<float>::infinity();
     float minPositive = std::numeric_limits<float>::infinity();
-    for (float v : m_matrix.data) {
-        if (!std::isfinite(v)) continue;
-        maxV = std::max(maxV, v);
-        minV = std::min(minV, v);
-        if (v > 0.f) minPositive = std::min(minPositive, v);
+    for (const Matrix2D* m : {&m_matrix, &m_detail}) {
+        for (float v : m->data) {
+            if (!std::isfinite(v)) continue;
+            maxV = std::max(maxV, v);
+            minV = std::min(minV, v);
+            if (v > 0.f) minPositive = std::min(minPositive, v);
+        }
     }
+    const double oldMax = m_maxValue, oldFloor = m_logFloor;
     m_maxValue = maxV > 0.f ? double(maxV) : 1.0;
     m_logFloor = std::isfinite(minPositive) ? std::max(double(minPositive), m_maxValue * kLogDynamicRange)
                                             : m_maxValue * kLogDynamicRange;
     if (m_logFloor >= m_maxValue) m_logFloor = m_maxValue * 0.1;
     const bool log = m_scale == ColorScale::Log;
+    // A new tile alone leaves the base as it is unless the range it is drawn in moved.
+    if (refillBase || oldMax != m_maxValue || (log && oldFloor != m_logFloor)) fillMap(m_map, m_matrix, m_extent);
+    if (m_detail.rows > 0) fillMap(m_detailMap, m_detail, m_detailExtent);
 
-    QCPColorMapData* d = m_map->data();
-    d->clearAlpha();
-    for (int64_t r = 0; r < m_matrix.rows; ++r) {
-        for (int64_t c = 0; c < m_matrix.cols; ++c) {
-            double v = m_matrix.at(r, c);
-            // log(0) has no colour: zeros (and tinier values) are drawn at the floor.
-            if (log && !(v >= m_logFloor) && !std::isnan(v)) v = m_logFloor;
-            d->setCell(int(c), int(r), v);
-            if (m_causalMask && cellAt(int(r), int(c))->masked) d->setAlpha(int(c), int(r), 0);
-        }
-    }
     const QCPAxis::ScaleType type = log ? QCPAxis::stLogarithmic : QCPAxis::stLinear;
     m_colorScale->setDataScaleType(type);
     m_map->setDataScaleType(type);
+    m_detailMap->setDataScaleType(type);
     QSharedPointer<QCPAxisTicker> ticker;
     if (log) ticker.reset(new QCPAxisTickerLog);
     else ticker.reset(new QCPAxisTicker);
     m_colorScale->axis()->setTicker(ticker);
     const double lower = log ? m_logFloor : std::min(0.0, std::isfinite(minV) ? double(minV) : 0.0);
-    m_map->setDataRange(QCPRange(lower, m_maxValue));
+    for (QCPColorMap* map : {m_map, m_detailMap}) map->setDataRange(QCPRange(lower, m_maxValue));
     m_colorScale->setDataRange(QCPRange(lower, m_maxValue));
 }
 
+void AttentionHeatmap::fillMap(QCPColorMap* map, const Matrix2D& m, const HeatmapExtent& e) const {
+    // Cell centres sit on token positions (exact) or on block centres (pooled).
+    const double bw = double(e.k1 - e.k0) / double(m.cols), bh = double(e.q1 - e.q0) / double(m.rows);
+    QCPColorMapData* d = map->data();
+    d->setSize(int(m.cols), int(m.rows));
+    d->setRange(QCPRange(e.k0 + 0.5 * bw - 0.5, e.k0 + (m.cols - 0.5) * bw - 0.5),
+                QCPRange(e.q0 + 0.5 * bh - 0.5, e.q0 + (m.rows - 0.5) * bh - 0.5));
+    d->clearAlpha();
+    const bool log = m_scale == ColorScale::Log;
+    for (int64_t r = 0; r < m.rows; ++r) {
+        for (int64_t c = 0; c < m.cols; ++c) {
+            double v = m.at(r, c);
+            // log(0) has no colour: zeros (and tinier values) are drawn at the floor.
+            if (log && !(v >= m_logFloor) && !std::isnan(v)) v = m_logFloor;
+            d->setCell(int(c), int(r), v);
+            if (m_causalMask && cellIn(m, e, int(r), int(c))->masked) d->setAlpha(int(c), int(r), 0);
+        }
+    }
+}
+
 std::optional<HeatmapCell> AttentionHeatmap::cellAt(int row, int col) const {
-    if (row < 0 || col < 0 || row >= m_matrix.rows || col >= m_matrix.cols) return std::nullopt;
-    // Pooled cells follow core's overview: position p of n falls in cell floor(p * cells / n),
-    // so cell j starts at ceil(j * n / cells). Exact tiles get one position per cell.
-    const int64_t nq = m_extent.q1 - m_extent.q0, nk = m_extent.k1 - m_extent.k0;
-    auto edge = [](int64_t j, int64_t n, int64_t cells) { return (j * n + cells - 1) / cells; };
-    HeatmapCell cell;
-    cell.query0 = m_extent.q0 + edge(row, nq, m_matrix.rows);
-    cell.query1 = std::max(cell.query0 + 1, m_extent.q0 + edge(row + 1, nq, m_matrix.rows));
-    cell.key0 = m_extent.k0 + edge(col, nk, m_matrix.cols);
-    cell.key1 = std::max(cell.key0 + 1, m_extent.k0 + edge(col + 1, nk, m_matrix.cols));
-    cell.value = m_matrix.at(row, col);
-    cell.masked = cell.key0 > cell.query1 - 1;
-    return cell;
+    return cellIn(m_matrix, m_extent, row, col);
 }
 
 std::optional<HeatmapCell> AttentionHeatmap::cellAtPixel(const QPointF& pixel) const {
     if (m_matrix.rows <= 0 || !axisRect()->rect().contains(pixel.toPoint())) return std::nullopt;
     const double x = xAxis->pixelToCoord(pixel.x());
     const double y = yAxis->pixelToCoord(pixel.y());
-    const int col = int(std::floor((x + 0.5 - m_extent.k0) / cellWidth()));
-    const int row = int(std::floor((y + 0.5 - m_extent.q0) / cellHeight()));
-    return cellAt(row, col);
+    // The finer tile wins where it covers the cursor.
+    if (m_detail.rows > 0)
+        if (auto cell = cellAtCoord(m_detail, m_detailExtent, x, y)) return cell;
+    return cellAtCoord(m_matrix, m_extent, x, y);
 }
 
 void AttentionHeatmap::onMouseMove(QMouseEvent* event) {
@@ -228,16 +323,29 @@ void AttentionHeatmap::setCausalMask(bool on) {
 
 void AttentionHeatmap::setSelectedQuery(int64_t query) {
     m_selectedQuery = query;
+    m_selectedKey = -1;
+    updateSelectionOutline();
+    replot();
+}
+
+void AttentionHeatmap::setSelectedKey(int64_t key) {
+    m_selectedKey = key;
+    m_selectedQuery = -1;
     updateSelectionOutline();
     replot();
 }
 
 void AttentionHeatmap::updateSelectionOutline() {
-    const bool show = m_matrix.rows > 0 && m_selectedQuery >= m_extent.q0 && m_selectedQuery < m_extent.q1;
-    m_selection->setVisible(show);
-    if (!show) return;
-    m_selection->topLeft->setCoords(m_extent.k0 - 0.5, m_selectedQuery - 0.5);
-    m_selection->bottomRight->setCoords(m_extent.k1 - 0.5, m_selectedQuery + 0.5);
+    const bool row = m_matrix.rows > 0 && m_selectedQuery >= m_extent.q0 && m_selectedQuery < m_extent.q1;
+    const bool col = m_matrix.rows > 0 && m_selectedKey >= m_extent.k0 && m_selectedKey < m_extent.k1;
+    m_selection->setVisible(row || col);
+    if (row) {
+        m_selection->topLeft->setCoords(m_extent.k0 - 0.5, m_selectedQuery - 0.5);
+        m_selection->bottomRight->setCoords(m_extent.k1 - 0.5, m_selectedQuery + 0.5);
+    } else if (col) {
+        m_selection->topLeft->setCoords(m_selectedKey - 0.5, m_extent.q0 - 0.5);
+        m_selection->bottomRight->setCoords(m_selectedKey + 0.5, m_extent.q1 - 0.5);
+    }
 }
 
 void AttentionHeatmap::resetView() {
@@ -250,6 +358,7 @@ void AttentionHeatmap::resetView() {
     updateSelectionOutline();
     updateTickers();
     replot();
+    emitViewport();
 }
 
 void AttentionHeatmap::onRangeChanged() {
@@ -268,6 +377,7 @@ void AttentionHeatmap::onRangeChanged() {
     clamp(yAxis, m_extent.q0 - 0.5, m_extent.q1 - 0.5);
     m_clamping = false;
     updateTickers();
+    emitViewport();
 }
 
 void AttentionHeatmap::updateTickers() {
@@ -316,6 +426,8 @@ void AttentionHeatmap::keyPressEvent(QKeyEvent* event) {
     switch (event->key()) {
     case Qt::Key_Left: emit headStepRequested(-1); return;
     case Qt::Key_Right: emit headStepRequested(+1); return;
+    case Qt::Key_Up: emit layerStepRequested(-1); return;
+    case Qt::Key_Down: emit layerStepRequested(+1); return;
     case Qt::Key_Home: resetView(); return;
     default: QCustomPlot::keyPressEvent(event);
     }

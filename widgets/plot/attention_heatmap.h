@@ -41,11 +41,25 @@ class AttentionHeatmap : public QCustomPlot {
 public:
     explicit AttentionHeatmap(QWidget* parent = nullptr);
 
-    // An empty extent means one position per cell starting at 0.
+    // An empty extent means one position per cell starting at 0. The view resets unless
+    // the extent is the one already shown (another layer/head of the same prompt).
     void setMatrix(const Matrix2D& matrix, const HeatmapExtent& extent = {});
     void clearMatrix();
     const Matrix2D& matrix() const { return m_matrix; }
     const HeatmapExtent& extent() const { return m_extent; }
+    // Whether the base matrix has one cell per query x key.
+    bool isExact() const;
+
+    // A finer matrix for part of the extent (what is on screen when zoomed into a pooled
+    // overview), drawn over the base map until the view moves on.
+    void setDetail(const Matrix2D& matrix, const HeatmapExtent& extent);
+    void clearDetail();
+    const Matrix2D& detail() const { return m_detail; }
+    const HeatmapExtent& detailExtent() const { return m_detailExtent; }
+    // The whole token positions on screen, clipped to the extent.
+    HeatmapExtent visibleExtent() const;
+    // Shows queries [q0, q1) x keys [k0, k1) (clipped to the extent).
+    void setView(const HeatmapExtent& view);
 
     // Display text per token position, used as tick labels when zoomed in enough.
     void setTokenLabels(const QStringList& labels);
@@ -60,8 +74,9 @@ public:
 
     // Draw cells above the diagonal (keys after the query) as background, not as zeros.
     void setCausalMask(bool on);
-    // Outline one query row (-1: none).
+    // Outline one query row, or one key column (-1: none); the last call wins.
     void setSelectedQuery(int64_t query);
+    void setSelectedKey(int64_t key);
 
     void resetView();
 
@@ -80,6 +95,11 @@ signals:
     void cellHovered(const attnscope::widgets::HeatmapCell& cell);
     void hoverLeft();
     void headStepRequested(int delta);
+    void layerStepRequested(int delta);
+    // The view of a pooled base moved: the visible positions and the axis rect's size in
+    // pixels, so the owner can fetch a finer tile. Not emitted for exact bases.
+    void viewportChanged(const attnscope::widgets::HeatmapExtent& visible, int pixelWidth,
+                         int pixelHeight);
 
 protected:
     void keyPressEvent(QKeyEvent* event) override;
@@ -91,14 +111,15 @@ protected:
 private:
     void onMouseMove(QMouseEvent* event);
     void onRangeChanged();
-    void fillCells();
+    void fillCells(bool refillBase = true);
+    void fillMap(QCPColorMap* map, const Matrix2D& matrix, const HeatmapExtent& extent) const;
+    void emitViewport();
     void updateTickers();
     void updateSelectionOutline();
     void applyPalette();
-    double cellWidth() const;   // positions per column
-    double cellHeight() const;  // positions per row
 
     QCPColorMap* m_map = nullptr;
+    QCPColorMap* m_detailMap = nullptr;
     QCPColorScale* m_colorScale = nullptr;
     QCPItemRect* m_selection = nullptr;
     QSharedPointer<QCPAxisTickerText> m_textTickerX, m_textTickerY;
@@ -106,6 +127,8 @@ private:
 
     Matrix2D m_matrix;
     HeatmapExtent m_extent;
+    Matrix2D m_detail;
+    HeatmapExtent m_detailExtent;
     QStringList m_labels;
     ColorScale m_scale = ColorScale::Linear;
     Colormap m_colormap = Colormap::Viridis;
@@ -115,6 +138,7 @@ private:
     bool m_textTicksX = false, m_textTicksY = false;
     bool m_clamping = false;
     int64_t m_selectedQuery = -1;
+    int64_t m_selectedKey = -1;
 };
 
 }  // namespace attnscope::widgets

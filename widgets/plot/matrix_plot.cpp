@@ -246,8 +246,14 @@ void MatrixPlot::updateTicks() {
         if (!across) need = std::max(need, widest(labels, fm) + 6);
         const QCPRange r = axis->range();
         const double pxPerCell = lengthPx / std::max(r.size(), 1e-9);
-        const int step = niceStep(int(std::ceil(need / std::max(pxPerCell, 1e-9))));
+        int step = niceStep(int(std::ceil(need / std::max(pxPerCell, 1e-9))));
         const bool useNumbers = labels.isEmpty() || (step > 1 && numbers);
+        // Numbers are written upright: on the x axis they need their width, not the
+        // height that vertical labels need ("80100120" otherwise).
+        if (useNumbers && axis == xAxis) {
+            const double numberPx = fm.horizontalAdvance(QString::number(std::max<int64_t>(n - 1, 0))) + 10;
+            step = std::max(step, niceStep(int(std::ceil(numberPx / std::max(pxPerCell, 1e-9)))));
+        }
         QMap<double, QString> ticks;
         const int64_t first = std::max<int64_t>(0, int64_t(std::floor(r.lower)));
         const int64_t last = std::min<int64_t>(n - 1, int64_t(std::ceil(r.upper)));
