@@ -16,7 +16,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   cmake --build "$build" -j "${JOBS:-2}" --target attnscope attnscope-cli attnscope_packaging_docs
 fi
 (cd "$build" && rm -f attnscope_*.deb && cpack -G DEB >/dev/null)
-deb="$(ls "$root/$build"/attnscope_*.deb)"
+deb="$(cd "$build" && ls "$PWD"/attnscope_*.deb)"
 echo "package: $deb ($(du -h "$deb" | cut -f1))"
 dpkg-deb --field "$deb" Depends | tr ',' '\n' | sed 's/^ */  depends: /'
 echo "installed size: $(dpkg-deb --field "$deb" Installed-Size) KiB"
