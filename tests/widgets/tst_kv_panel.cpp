@@ -84,8 +84,8 @@ std::vector<KvPolicyInfo> policies() {
     return {a, b};
 }
 
-TokenStrip tokens() {
-    TokenStrip t;
+attnscope::TokenStrip tokens() {
+    attnscope::TokenStrip t;
     for (int i = 0; i < kT; ++i) {
         t.ids.push_back(i);
         t.pieces.push_back("tok" + std::to_string(i));
@@ -200,8 +200,10 @@ private slots:
         QCOMPARE(p.policy, std::string("test_policy"));
         QCOMPARE(p.values.at("window"), 16.0);
         QCOMPARE(p.values.count("pool"), size_t(0));  // defaults are not sent
-        auto* budget = f.panel.findChildren<QSpinBox*>().first();
-        QVERIFY(budget->prefix().startsWith(QStringLiteral("B")));
+        QSpinBox* budget = nullptr;
+        for (QSpinBox* box : f.panel.findChildren<QSpinBox*>())
+            if (box->prefix().startsWith(QStringLiteral("B ="))) budget = box;
+        QVERIFY(budget);
         budget->setValue(3);
         QCOMPARE(spy.count(), 2);
         QCOMPARE(spy.at(1).at(0).value<KvParams>().budget, int64_t(3));
