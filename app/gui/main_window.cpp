@@ -36,7 +36,11 @@
 #include "inspector_worker.h"
 #include "model_summary.h"
 #include "panels/attention_maps_panel.h"
+#include "panels/head_grid_panel.h"
+#include "panels/sinks_panel.h"
+#include "panels/weibull_panel.h"
 #include "selection_model.h"
+#include "session_controller.h"
 #include "theme.h"
 #include "token_strip.h"
 
@@ -229,6 +233,12 @@ void MainWindow::buildActions() {
     file->addAction(tr("Load &Prompt\u2026"), this, &MainWindow::loadPromptFile);
     m_exportAction = file->addAction(tr("&Export Attention Map\u2026"), this, &MainWindow::exportHeatmap);
     m_exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    m_sessions = new SessionController(this);
+    m_sessions->addPanel(QStringLiteral("attention"), m_panel);
+    m_sessions->addPanel(QStringLiteral("heads"), m_docks->headGridPanel());
+    m_sessions->addPanel(QStringLiteral("sinks"), m_docks->sinksPanel());
+    m_sessions->addPanel(QStringLiteral("weibull"), m_docks->weibullPanel());
+    QMenu* sessionsAnchor = file;  // session actions go after the model actions
     file->addSeparator();
     file->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
 
@@ -251,6 +261,7 @@ void MainWindow::buildActions() {
     m_themeAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D));
     view->addSeparator();
     m_docks->addViewActions(view);
+    m_sessions->addMenuActions(sessionsAnchor, view);
     // Page Up/Down step layers anywhere in the window (the prompt editor keeps its own).
     auto* up = new QShortcut(QKeySequence(Qt::Key_PageUp), this);
     connect(up, &QShortcut::activated, this, [this] { m_panel->stepLayer(-1); });
@@ -303,6 +314,20 @@ void MainWindow::setDarkTheme(bool dark) {
 
 void MainWindow::setPromptText(const QString& text) { m_prompt->setPlainText(text); }
 
+QString MainWindow::promptText() const { return m_prompt->toPlainText(); }
+
+void MainWindow::enterStoredSession(const Session& session) {
+    cancelAll();
+    m_request.reset();
+    m_info.reset();
+    m_modelLoaded = false;
+    m_storedModel = session.model;
+    m_runTokens = {session.tokenIds, session.tokenPieces};
+    m_prompt->setPlainText(QString::fromStdString(session.prompt));
+    m_stack->setCurrentIndex(1);
+    setWindowTitle(tr("%1 (stored session) \u2014 AttnScope").arg(QFileInfo(QString::fromStdString(session.model.path)).fileName()));
+}
+
 void MainWindow::setLayerHead(int layer, int head) {
     m_panel->setLayer(layer);
     m_panel->setHead(head);
@@ -316,6 +341,7 @@ void MainWindow::openModel(ModelRequest request) {
     request.device = Device(m_device->currentData().toInt());
     request.dtype = DType(m_dtype->currentData().toInt());
     m_request = request;
+    m_storedModel.reset();
     m_modelLoaded = false;
     m_overviews.clear();
     m_panel->clear();
@@ -330,6 +356,7 @@ void MainWindow::openModel(ModelRequest request) {
 
 void MainWindow::onModelLoaded(const ModelInfo& info, const ModelRequest& request) {
     m_modelLoaded = true;
+    m_info = info;
     m_summary->setInfo(info);
     m_panel->setModelShape(info.nLayers, info.nHeads);
     m_stack->setCurrentIndex(1);
@@ -369,6 +396,7 @@ void MainWindow::runPrompt() {
 void MainWindow::onRunDone(const RunResult& run) {
     m_panel->setModelShape(run.nLayers, run.nHeads);
     m_panel->setTokens(run.tokens);
+    m_runTokens = run.tokens;
     if (m_selectAfterRun >= 0) {
         m_panel->selectToken(std::exchange(m_selectAfterRun, -1));
         const QSignalBlocker quiet(m_selection);  // the view request below carries the row
@@ -573,6 +601,7 @@ void MainWindow::rebuildRecentMenu() {
 
 void MainWindow::closeEvent(QCloseEvent* event) {
     cancelAll();
+    if (m_sessions) m_sessions->onCleanExit();
     if (m_interactive) {
         QSettings settings;
         settings.setValue("window/geometry", saveGeometry());

@@ -9,6 +9,7 @@
 #include "attnscope/model.h"
 #include "inspector_jobs.h"
 #include "model_locator.h"
+#include "attnscope/session.h"
 
 class QAction;
 class QComboBox;
@@ -29,6 +30,7 @@ namespace attnscope::app {
 
 class AnalysisDocks;
 class InspectorWorker;
+class SessionController;
 class SelectionModel;
 
 class MainWindow : public QMainWindow {
@@ -50,6 +52,19 @@ public:
     // Raise an analysis panel ("sinks", "weibull", "heads"); false for unknown names.
     bool showPanel(const QString& name);
     void runPrompt();
+
+    // Sessions (session_controller.h): what a session stores and restores.
+    bool isInteractive() const { return m_interactive; }
+    SessionController* sessions() const { return m_sessions; }
+    InspectorWorker* worker() const { return m_worker; }
+    std::optional<ModelRequest> modelRequest() const { return m_request; }
+    const ModelInfo* modelInfo() const { return m_info ? &*m_info : nullptr; }
+    // The model reference of a session opened without its model (else nullopt).
+    const std::optional<SessionModelRef>& storedModel() const { return m_storedModel; }
+    QString promptText() const;
+    const TokenStrip& runTokens() const { return m_runTokens; }
+    // Drops the current model and shows a stored session's prompt (panels restore next).
+    void enterStoredSession(const Session& session);
 
 signals:
     void viewShown();  // an attention map of the current run is on screen
@@ -90,6 +105,10 @@ private:
     void rebuildRecentMenu();
 
     bool m_interactive = true;
+    SessionController* m_sessions = nullptr;
+    std::optional<ModelInfo> m_info;
+    std::optional<SessionModelRef> m_storedModel;
+    TokenStrip m_runTokens;  // of the last run (or the opened session)
     InspectorWorker* m_worker = nullptr;
     SelectionModel* m_selection = nullptr;
     AnalysisDocks* m_docks = nullptr;

@@ -1,0 +1,170 @@
+// Sessions in the real main window (offscreen): opening restores every panel from stored
+// results with the model absent, a changed model is reported as a mismatch (and not
+// loaded), a matching model goes live again, a corrupt file or section changes nothing,
+// and what the window saves back is bit-identical to what it was given.
+#include <QDir>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QStatusBar>
+#include <QtTest>
+
+#include <filesystem>
+#include <fstream>
+
+#include "analysis_docks.h"
+#include "app_window_support.h"
+#include "attnscope/session.h"
+#include "main_window.h"
+#include "panels/attention_maps_panel.h"
+#include "panels/head_grid_panel.h"
+#include "panels/sinks_panel.h"
+#include "panels/weibull_panel.h"
+#include "session_controller.h"
+#include "synthetic_session.h"
+
+using namespace attnscope;
+using attnscope::app::MainWindow;
+using sessiontest::syntheticSession;
+
+namespace {
+
+bool sameTensors(const SessionSection& a, const SessionSection& b) {
+    if (a.tensors.size() != b.tensors.size()) return false;
+    for (const auto& [name, t] : a.tensors) {
+        auto it = b.tensors.find(name);
+        if (it == b.tensors.end() || it->second.bytes != t.bytes || it->second.shape != t.shape) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+class TestSessionWindow : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+    void opensWithoutModel();
+    void mismatchedModelIsReported();
+    void corruptInputChangesNothing();
+    void matchingModelGoesLive();
+    void autosaveWritesALoadableSession();
+
+private:
+    QTemporaryDir m_dir;
+};
+
+void TestSessionWindow::opensWithoutModel() {
+    const Session stored = syntheticSession();
+    const QString path = m_dir.filePath("stored.attnscope");
+    saveSession(path.toStdString(), stored);
+    MainWindow w(false);
+    QVERIFY(w.sessions()->open(path));
+    QVERIFY(w.sessions()->modelMatch() == SessionModelMatch::Absent);
+    QVERIFY(w.statusBar()->currentMessage().contains("Model not found"));
+    QVERIFY(!w.modelRequest());
+    QCOMPARE(w.promptText(), QString::fromStdString(stored.prompt));
+    // Every view redraws from the stored results.
+    const AttentionSection a = decodeAttention(stored.panels.at("attention"));
+    QCOMPARE(w.attentionPanel()->layer(), 1);
+    QCOMPARE(w.attentionPanel()->head(), 2);
+    QVERIFY(w.attentionPanel()->heatmap()->matrix().data == a.find(1, 2)->matrix.data);
+    QCOMPARE(w.attentionPanel()->tokenStrip()->count(), int(stored.tokenIds.size()));
+    QCOMPARE(w.analysisDocks()->sinksPanel()->result().T, int64_t(stored.tokenIds.size()));
+    QCOMPARE(w.analysisDocks()->sinksPanel()->result().sinks.size(), size_t(2));
+    QCOMPARE(w.analysisDocks()->weibullPanel()->fits().size(), size_t(16));
+    QCOMPARE(w.analysisDocks()->headGridPanel()->scores().nLayers, sessiontest::kL);
+    // Saving it again (no model) keeps every stored result and the model reference.
+    const Session again = w.sessions()->capture();
+    QCOMPARE(again.model.path, stored.model.path);
+    QVERIFY(again.tokenIds == stored.tokenIds);
+    for (const char* p : {"heads", "sinks", "weibull"}) QVERIFY2(sameTensors(stored.panels.at(p), again.panels.at(p)), p);
+    QVERIFY(again.panels.at("attention").tensors.at("maps").bytes ==
+            encodeAttention({1, 2, 0, 0, "viridis", "linear", {*a.find(1, 2)}}).tensors.at("maps").bytes);
+}
+
+void TestSessionWindow::mismatchedModelIsReported() {
+    namespace fs = std::filesystem;
+    const fs::path model = m_dir.filePath("changed-model").toStdString();
+    fs::create_directories(model);
+    std::ofstream(model / "config.json") << "{\"model_type\": \"llama\"}";
+    Session s = syntheticSession();
+    s.model.path = model.string();
+    s.model.sha256 = std::string(64, '0');  // what it was when the session was saved
+    const QString path = m_dir.filePath("mismatch.attnscope");
+    saveSession(path.toStdString(), s);
+    MainWindow w(false);
+    QVERIFY(w.sessions()->open(path));
+    QVERIFY(w.sessions()->modelMatch() == SessionModelMatch::Mismatch);
+    QVERIFY2(w.statusBar()->currentMessage().contains("MISMATCH"), qPrintable(w.statusBar()->currentMessage()));
+    QVERIFY(!w.modelRequest());  // not loaded behind the user's back
+    QVERIFY(w.analysisDocks()->sinksPanel()->hasResult());
+}
+
+void TestSessionWindow::corruptInputChangesNothing() {
+    const Session good = syntheticSession();
+    const QString path = m_dir.filePath("good.attnscope");
+    saveSession(path.toStdString(), good);
+    MainWindow w(false);
+    QVERIFY(w.sessions()->open(path));
+    const std::vector<float> before = w.attentionPanel()->heatmap()->matrix().data;
+    const QString promptBefore = w.promptText();
+
+    // A truncated file.
+    QFile in(path);
+    QVERIFY(in.open(QIODevice::ReadOnly));
+    const QByteArray bytes = in.readAll();
+    QFile cut(m_dir.filePath("cut.attnscope"));
+    QVERIFY(cut.open(QIODevice::WriteOnly));
+    cut.write(bytes.left(bytes.size() / 2));
+    cut.close();
+    QVERIFY(!w.sessions()->open(cut.fileName()));
+    // A valid file with one section the panels cannot use (weibull tensors of another shape).
+    Session bad = syntheticSession();
+    bad.prompt = "something else";
+    bad.panels["weibull"].tensors["fits.layer"] = SessionTensor::i32({1}, {0});
+    const QString badPath = m_dir.filePath("bad-section.attnscope");
+    saveSession(badPath.toStdString(), bad);
+    QVERIFY(!w.sessions()->open(badPath));
+    QVERIFY(w.statusBar()->currentMessage().contains("weibull"));
+
+    QVERIFY(w.attentionPanel()->heatmap()->matrix().data == before);
+    QCOMPARE(w.promptText(), promptBefore);
+    QCOMPARE(w.analysisDocks()->weibullPanel()->fits().size(), size_t(16));
+    QCOMPARE(w.sessions()->currentPath(), path);
+}
+
+void TestSessionWindow::matchingModelGoesLive() {
+    const QString dir = apptest::defaultModelDir();
+    if (!QFileInfo::exists(dir + "/config.json")) QSKIP("built-in model absent");
+    Session s = syntheticSession();
+    s.prompt = "Call me Ishmael.";
+    s.model.path = QDir(dir).absolutePath().toStdString();
+    s.model.sha256 = sessionModelFingerprint(s.model.path);
+    const QString path = m_dir.filePath("match.attnscope");
+    saveSession(path.toStdString(), s);
+    MainWindow w(false);
+    QSignalSpy shown(&w, &MainWindow::viewShown);
+    QVERIFY(w.sessions()->open(path));
+    QVERIFY(w.sessions()->modelMatch() == SessionModelMatch::Match);
+    QVERIFY(w.modelRequest());
+    QVERIFY(apptest::waitForView(shown));  // the model loaded and ran the stored prompt
+    QVERIFY(w.modelInfo());
+    QVERIFY(w.runTokens().ids.size() > 2);
+}
+
+void TestSessionWindow::autosaveWritesALoadableSession() {
+    const QString path = m_dir.filePath("auto-src.attnscope");
+    const Session s = syntheticSession();
+    saveSession(path.toStdString(), s);
+    MainWindow w(false);
+    QVERIFY(w.sessions()->open(path));
+    QFile::remove(w.sessions()->autosavePath());
+    w.sessions()->autosaveNow();
+    QVERIFY(QFile::exists(w.sessions()->autosavePath()));
+    const Session back = loadSession(w.sessions()->autosavePath().toStdString());
+    QVERIFY(sameTensors(back.panels.at("sinks"), s.panels.at("sinks")));
+    QFile::remove(w.sessions()->autosavePath());
+}
+
+QTEST_MAIN(TestSessionWindow)
+#include "tst_session_window.moc"
