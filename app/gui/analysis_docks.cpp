@@ -9,10 +9,10 @@
 #include "inspector_jobs.h"
 #include "inspector_worker.h"
 #include "kv_dock.h"
+#include "quant_dock.h"
 #include "panels/head_grid_panel.h"
 #include "panels/sinks_panel.h"
 #include "panels/weibull_panel.h"
-#include "quant_dock.h"
 #include "selection_model.h"
 #include "weibull_series_jobs.h"
 
@@ -54,10 +54,10 @@ AnalysisDocks::AnalysisDocks(QMainWindow* window, InspectorWorker* worker, Selec
         window->addDockWidget(Qt::LeftDockWidgetArea, m_headsDock);
     window->addDockWidget(Qt::RightDockWidgetArea, m_sinksDock);
     window->tabifyDockWidget(m_sinksDock, m_weibullDock);
-    m_quant = new QuantDock(window, worker, selection, this);
     m_kv = new KvDock(window, worker, selection, this);
     window->tabifyDockWidget(m_weibullDock, m_kv->dock());
     connect(m_kv, &KvDock::panelShown, this, &AnalysisDocks::panelShown);
+    m_quant = new QuantDock(window, worker, selection, this);
     window->tabifyDockWidget(m_kv->dock(), m_quant->dock());
     connect(m_quant, &QuantDock::panelShown, this, &AnalysisDocks::panelShown);
     connect(this, &AnalysisDocks::panelShown, m_kv, [this](const QString& name) {

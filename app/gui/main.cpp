@@ -7,6 +7,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QFile>
+#include <QRegularExpression>
 #include <QTimer>
 
 #include "analysis_docks.h"
@@ -16,6 +17,7 @@
 #include "model_locator.h"
 #include "panels/attention_maps_panel.h"
 #include "panels/sinks_panel.h"
+#include "session_controller.h"
 
 using attnscope::app::MainWindow;
 using attnscope::app::ModelRequest;
@@ -62,9 +64,18 @@ int main(int argc, char** argv) {
                                                  "sweep plot to a PNG (with --screenshot: before the shot).", "out.png");
     const QCommandLineOption kvOptions("kv", "KV panel settings, e.g. policy=h2o,budget=64,mode=decode,"
                                              "tab=keep|sweep|compare,pin=streaming_llm,step=5,window=16.", "spec");
+    const QCommandLineOption view("view", "Zoom the map to queries q0:q1 and keys k0:k1 (token positions, "
+                                          "end exclusive), e.g. 0:64,0:64.", "q0:q1,k0:k1");
+    const QCommandLineOption pool("pool", "Long prompts: block max or mean in the overview.", "max|mean");
+    const QCommandLineOption asKey("as-key", "Colour the tokens by the attention the --select token receives.");
     parser.addOptions({model, tokenizer, prompt, promptFile, layer, head, select, scale, colormap, theme,
-                       screenshot, panel, epsilon, cosThreshold, kvSweep, kvOptions});
+                       screenshot, panel, epsilon, cosThreshold, kvSweep, view, pool, asKey, kvOptions});
+    parser.addPositionalArgument(QStringLiteral("session"), QStringLiteral("A saved session (.attnscope) to open."),
+                                 QStringLiteral("[FILE.attnscope]"));
     parser.process(app);
+    QString sessionFile;
+    for (const QString& arg : parser.positionalArguments())
+        if (arg.endsWith(QLatin1String(".attnscope"))) sessionFile = arg;
 
     const bool shoot = parser.isSet(screenshot);
     MainWindow window(/*interactive=*/!shoot);
@@ -84,6 +95,23 @@ int main(int argc, char** argv) {
     if (auto map = attnscope::widgets::colormapFromName(parser.value(colormap)))
         window.attentionPanel()->setColormap(*map);
     if (parser.isSet(select)) window.selectTokenAfterRun(parser.value(select).toInt());
+    if (parser.isSet(asKey)) window.attentionPanel()->setTokenRole(attnscope::widgets::TokenRole::Key);
+    if (parser.value(pool) == QLatin1String("mean")) window.attentionPanel()->setPoolIndex(1);
+    std::optional<attnscope::widgets::HeatmapExtent> zoom;
+    if (parser.isSet(view)) {
+        static const QRegularExpression re(QStringLiteral("^(\\d+):(\\d+),(\\d+):(\\d+)$"));
+        const QRegularExpressionMatch m = re.match(parser.value(view));
+        if (!m.hasMatch() || m.captured(1).toLongLong() >= m.captured(2).toLongLong() ||
+            m.captured(3).toLongLong() >= m.captured(4).toLongLong()) {
+            std::fprintf(stderr, "attnscope: --view wants q0:q1,k0:k1 with q0 < q1 and k0 < k1\n");
+            return 2;
+        }
+        zoom = attnscope::widgets::HeatmapExtent{m.captured(1).toLongLong(), m.captured(2).toLongLong(),
+                                                 m.captured(3).toLongLong(), m.captured(4).toLongLong()};
+        QObject::connect(&window, &MainWindow::viewShown, &window, [&window, zoom] {
+            window.attentionPanel()->heatmap()->setView(*zoom);
+        }, Qt::SingleShotConnection);
+    }
     const QString panelName = parser.value(panel);
     if (parser.isSet(panel) && !attnscope::app::AnalysisDocks::panelNames().contains(panelName)) {
         std::fprintf(stderr, "attnscope: --panel must be one of %s\n",
@@ -119,7 +147,7 @@ int main(int argc, char** argv) {
         if (parser.isSet(tokenizer)) paths << parser.value(tokenizer);
         request = attnscope::app::requestFromPaths(paths);
         if (request && parser.isSet(tokenizer)) request->tokenizer = parser.value(tokenizer);
-    } else if (const QString dir = attnscope::app::defaultModelDir(); !dir.isEmpty()) {
+    } else if (const QString dir = attnscope::app::defaultModelDir(); !dir.isEmpty() && sessionFile.isEmpty()) {
         request = ModelRequest{dir, {}};
     }
 
@@ -134,21 +162,37 @@ int main(int argc, char** argv) {
             });
         };
         // Wait for the attention map and, with --panel, for that panel's (last) data.
-        auto waiting = std::make_shared<int>(panelName.isEmpty() ? 1 : (editSinks && panelName == "sinks" ? 3 : 2));
+        // With --view, also for the finer tile of that view.
+        auto waiting = std::make_shared<int>((panelName.isEmpty() ? 1 : (editSinks && panelName == "sinks" ? 3 : 2)) +
+                                             (zoom ? 1 : 0));
         auto arrived = [waiting, grab] {
             if (--*waiting == 0) grab();
         };
-        QObject::connect(&window, &MainWindow::viewShown, &window, arrived, Qt::SingleShotConnection);
+        QObject::connect(&window, &MainWindow::viewShown, &window, [&window, zoom, arrived] {
+            // --view was applied by the connection made before this one; an exact map, or a
+            // view of everything, gets no finer tile.
+            auto* map = window.attentionPanel()->heatmap();
+            const auto v = map->visibleExtent(), e = map->extent();
+            if (zoom && (map->isExact() || (v.q0 == e.q0 && v.q1 == e.q1 && v.k0 == e.k0 && v.k1 == e.k1)))
+                arrived();
+            arrived();
+        }, Qt::SingleShotConnection);
+        if (zoom) QObject::connect(&window, &MainWindow::tileShown, &window, arrived, Qt::SingleShotConnection);
         QObject::connect(&window, &MainWindow::panelShown, &window, [panelName, arrived](const QString& name) {
             if (name == panelName) arrived();
         });
         QObject::connect(&window, &MainWindow::loadFailed, &app, [](const QString& m) { fatal(m, 1); });
         QObject::connect(&window, &MainWindow::runFailed, &app, [](const QString& m) { fatal(m, 1); });
         QTimer::singleShot(kScreenshotTimeoutMs, &app, [] { fatal(QStringLiteral("timed out"), 3); });
-        if (!request) grab();  // the empty state is worth a picture too
+        if (!request) grab();  // the empty state (or a stored session, drawn at once) is worth a picture too
     }
     window.show();
     if (!panelName.isEmpty()) window.showPanel(panelName);
+    if (!sessionFile.isEmpty()) {
+        if (!window.sessions()->open(sessionFile) && shoot) fatal(QStringLiteral("cannot open %1").arg(sessionFile), 2);
+    } else if (!shoot) {
+        window.sessions()->offerRecovery();  // an autosave left by a crash
+    }
     if (request) window.openModel(*request);
     return app.exec();
 }
