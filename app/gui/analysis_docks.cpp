@@ -1,3 +1,4 @@
+#include "dock_scroll.h"
 #include "analysis_docks.h"
 
 #include <QDockWidget>
@@ -91,7 +92,7 @@ AnalysisDocks::AnalysisDocks(QMainWindow* window, InspectorWorker* worker, Selec
 QDockWidget* AnalysisDocks::addDock(const QString& title, const QString& name, QWidget* panel) {
     auto* dock = new QDockWidget(title, m_window);
     dock->setObjectName(name);
-    dock->setWidget(panel);
+    dock->setWidget(scrollableDockContent(panel));
     return dock;
 }
 

@@ -1,3 +1,4 @@
+#include "dock_scroll.h"
 #include "kv_dock.h"
 
 #include <algorithm>
@@ -168,7 +169,7 @@ KvDock::KvDock(QMainWindow* window, InspectorWorker* worker, SelectionModel* sel
     m_params = m_panel->params();
     m_dock = new QDockWidget(tr("KV-Cache Eviction"), window);
     m_dock->setObjectName(QStringLiteral("kvDock"));
-    m_dock->setWidget(m_panel);
+    m_dock->setWidget(scrollableDockContent(m_panel));
     m_e2eDelay = new QTimer(this);
     m_e2eDelay->setSingleShot(true);
     m_e2eDelay->setInterval(kEndToEndDelayMs);

@@ -1,3 +1,4 @@
+#include "dock_scroll.h"
 #include "quant_dock.h"
 
 #include <algorithm>
@@ -112,7 +113,7 @@ QuantDock::QuantDock(QMainWindow* window, InspectorWorker* worker, SelectionMode
     m_panel = new widgets::QuantPanel(window);
     m_dock = new QDockWidget(tr("Quantization Error"), window);
     m_dock->setObjectName(QStringLiteral("quantDock"));
-    m_dock->setWidget(m_panel);
+    m_dock->setWidget(scrollableDockContent(m_panel));
     window->addDockWidget(Qt::RightDockWidgetArea, m_dock);
 
     connect(m_dock, &QDockWidget::visibilityChanged, this, [this](bool visible) {

@@ -20,6 +20,7 @@
 #include "panels/attention_maps_panel.h"
 #include "plot/attention_heatmap.h"
 #include "plot/plot_menu.h"
+#include "selection_model.h"
 #include "token_strip.h"
 
 using namespace attnscope;

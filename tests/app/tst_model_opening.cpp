@@ -148,6 +148,8 @@ private slots:
         // Two models at once are ambiguous: refused with a message.
         QMimeData two;
         two.setUrls({QUrl::fromLocalFile(r.path), QUrl::fromLocalFile(apptest::defaultModelDir())});
+        QDragEnterEvent enterTwo(at, Qt::CopyAction, &two, Qt::LeftButton, Qt::NoModifier);
+        QCoreApplication::sendEvent(&w, &enterTwo);  // a drop always follows its drag-enter
         QDropEvent bad(QPointF(at), Qt::CopyAction, &two, Qt::LeftButton, Qt::NoModifier);
         QCoreApplication::sendEvent(&w, &bad);
         QVERIFY(statusText(w).contains(QStringLiteral("Drop one model")));
@@ -178,7 +180,8 @@ private slots:
                                         ModelRequest{junk.fileName(), {}},
                                         ModelRequest{dir.filePath("missing-dir"), {}}}) {
             w.openModel(bad);
-            QTRY_COMPARE_WITH_TIMEOUT(failed.count(), ++expected, 30000);
+            ++expected;  // not inside QTRY_*: the macro evaluates its arguments on every poll
+            QTRY_COMPARE_WITH_TIMEOUT(failed.count(), expected, 30000);
             const QString message = failed.last().first().toString();
             QVERIFY2(message.contains(QFileInfo(bad.path).fileName()), qPrintable(message));
             QVERIFY(statusText(w).contains(QStringLiteral("Could not open")));

@@ -20,6 +20,7 @@
 #include "panels/sinks_panel.h"
 #include "panels/weibull_panel.h"
 #include "session_controller.h"
+#include "token_strip.h"
 #include "synthetic_session.h"
 
 using namespace attnscope;

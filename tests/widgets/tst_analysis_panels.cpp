@@ -255,9 +255,9 @@ private slots:
         QVERIFY(std::abs(ql->data()->at(2)->value - (0.04 + 0.04) / 2) < 1e-12);
         QCOMPARE(qk->valueAxis()->axisRect(), plot->kRect());
         QCOMPARE(ql->valueAxis()->axisRect(), plot->lambdaRect());
-        // The Transmission band and anchor lie inside the k axis range.
+        // The Transmission band, the anchor and the lowest mean lie inside the k axis range.
         const QCPRange r = plot->kRect()->axis(QCPAxis::atLeft)->range();
-        QVERIFY(r.contains(kWeibullTransmissionLo) && r.contains(kWeibullHalfNormalK) && r.contains(1.01));
+        QVERIFY(r.contains(kWeibullTransmissionLo) && r.contains(kWeibullHalfNormalK) && r.contains((1.05 + 1.01) / 2));
     }
 
     void weibullProbabilityLineMatchesFit() {

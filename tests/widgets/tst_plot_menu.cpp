@@ -128,7 +128,7 @@ private slots:
                 ++plots;
             }
         }
-        QCOMPARE(plots, 4 + 3 + 1);
+        QCOMPARE(plots, 4 + 5 + 1);  // sinks; Weibull k, lambda, detail, series; head grid
     }
 };
 

@@ -204,7 +204,8 @@ void WeibullPanel::onCellChosen(int row, int col) {
         const QSignalBlocker block(map);
         map->setCurrentCell(row, col);
     }
-    if (row < m_grid.nLayers) emit layerSelected(row);
+    // Only a user's choice moves the shared layer; a programmatic selection (after a re-fit) must not.
+    if (row < m_grid.nLayers && !m_selectingQuietly) emit layerSelected(row);
     const int f = m_grid.at(row, col);
     showTable(f);
     if (f < 0) return;
@@ -219,7 +220,9 @@ void WeibullPanel::selectMatrix(const QString& name) {
             const int f = m_grid.at(row, col);
             if (f < 0 || QString::fromStdString(m_fits[size_t(f)].name) != name) continue;
             m_map->setCurrentCell(row, col);
+            m_selectingQuietly = true;
             onCellChosen(row, col);
+            m_selectingQuietly = false;
             return;
         }
     }

@@ -64,6 +64,7 @@ private:
     std::vector<WeibullMatrixFit> m_fits;
     WeibullGrid m_grid;
     QString m_selected;
+    bool m_selectingQuietly = false;  // selectMatrix(): no layerSelected for the shared selection
 
     QComboBox* m_protocol = nullptr;
     QComboBox* m_trim = nullptr;
