@@ -8,6 +8,16 @@
 
 namespace attnscope::core {
 
+at::Tensor activate(const at::Tensor& x, Activation a) {
+    switch (a) {
+    case Activation::Silu: return at::silu(x);
+    case Activation::Gelu: return at::gelu(x);
+    case Activation::GeluTanh: return at::gelu(x, "tanh");
+    case Activation::Relu: return at::relu(x);
+    }
+    return x;
+}
+
 at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps) {
     at::Tensor xf = x.to(at::kFloat);
     at::Tensor y = xf * at::rsqrt(xf.pow(2).mean(-1, true) + eps);
@@ -18,16 +28,6 @@ namespace {
 
 at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
     return b.defined() ? at::linear(x, w, b) : at::linear(x, w);
-}
-
-at::Tensor activate(const at::Tensor& x, Activation a) {
-    switch (a) {
-    case Activation::Silu: return at::silu(x);
-    case Activation::Gelu: return at::gelu(x);
-    case Activation::GeluTanh: return at::gelu(x, "tanh");
-    case Activation::Relu: return at::relu(x);
-    }
-    return x;
 }
 
 }  // namespace

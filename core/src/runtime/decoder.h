@@ -75,6 +75,8 @@ private:
 };
 
 // RMSNorm as HF computes it: in float32, scaled by the weight in the input dtype.
+// The MLP nonlinearity of a family (also used by the quantization lab's calibration).
+at::Tensor activate(const at::Tensor& x, Activation a);
 at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps);
 
 }  // namespace attnscope::core

@@ -11,6 +11,7 @@
 #include "attnscope/error.h"
 #include "model/model_access.h"
 #include "runtime/attention.h"
+#include "runtime/decoder.h"
 
 namespace attnscope {
 
@@ -42,16 +43,6 @@ std::vector<std::vector<int32_t>> splitWindows(const std::vector<int32_t>& ids, 
 }
 
 namespace quant_detail {
-
-at::Tensor activate(const at::Tensor& x, Activation a) {
-    switch (a) {
-    case Activation::Silu: return at::silu(x);
-    case Activation::Gelu: return at::gelu(x);
-    case Activation::GeluTanh: return at::gelu(x, "tanh");
-    case Activation::Relu: return at::relu(x);
-    }
-    return x;
-}
 
 // The down projection's input, as Decoder::mlp computes it.
 at::Tensor downInput(const ModelConfig& c, const LayerWeights& L, const at::Tensor& mlpIn) {

@@ -9,7 +9,6 @@
 
 namespace attnscope::quant_detail {
 
-at::Tensor activate(const at::Tensor& x, core::Activation a);
 // The down projection's input act(gate x)·up x (or act(up x)), with biases.
 at::Tensor downInput(const core::ModelConfig& c, const core::LayerWeights& L, const at::Tensor& mlpIn);
 
