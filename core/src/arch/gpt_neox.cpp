@@ -1,29 +1,10 @@
 // GPT-NeoX / Pythia: LayerNorm, GELU, partial rotary, optional parallel residual, and a
 // fused query_key_value whose output rows are laid out per head as [H, (q|k|v), d].
 #include "arch/arch_registry.h"
-#include "arch/weight_names.h"
 #include "attnscope/error.h"
 
 namespace attnscope::core {
 namespace {
-
-void configureNeoX(const ConfigJson& j, ModelConfig& c) {
-    c.arch = "gpt_neox";
-    configureCommonDims(j, c);
-    c.nKvHeads = c.nHeads;
-    c.headDim = c.dModel / c.nHeads;
-    configureRope(j, c);
-    c.rope.style = RopeStyle::HalfSplit;
-    c.norm = NormKind::Layer;
-    c.mlp = MlpKind::Plain;
-    const std::string act = j.string("hidden_act", "gelu");
-    if (act == "gelu") c.act = Activation::Gelu;
-    else if (act == "gelu_new" || act == "gelu_fast" || act == "gelu_pytorch_tanh") c.act = Activation::GeluTanh;
-    else if (act == "relu") c.act = Activation::Relu;
-    else fail(ErrorKind::Unsupported, j.source() + ": hidden_act '" + act + "' is not supported");
-    c.parallelResidual = j.boolean("use_parallel_residual", true);
-    c.tiedEmbeddings = j.boolean("tie_word_embeddings", false);
-}
 
 Weights loadNeoX(const TensorLoader& ld, const ModelConfig& c) {
     const int64_t D = c.dModel, F = c.dFF, V = c.vocabSize, H = c.nHeads, d = c.headDim;
@@ -58,16 +39,8 @@ Weights loadNeoX(const TensorLoader& ld, const ModelConfig& c) {
     return w;
 }
 
-bool describeNeoX(const std::string& name, int& layer, std::string& component) {
-    static constexpr WeightRole kLayer[] = {
-        {"attention.query_key_value.weight", "qkv"}, {"attention.dense.weight", "o"},
-        {"mlp.dense_h_to_4h.weight", "up"}, {"mlp.dense_4h_to_h.weight", "down"}};
-    static constexpr WeightRole kGlobal[] = {{"gpt_neox.embed_in.weight", "embed"}, {"embed_out.weight", "lm_head"}};
-    return describeByRoles(name, "gpt_neox.layers.", kLayer, kGlobal, layer, component);
-}
-
 }  // namespace
 
-extern const ArchEntry kGptNeoXArch{"gpt_neox", configureNeoX, loadNeoX, describeNeoX};
+extern const ArchEntry kGptNeoXArch{"gpt_neox", loadNeoX};
 
 }  // namespace attnscope::core

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "arch/model_config.h"
+#include "arch/config/model_config.h"
 #include "runtime/weights.h"
 
 namespace attnscope::core {

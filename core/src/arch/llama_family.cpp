@@ -1,57 +1,10 @@
 // Llama-layout decoders: llama (Llama-2/3/3.1/3.2), mistral, qwen2, qwen3.
 // Same tensor names; they differ in biases, QK-norm and sliding windows.
 #include "arch/arch_registry.h"
-#include "arch/weight_names.h"
 #include "attnscope/error.h"
 
 namespace attnscope::core {
 namespace {
-
-Activation activationOf(const ConfigJson& j) {
-    const std::string a = j.string("hidden_act", "silu");
-    if (a == "silu" || a == "swish") return Activation::Silu;
-    if (a == "gelu") return Activation::Gelu;
-    if (a == "gelu_pytorch_tanh" || a == "gelu_new") return Activation::GeluTanh;
-    fail(ErrorKind::Unsupported, j.source() + ": hidden_act '" + a + "' is not supported");
-}
-
-void configureLlamaLike(const ConfigJson& j, ModelConfig& c) {
-    configureCommonDims(j, c);
-    configureRope(j, c);
-    c.norm = NormKind::RMS;
-    c.mlp = MlpKind::GatedSilu;
-    c.act = activationOf(j);
-    c.rope.style = RopeStyle::HalfSplit;
-}
-
-void configureLlama(const ConfigJson& j, ModelConfig& c) {
-    configureLlamaLike(j, c);
-    c.arch = "llama";
-}
-
-void configureMistral(const ConfigJson& j, ModelConfig& c) {
-    configureLlamaLike(j, c);
-    c.arch = "mistral";
-    c.slidingWindow = j.integerOr({"sliding_window"}, 0);
-}
-
-void configureQwen(const ConfigJson& j, ModelConfig& c, const char* arch) {
-    configureLlamaLike(j, c);
-    c.arch = arch;
-    // Qwen configs carry a sliding_window value that only applies when enabled.
-    if (j.boolean("use_sliding_window", false)) {
-        if (j.integerOr({"max_window_layers"}, c.nLayers) < c.nLayers)
-            fail(ErrorKind::Unsupported, j.source() + ": per-layer sliding windows (max_window_layers) are not supported yet");
-        c.slidingWindow = j.integerOr({"sliding_window"}, 0);
-    }
-}
-
-void configureQwen2(const ConfigJson& j, ModelConfig& c) { configureQwen(j, c, "qwen2"); }
-
-void configureQwen3(const ConfigJson& j, ModelConfig& c) {
-    configureQwen(j, c, "qwen3");
-    c.qkNorm = true;
-}
 
 Weights loadLlamaLike(const TensorLoader& ld, const ModelConfig& c) {
     const int64_t D = c.dModel, F = c.dFF, V = c.vocabSize;
@@ -99,20 +52,11 @@ Weights loadLlamaLike(const TensorLoader& ld, const ModelConfig& c) {
     return w;
 }
 
-bool describeLlamaLike(const std::string& name, int& layer, std::string& component) {
-    static constexpr WeightRole kLayer[] = {
-        {"self_attn.q_proj.weight", "q"}, {"self_attn.k_proj.weight", "k"}, {"self_attn.v_proj.weight", "v"},
-        {"self_attn.o_proj.weight", "o"}, {"mlp.gate_proj.weight", "gate"}, {"mlp.up_proj.weight", "up"},
-        {"mlp.down_proj.weight", "down"}};
-    static constexpr WeightRole kGlobal[] = {{"model.embed_tokens.weight", "embed"}, {"lm_head.weight", "lm_head"}};
-    return describeByRoles(name, "model.layers.", kLayer, kGlobal, layer, component);
-}
-
 }  // namespace
 
-extern const ArchEntry kLlamaArch{"llama", configureLlama, loadLlamaLike, describeLlamaLike};
-extern const ArchEntry kMistralArch{"mistral", configureMistral, loadLlamaLike, describeLlamaLike};
-extern const ArchEntry kQwen2Arch{"qwen2", configureQwen2, loadLlamaLike, describeLlamaLike};
-extern const ArchEntry kQwen3Arch{"qwen3", configureQwen3, loadLlamaLike, describeLlamaLike};
+extern const ArchEntry kLlamaArch{"llama", loadLlamaLike};
+extern const ArchEntry kMistralArch{"mistral", loadLlamaLike};
+extern const ArchEntry kQwen2Arch{"qwen2", loadLlamaLike};
+extern const ArchEntry kQwen3Arch{"qwen3", loadLlamaLike};
 
 }  // namespace attnscope::core

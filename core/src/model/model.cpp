@@ -31,16 +31,12 @@ bool cudaAvailable() {
 
 namespace {
 
-nlohmann::json readJsonFile(const fs::path& p) {
+std::string readConfigFile(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
     if (!in) fail(ErrorKind::NotFound, p.string() + ": cannot open file");
     std::error_code ec;
     if (fs::file_size(p, ec) > (64u << 20)) fail(ErrorKind::BadInput, p.string() + ": file is too large for a config");
-    try {
-        return nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-        fail(ErrorKind::BadInput, p.string() + ": malformed JSON (" + e.what() + ")");
-    }
+    return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 std::unique_ptr<Tokenizer> tokenizerBeside(fs::path dir, const std::string& overridePath) {
@@ -59,19 +55,9 @@ Model::Impl openSafetensorsModel(const fs::path& dir, std::unique_ptr<io::Weight
     const fs::path cfgPath = dir / "config.json";
     if (!fs::exists(cfgPath))
         fail(ErrorKind::NotFound, cfgPath.string() + ": missing (a Hugging Face model needs config.json beside its weights)");
-    const nlohmann::json raw = readJsonFile(cfgPath);
-    if (!raw.is_object()) fail(ErrorKind::BadInput, cfgPath.string() + ": config must be a JSON object");
-    ConfigJson json(raw, cfgPath.string());
-    const std::string type = json.string("model_type", "");
-    const ArchEntry* arch = findArch(type);
-    if (!arch) {
-        std::string names;
-        for (const auto& n : archNames()) names += (names.empty() ? "" : ", ") + n;
-        fail(ErrorKind::Unsupported, cfgPath.string() + ": unknown architecture '" + type + "' (supported: " + names + ")");
-    }
-    ModelConfig cfg;
-    arch->configure(json, cfg);
-    cfg.validate(cfgPath.string());
+    const ModelConfig cfg = configFromText(readConfigFile(cfgPath), cfgPath.string());
+    const ArchEntry* arch = findArch(cfg.arch);
+    if (!arch) fail(ErrorKind::Unsupported, cfgPath.string() + ": no weight loader for '" + cfg.arch + "'");
     Weights w = arch->load(TensorLoader(*ws, dev, dt), cfg);
     Model::Impl impl{Decoder(cfg, std::move(w), dev, dt), {}, nullptr};
     const io::TensorEntry* first = nullptr;

@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "arch/arch_registry.h"
+#include "arch/config/arch_spec.h"
 #include "model/model_access.h"
 #include "model/model_impl.h"
 #include "model/model_weights.h"
@@ -84,7 +84,7 @@ Matrix2D toMatrix(const std::vector<int64_t>& shape, std::vector<float> data) {
 std::vector<Model::WeightTensorInfo> Model::weightTensors() const {
     std::vector<WeightTensorInfo> out;
     if (m->files) {
-        const ArchEntry* arch = findArch(m->info.arch);
+        const ArchSpec* arch = findArchSpec(m->info.arch);
         if (!arch || !arch->describe) return out;
         for (const std::string& name : m->files->names()) {
             const io::TensorEntry* e = m->files->find(name);

@@ -7,7 +7,7 @@
 #include <stop_token>
 #include <vector>
 
-#include "arch/model_config.h"
+#include "arch/config/model_config.h"
 #include "attnscope/trace.h"
 #include "runtime/rope.h"
 #include "runtime/weights.h"

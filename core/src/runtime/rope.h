@@ -3,7 +3,7 @@
 #pragma once
 #include <ATen/ATen.h>
 
-#include "arch/model_config.h"
+#include "arch/config/model_config.h"
 
 namespace attnscope::core {
 

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "arch/model_config.h"
+#include "arch/config/model_config.h"
 #include "runtime/weights.h"
 
 namespace attnscope::core {

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "analyses/kv/kv_policy.h"
-#include "arch/model_config.h"
+#include "arch/config/model_config.h"
 #include "trace/attention_stats_impl.h"
 
 namespace attnscope {

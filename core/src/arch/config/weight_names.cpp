@@ -1,4 +1,4 @@
-#include "arch/weight_names.h"
+#include "arch/config/weight_names.h"
 
 #include <charconv>
 

@@ -1,4 +1,4 @@
-#include "arch/config_json.h"
+#include "arch/config/config_json.h"
 
 #include "attnscope/error.h"
 

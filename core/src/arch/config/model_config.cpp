@@ -1,4 +1,4 @@
-#include "arch/model_config.h"
+#include "arch/config/model_config.h"
 
 #include <cmath>
 

@@ -1,0 +1,39 @@
+// config.json of GPT-NeoX / Pythia (partial rotary, parallel residual, fused qkv).
+#include "arch/config/arch_spec.h"
+#include "arch/config/weight_names.h"
+#include "attnscope/error.h"
+
+namespace attnscope::core {
+namespace {
+
+void configureNeoX(const ConfigJson& j, ModelConfig& c) {
+    c.arch = "gpt_neox";
+    configureCommonDims(j, c);
+    c.nKvHeads = c.nHeads;
+    c.headDim = c.dModel / c.nHeads;
+    configureRope(j, c);
+    c.rope.style = RopeStyle::HalfSplit;
+    c.norm = NormKind::Layer;
+    c.mlp = MlpKind::Plain;
+    const std::string act = j.string("hidden_act", "gelu");
+    if (act == "gelu") c.act = Activation::Gelu;
+    else if (act == "gelu_new" || act == "gelu_fast" || act == "gelu_pytorch_tanh") c.act = Activation::GeluTanh;
+    else if (act == "relu") c.act = Activation::Relu;
+    else fail(ErrorKind::Unsupported, j.source() + ": hidden_act '" + act + "' is not supported");
+    c.parallelResidual = j.boolean("use_parallel_residual", true);
+    c.tiedEmbeddings = j.boolean("tie_word_embeddings", false);
+}
+
+bool describeNeoX(const std::string& name, int& layer, std::string& component) {
+    static constexpr WeightRole kLayer[] = {
+        {"attention.query_key_value.weight", "qkv"}, {"attention.dense.weight", "o"},
+        {"mlp.dense_h_to_4h.weight", "up"}, {"mlp.dense_4h_to_h.weight", "down"}};
+    static constexpr WeightRole kGlobal[] = {{"gpt_neox.embed_in.weight", "embed"}, {"embed_out.weight", "lm_head"}};
+    return describeByRoles(name, "gpt_neox.layers.", kLayer, kGlobal, layer, component);
+}
+
+}  // namespace
+
+extern const ArchSpec kGptNeoXSpec{"gpt_neox", configureNeoX, describeNeoX};
+
+}  // namespace attnscope::core
