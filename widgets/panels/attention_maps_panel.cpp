@@ -29,8 +29,13 @@ AttentionMapsPanel::AttentionMapsPanel(QWidget* parent) : QWidget(parent) {
     m_head->setSpecialValueText(tr("Mean of heads"));
     m_head->setToolTip(tr("Query head; the lowest value averages all heads (\u2190 / \u2192 on the map)"));
     m_scale = new QComboBox(this);
+    m_scale->addItem(QString());  // auto: named by what it chose (applyColorScale)
     m_scale->addItem(tr("Linear scale"));
     m_scale->addItem(tr("Log scale"));
+    m_scale->setToolTip(tr("Auto: linear up to %1 tokens, log above (a row of a long prompt spreads "
+                           "its probability over many keys, so a linear scale shows it all near zero). "
+                           "The status bar always shows the exact value under the cursor.")
+                            .arg(kAutoLogTokens));
     m_colormap = new QComboBox(this);
     for (Colormap map : kAllColormaps) m_colormap->addItem(colormapName(map));
     m_pool = new QComboBox(this);
@@ -87,12 +92,11 @@ AttentionMapsPanel::AttentionMapsPanel(QWidget* parent) : QWidget(parent) {
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addLayout(controls);
     layout->addWidget(split, 1);
+    applyColorScale();
 
     connect(m_layer, &QSpinBox::valueChanged, this, &AttentionMapsPanel::emitViewRequest);
     connect(m_head, &QSpinBox::valueChanged, this, &AttentionMapsPanel::emitViewRequest);
-    connect(m_scale, &QComboBox::currentIndexChanged, this, [this](int i) {
-        m_heatmap->setColorScaleType(i == 1 ? ColorScale::Log : ColorScale::Linear);
-    });
+    connect(m_scale, &QComboBox::currentIndexChanged, this, &AttentionMapsPanel::applyColorScale);
     connect(m_colormap, &QComboBox::currentIndexChanged, this,
             [this](int i) { m_heatmap->setColormap(kAllColormaps[size_t(i)]); });
     connect(m_mask, &QCheckBox::toggled, m_heatmap, &AttentionHeatmap::setCausalMask);
@@ -120,7 +124,18 @@ int AttentionMapsPanel::layer() const { return m_layer->value(); }
 int AttentionMapsPanel::head() const { return m_head->value(); }
 int AttentionMapsPanel::selectedToken() const { return m_strip->selectedIndex(); }
 void AttentionMapsPanel::setColorScale(ColorScale scale) {
-    m_scale->setCurrentIndex(scale == ColorScale::Log ? 1 : 0);
+    m_scale->setCurrentIndex(scale == ColorScale::Log ? 2 : 1);
+}
+
+void AttentionMapsPanel::setAutoColorScale() { m_scale->setCurrentIndex(0); }
+
+bool AttentionMapsPanel::isAutoColorScale() const { return m_scale->currentIndex() == 0; }
+
+void AttentionMapsPanel::applyColorScale() {
+    const ColorScale autoScale = m_strip->count() > kAutoLogTokens ? ColorScale::Log : ColorScale::Linear;
+    m_scale->setItemText(0, autoScale == ColorScale::Log ? tr("Auto scale (log)") : tr("Auto scale (linear)"));
+    const int i = m_scale->currentIndex();
+    m_heatmap->setColorScaleType(i == 0 ? autoScale : i == 2 ? ColorScale::Log : ColorScale::Linear);
 }
 
 void AttentionMapsPanel::setColormap(Colormap map) {
@@ -174,6 +189,7 @@ void AttentionMapsPanel::setModelShape(int nLayers, int nHeads) {
 
 void AttentionMapsPanel::setTokens(const attnscope::TokenStrip& tokens) {
     m_strip->setTokens(tokens);
+    applyColorScale();  // auto follows the prompt's length
     m_heatmap->setTokenLabels(m_strip->displayTexts());
     outlineSelection();
 }

@@ -50,7 +50,11 @@ public:
     void setHead(int head);
     // Both at once, with one viewRequested when either changed (the shared selection).
     void setLayerHead(int layer, int head);
-    void setColorScale(ColorScale scale);
+    // Above this many tokens the auto colour scale is log, else linear.
+    static constexpr int kAutoLogTokens = 128;
+    void setColorScale(ColorScale scale);  // an explicit choice: kept for every prompt
+    void setAutoColorScale();              // the default
+    bool isAutoColorScale() const;
     void setColormap(Colormap map);
     void stepLayer(int delta);
     void stepHead(int delta);
@@ -71,6 +75,7 @@ signals:
 private:
     QString tokenText(int64_t position) const;
     void emitViewRequest();
+    void applyColorScale();
     void outlineSelection();
 
     QSpinBox* m_layer = nullptr;
