@@ -7,19 +7,18 @@
 # A long campaign: RUNS=1000000 SECONDS_PER_TARGET=1800 scripts/fuzz-smoke.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root="$PWD"
 build="${BUILD_DIR:-build-fuzz}"
-all=(safetensors safetensors_index llama2c tokenizer_json tokenizer_bin tokenizer_encode
+all=(safetensors safetensors_index llama2c config_json tokenizer_json tokenizer_bin tokenizer_encode
      session)
 targets=("${@:-${all[@]}}")
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  command -v clang++ >/dev/null || { echo "fuzz-smoke: clang++ not found (apt-get install clang)" >&2; exit 2; }
+  command -v clang++ >/dev/null || { echo "fuzz-smoke: SKIP, clang++ not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 77; }
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
     -DATTNSCOPE_BUILD_FUZZ=ON -DATTNSCOPE_BUILD_GUI=OFF -DATTNSCOPE_BUILD_TESTS=OFF \
     -DATTNSCOPE_BUILD_BENCH=OFF >/dev/null
   cmake --build "$build" -j "${JOBS:-2}" --target $(printf 'fuzz_%s ' "${targets[@]}")
 fi
-artifacts="$root/$build/fuzz/artifacts"
+artifacts="$(cd "$build" && pwd)/fuzz/artifacts"
 mkdir -p "$artifacts"
 status=0
 for t in "${targets[@]}"; do
