@@ -31,7 +31,9 @@ ModelInfo loadModelOnWorker(JobContext& context, const ModelRequest& request) {
 RunResult runPromptOnWorker(JobContext& context, const std::string& prompt) {
     Model* model = context.state.model.get();
     if (!model) fail(ErrorKind::BadInput, "Open a model first");
-    context.state.trace.reset();
+    // The last trace stays until the new one exists, so a failed (out of memory) or cancelled
+    // run leaves the previous results on screen and explorable; that costs one extra trace
+    // of memory while the run goes.
     const std::vector<int32_t> ids = model->tokenize(prompt, /*addSpecial=*/true);
 
     RunOptions options;

@@ -383,8 +383,7 @@ void MainWindow::runPrompt() {
         return;
     }
     for (const QString& tag : {kView, kRow, kTile}) m_worker->cancel(tag);
-    m_overviews.clear();
-    m_docks->onRunStarted();
+    // The docks keep showing the last run until the new one is done (onRunDone).
     setBusy(tr("Running the prompt\u2026"));
     m_worker->post(kRun, this, [this, prompt](JobContext& ctx) -> InspectorWorker::GuiApply {
         auto run = std::make_shared<RunResult>(runPromptOnWorker(ctx, prompt));
@@ -393,6 +392,8 @@ void MainWindow::runPrompt() {
 }
 
 void MainWindow::onRunDone(const RunResult& run) {
+    m_overviews.clear();
+    m_docks->onRunStarted();  // only now: a failed or cancelled run leaves the last one on screen
     m_panel->setModelShape(run.nLayers, run.nHeads);
     m_panel->setTokens(run.tokens);
     m_runTokens = run.tokens;
@@ -481,7 +482,7 @@ void MainWindow::onJobFailed(const QString& tag, const QString& message, bool ca
         if (m_interactive) QMessageBox::warning(this, tr("Could not open the model"), text);
         emit loadFailed(text);
     } else if (tag == kRun) {
-        m_panel->clear();  // the worker dropped the old trace when the run began
+        // The worker still holds the previous trace: its views stay on screen and usable.
         showStatus(cancelled ? tr("Run cancelled") : tr("Run failed: %1").arg(message), !cancelled);
         if (!cancelled) emit runFailed(message);
     } else if (tag != kProbe && !cancelled) {
@@ -508,10 +509,9 @@ void MainWindow::setIdle() {
 void MainWindow::cancelAll() {
     const bool loading = m_worker->isPending(kLoad), running = m_worker->isPending(kRun);
     for (const QString& tag : {kLoad, kRun, kView, kRow, kTile}) m_worker->cancel(tag);
-    m_docks->cancelAll();
+    m_docks->cancelAll();  // a cancelled run leaves the previous one on screen
     if (loading || running) showStatus(tr("Cancelled"));
     if (loading && !m_modelLoaded) m_request.reset();
-    if (running) m_panel->clear();  // the worker dropped the old trace when the run began
     setIdle();
 }
 

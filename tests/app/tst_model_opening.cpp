@@ -2,10 +2,15 @@
 // executable), the recent-models list (QSettings), drag-and-drop; a bad model file gives a
 // clear error and leaves the window usable; cancelling a run leaves it usable too.
 #include <QAction>
+#include <QApplication>
+#include <QDockWidget>
 #include <QCoreApplication>
 #include <QDropEvent>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QImage>
 #include <QLabel>
 #include <QMenu>
@@ -19,6 +24,11 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QUrl>
+
+#include <sys/resource.h>
+
+#include <fstream>
+#include <string>
 
 #include "app_window_support.h"
 #include "main_window.h"
@@ -38,6 +48,54 @@ QString statusText(MainWindow& w) {
     QString all;
     for (QLabel* label : w.statusBar()->findChildren<QLabel*>()) all += label->text() + QLatin1Char('\n');
     return all;
+}
+
+// A one-layer Llama whose MLP is 262,144 wide (zero bf16 weights, the built-in model's
+// tokenizer): cheap to load, but a 900-token run needs ~1 GB per MLP activation.
+QString writeWideMlpModel(const QString& dir) {
+    const int64_t D = 16, F = 262144, V = 4096;
+    std::vector<std::pair<QString, std::vector<int64_t>>> tensors = {
+        {"model.embed_tokens.weight", {V, D}}, {"model.norm.weight", {D}},
+        {"model.layers.0.input_layernorm.weight", {D}}, {"model.layers.0.post_attention_layernorm.weight", {D}},
+        {"model.layers.0.self_attn.q_proj.weight", {D, D}}, {"model.layers.0.self_attn.k_proj.weight", {D, D}},
+        {"model.layers.0.self_attn.v_proj.weight", {D, D}}, {"model.layers.0.self_attn.o_proj.weight", {D, D}},
+        {"model.layers.0.mlp.gate_proj.weight", {F, D}}, {"model.layers.0.mlp.up_proj.weight", {F, D}},
+        {"model.layers.0.mlp.down_proj.weight", {D, F}}};
+    QJsonObject header;
+    int64_t offset = 0;
+    for (const auto& [name, shape] : tensors) {
+        int64_t n = 2;
+        QJsonArray dims;
+        for (int64_t d : shape) { n *= d; dims.append(qint64(d)); }
+        header[name] = QJsonObject{{"dtype", "BF16"}, {"shape", dims}, {"data_offsets", QJsonArray{qint64(offset), qint64(offset + n)}}};
+        offset += n;
+    }
+    QByteArray json = QJsonDocument(header).toJson(QJsonDocument::Compact);
+    while (json.size() % 8) json.append(' ');
+    QFile st(dir + "/model.safetensors");
+    if (!st.open(QIODevice::WriteOnly)) return {};
+    const quint64 len = quint64(json.size());
+    st.write(reinterpret_cast<const char*>(&len), 8);
+    st.write(json);
+    st.write(QByteArray(qsizetype(offset), '\0'));
+    st.close();
+    QFile cfg(dir + "/config.json");
+    if (!cfg.open(QIODevice::WriteOnly)) return {};
+    cfg.write(R"({"model_type":"llama","hidden_size":16,"intermediate_size":262144,"num_hidden_layers":1,
+                  "num_attention_heads":2,"num_key_value_heads":2,"vocab_size":4096,
+                  "max_position_embeddings":1024,"tie_word_embeddings":true,"bos_token_id":0})");
+    cfg.close();
+    for (const char* f : {"tokenizer.json", "tokenizer_config.json"})
+        QFile::copy(apptest::defaultModelDir() + "/" + f, dir + "/" + f);
+    return dir;
+}
+
+// Virtual memory of this process (VmSize), bytes.
+rlim_t addressSpaceInUse() {
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind("VmSize:", 0) == 0) return rlim_t(std::stoull(line.substr(7))) * 1024;
+    return 0;
 }
 
 bool skipWithoutStories() { return testpaths::stories260K().isEmpty(); }
@@ -222,6 +280,88 @@ private slots:
         QVERIFY(apptest::waitForView(shown, 120000));
         QVERIFY(showsWholePrompt(w));
         QVERIFY(w.attentionPanel()->tokenStrip()->count() > 500);
+    }
+
+    void outOfMemoryKeepsPreviousRun() {
+#if defined(__SANITIZE_ADDRESS__)
+        QSKIP("an address-space limit cannot be used under AddressSanitizer (it reserves terabytes)");
+#endif
+        // A real allocation failure: the address space is capped 256 MB above what the window
+        // uses after a short run, and the ~900-token run asks for ~1 GB at once.
+        QFile slice(testpaths::data("heldout_slice.txt"));
+        QVERIFY(slice.open(QIODevice::ReadOnly));
+        QTemporaryDir dir;
+        QVERIFY(!writeWideMlpModel(dir.path()).isEmpty());
+        MainWindow w(/*interactive=*/false);
+        w.setPromptText(kPrompt);
+        auto* run = w.findChild<QAction*>(QStringLiteral("runAction"));
+        QSignalSpy shown(&w, &MainWindow::viewShown);
+        QSignalSpy failed(&w, &MainWindow::runFailed);
+        w.openModel(ModelRequest{dir.path(), {}});
+        QVERIFY(apptest::waitForView(shown));
+        QTest::qWait(500);  // let the docks' follow-up jobs finish before the cap
+        const int shortT = w.attentionPanel()->tokenStrip()->count();
+        const std::vector<float> before = w.attentionPanel()->heatmap()->matrix().data;
+        QVERIFY(showsWholePrompt(w));
+
+        rlimit old{};
+        QCOMPARE(getrlimit(RLIMIT_AS, &old), 0);
+        rlimit capped = old;
+        capped.rlim_cur = addressSpaceInUse() + (rlim_t(256) << 20);
+        QVERIFY(capped.rlim_cur < old.rlim_max);
+        w.setPromptText(QString::fromUtf8(slice.readAll()));
+        QCOMPARE(setrlimit(RLIMIT_AS, &capped), 0);
+        run->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(!failed.isEmpty() || shown.count() > 1, 120000);
+        QCOMPARE(setrlimit(RLIMIT_AS, &old), 0);
+        QCOMPARE(failed.count(), 1);
+        const QString message = failed.first().first().toString();
+        QVERIFY2(message.contains(QStringLiteral("out of")) && message.contains(QStringLiteral("memory")),
+                 qPrintable(message));
+        QVERIFY(statusText(w).contains(QStringLiteral("Run failed")));
+        // The previous run is still on screen, unchanged, and the window still works.
+        QCOMPARE(w.attentionPanel()->tokenStrip()->count(), shortT);
+        QVERIFY(w.attentionPanel()->heatmap()->matrix().data == before);
+        QVERIFY(run->isEnabled());
+        const int views = int(shown.count());
+        w.attentionPanel()->setHead(1);  // a new view of the previous trace
+        QTRY_VERIFY_WITH_TIMEOUT(shown.count() > views, 30000);
+        QCOMPARE(w.attentionPanel()->tokenStrip()->count(), shortT);
+        const int viewsBefore = int(shown.count());
+        w.setPromptText(kPrompt + kPrompt);  // with the cap gone, a new run replaces the old one
+        run->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(shown.count() > viewsBefore && w.attentionPanel()->tokenStrip()->count() > shortT, 120000);
+        QVERIFY(showsWholePrompt(w));
+    }
+
+    void layoutAndThemeRemembered() {
+        // What a user arranged comes back in the next window: dock visibility, window size,
+        // the theme (QSettings, written on close and on the theme toggle).
+        const QSize size(1234, 777);
+        {
+            MainWindow first(/*interactive=*/true);
+            first.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&first));
+            first.resize(size);
+            auto* heads = first.findChild<QDockWidget*>(QStringLiteral("headsDock"));
+            QVERIFY(heads && heads->isVisible());
+            heads->hide();
+            first.setDarkTheme(true);
+            QVERIFY(first.close());
+        }
+        MainWindow second(/*interactive=*/true);
+        second.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&second));
+        QCOMPARE(second.size(), size);
+        auto* heads = second.findChild<QDockWidget*>(QStringLiteral("headsDock"));
+        QVERIFY(heads && !heads->isVisible());
+        QVERIFY(second.findChild<QDockWidget*>(QStringLiteral("modelDock"))->isVisible());
+        // Dark: the window background is darker than its text.
+        const QPalette pal = QApplication::palette();
+        QVERIFY(pal.color(QPalette::Window).lightness() < pal.color(QPalette::WindowText).lightness());
+        second.setDarkTheme(false);  // the next test starts light
+        QVERIFY(QApplication::palette().color(QPalette::Window).lightness() >
+                QApplication::palette().color(QPalette::WindowText).lightness());
     }
 
 private:
