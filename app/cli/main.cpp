@@ -33,7 +33,7 @@ const std::vector<CliVerb>& cliVerbs() {
         {"info", "", "architecture, layers, heads, KV heads, head dim, vocab, context, parameters", verbInfo},
         {"run", "[--generate N] [--temperature T --top-p P --seed S]", "tokens of the prompt, next-token top 10, greedy continuation", verbRun},
         {"attention", "--layer L --head H --out FILE.csv", "full T x T probabilities of one query head", verbAttention},
-        {"stats", "[--min-query-pos P] [--block B] [--window-last W]",
+        {"stats", "[--min-query-pos P] [--block B] [--window-last W] [--during-forward]",
          "per-head column sums, causal column means and row entropy of every layer (JSON)", verbStats},
         {"dump", "--out FILE.safetensors [--no-attentions]",
          "logits, hidden states and attention maps of the prompt as safetensors", verbDump},

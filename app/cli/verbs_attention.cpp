@@ -60,13 +60,28 @@ int verbAttention(const std::vector<std::string>& argv) {
 int verbStats(const std::vector<std::string>& argv) {
     auto valued = kModelOptions;
     valued.insert({"--min-query-pos", "--block", "--window-last"});
-    const CliArgs a(argv, valued, kModelFlags);
-    std::unique_ptr<Model> m;
-    auto t = runForAttention(a, m, false);
+    auto flags = kModelFlags;
+    flags.insert("--during-forward");
+    const CliArgs a(argv, valued, flags);
     StatsOptions so;
     so.minQueryPos = a.integer64("--min-query-pos", 0);
     so.blockQ = so.blockK = a.integer64("--block", 256);
     so.windowLast = a.integer64("--window-last", 0);
+    std::unique_ptr<Model> m;
+    std::unique_ptr<Trace> t;
+    if (a.has("--during-forward")) {
+        // Long contexts: each layer's statistics are taken while the forward runs and no q/k
+        // is kept (on CUDA the fused kernels; the memory is O(H*T) per layer).
+        m = openModel(a);
+        RunOptions ro;
+        ro.trace.keepResidual = ro.trace.keepPreRope = ro.trace.keepValues = ro.trace.keepMlp = false;
+        ro.trace.keepLogits = ro.trace.keepQk = false;
+        ro.trace.statsDuringForward = true;
+        ro.trace.stats = so;
+        t = m->run(promptIds(a, *m), ro);
+    } else {
+        t = runForAttention(a, m, false);
+    }
     nlohmann::json j;
     j["tokens"] = t->ids();
     j["layers"] = nlohmann::json::array();

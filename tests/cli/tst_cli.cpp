@@ -91,7 +91,11 @@ void TestCli::statsMatchTransformersAttention() {
     auto ref = io::SafetensorsFile::open((dir + "/ref.safetensors").toStdString());
     const auto ids = fixture::ids(*ref);
     const auto attn = fixture::floats(*ref, "attentions");
-    const Result r = cli({"stats", "--model", dir, "--ids", idsArg(ids), "--json", "--min-query-pos", "3"});
+    // From the kept q/k, and taken while the forward runs (--during-forward keeps no q/k).
+    for (const QString& mode : {QString(), QStringLiteral("--during-forward")}) {
+    QStringList args{"stats", "--model", dir, "--ids", idsArg(ids), "--json", "--min-query-pos", "3"};
+    if (!mode.isEmpty()) args << mode;
+    const Result r = cli(args);
     QVERIFY2(r.code == 0, r.err.constData());
     const QJsonArray layers = QJsonDocument::fromJson(r.out).object()["layers"].toArray();
     const int T = int(ids.size()), H = 4, L = 2;
@@ -113,6 +117,7 @@ void TestCli::statsMatchTransformersAttention() {
                 QVERIFY(std::abs(s["entropy"].toArray()[j].toDouble() - ent) <= 1e-4);
             }
         }
+    }
 }
 
 void TestCli::dumpMatchesTransformers() {

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "attnscope/model.h"
@@ -146,6 +147,21 @@ void runModel() {
     o.minQueryPos = 8;
     o.windowLast = 32;
     const auto full = model->run(ids);
+    // The explorer's whole-map overview of a CUDA trace comes from the kernels' pooled maps.
+    const int64_t T = int64_t(ids.size());
+    for (int l = 0; l < s.nLayers; ++l) {
+        const Matrix2D q = full->captured(Capture::Q, l), k = full->captured(Capture::K, l);
+        QkView cpu;
+        cpu.q = at::tensor(q.data).view({T, s.nHeads, s.headDim});
+        cpu.k = at::tensor(k.data).view({T, s.nKvHeads, s.headDim});
+        cpu.scale = 1.0 / std::sqrt(double(s.headDim));
+        for (auto [head, pool] : {std::pair{3, Pool::Max}, std::pair{5, Pool::Mean}, std::pair{-1, Pool::Mean}}) {
+            const Matrix2D got = full->overview(l, head, 0, T, 0, T, 64, 48, pool);
+            const at::Tensor ref = pooledOverview(cpu, head, 0, T, 0, T, 64, 48, pool);
+            compare("overview", "layer " + std::to_string(l) + " head " + std::to_string(head),
+                    at::tensor(got.data).view({got.rows, got.cols}), ref);
+        }
+    }
     for (bool entropy : {true, false}) {
         RunOptions ro;
         ro.trace.keepQk = ro.trace.keepResidual = ro.trace.keepPreRope = ro.trace.keepValues = ro.trace.keepMlp = false;

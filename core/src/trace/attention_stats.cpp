@@ -140,6 +140,16 @@ at::Tensor pooledOverview(const QkView& all, int head, int64_t q0, int64_t q1, i
         if (head >= all.q.size(1)) selectHead(all, head);  // the range error
         return pooledOverviewCpu(all, head, q0, q1, k0, k1, R, C, pool);
     }
+#ifdef ATTNSCOPE_WITH_CUDA
+    // The whole map of a bf16/fp16 CUDA trace: the fused statistics kernels pool it in one
+    // pass over q/k (max pooling of the head mean has no per-head form, so it stays below).
+    const int64_t T = all.q.size(0);
+    if (q0 == 0 && k0 == 0 && q1 == T && k1 == T && (head >= 0 || pool == Pool::Mean) && cudaStatsApplicable(all)) {
+        StatsOptions o;
+        o.entropy = false;
+        return overviewFromStats(cudaLayerStats(selectHead(all, head), o, int(R), int(C)), head >= 0 ? 0 : -1, pool);
+    }
+#endif
     const QkView v = selectHead(all, head);
     auto fopts = at::TensorOptions().dtype(at::kFloat).device(v.q.device());
     auto lopts = at::TensorOptions().dtype(at::kLong).device(v.q.device());
