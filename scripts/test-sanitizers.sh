@@ -3,7 +3,7 @@
 # Usage: scripts/test-sanitizers.sh [ctest args...]   (BUILD_DIR default: build-asan, JOBS default 2)
 #   TARGETS="tst_a tst_b" builds only those targets (then pass -R/-L to ctest to match),
 #   e.g. the torch-free parsers: TARGETS="tst_safetensors tst_tokenizer tst_session
-#   tst_atomic_file tst_fuzz_regressions" scripts/test-sanitizers.sh -L io
+#   tst_session_faults tst_atomic_file tst_fuzz_regressions" scripts/test-sanitizers.sh -L io
 # Takes long (a full -O1 instrumented build of every torch translation unit): see
 # scripts/sanitizers/README.md for measured times. Suppressions for reports inside libtorch,
 # Qt or system libraries live in scripts/sanitizers/ and are kept narrow.

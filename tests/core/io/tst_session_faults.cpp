@@ -1,0 +1,212 @@
+// Session files that must not load or must not be lost: hand-crafted corrupt and hostile
+// files (bad header, wrong shapes, huge sizes, missing keys, wrong types), every truncation,
+// invalid sessions refused before writing, a write that fails (RLIMIT_FSIZE) and a writer
+// killed mid-write: the previous file stays intact. Qt Core only.
+#include <QtTest>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+
+#include "session_test_support.h"
+
+using namespace attnscope;
+using namespace sessiontest;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+class TestSessionFaults : public QObject {
+    Q_OBJECT
+private slots:
+    void corruptFiles_data();
+    void corruptFiles();
+    void truncatedFiles();
+    void invalidSessionsAreNotWritten();
+    void failingWriteKeepsPreviousFile();
+    void killedWriterKeepsPreviousFile();
+};
+
+void TestSessionFaults::corruptFiles_data() {
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::addColumn<QString>("needle");
+    auto add = [](const char* name, const std::vector<uint8_t>& b, const char* needle) {
+        QTest::newRow(name) << QByteArray(reinterpret_cast<const char*>(b.data()), qsizetype(b.size())) << needle;
+    };
+    const json m = minimalManifest();
+    auto with = [&](const std::function<void(json&)>& edit) {
+        json x = m;
+        edit(x);
+        return x;
+    };
+    add("valid (control)", craft(m), "");
+    add("empty", {}, "");
+    add("seven bytes", {1, 2, 3, 4, 5, 6, 7}, "");
+    std::vector<uint8_t> huge(16, 0);
+    huge[7] = 0x7f;  // header length 2^62: past the end and over the limit
+    add("huge header length", huge, "");
+    std::vector<uint8_t> notJson = {5, 0, 0, 0, 0, 0, 0, 0, '{', 'a', 'b', 'c', 'd'};
+    add("header not json", notJson, "");
+    add("header is an array", rawFile(json::array(), 0), "");
+    add("offsets past end", craft(m, {{"dtype", "F32"}, {"shape", {2}}, {"data_offsets", {0, 800}}}), "");
+    add("shape x dtype != bytes", craft(m, {{"dtype", "F32"}, {"shape", {3}}, {"data_offsets", {0, 8}}}), "");
+    add("huge shape", craft(m, {{"dtype", "F32"}, {"shape", {1ll << 40, 1ll << 40}}, {"data_offsets", {0, 8}}}), "");
+    add("plain safetensors", rawFile({{"p/t", {{"dtype", "F32"}, {"shape", {2}}, {"data_offsets", {0, 8}}}}}, 8),
+        "not an AttnScope session");
+    add("manifest missing",
+        rawFile({{"__metadata__", {{"format", "attnscope-session"}}}}, 0), "manifest is missing");
+    {
+        json h = {{"__metadata__", {{"format", "attnscope-session"}, {"attnscope.manifest", "{not json"}}}};
+        add("manifest not json", rawFile(h, 0), "not valid JSON");
+        h["__metadata__"]["attnscope.manifest"] = "[1,2]";
+        add("manifest an array", rawFile(h, 0), "not a JSON object");
+    }
+    add("schema version missing", craft(with([](json& x) { x.erase("schema_version"); })), "schema_version");
+    add("schema version a string", craft(with([](json& x) { x["schema_version"] = "1"; })), "schema_version");
+    add("schema version newer", craft(with([](json& x) { x["schema_version"] = 99; })), "newer than this AttnScope");
+    add("schema version zero", craft(with([](json& x) { x["schema_version"] = 0; })), "invalid");
+    add("model missing", craft(with([](json& x) { x.erase("model"); })), "lacks \"model\"");
+    add("model path a number", craft(with([](json& x) { x["model"]["path"] = 5; })), "model.path must be a string");
+    add("prompt ids not array", craft(with([](json& x) { x["prompt"]["token_ids"] = "1,2"; })), "token_ids must be an array");
+    add("negative token id", craft(with([](json& x) { x["prompt"]["token_ids"] = {1, -2}; })), "not a token id");
+    add("pieces length", craft(with([](json& x) { x["prompt"]["pieces"] = {"a"}; })), "as long as token_ids");
+    add("view layer a string", craft(with([](json& x) { x["view"]["layer"] = "3"; })), "view.layer must be an integer");
+    add("view head out of range", craft(with([](json& x) { x["view"]["head"] = -5; })), "out of range");
+    add("view range of 3", craft(with([](json& x) { x["view"]["range"] = {1, 2, 3}; })), "view.range");
+    add("panels not object", craft(with([](json& x) { x["panels"] = json::array(); })), "panels must be an object");
+    add("panel params missing", craft(with([](json& x) { x["panels"]["p"].erase("params"); })), "lacks \"params\"");
+    add("listed tensor missing", craft(m, json::object(), 0), "listed in the manifest but missing");
+    add("unlisted tensor", craft(with([](json& x) { x["panels"]["p"]["tensors"] = json::object(); })),
+        "not listed in the manifest");
+    add("dtype differs from manifest",
+        craft(with([](json& x) { x["panels"]["p"]["tensors"]["t"]["dtype"] = "I32"; })), "but the manifest says");
+    add("shape differs from manifest",
+        craft(with([](json& x) { x["panels"]["p"]["tensors"]["t"]["shape"] = {1, 2}; })), "but the manifest says");
+    add("unsupported dtype", craft(m, {{"dtype", "F16"}, {"shape", {4}}, {"data_offsets", {0, 8}}}),
+        "sessions hold F32/F64/I32/I64/U8");
+    {
+        json h = {{"__metadata__", {{"format", "attnscope-session"}, {"attnscope.manifest", m.dump()}}},
+                  {"no_slash", {{"dtype", "F32"}, {"shape", {2}}, {"data_offsets", {0, 8}}}}};
+        add("tensor name without panel", rawFile(h, 8), "is not <panel>/<name>");
+    }
+}
+
+void TestSessionFaults::corruptFiles() {
+    QFETCH(QByteArray, bytes);
+    QFETCH(QString, needle);
+    std::vector<uint8_t> b(bytes.begin(), bytes.end());
+    if (QString(QTest::currentDataTag()) == "valid (control)") {
+        Session s = loadSessionFromBuffer(b, "crafted");  // the crafting itself is right
+        QCOMPARE(s.panels.at("p").tensors.at("t").shape, std::vector<int64_t>{2});
+        return;
+    }
+    QString err = expectError([&] { loadSessionFromBuffer(b, "crafted"); }, needle.toStdString());
+    QVERIFY2(err.isEmpty(), qPrintable(err));
+    // From disk too (memory-mapped path), and the file is left as it was.
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("bad.attnscope").toStdString();
+    writeBytes(path, b);
+    err = expectError([&] { loadSession(path); }, needle.toStdString());
+    QVERIFY2(err.isEmpty(), qPrintable(err));
+    QVERIFY(readBytes(path) == b);
+}
+
+void TestSessionFaults::truncatedFiles() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("t.attnscope").toStdString();
+    saveSession(path, sampleSession());
+    const auto full = readBytes(path);
+    // Every cut through the length field and header, and a spread through the data.
+    for (size_t cut = 0; cut < full.size(); cut += (cut < 600 ? 1 : 37)) {
+        std::vector<uint8_t> part(full.begin(), full.begin() + int64_t(cut));
+        QString err = expectError([&] { loadSessionFromBuffer(part, "cut"); }, "");
+        QVERIFY2(err.isEmpty(), qPrintable(QStringLiteral("cut at %1: %2").arg(cut).arg(err)));
+    }
+}
+
+void TestSessionFaults::invalidSessionsAreNotWritten() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("v.attnscope").toStdString();
+    Session s = sampleSession();
+    s.panels["bad/name"] = SessionSection{};
+    QVERIFY(expectError([&] { saveSession(path, s); }, "invalid panel id").isEmpty());
+    s = sampleSession();
+    s.panels["alpha"].tensors["f32"].shape = {5};  // 24 floats do not fill [5]
+    QVERIFY(expectError([&] { saveSession(path, s); }, "needs").isEmpty());
+    s = sampleSession();
+    s.prompt = "\xff\xfe invalid utf-8";
+    QVERIFY(expectError([&] { saveSession(path, s); }, "UTF-8").isEmpty());
+    QVERIFY(!fs::exists(path));
+}
+
+void TestSessionFaults::failingWriteKeepsPreviousFile() {
+    // The write fails part-way (a file size limit: EFBIG on the write, as on a full disk).
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("f.attnscope").toStdString();
+    Session old = sampleSession();
+    saveSession(path, old);
+    const auto before = readBytes(path);
+    Session big = sampleSession();
+    big.panels["alpha"].tensors["big"] = SessionTensor::f32({1 << 20}, std::vector<float>(1 << 20, 1.f));
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        rlimit lim{64 * 1024, 64 * 1024};
+        setrlimit(RLIMIT_FSIZE, &lim);
+        try {
+            saveSession(path, big);
+        } catch (const Error&) {
+            _exit(7);  // the expected clean failure
+        }
+        _exit(0);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    QVERIFY(WIFEXITED(status));
+    QCOMPARE(WEXITSTATUS(status), 7);
+    QVERIFY(readBytes(path) == before);
+    compareSessions(old, loadSession(path));
+    int files = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir.path().toStdString())) ++files;
+    QCOMPARE(files, 1);  // the temp file was removed
+}
+
+void TestSessionFaults::killedWriterKeepsPreviousFile() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("k.attnscope").toStdString();
+    Session old = sampleSession();
+    saveSession(path, old);
+    const auto before = readBytes(path);
+    // A child saves a large session over and over; it is SIGKILLed once its temp file exists.
+    pid_t pid = fork();
+    if (pid == 0) {
+        Session big = sampleSession();
+        big.panels["alpha"].tensors["big"] = SessionTensor::f32({64 << 20}, std::vector<float>(64 << 20, 2.f));
+        for (;;) saveSession(path, big);
+    }
+    bool sawTemp = false;
+    for (int i = 0; i < 20000 && !sawTemp; ++i) {
+        for (const auto& e : fs::directory_iterator(dir.path().toStdString()))
+            if (e.path().filename().string().find(".tmp-") != std::string::npos && fs::file_size(e.path()) > 0)
+                sawTemp = true;
+        if (!sawTemp) usleep(1000);
+    }
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    QVERIFY(sawTemp);
+    QVERIFY(WIFSIGNALED(status));
+    // Either the old file (killed before a rename) or a complete new one: never a torn file.
+    const auto after = readBytes(path);
+    if (after == before) {
+        compareSessions(old, loadSession(path));
+    } else {
+        Session s = loadSession(path);
+        QCOMPARE(s.panels.at("alpha").tensors.at("big").numel(), int64_t(64) << 20);
+    }
+}
+
+QTEST_GUILESS_MAIN(TestSessionFaults)
+#include "tst_session_faults.moc"
