@@ -141,6 +141,29 @@ private slots:
         }
     }
 
+    void opensAtRank32ClampedToTheMatrices() {
+        // At rank 0 every reconstruction is RTN, so a fresh lab opens at min(32, largest rank).
+        QuantPanel small;
+        small.setLab(lab());
+        QCOMPARE(small.rank(), 8);
+        QuantLabView wide = lab();
+        for (ReconCurve& c : wide.curves[0]) {
+            c.weightRelErr.resize(65, 0.1);
+            c.outputRelErr.resize(65, 0.1);
+        }
+        QuantPanel panel;
+        panel.setLab(wide);
+        QCOMPARE(panel.rankSlider()->maximum(), 64);
+        QCOMPARE(panel.rank(), 32);
+        QVERIFY(panel.bars(1)->name().contains(QStringLiteral("rank 32")));
+        panel.setRank(5);
+        panel.setLab(wide);  // recomputed tables keep the user's rank
+        QCOMPARE(panel.rank(), 5);
+        panel.clear();
+        panel.setLab(wide);  // a new run opens at the default again
+        QCOMPARE(panel.rank(), 32);
+    }
+
     void barClickSelectsThatLayersMatrix() {
         QuantPanel panel;
         panel.resize(900, 700);

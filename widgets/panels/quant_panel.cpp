@@ -24,6 +24,9 @@ namespace attnscope::widgets {
 namespace {
 
 const char* const kSchemes[] = {"rtn-sym", "rtn-asym", "mxint", "nf4"};
+// The rank a fresh lab opens at: at rank 0 every reconstruction equals RTN, so the first
+// view would compare RTN with itself.
+constexpr int kDefaultRank = 32;
 // Names as core spells them (widgets never link core, so no kvMethodName here).
 const std::pair<KvMethod, const char*> kKvMethods[] = {
     {KvMethod::Kivi, "KIVI"}, {KvMethod::Hadamard, "Hadamard"}, {KvMethod::Oscar, "OSCAR"}, {KvMethod::ZipCache, "ZipCache"}};
@@ -293,6 +296,10 @@ KvPanelParams QuantPanel::kvParams() const {
 ReconMethod QuantPanel::methodA() const { return ReconMethod(m_methodA->currentData().toInt()); }
 ReconMethod QuantPanel::methodB() const { return ReconMethod(m_methodB->currentData().toInt()); }
 QuantErrorKind QuantPanel::errorKind() const { return QuantErrorKind(m_error->currentData().toInt()); }
+QString QuantPanel::componentFilter() const { return m_component->currentData().toString(); }
+void QuantPanel::setComponentFilter(const QString& component) {
+    m_component->setCurrentIndex(std::max(0, m_component->findData(component)));
+}
 int QuantPanel::rank() const { return m_rank->value(); }
 void QuantPanel::setRank(int rank) { m_rank->setValue(rank); }
 int QuantPanel::selectedMatrix() const { return m_matrix->currentIndex(); }
@@ -309,6 +316,7 @@ void QuantPanel::setErrorKind(QuantErrorKind kind) { m_error->setCurrentIndex(m_
 
 void QuantPanel::setLab(const QuantLabView& lab) {
     const int keep = std::max(0, m_matrix->currentIndex());
+    const bool fresh = m_lab.matrices.empty();
     m_lab = lab;
     {
         const QSignalBlocker b1(m_component), b2(m_matrix), b3(m_rank), b4(m_scheme), b5(m_bits), b6(m_group);
@@ -326,6 +334,7 @@ void QuantPanel::setLab(const QuantLabView& lab) {
         for (const QuantMatrix& m : m_lab.matrices) m_matrix->addItem(quantMatrixLabel(m));
         m_matrix->setCurrentIndex(std::min(keep, m_matrix->count() - 1));
         m_rank->setRange(0, m_lab.maxRank());
+        if (fresh) m_rank->setValue(std::min(kDefaultRank, m_lab.maxRank()));
     }
     m_rankLabel->setText(tr("rank %1").arg(rank()));
     m_bars->setLayerCount(m_lab.nLayers());

@@ -37,7 +37,12 @@ public:
     const QuantLabView& lab() const { return m_lab; }
     WeightQuantParams weightParams() const;
     void setMethods(ReconMethod a, ReconMethod b);  // redraws, emits nothing else
+    ReconMethod methodA() const;
+    ReconMethod methodB() const;
     void setErrorKind(QuantErrorKind kind);
+    QuantErrorKind errorKind() const;
+    void setComponentFilter(const QString& component);  // the bars' component, empty = all matrices
+    QString componentFilter() const;
     void setRank(int rank);                         // moves the slider (emits rankChanged)
     int rank() const;
     void selectMatrix(int index);                   // index into lab().matrices
@@ -80,9 +85,6 @@ private:
     void showTokenMap();
     void onMatrixChosen();
     void requestHeadMap();
-    ReconMethod methodA() const;
-    ReconMethod methodB() const;
-    QuantErrorKind errorKind() const;
 
     QuantLabView m_lab;
     AttnQuantResult m_kv;
