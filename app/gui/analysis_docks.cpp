@@ -219,6 +219,8 @@ void AnalysisDocks::requestHeadScores(int layer) {
                                                                                                  : scores->diagonal;
                 std::copy(from.begin(), from.end(), m_headScores.values(kind).begin() + std::ptrdiff_t(l * H));
             }
+            for (int h = 0; h < H && h < int(scores->thumbnails.size()); ++h)
+                m_headScores.thumbnails[size_t(l * H + h)] = scores->thumbnails[size_t(h)];
             m_headScores.sampledRows = scores->sampledRows;
             m_heads->setScores(m_headScores);
             m_heads->setCurrent(m_selection->layer(), m_selection->head());

@@ -101,6 +101,8 @@ HeadLayerScores headScoresOnWorker(JobContext& context, int layer) {
         }
         out.diagonal[size_t(h)] = float(diag / double(std::max<int64_t>(nDiag, 1)));
         out.previousToken[size_t(h)] = float(prev / double(std::max<int64_t>(nPrev, 1)));
+        const int cells = int(std::min<int64_t>(T, kHeadThumbnailCells));
+        out.thumbnails.push_back(trace.overview(layer, h, 0, T, 0, T, cells, cells, Pool::Max));
         context.progress(double(h + 1) / double(H));
     }
     return out;

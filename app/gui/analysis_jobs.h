@@ -34,7 +34,9 @@ struct HeadLayerScores {
     int layer = 0;
     int64_t sampledRows = 0;
     std::vector<float> entropy, firstToken, previousToken, diagonal;  // [heads]
+    std::vector<Matrix2D> thumbnails;  // [heads]: block-max maps of at most kHeadThumbnailCells^2
 };
+inline constexpr int kHeadThumbnailCells = 32;
 HeadLayerScores headScoresOnWorker(JobContext& context, int layer);
 std::vector<WeibullMatrixFit> weibullFitsOnWorker(JobContext& context, const WeibullParams& params);
 WeibullPlot weibullPlotOnWorker(JobContext& context, const std::string& name, const WeibullParams& params);

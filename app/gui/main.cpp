@@ -17,7 +17,9 @@
 #include "model_locator.h"
 #include "panels/attention_maps_panel.h"
 #include "panels/sinks_panel.h"
+#include "screenshot_gate.h"
 #include "session_controller.h"
+#include "teaching_window.h"
 
 using attnscope::app::MainWindow;
 using attnscope::app::ModelRequest;
@@ -51,7 +53,7 @@ int main(int argc, char** argv) {
     const QCommandLineOption layer("layer", "Layer to show.", "L", "0");
     const QCommandLineOption head("head", "Query head to show (-1: mean over heads).", "H", "-1");
     const QCommandLineOption select("select", "Select query token N after the run (its attention is shown on the tokens).", "N");
-    const QCommandLineOption scale("scale", "Colour scale: linear or log.", "name");
+    const QCommandLineOption scale("scale", "Colour scale: auto (default: log above 128 tokens), linear or log.", "name");
     const QCommandLineOption colormap("colormap", "viridis, magma, cividis or grey.", "name");
     const QCommandLineOption theme("theme", "light or dark.", "name");
     const QCommandLineOption screenshot("screenshot", "Render at 1600x1000 to a PNG and exit.", "out.png");
@@ -68,8 +70,10 @@ int main(int argc, char** argv) {
                                           "end exclusive), e.g. 0:64,0:64.", "q0:q1,k0:k1");
     const QCommandLineOption pool("pool", "Long prompts: block max or mean in the overview.", "max|mean");
     const QCommandLineOption asKey("as-key", "Colour the tokens by the attention the --select token receives.");
+    const QCommandLineOption teaching("teaching", "Open teaching mode (the presentation view, F5) after the run; "
+                                                  "with --screenshot, shoot it instead of the main window.");
     parser.addOptions({model, tokenizer, prompt, promptFile, layer, head, select, scale, colormap, theme,
-                       screenshot, panel, epsilon, cosThreshold, kvSweep, view, pool, asKey, kvOptions});
+                       screenshot, panel, epsilon, cosThreshold, kvSweep, view, pool, asKey, kvOptions, teaching});
     parser.addPositionalArgument(QStringLiteral("session"), QStringLiteral("A saved session (.attnscope) to open."),
                                  QStringLiteral("[FILE.attnscope]"));
     parser.process(app);
@@ -92,6 +96,8 @@ int main(int argc, char** argv) {
     window.setLayerHead(parser.value(layer).toInt(), parser.value(head).toInt());
     if (parser.value(scale) == QLatin1String("log"))
         window.attentionPanel()->setColorScale(attnscope::widgets::ColorScale::Log);
+    else if (parser.value(scale) == QLatin1String("linear"))
+        window.attentionPanel()->setColorScale(attnscope::widgets::ColorScale::Linear);
     if (auto map = attnscope::widgets::colormapFromName(parser.value(colormap)))
         window.attentionPanel()->setColormap(*map);
     if (parser.isSet(select)) window.selectTokenAfterRun(parser.value(select).toInt());
@@ -154,33 +160,23 @@ int main(int argc, char** argv) {
     if (shoot) {
         const QString out = parser.value(screenshot);
         window.resize(1600, 1000);
-        auto grab = [&window, out] {
+        auto grab = [&window, out, teach = parser.isSet(teaching)] {
+            QWidget* target = &window;
+            if (teach) {
+                auto* t = new attnscope::app::TeachingWindow(&window);
+                t->show();
+                target = t;
+            }
             // Let layouts settle at the final size before rendering.
-            QTimer::singleShot(300, &window, [&window, out] {
-                if (!window.grab().save(out)) fatal(QStringLiteral("cannot write %1").arg(out), 1);
+            QTimer::singleShot(300, &window, [target, out] {
+                if (!target->grab().save(out)) fatal(QStringLiteral("cannot write %1").arg(out), 1);
                 else QCoreApplication::exit(0);
             });
         };
-        // Wait for the attention map and, with --panel, for that panel's (last) data.
-        // With --view, also for the finer tile of that view.
-        auto waiting = std::make_shared<int>((panelName.isEmpty() ? 1 : (editSinks && panelName == "sinks" ? 3 : 2)) +
-                                             (zoom ? 1 : 0));
-        auto arrived = [waiting, grab] {
-            if (--*waiting == 0) grab();
-        };
-        QObject::connect(&window, &MainWindow::viewShown, &window, [&window, zoom, arrived] {
-            // --view was applied by the connection made before this one; an exact map, or a
-            // view of everything, gets no finer tile.
-            auto* map = window.attentionPanel()->heatmap();
-            const auto v = map->visibleExtent(), e = map->extent();
-            if (zoom && (map->isExact() || (v.q0 == e.q0 && v.q1 == e.q1 && v.k0 == e.k0 && v.k1 == e.k1)))
-                arrived();
-            arrived();
-        }, Qt::SingleShotConnection);
-        if (zoom) QObject::connect(&window, &MainWindow::tileShown, &window, arrived, Qt::SingleShotConnection);
-        QObject::connect(&window, &MainWindow::panelShown, &window, [panelName, arrived](const QString& name) {
-            if (name == panelName) arrived();
-        });
+        // The map, the head grid, --panel's (last) data and --view's finer tile.
+        auto* gate = new attnscope::app::ScreenshotGate(&window, panelName,
+                                                        editSinks && panelName == "sinks" ? 2 : 1, zoom.has_value());
+        QObject::connect(gate, &attnscope::app::ScreenshotGate::opened, &window, grab);
         QObject::connect(&window, &MainWindow::loadFailed, &app, [](const QString& m) { fatal(m, 1); });
         QObject::connect(&window, &MainWindow::runFailed, &app, [](const QString& m) { fatal(m, 1); });
         QTimer::singleShot(kScreenshotTimeoutMs, &app, [] { fatal(QStringLiteral("timed out"), 3); });
@@ -194,5 +190,9 @@ int main(int argc, char** argv) {
         window.sessions()->offerRecovery();  // an autosave left by a crash
     }
     if (request) window.openModel(*request);
+    if (parser.isSet(teaching) && !shoot) {
+        // Opened at once: it follows the run as results arrive, like F5 would.
+        (new attnscope::app::TeachingWindow(&window))->show();
+    }
     return app.exec();
 }

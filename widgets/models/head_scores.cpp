@@ -31,6 +31,7 @@ void HeadScoreTable::resize(int layers, int heads) {
     // NaN until scored: the grid shows unscored heads as background.
     for (HeadScoreKind k : kAllHeadScores)
         values(k).assign(size_t(layers) * size_t(heads), std::numeric_limits<float>::quiet_NaN());
+    thumbnails.assign(size_t(layers) * size_t(heads), Matrix2D{});
 }
 
 QString headScoreName(HeadScoreKind kind) {

@@ -26,6 +26,9 @@ struct HeadScoreTable {
     int64_t tokens = 0;
     int64_t sampledRows = 0;  // query rows behind the previous-token and diagonal scores
     std::vector<float> entropy, firstToken, previousToken, diagonal;  // [layer * nHeads + head]
+    // Small block-max maps of each head's attention (the grid's thumbnails), same order;
+    // empty matrices until computed (and in sessions, which do not store them).
+    std::vector<Matrix2D> thumbnails;
 
     const std::vector<float>& values(HeadScoreKind kind) const;
     std::vector<float>& values(HeadScoreKind kind);

@@ -1,12 +1,19 @@
-// All layers x heads at a glance, coloured by a per-head score; clicking a cell or moving
-// with the arrow keys opens that head in the other views.
+// All layers x heads at a glance: each cell coloured by a per-head score, with a thumbnail
+// of the head's attention map inset (grey, block max over the whole prompt; the causal
+// upper triangle left clear so the score colour shows); clicking a cell or moving with the
+// arrow keys opens that head in the other views.
 #pragma once
+#include <vector>
+
+#include <QImage>
 #include <QWidget>
 
 #include "models/head_scores.h"
 
+class QCheckBox;
 class QComboBox;
 class QLabel;
+class QCPItemPixmap;
 
 namespace attnscope::widgets {
 
@@ -27,15 +34,25 @@ public:
     void setStatus(const QString& text);
 
     MatrixPlot* grid() const { return m_grid; }
+    void setThumbnailsShown(bool on);
+    bool thumbnailsShown() const;
+    int thumbnailCount() const { return int(m_thumbnails.size()); }  // drawn now
+    // A thumbnail's image: the matrix scaled to its maximum, sqrt so weaker structure shows,
+    // dark = 0 and light = the maximum; cells above the diagonal transparent.
+    static QImage thumbnailImage(const Matrix2D& m);
 
 signals:
     void headSelected(int layer, int head);
 
 private:
     void showScores();
+    void showThumbnails();
+    void placeThumbnails();
 
     HeadScoreTable m_scores;
     QComboBox* m_kind = nullptr;
+    QCheckBox* m_showThumbnails = nullptr;
+    std::vector<QCPItemPixmap*> m_thumbnails;
     QLabel* m_note = nullptr;
     MatrixPlot* m_grid = nullptr;
 };
