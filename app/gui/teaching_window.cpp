@@ -25,6 +25,10 @@ constexpr char kStepTag[] = "teach-step";
 const QStringList kPageOrder = {QStringLiteral("attention-map"), QStringLiteral("sink-map"), QStringLiteral("sink-layers"),
                                 QStringLiteral("head-grid"), QStringLiteral("weibull-k-map")};
 
+// The prompt line shows the text's end (where step-through generation appends), at most
+// this many characters, so a long prompt never squeezes the figure.
+constexpr int kPromptTailChars = 240;
+
 QFont big(double pt, bool bold = false) {
     QFont f = QApplication::font();
     f.setPointSizeF(pt);
@@ -34,7 +38,8 @@ QFont big(double pt, bool bold = false) {
 
 }  // namespace
 
-TeachingWindow::TeachingWindow(MainWindow* window) : QWidget(nullptr, Qt::Window), m_window(window) {
+TeachingWindow::TeachingWindow(MainWindow* window)
+    : QWidget(nullptr, Qt::Window), m_window(window), m_worker(window->worker()) {
     setWindowTitle(tr("AttnScope \u2014 Teaching"));
     setAttribute(Qt::WA_DeleteOnClose);
     // High contrast: black on white for the figure, white on near-black around it.
@@ -81,6 +86,8 @@ TeachingWindow::TeachingWindow(MainWindow* window) : QWidget(nullptr, Qt::Window
     m_prompt->setWordWrap(true);
     m_prompt->setFont(big(18));
     m_prompt->setTextFormat(Qt::PlainText);
+    m_prompt->setMaximumHeight(QFontMetrics(m_prompt->font()).lineSpacing() * 3 + 4);
+    m_prompt->setAlignment(Qt::AlignBottom | Qt::AlignLeft);
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(24, 16, 24, 16);
@@ -100,11 +107,18 @@ TeachingWindow::TeachingWindow(MainWindow* window) : QWidget(nullptr, Qt::Window
     connect(window, &MainWindow::viewShown, this, &TeachingWindow::scheduleRefresh);
     connect(window, &MainWindow::panelShown, this, &TeachingWindow::scheduleRefresh);
     connect(window, &MainWindow::runFailed, this, [this] { setPlaying(false); });
+    connect(window, &QObject::destroyed, this, [this] {
+        m_refresh->stop();
+        hide();
+        deleteLater();  // nothing left to present
+    });
     resize(1600, 1000);
     refresh();
 }
 
-TeachingWindow::~TeachingWindow() { m_window->worker()->cancel(QString::fromLatin1(kStepTag)); }
+TeachingWindow::~TeachingWindow() {
+    if (m_worker) m_worker->cancel(QString::fromLatin1(kStepTag));
+}
 
 void TeachingWindow::scheduleRefresh() { m_refresh->start(); }
 
@@ -123,7 +137,9 @@ void TeachingWindow::refresh() {
         if (const widgets::FigureSpec* f = registry.figure(name); f && session.panels.count(f->panel.toStdString()))
             m_pages << name;
     m_page = std::max<int>(0, int(m_pages.indexOf(current)));
-    m_prompt->setText(QString::fromStdString(session.prompt));
+    const QString prompt = QString::fromStdString(session.prompt).simplified();
+    m_prompt->setText(prompt.size() <= kPromptTailChars ? prompt : QChar(0x2026) + prompt.right(kPromptTailChars));
+    m_prompt->setToolTip(QString::fromStdString(session.prompt));
     if (m_pages.isEmpty()) {
         m_title->setText(tr("Run a prompt in the main window first"));
         m_note->clear();

@@ -5,6 +5,7 @@
 #pragma once
 #include <memory>
 
+#include <QPointer>
 #include <QStringList>
 #include <QWidget>
 
@@ -16,6 +17,7 @@ class QVBoxLayout;
 
 namespace attnscope::app {
 
+class InspectorWorker;
 class MainWindow;
 
 class TeachingWindow : public QWidget {
@@ -43,6 +45,9 @@ private:
     void scheduleRefresh();
 
     MainWindow* m_window;
+    // The main window may go first (its close ends the app; tests drop it): then this
+    // window goes too, and its destructor must not reach into the dead worker.
+    QPointer<InspectorWorker> m_worker;
     QStringList m_pages;
     int m_page = 0;
     bool m_playing = false;
