@@ -54,7 +54,9 @@ const std::vector<CliVerb>& cliVerbs() {
          "KV-cache eviction: kept tokens per layer/head, retained mass, output error, KL/top-1/perplexity (JSON)", verbKv},
         {"kv-sweep", "--policies a,b,c|all --budgets 16,32,64 [--csv FILE] [policy options]",
          "KV-cache eviction fidelity over policies x budgets (CSV)", verbKvSweep},
-        {"session", "--out FILE.attnscope [--panels attention,heads,sinks,weibull] [--layer L --head H] [--max-map N] [sink/weibull options]",
+        {"session", "--out FILE.attnscope [--panels attention,heads,sinks,weibull,kv,quant] [--layer L --head H] [--max-map N] [sink/weibull options] "
+                    "[--policy P --budget B --compare P2 --policies a,b|all --budgets 16,32 | --sweep-csv F, policy options] "
+                    "[--quant-scheme S --quant-bits N --quant-group G --quant-rank R --quant-methods none,qera-exact --quant-error output|weight]",
          "compute every panel's results and save a session the GUI opens", verbSession},
         {"export", "--figure NAME --out FILE.png|svg|pdf|csv | --all --out-dir DIR [--formats png,svg,pdf] | --list-figures  [--session F] [--layer L --head H] [--opt k=v,...] [--style light|print] [--dpi N --width W --height H]",
          "publication figures of any panel, headless (same rendering as the GUI)", verbExport},

@@ -10,6 +10,7 @@
 #include "attnscope/model.h"
 #include "attnscope/session_codecs.h"
 #include "cli_common.h"
+#include "session_panels.h"
 #include "sink_options.h"
 
 namespace attnscope::app {
@@ -101,15 +102,21 @@ WeibullSection weibull(const Model& m, const CliArgs& a) {
 
 }  // namespace
 
-const std::set<std::string> kSessionOptions = {"--layer", "--head", "--token", "--panels", "--max-map",
-                                               "--protocol", "--trim", "--weibull-matrix", "--epsilon",
-                                               "--cos-threshold", "--min-query-pos", "--rule", "--source", "--bos"};
+const std::set<std::string> kSessionOptions = [] {
+    std::set<std::string> v = {"--layer", "--head", "--token", "--panels", "--max-map",
+                               "--protocol", "--trim", "--weibull-matrix", "--epsilon",
+                               "--cos-threshold", "--min-query-pos", "--rule", "--source", "--bos"};
+    v.insert(sessionKvOptions().begin(), sessionKvOptions().end());  // function statics: safe during static init
+    v.insert(sessionQuantOptions().begin(), sessionQuantOptions().end());
+    return v;
+}();
 
 Session computeSession(const CliArgs& a) {
-    const std::set<std::string> known = {"attention", "heads", "sinks", "weibull"};
+    const std::set<std::string> known = {"attention", "heads", "sinks", "weibull", "kv", "quant"};
     const std::set<std::string> panels = a.has("--panels") ? splitList(a.str("--panels")) : known;
     for (const std::string& p : panels)
-        if (!known.count(p)) fail(ErrorKind::BadInput, "--panels: unknown panel '" + p + "' (attention, heads, sinks, weibull)");
+        if (!known.count(p))
+            fail(ErrorKind::BadInput, "--panels: unknown panel '" + p + "' (attention, heads, sinks, weibull, kv, quant)");
     const SinkParams sinkParams = sinkParamsFromArgs(a);
     const int maxMap = a.integer("--max-map", 256);
     if (maxMap < 8 || maxMap > 4096) fail(ErrorKind::BadInput, "--max-map must be in [8, 4096]");
@@ -147,10 +154,11 @@ Session computeSession(const CliArgs& a) {
         ro.trace.keepPreRope = ro.trace.keepValues = ro.trace.keepLogits = false;
         trace = model->run(s.tokenIds, ro);
     }
-    for (const char* p : {"attention", "heads", "sinks", "weibull"})
+    for (const char* p : {"attention", "heads", "sinks", "weibull", "kv", "quant"})
         if (panels.count(p)) s.view.openPanels.push_back(p);
     if (panels.count("attention")) s.panels["attention"] = encodeAttention(attentionMaps(*trace, s.view.layer, s.view.head, maxMap));
     if (panels.count("heads")) s.panels["heads"] = encodeHeadScores(headScores(*trace));
+    std::vector<int64_t> sinks;  // marked on the KV keep maps
     if (panels.count("sinks")) {
         SinksSection k;
         k.params = sinkParams;
@@ -159,9 +167,14 @@ Session computeSession(const CliArgs& a) {
         k.inputs = computeSinkInputs(*trace, sinkParams.minQueryPos, io);
         k.hasInputs = true;
         k.result = classifySinks(k.inputs, sinkParams);
+        for (const SinkToken& t : k.result.sinks)  // as the KV dock shows them
+            if (t.cls == SinkClass::Primary || t.cls == SinkClass::Secondary) sinks.push_back(t.token);
         s.panels["sinks"] = encodeSinks(k);
     }
     if (panels.count("weibull")) s.panels["weibull"] = encodeWeibull(weibull(*model, a));
+    trace.reset();  // the KV and quantization runs trace on their own
+    if (panels.count("kv")) s.panels["kv"] = encodeKv(computeKvSection(*model, s.tokenIds, a, sinks));
+    if (panels.count("quant")) s.panels["quant"] = encodeQuant(computeQuantSection(*model, s.tokenIds, a));
     s.view.currentPanel = s.view.openPanels.empty() ? std::string() : s.view.openPanels.front();
     return s;
 }

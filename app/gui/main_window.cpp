@@ -34,11 +34,13 @@
 
 #include "analysis_docks.h"
 #include "inspector_worker.h"
+#include "kv_dock.h"
 #include "model_summary.h"
 #include "panels/attention_maps_panel.h"
 #include "panels/head_grid_panel.h"
 #include "panels/sinks_panel.h"
 #include "panels/weibull_panel.h"
+#include "quant_dock.h"
 #include "selection_model.h"
 #include "session_controller.h"
 #include "theme.h"
@@ -237,6 +239,8 @@ void MainWindow::buildActions() {
     m_sessions->addPanel(QStringLiteral("heads"), m_docks->headGridPanel());
     m_sessions->addPanel(QStringLiteral("sinks"), m_docks->sinksPanel());
     m_sessions->addPanel(QStringLiteral("weibull"), m_docks->weibullPanel());
+    m_sessions->addPanel(QStringLiteral("kv"), m_docks->kvDock()->panel());
+    m_sessions->addPanel(QStringLiteral("quant"), m_docks->quantDock()->panel());
     QMenu* sessionsAnchor = file;  // session actions go after the model actions
     file->addSeparator();
     file->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);

@@ -21,6 +21,9 @@ using clitest::Result;
 namespace {
 
 const QStringList kPrompt = {"--prompt", "It was the best of times, it was the worst of times, it was the age of wisdom."};
+// KV: A = H2O at B = 8 on an 8-token greedy continuation, B = StreamingLLM; a small sweep.
+const QStringList kKvOptions = {"--policy", "h2o", "--budget", "8", "--continuation", "8"};
+const QStringList kSweepOptions = {"--compare", "streaming_llm", "--policies", "h2o,tova,streaming_llm", "--budgets", "4,8,16"};
 
 QByteArray readFile(const QString& path) {
     QFile f(path);
@@ -41,6 +44,8 @@ class TestCliSession : public QObject {
 private slots:
     void initTestCase();
     void sessionHoldsWhatTheVerbsCompute();
+    void kvSectionHoldsWhatKvComputes();
+    void quantSectionHoldsWhatQuantComputes();
     void listFigures();
     void exportEveryFigure();
     void exportComputesItsOwnSession();
@@ -54,7 +59,8 @@ private:
 
 void TestCliSession::initTestCase() {
     m_session = m_dir.filePath("run.attnscope");
-    const Result r = cli(QStringList{"session", "--out", m_session, "--layer", "1", "--head", "2"} + kPrompt);
+    const Result r = cli(QStringList{"session", "--out", m_session, "--layer", "1", "--head", "2"} + kPrompt + kKvOptions +
+                         kSweepOptions);
     if (r.code == 2 && r.err.contains("no built-in default model")) QSKIP("the built-in model is not installed");
     QVERIFY2(r.code == 0, r.err.constData());
 }
@@ -116,13 +122,92 @@ void TestCliSession::sessionHoldsWhatTheVerbsCompute() {
     QVERIFY(w.hasPlot && !w.plot.lnAbs.empty());
 }
 
+void TestCliSession::kvSectionHoldsWhatKvComputes() {
+    const Session s = loadSession(m_session.toStdString());
+    QVERIFY(s.panels.count("kv"));
+    const KvSection k = decodeKv(s.panels.at("kv"));
+    QCOMPARE(k.params.policy, std::string("h2o"));
+    QCOMPARE(k.params.budget, int64_t(8));
+    QCOMPARE(k.selection.promptLength, int64_t(s.tokenIds.size()));
+    QCOMPARE(k.selection.T, k.selection.promptLength + 8);
+    QCOMPARE(int64_t(k.tokens.ids.size()), k.selection.T);
+    QVERIFY(std::equal(s.tokenIds.begin(), s.tokenIds.end(), k.tokens.ids.begin()));
+    // The decision and its cost as `kv --json` reports them.
+    const Result r = cli(QStringList{"kv", "--json"} + kPrompt + kKvOptions);
+    QVERIFY2(r.code == 0, r.err.constData());
+    const QJsonObject j = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(QString::fromStdString(k.selection.policy), j["policy"].toString());
+    const QJsonArray layers = j["layers"].toArray();
+    QCOMPARE(int(layers.size()), k.selection.nLayers);
+    for (int l = 0; l < k.selection.nLayers; ++l) {
+        const QJsonArray heads = layers[l].toObject()["heads"].toArray();
+        QCOMPARE(int(heads.size()), k.selection.heads);
+        for (int h = 0; h < k.selection.heads; ++h) {
+            std::vector<int64_t> kept;
+            for (const QJsonValue v : heads[h].toObject()["kept"].toArray()) kept.push_back(v.toInteger());
+            QVERIFY(kept == k.selection.kept[size_t(l)][size_t(h)]);
+        }
+    }
+    const QJsonObject m = j["metrics"].toObject();
+    QVERIFY(k.hasEndToEnd);
+    QVERIFY(std::abs(k.endToEnd.kl - m["kl"].toDouble()) <= 1e-9 * std::max(1.0, std::abs(k.endToEnd.kl)));
+    QCOMPARE(k.endToEnd.top1, m["top1"].toDouble());
+    QVERIFY(std::abs(k.metrics.retainedMass - m["retained_mass"].toDouble()) < 1e-9);
+    QVERIFY(k.endToEnd.kl > 0);  // B = 8 of ~20 prompt tokens loses something
+    // B: StreamingLLM keeps the first 4 and the last 4 prompt tokens in every layer (reference §2.1).
+    QVERIFY(k.hasCompare);
+    const int64_t Tp = k.selection.promptLength;
+    for (const auto& layer : k.compare.kept)
+        for (const auto& head : layer) QVERIFY((head == std::vector<int64_t>{0, 1, 2, 3, Tp - 4, Tp - 3, Tp - 2, Tp - 1}));
+    // The sweep as `kv-sweep --json` computes it.
+    const Result sw = cli(QStringList{"kv-sweep", "--json"} + kPrompt + QStringList{"--continuation", "8"} +
+                          kSweepOptions.mid(2));
+    QVERIFY2(sw.code == 0, sw.err.constData());
+    const QJsonArray rows = QJsonDocument::fromJson(sw.out).object()["rows"].toArray();
+    QCOMPARE(int(k.sweep.size()), int(rows.size()));
+    QCOMPARE(int(rows.size()), 9);
+    for (int i = 0; i < rows.size(); ++i) {
+        const QJsonObject row = rows[i].toObject();
+        QCOMPARE(QString::fromStdString(k.sweep[size_t(i)].policy), row["policy"].toString());
+        QCOMPARE(k.sweep[size_t(i)].budget, int64_t(row["budget"].toInteger()));
+        QVERIFY(std::abs(k.sweep[size_t(i)].kl - row["kl"].toDouble()) <= 1e-9 * std::max(1.0, row["kl"].toDouble()));
+    }
+}
+
+void TestCliSession::quantSectionHoldsWhatQuantComputes() {
+    const Session s = loadSession(m_session.toStdString());
+    QVERIFY(s.panels.count("quant"));
+    const QuantSection q = decodeQuant(s.panels.at("quant"));
+    QCOMPARE(q.rank, 32);
+    QCOMPARE(q.methodA, std::string("none"));
+    QCOMPARE(q.methodB, std::string("qera-exact"));
+    // quantizeModel's per-matrix errors at rank 32 (another code path than the rank tables).
+    const Result r = cli(QStringList{"quant", "--recon", "qera-exact", "--rank", "32", "--no-eval", "--json"} + kPrompt);
+    QVERIFY2(r.code == 0, r.err.constData());
+    const QJsonArray mats = QJsonDocument::fromJson(r.out).object()["matrices"].toArray();
+    QCOMPARE(int(q.matrices.size()), int(mats.size()));
+    for (int i = 0; i < mats.size(); ++i) {
+        const QJsonObject x = mats[i].toObject();
+        QCOMPARE(QString::fromStdString(q.matrices[size_t(i)].name), x["name"].toString());
+        const double quantOnly = q.quantOnly[size_t(i)].outputRelErr, want = x["output_rel_err_quant"].toDouble();
+        QVERIFY2(std::abs(quantOnly - want) <= 1e-5 * want, qPrintable(x["name"].toString()));
+        const ReconCurve* exact = nullptr;
+        for (const ReconCurve& c : q.curves[size_t(i)])
+            if (c.method == ReconMethod::QeraExact) exact = &c;
+        QVERIFY(exact && exact->outputRelErr.size() > 32);
+        QVERIFY2(std::abs(exact->outputRelErr[32] - x["output_rel_err"].toDouble()) <= 1e-4 * want,
+                 qPrintable(QStringLiteral("%1: %2 vs %3").arg(x["name"].toString()).arg(exact->outputRelErr[32]).arg(x["output_rel_err"].toDouble())));
+    }
+}
+
 void TestCliSession::listFigures() {
     const Result r = cli({"export", "--list-figures"});
     if (r.code == 2 && r.err.contains("unavailable")) QSKIP("attnscope-cli was built without Qt");
     QVERIFY2(r.code == 0, r.err.constData());
     for (const QString& line : QString::fromUtf8(r.out).split('\n', Qt::SkipEmptyParts))
         m_figures << line.section(' ', 0, 0);
-    for (const char* n : {"attention-map", "head-grid", "sink-map", "sink-levels", "weibull-k-map", "weibull-probability"})
+    for (const char* n : {"attention-map", "head-grid", "sink-map", "sink-levels", "weibull-k-map", "weibull-probability",
+                          "kv-keep-map", "kv-budget-sweep", "quant-error-bars", "quant-error-vs-rank"})
         QVERIFY2(m_figures.contains(QLatin1String(n)), n);
 }
 

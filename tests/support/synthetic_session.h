@@ -2,7 +2,9 @@
 // synthetic data (causal attention rows that sum to one, two sinks, Weibull fits on a line):
 // for the registry and window tests, which need no model.
 #pragma once
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <random>
 
 #include "attnscope/session.h"
@@ -32,6 +34,119 @@ inline Matrix2D causalAttention(unsigned seed) {
         for (int64_t j = 0; j < kT; ++j) m.data[size_t(i * kT + j)] = j <= i ? m.data[size_t(i * kT + j)] / sum : 0.f;
     }
     return m;
+}
+
+constexpr int64_t kContinuation = 4;  // KV: tokens after the prompt the decisions are evaluated on
+
+// A prefill decision keeping `kept` of every head in the prompt (the rest visible to no
+// continuation query), all continuation keys kept.
+inline KvSelection keepSelection(const std::string& policy, KvGranularity g, int heads,
+                                 const std::function<std::vector<int64_t>(int, int)>& kept) {
+    KvSelection sel;
+    sel.policy = policy;
+    sel.granularity = g;
+    sel.T = kT + kContinuation;
+    sel.promptLength = kT;
+    sel.nLayers = kL, sel.nHeads = kH, sel.nKvHeads = 1, sel.heads = heads;
+    sel.kept.assign(size_t(kL), std::vector<std::vector<int64_t>>(size_t(heads)));
+    sel.until.assign(size_t(kL * heads * sel.T), kKvNever);
+    for (int l = 0; l < kL; ++l) {
+        sel.layerBudget.push_back(5);
+        for (int h = 0; h < heads; ++h) {
+            sel.kept[size_t(l)][size_t(h)] = kept(l, h);
+            for (int64_t j = 0; j < kT; ++j)
+                if (!std::count(sel.kept[size_t(l)][size_t(h)].begin(), sel.kept[size_t(l)][size_t(h)].end(), j))
+                    sel.until[size_t((l * heads + h) * sel.T + j)] = kT;
+        }
+    }
+    return sel;
+}
+
+inline KvPolicyInfo syntheticPolicy(const std::string& name, bool withGqa) {
+    KvPolicyInfo p;
+    p.name = name;
+    p.title = name + " (synthetic)";
+    p.source = "reference Part 2";
+    p.decode = true;
+    p.params.push_back({"recent", -1, -1, 1e9, {}, "recent window; -1: half the budget", false});
+    if (withGqa) p.params.push_back({"gqa", 0, 0, 3, {"none", "mean", "max", "sum"}, "GQA aggregation", false});
+    return p;
+}
+
+// H2O per query head (A) against StreamingLLM per layer (B), their metrics and a sweep.
+inline KvSection syntheticKv() {
+    KvSection k;
+    k.policies = {syntheticPolicy("streaming_llm", false), syntheticPolicy("h2o", true)};
+    for (int i = 0; i < kT + kContinuation; ++i) {
+        k.tokens.ids.push_back(i + 1);
+        k.tokens.pieces.push_back(i ? " w" + std::to_string(i) : "<s>");
+    }
+    k.params = {"h2o", 5, KvMode::Prefill, {{"recent", 3}, {"gqa", 2}}};
+    k.selection = keepSelection("h2o", KvGranularity::QueryHead, kH, [](int l, int h) {
+        return std::vector<int64_t>{0, int64_t(1 + (l + h) % 8), 9, 10, 11};
+    });
+    k.metrics.queries = kContinuation;
+    k.metrics.retainedMass = 0.8125;
+    k.metrics.outputRelErr = 0.1875;
+    for (int l = 0; l < kL; ++l) {
+        KvLayerMetrics y;
+        y.retainedMass = 0.9 - 0.05 * l, y.outputRelErr = 0.1 + 0.03 * l, y.residErr = 0.02 * l, y.layerRelErr = 0.01 * l;
+        y.headRetainedMass = uniform(kH, 0.6f, 1.f, unsigned(40 + l));
+        y.headOutputRelErr = uniform(kH, 0.f, 0.4f, unsigned(50 + l));
+        y.headResidErr = uniform(kH, 0.f, 0.1f, unsigned(60 + l));
+        k.metrics.layers.push_back(y);
+    }
+    k.hasEndToEnd = true;
+    k.endToEnd = {int(kContinuation), 0.0625, 0.75, 3.5, 3.25, {0.f, 0.125f, 0.0625f, 0.0625f}, {1, 0, 1, 1}};
+    k.hasCompare = true;
+    k.compareParams = {"streaming_llm", 5, KvMode::Prefill, {}};
+    k.compare = keepSelection("streaming_llm", KvGranularity::Layer, 1, [](int, int) {
+        return std::vector<int64_t>{0, 1, 9, 10, 11};
+    });
+    for (const char* p : {"h2o", "streaming_llm"})
+        for (int64_t b : {2, 4, 8, 12}) {
+            const double kl = (p[0] == 'h' ? 0.5 : 0.8) / double(b * b);
+            k.sweep.push_back({p, b, b >= kT ? 0.0 : kl, b >= kT ? 1.0 : 1 - kl, 3.25 + kl, 3.25, 1 - kl / 2, kl});
+        }
+    k.sweepMetric = "top1";
+    k.sweepLog = false;
+    k.sinks = {0, 5};
+    return k;
+}
+
+// Two matrices per layer with closed-form errors decreasing in rank.
+inline QuantSection syntheticQuant() {
+    QuantSection q;
+    q.quant.bits = 3;
+    q.calibTokens = kT;
+    for (int l = 0; l < kL; ++l)
+        for (const char* c : {"q", "down"}) {
+            const int i = int(q.matrices.size()), maxRank = c[0] == 'q' ? 8 : 4;
+            q.matrices.push_back({"layers." + std::to_string(l) + "." + c, l, c, 8, maxRank,
+                                  c[0] == 'q' ? LinearInput::AttnIn : LinearInput::DownIn});
+            const double e0 = 0.2 + 0.01 * i;
+            q.quantOnly.push_back({e0 / 2, e0, e0 * e0});
+            std::vector<ReconCurve> curves;
+            for (ReconMethod m : kReconMethods) {
+                ReconCurve cv;
+                cv.method = m;
+                for (int r = 0; r <= maxRank; ++r) {
+                    const double e = e0 / (1.0 + 0.1 * int(m) * r);
+                    cv.weightRelErr.push_back(e / 2);
+                    cv.outputRelErr.push_back(e);
+                    cv.mse.push_back(e * e);
+                    if (r < maxRank) cv.sigma.push_back(1.0 / (r + 1));
+                }
+                curves.push_back(cv);
+            }
+            q.curves.push_back(curves);
+        }
+    q.methodA = "lorc";
+    q.methodB = "qera-exact";
+    q.error = "weight";
+    q.rank = 3;
+    q.matrix = 2;
+    return q;
 }
 
 inline Session syntheticSession() {
@@ -107,6 +222,8 @@ inline Session syntheticSession() {
     w.plot.log10Counts.assign(1024, 0);
     for (int b = 500; b < 740; ++b) w.plot.log10Counts[size_t(b)] = std::log10(1.0 + 300 * std::exp(-((b - 620) * (b - 620)) / 800.0));
     s.panels["weibull"] = encodeWeibull(w);
+    s.panels["kv"] = encodeKv(syntheticKv());
+    s.panels["quant"] = encodeQuant(syntheticQuant());
     return s;
 }
 

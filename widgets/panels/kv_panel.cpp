@@ -110,23 +110,33 @@ QWidget* KvPanel::buildControls() {
     m_stepLabel = new QLabel(box);
     m_play->setToolTip(tr("Play the decode steps: the maps show the cache as each continuation token is read."));
 
+    // Long policy titles must not widen the dock (the keep map needs the width): the
+    // combos shrink to a few characters and show the full title in their pop-up.
+    for (QComboBox* c : {m_policy, m_contSource}) {
+        c->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        c->setMinimumContentsLength(12);
+    }
     auto* grid = new QGridLayout(box);
     grid->setContentsMargins(0, 0, 0, 0);
     grid->addWidget(new QLabel(tr("Policy"), box), 0, 0);
-    grid->addWidget(m_policy, 0, 1);
-    grid->addWidget(new QLabel(tr("Budget"), box), 0, 2);
-    grid->addWidget(m_budgetSlider, 0, 3);
-    grid->addWidget(m_budget, 0, 4);
-    grid->addWidget(m_mode, 0, 5);
-    grid->addWidget(m_contSource, 1, 1);
-    grid->addWidget(m_contTokens, 1, 2);
-    grid->addWidget(m_stepSlider, 1, 3);
-    grid->addWidget(m_play, 1, 4);
-    grid->addWidget(m_stepLabel, 1, 5);
-    auto* params = new QGroupBox(tr("Policy parameters (hover for meaning and source)"), box);
+    grid->addWidget(m_policy, 0, 1, 1, 2);
+    grid->addWidget(m_mode, 0, 3);
+    grid->addWidget(new QLabel(tr("Budget"), box), 1, 0);
+    grid->addWidget(m_budgetSlider, 1, 1, 1, 2);
+    grid->addWidget(m_budget, 1, 3);
+    grid->addWidget(new QLabel(tr("Evaluate on"), box), 2, 0);
+    grid->addWidget(m_contSource, 2, 1);
+    grid->addWidget(m_contTokens, 2, 2, 1, 2);
+    grid->addWidget(m_play, 3, 0);
+    grid->addWidget(m_stepSlider, 3, 1, 1, 2);
+    grid->addWidget(m_stepLabel, 3, 3);
+    // A short title: a group box is at least as wide as its title, and the dock is narrow.
+    auto* params = new QGroupBox(tr("Parameters"), box);
+    params->setToolTip(tr("The policy's parameters: hover each for its meaning, default and source."));
     (new QVBoxLayout(params))->addWidget(m_form);
-    grid->addWidget(params, 0, 6, 3, 1);
-    grid->setColumnStretch(3, 1);
+    grid->addWidget(params, 0, 4, 4, 1);
+    grid->setColumnStretch(1, 1);
+    grid->setColumnStretch(4, 1);
 
     connect(m_policy, &QComboBox::currentIndexChanged, this, &KvPanel::onPolicyChanged);
     connect(m_budgetSlider, &QSlider::valueChanged, m_budget, &QSpinBox::setValue);
@@ -232,6 +242,8 @@ QWidget* KvPanel::buildSweepTab() {
                                   "prefill mode, then the continuation end to end."));
     m_sweepMetric = new QComboBox(tab);
     for (KvSweepMetric m : kAllKvSweepMetrics) m_sweepMetric->addItem(kvSweepMetricName(m));
+    m_sweepMetric->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_sweepMetric->setMinimumContentsLength(16);
     m_sweepLog = new QCheckBox(tr("log y"), tab);
     m_sweepLog->setChecked(true);
     m_sweepRun = new QPushButton(tr("Run sweep"), tab);
@@ -279,10 +291,23 @@ QWidget* KvPanel::buildCompareTab() {
     describeMap(m_mapB, &m_compare);
     describeMap(m_diffMap, nullptr);
     connect(pin, &QPushButton::clicked, this, [this] { setCompareParams(params()); });
+    // Each map under a line saying what it is: the maps themselves look alike.
+    m_mapALabel = new QLabel(tab);
+    m_mapBLabel = new QLabel(tr("<b>B</b>: pin a parameter set first"), tab);
+    auto* diffLabel = new QLabel(tr("<b>A − B</b>: <span style='color:#b2182b'>red</span> = kept by A only, "
+                                    "<span style='color:#2166ac'>blue</span> = kept by B only, white = the same"),
+                                 tab);
     auto* split = new QSplitter(Qt::Vertical, tab);
-    for (KvKeepMap* m : {m_mapA, m_mapB, m_diffMap}) {
+    for (auto [m, label] : {std::pair{m_mapA, m_mapALabel}, {m_mapB, m_mapBLabel}, {m_diffMap, diffLabel}}) {
         m->setMinimumHeight(110);
-        split->addWidget(m);
+        label->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+        auto* box = new QWidget(split);
+        auto* v = new QVBoxLayout(box);
+        v->setContentsMargins(0, 2, 0, 0);
+        v->setSpacing(0);
+        v->addWidget(label);
+        v->addWidget(m, 1);
+        split->addWidget(box);
     }
     auto* row = new QHBoxLayout;
     row->addWidget(pin);
@@ -389,12 +414,17 @@ void KvPanel::setSweepPolicies(const QStringList& names) {
 
 void KvPanel::setSweepBudgets(const QString& budgets) { m_sweepBudgets->setText(budgets); }
 
+KvSweepMetric KvPanel::sweepMetric() const { return kAllKvSweepMetrics[std::max(0, m_sweepMetric->currentIndex())]; }
+void KvPanel::setSweepLog(bool log) { m_sweepLog->setChecked(log); }
+bool KvPanel::sweepLog() const { return m_sweepLog->isChecked(); }
+
 void KvPanel::setSweepMetric(KvSweepMetric metric) {
     m_sweepMetric->setCurrentIndex(int(std::find(std::begin(kAllKvSweepMetrics), std::end(kAllKvSweepMetrics), metric) -
                                        std::begin(kAllKvSweepMetrics)));
 }
 
 void KvPanel::setTokens(const attnscope::TokenStrip& tokens) {
+    m_tokens = tokens;
     m_strip->setTokens(tokens);
     m_tokenTexts = m_strip->displayTexts();
     m_budgetSlider->setRange(1, std::max<int>(2, int(tokens.ids.size())));
@@ -427,13 +457,26 @@ void KvPanel::setCompareSelection(const KvSelection& selection) {
     showMaps();
 }
 
+void KvPanel::setCompare(const KvParams& params, const KvSelection& selection) {
+    showCompareParams(params);
+    setCompareSelection(selection);
+}
+
 void KvPanel::setCompareParams(const KvParams& params) {
-    m_compareParams = params;
-    m_compareCaption->setText(tr("B = %1").arg(kvParamsLabel(params, m_policies)));
+    showCompareParams(params);
     emit compareRequested(params);
 }
 
+void KvPanel::showCompareParams(const KvParams& params) {
+    m_compareParams = params;
+    const QString label = kvParamsLabel(params, m_policies);
+    m_compareCaption->setText(tr("B = %1").arg(label));
+    m_mapBLabel->setText(tr("<b>B</b> (pinned): %1").arg(label.toHtmlEscaped()));
+}
+
 void KvPanel::setEndToEnd(const KvEndToEnd& e2e) {
+    m_endToEnd = e2e;
+    m_haveEndToEnd = true;
     m_e2e->setText(kvEndToEndText(e2e));
     setEndToEndBusy(false);
 }
@@ -464,9 +507,10 @@ void KvPanel::setSweepBusy(bool busy, double fraction) {
 void KvPanel::setStatus(const QString& text) { m_status->setText(text); }
 
 void KvPanel::clear() {
-    m_haveSelection = m_haveCompare = false;
+    m_haveSelection = m_haveCompare = m_haveEndToEnd = false;
     m_selection = m_compare = {};
     m_metrics = {};
+    m_endToEnd = {};
     m_rows.clear();
     for (KvKeepMap* m : {m_keepMap, m_mapA, m_mapB, m_diffMap}) {
         m->clearMatrix();
@@ -475,6 +519,7 @@ void KvPanel::clear() {
     for (int i = 0; i < m_metricsPlot->graphCount(); ++i) m_metricsPlot->graph(i)->data()->clear();
     m_metricsPlot->replot();
     m_strip->clear();
+    m_tokens = {};
     m_e2e->setText(tr("\u2014"));
     setEndToEndBusy(false);
     setSweepBusy(false);
@@ -524,6 +569,7 @@ void KvPanel::showMaps() {
     const QStringList labels = kvMapRowLabels(m_rows);
     const int64_t q = mapQuery();
     const int current = std::max(0, kvMapRowOf(m_rows, layer, m_head));
+    m_mapALabel->setText(tr("<b>A</b> (the controls): %1").arg(kvParamsLabel(params(), m_policies).toHtmlEscaped()));
     const KvCommonRegions regions = kvCommonRegions(m_selection, q);
     const int64_t end = std::min(kvMapColumns(m_selection), q + 1);
     for (KvKeepMap* m : {m_keepMap, m_mapA}) {
@@ -564,7 +610,7 @@ void KvPanel::showMetrics() {
 }
 
 void KvPanel::showSweep() {
-    const KvSweepMetric metric = kAllKvSweepMetrics[std::max(0, m_sweepMetric->currentIndex())];
+    const KvSweepMetric metric = sweepMetric();
     m_sweepPlot->setLogValues(m_sweepLog->isChecked());
     m_sweepPlot->setSeries(kvSweepSeries(m_sweep, metric), kvSweepMetricName(metric));
 }

@@ -43,11 +43,16 @@ public:
 
     // The registry (core's kvPolicies()), in menu order. Emits nothing.
     void setPolicies(const std::vector<KvPolicyInfo>& policies);
-    void setTokens(const attnscope::TokenStrip& tokens);
+    const std::vector<KvPolicyInfo>& policies() const { return m_policies; }
+    void setTokens(const attnscope::TokenStrip& tokens);  // prompt + evaluated continuation
+    const attnscope::TokenStrip& tokens() const { return m_tokens; }
     void setSinkPositions(const std::vector<int64_t>& positions);  // from the sinks analysis
+    const std::vector<int64_t>& sinkPositions() const { return m_sinks; }
     // Policy A's decision and its local metrics; `timing` goes to the status line.
     void setSelection(const KvSelection& selection, const KvLocalMetrics& metrics, const QString& timing = {});
     void setCompareSelection(const KvSelection& selection);  // policy B, from pinned parameters
+    // B and its decision at once, emitting nothing (a stored session).
+    void setCompare(const KvParams& params, const KvSelection& selection);
     void setEndToEnd(const KvEndToEnd& e2e);
     void setEndToEndBusy(bool busy, double fraction = 0);
     void setSweep(const std::vector<KvSweepPoint>& points);
@@ -66,6 +71,10 @@ public:
     void setSweepPolicies(const QStringList& names);
     void setSweepBudgets(const QString& budgets);
     void setSweepMetric(KvSweepMetric metric);
+    KvSweepMetric sweepMetric() const;
+    void setSweepLog(bool log);
+    bool sweepLog() const;
+    const std::vector<KvSweepPoint>& sweep() const { return m_sweep; }
 
     // Follow the shared selection (head -1: the layer row); emits nothing.
     void selectLayerHead(int layer, int head);
@@ -77,6 +86,11 @@ public:
 
     bool hasSelection() const { return m_haveSelection; }
     const KvSelection& selection() const { return m_selection; }
+    const KvLocalMetrics& localMetrics() const { return m_metrics; }
+    bool hasCompareSelection() const { return m_haveCompare; }
+    const KvSelection& compareSelection() const { return m_compare; }
+    bool hasEndToEnd() const { return m_haveEndToEnd; }
+    const KvEndToEnd& endToEnd() const { return m_endToEnd; }
     const std::vector<KvMapRow>& mapRows() const { return m_rows; }
     int64_t mapQuery() const;
     // The tokens the selected layer/head holds in the map's query (what the strip shows).
@@ -116,13 +130,16 @@ private:
     void updateStepControls();
     QString tokenText(int64_t t) const;
     void describeMap(KvKeepMap* map, const KvSelection* sel);
+    void showCompareParams(const KvParams& params);
 
     std::vector<KvPolicyInfo> m_policies;
+    attnscope::TokenStrip m_tokens;
     QStringList m_tokenTexts;
     std::vector<int64_t> m_sinks;
     KvSelection m_selection, m_compare;
-    bool m_haveSelection = false, m_haveCompare = false;
+    bool m_haveSelection = false, m_haveCompare = false, m_haveEndToEnd = false;
     KvLocalMetrics m_metrics;
+    KvEndToEnd m_endToEnd;
     std::optional<KvParams> m_compareParams;
     std::vector<KvSweepPoint> m_sweep;
     std::vector<KvMapRow> m_rows;
@@ -163,6 +180,8 @@ private:
     KvSweepPlot* m_sweepPlot = nullptr;
 
     QLabel* m_compareCaption = nullptr;
+    QLabel* m_mapALabel = nullptr;
+    QLabel* m_mapBLabel = nullptr;
     KvKeepMap* m_mapA = nullptr;
     KvKeepMap* m_mapB = nullptr;
     KvKeepMap* m_diffMap = nullptr;

@@ -1,7 +1,9 @@
 #include "session/panel_registry.h"
 
+#include <QCoreApplication>
 #include <QFile>
 #include <QFileInfo>
+#include <QResizeEvent>
 #include <QTextStream>
 #include <qcustomplot.h>
 
@@ -81,6 +83,8 @@ void registerBuiltinPanels(PanelRegistry& registry) {
     registerHeadGridPanel(registry);
     registerSinksPanel(registry);
     registerWeibullPanel(registry);
+    registerKvPanel(registry);
+    registerQuantPanel(registry);
 }
 
 void exportFigure(const Session& session, const QString& name, const FigureOptions& options, const QString& path) {
@@ -95,6 +99,11 @@ void exportFigure(const Session& session, const QString& name, const FigureOptio
     const QSize size = options.size.isValid() && !options.size.isEmpty() ? options.size : spec->defaultSize;
     plot->resize(size);
     applyFigureStyle(plot.get(), options.style);
+    plot->replot();  // lays the axes out at the exported size and style
+    // A hidden widget gets its resize event only when shown: deliver it now, so plots that
+    // adapt to their size (MatrixPlot's tick density) do it for this layout.
+    QResizeEvent resized(size, size);
+    QCoreApplication::sendEvent(plot.get(), &resized);
     plot->replot();
     if (suffix == QLatin1String("csv")) {
         const PlotMenu* menu = PlotMenu::of(plot.get());

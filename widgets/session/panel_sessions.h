@@ -16,6 +16,8 @@ void registerAttentionPanel(PanelRegistry& registry);  // attention_session.cpp
 void registerHeadGridPanel(PanelRegistry& registry);   // heads_session.cpp
 void registerSinksPanel(PanelRegistry& registry);      // sinks_session.cpp
 void registerWeibullPanel(PanelRegistry& registry);    // weibull_session.cpp
+void registerKvPanel(PanelRegistry& registry);         // kv_session.cpp
+void registerQuantPanel(PanelRegistry& registry);      // quant_session.cpp
 
 // The session's prompt as the panels show it.
 attnscope::TokenStrip sessionTokens(const Session& session);

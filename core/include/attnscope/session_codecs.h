@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "attnscope/analyses/kv.h"
+#include "attnscope/analyses/quant.h"
 #include "attnscope/analyses/sinks.h"
 #include "attnscope/analyses/weibull.h"
 #include "attnscope/session.h"
@@ -60,5 +62,49 @@ struct WeibullSection {
 };
 SessionSection encodeWeibull(const WeibullSection& w);
 WeibullSection decodeWeibull(const SessionSection& s);
+
+// --- kv: policy A's decision and metrics, policy B's decision, the budget sweep ----------
+struct KvSweepRow {
+    std::string policy;
+    int64_t budget = 0;
+    double kl = 0, top1 = 1, ppl = 0, pplFull = 0, retainedMass = 1, outputRelErr = 0;
+};
+struct KvSection {
+    // The registry entries the panel was built from (so views label policies and lay out
+    // their parameters without core); may be empty.
+    std::vector<KvPolicyInfo> policies;
+    TokenStrip tokens;  // prompt + the evaluated continuation (T of the decisions), or empty
+    KvParams params;    // A
+    KvSelection selection;
+    KvLocalMetrics metrics;
+    bool hasEndToEnd = false;
+    KvEndToEnd endToEnd;
+    bool hasCompare = false;
+    KvParams compareParams;  // B
+    KvSelection compare;
+    std::vector<KvSweepRow> sweep;
+    std::string sweepMetric = "kl";  // kl top1 retained_mass output_rel_err ppl
+    bool sweepLog = true;
+    std::vector<int64_t> sinks;  // sink positions marked on the maps
+    int step = 0;                // decode mode: the step the maps show
+};
+SessionSection encodeKv(const KvSection& k);
+KvSection decodeKv(const SessionSection& s);
+
+// --- quant: every matrix's error against rank for every method (the weight side) ---------
+struct QuantSection {
+    WeightQuantParams quant;
+    int64_t calibTokens = 0;
+    std::vector<QuantMatrix> matrices;
+    std::vector<ErrorAt> quantOnly;               // [matrix] Q(W) alone
+    std::vector<std::vector<ReconCurve>> curves;  // [matrix][method], index = rank
+    std::string methodA = "none", methodB = "qera-exact";  // the bars' two methods
+    std::string error = "output";                 // output | weight
+    std::string component;                        // bars' component filter, empty = all
+    int rank = 0;
+    int matrix = 0;                               // the curves' matrix
+};
+SessionSection encodeQuant(const QuantSection& q);
+QuantSection decodeQuant(const SessionSection& s);
 
 }  // namespace attnscope
