@@ -26,7 +26,7 @@ using attnscope::app::ModelRequest;
 
 namespace {
 
-constexpr int kScreenshotTimeoutMs = 300'000;
+constexpr int kScreenshotTimeoutMs = 1'200'000;  // an 8K-token prompt on a busy CPU takes minutes
 
 void fatal(const QString& message, int code) {
     std::fprintf(stderr, "attnscope: %s\n", qPrintable(message));

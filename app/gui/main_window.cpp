@@ -392,7 +392,7 @@ void MainWindow::runPrompt() {
     m_worker->post(kRun, this, [this, prompt](JobContext& ctx) -> InspectorWorker::GuiApply {
         auto run = std::make_shared<RunResult>(runPromptOnWorker(ctx, prompt));
         return [this, run] { onRunDone(*run); };
-    });
+    }, /*urgent=*/true);  // ahead of the last run's queued analyses: the user waits for this
 }
 
 void MainWindow::onRunDone(const RunResult& run) {

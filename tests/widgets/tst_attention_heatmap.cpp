@@ -130,6 +130,18 @@ private slots:
         QCOMPARE(plot.cellAt(0, 0)->key1, 3);
         QCOMPARE(plot.cellAt(1, 1)->key0, 3);
         QCOMPARE(plot.cellAt(1, 1)->key1, 5);
+
+        // Pooled and not square: a cell is blank exactly when its first key comes after its
+        // last query (block edges ceil(j * n / cells)).
+        const int rows = 7, cols = 5;
+        const int64_t n = 23;
+        plot.setMatrix(Matrix2D{rows, cols, std::vector<float>(size_t(rows * cols), 0.5f)}, HeatmapExtent{0, n, 0, n});
+        QCPColorMapData* d = plot.colorMap()->data();
+        for (int r = 0; r < rows; ++r)
+            for (int c = 0; c < cols; ++c) {
+                const int64_t key0 = (c * n + cols - 1) / cols, lastQuery = ((r + 1) * n + rows - 1) / rows - 1;
+                QCOMPARE(int(d->alpha(c, r)), key0 > lastQuery ? 0 : 255);
+            }
     }
 
     void hoverReportsCell() {

@@ -256,14 +256,22 @@ void AttentionHeatmap::fillMap(QCPColorMap* map, const Matrix2D& m, const Heatma
                 QCPRange(e.q0 + 0.5 * bh - 0.5, e.q0 + (m.rows - 0.5) * bh - 0.5));
     d->clearAlpha();
     const bool log = m_scale == ColorScale::Log;
+    // Block edges once (cellIn's arithmetic per row/column, not per cell): a tile of the
+    // screen's size has ~10^6 cells and lands on the GUI thread.
+    std::vector<int64_t> key0(static_cast<size_t>(m.cols)), query1(static_cast<size_t>(m.rows));
+    for (int c = 0; c < m.cols; ++c) key0[size_t(c)] = cellIn(m, e, 0, c)->key0;
+    for (int r = 0; r < m.rows; ++r) query1[size_t(r)] = cellIn(m, e, r, 0)->query1;
     for (int64_t r = 0; r < m.rows; ++r) {
         for (int64_t c = 0; c < m.cols; ++c) {
             double v = m.at(r, c);
             // log(0) has no colour: zeros (and tinier values) are drawn at the floor.
             if (log && !(v >= m_logFloor) && !std::isnan(v)) v = m_logFloor;
             d->setCell(int(c), int(r), v);
-            if (m_causalMask && cellIn(m, e, int(r), int(c))->masked) d->setAlpha(int(c), int(r), 0);
         }
+        if (!m_causalMask) continue;
+        // Keys start later column by column: the masked cells are a suffix of the row.
+        const auto first = std::upper_bound(key0.begin(), key0.end(), query1[size_t(r)] - 1);
+        for (auto it = first; it != key0.end(); ++it) d->setAlpha(int(it - key0.begin()), int(r), 0);
     }
 }
 
