@@ -20,6 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         fuzz::expectOnlyErrors([&] { (void)decodeHeadScores(section); });
         fuzz::expectOnlyErrors([&] { (void)decodeSinks(section, s.tokenIds); });
         fuzz::expectOnlyErrors([&] { (void)decodeWeibull(section); });
+        fuzz::expectOnlyErrors([&] { (void)decodeKv(section); });
+        fuzz::expectOnlyErrors([&] { (void)decodeQuant(section); });
     }
     fuzz::expectOnlyErrors([&] { (void)sessionManifest(s); });
     return 0;

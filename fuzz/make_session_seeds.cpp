@@ -44,5 +44,18 @@ int main(int argc, char** argv) {
     w.panels["weibull"] = encodeWeibull(wb);
     w.panels["sinks"] = encodeSinks(SinksSection{});
     saveSession(dir + "/weibull_sinks.attnscope", w);
+
+    Session k;
+    KvSection kv;
+    kv.sweep.push_back({"h2o", 16, 0.1, 0.9, 2.0, 1.9, 0.8, 0.1});
+    kv.sweep.push_back({"streaming_llm", 32, 0.05, 1.0, 1.95, 1.9, 0.9, 0.05});
+    kv.sinks = {0};
+    k.panels["kv"] = encodeKv(kv);
+    QuantSection q;
+    q.matrices.resize(1);
+    q.quantOnly.resize(1);
+    q.curves.resize(1);
+    k.panels["quant"] = encodeQuant(q);
+    saveSession(dir + "/kv_quant.attnscope", k);
     return 0;
 }
