@@ -145,7 +145,10 @@ struct SinkLevel {
 struct LinearFit {
     double slope = 0, intercept = 0, r = 0;  // y ≈ slope·x + intercept, Pearson r
     int n = 0;
+    bool lineDefined = false;  // n >= 2 and x varies (else slope 0 through the mean)
+    bool rDefined = false;     // ... and y varies too (else r is reported as 0)
 };
+// Least squares and Pearson r. Torch-free (built into attnscope_io, so widgets may call it).
 LinearFit fitLine(const std::vector<double>& x, const std::vector<double>& y);
 
 struct SinkResult {

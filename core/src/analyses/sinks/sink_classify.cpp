@@ -46,28 +46,6 @@ int SinkResult::count(SinkClass c) const {
     return int(std::count_if(sinks.begin(), sinks.end(), [c](const SinkToken& s) { return s.cls == c; }));
 }
 
-LinearFit fitLine(const std::vector<double>& x, const std::vector<double>& y) {
-    LinearFit f;
-    f.n = int(std::min(x.size(), y.size()));
-    if (f.n < 2) return f;
-    double mx = 0, my = 0;
-    for (int i = 0; i < f.n; ++i) mx += x[size_t(i)], my += y[size_t(i)];
-    mx /= f.n;
-    my /= f.n;
-    double sxx = 0, syy = 0, sxy = 0;
-    for (int i = 0; i < f.n; ++i) {
-        const double dx = x[size_t(i)] - mx, dy = y[size_t(i)] - my;
-        sxx += dx * dx;
-        syy += dy * dy;
-        sxy += dx * dy;
-    }
-    // Degenerate sets (all x equal) have no line; report slope 0 through the mean.
-    f.slope = sxx > 0 ? sxy / sxx : 0;
-    f.intercept = my - f.slope * mx;
-    f.r = sxx > 0 && syy > 0 ? sxy / std::sqrt(sxx * syy) : 0;
-    return f;
-}
-
 namespace {
 
 int64_t referenceIndex(const SinkInputs& in, int64_t pos) {
