@@ -2,6 +2,7 @@
 // no core, no torch): sinks, Weibull k map, head grid.
 #include <cmath>
 
+#include <QComboBox>
 #include <QSignalSpy>
 #include <QTableWidget>
 #include <QTest>
@@ -13,6 +14,7 @@
 #include "plot/colormaps.h"
 #include "plot/layer_curves_plot.h"
 #include "plot/matrix_plot.h"
+#include "plot/sink_scatter_plot.h"
 #include "plot/weibull_detail_plot.h"
 #include "plot/weibull_series_plot.h"
 
@@ -158,6 +160,78 @@ private slots:
         // An empty level cell emits nothing.
         click(levels, 0, 0);
         QCOMPARE(spy.count(), 1);
+    }
+
+    void sinksMlpAtCreationAndScatter() {
+        // MLP outputs on every layer; ρ and cos(y, y_p0) at creation set per sink.
+        SinkResult r = sinkResult();
+        for (int l = 0; l < kL; ++l)
+            for (int t = 0; t < kT; ++t) {
+                r.layers[size_t(l)].mlpNorm.push_back(value(4, l, t));
+                r.layers[size_t(l)].mlpCosToPrimary.push_back(value(5, l, t) / 8);
+            }
+        const float rho[] = {4.f, 2.f, 3.f, 1.f}, cosy[] = {1.f, 0.875f, 0.5f, -0.25f}, score[] = {0.9f, 0.4f, 0.5f, 0.1f};
+        for (size_t i = 0; i < r.sinks.size(); ++i) {
+            r.sinks[i].mlpNormAtCreation = rho[i];
+            r.sinks[i].mlpCosAtCreation = cosy[i];
+            r.sinks[i].meanScore = score[i];
+        }
+        SinksPanel panel;
+        panel.setTokens(tokens());
+        panel.setResult(r);
+        panel.selectToken(3);  // secondary, created at layer 1
+        QVERIFY(panel.tokenInfo().contains(QStringLiteral("creation layer 1")));
+        QVERIFY(panel.tokenInfo().contains(QStringLiteral("\u2016y\u2016 = 2")));
+        QVERIFY(panel.tokenInfo().contains(QStringLiteral("cos(y, y at p0) = 0.875")));
+        // The dotted MLP curve: cos(y, y_p0) of token 3 in every layer.
+        QCPGraph* mlp = panel.tokenPlot()->graph(3);
+        QCOMPARE(mlp->dataCount(), kL);
+        QCOMPARE(mlp->data()->at(2)->value, double(value(5, 2, 3) / 8));
+        // The creation layer is marked by a vertical line at x = 1 labelled with both numbers.
+        bool marked = false;
+        for (int i = 0; i < panel.tokenPlot()->itemCount(); ++i)
+            if (auto* line = qobject_cast<QCPItemStraightLine*>(panel.tokenPlot()->item(i)))
+                marked = marked || (line->point1->coords().x() == 1.0 && line->point2->coords().x() == 1.0);
+        QVERIFY(marked);
+
+        // The scatter: one point per sink, by class, and the line through them.
+        SinkScatterPlot* sc = panel.scatterPlot();
+        QCOMPARE(xs(sc->classGraph(SinkClass::Primary)), (std::vector<double>{4}));
+        QCOMPARE(xs(sc->classGraph(SinkClass::Secondary)), (std::vector<double>{2, 3}));
+        QCOMPARE(xs(sc->classGraph(SinkClass::Noise)), (std::vector<double>{1}));
+        // Pearson r of (ρ, score) over the 4 sinks, by the textbook formula.
+        const double x[] = {4, 2, 3, 1}, y[] = {0.9, 0.4, 0.5, 0.1};
+        double mx = 0, my = 0;
+        for (int i = 0; i < 4; ++i) mx += x[i] / 4, my += double(float(y[i])) / 4;
+        double sxy = 0, sxx = 0, syy = 0;
+        for (int i = 0; i < 4; ++i) {
+            const double dx = x[i] - mx, dy = double(float(y[i])) - my;
+            sxy += dx * dy, sxx += dx * dx, syy += dy * dy;
+        }
+        const double rExpected = sxy / std::sqrt(sxx * syy);
+        QVERIFY(sc->fitText().startsWith(QStringLiteral("r = %1").arg(rExpected, 0, 'f', 2)));
+        QCOMPARE(sc->fitGraph()->dataCount(), 2);
+        const double slope = sxy / sxx;
+        const auto a = sc->fitGraph()->data()->at(0);
+        const auto b = sc->fitGraph()->data()->at(1);
+        QVERIFY(std::abs((b->value - a->value) / (b->key - a->key) - slope) < 1e-9);
+        // Lifetime on the vertical axis: λ = 4, 2, 2, 1.
+        auto* choice = panel.findChild<QComboBox*>(QStringLiteral("sinkScatterY"));
+        QVERIFY(choice);
+        choice->setCurrentIndex(1);
+        QCOMPARE(sc->yAxisChoice(), SinkScatterPlot::YAxis::Lifetime);
+        QCOMPARE(sc->classGraph(SinkClass::Secondary)->data()->at(0)->value, 2.0);
+
+        // One sink: no r, said so.
+        SinkResult one = r;
+        one.sinks.resize(1);
+        panel.setResult(one);
+        QVERIFY(sc->fitText().contains(QStringLiteral("r undefined: fewer than 2 sinks")));
+        QCOMPARE(sc->fitGraph()->dataCount(), 0);
+        // No MLP outputs at all.
+        panel.setResult(sinkResult());
+        QVERIFY(sc->fitText().contains(QStringLiteral("no MLP outputs")));
+        QCOMPARE(sc->classGraph(SinkClass::Primary)->dataCount(), 0);
     }
 
     void sinksParameterEditsAreReported() {

@@ -40,10 +40,11 @@ QString sinkQuantityName(SinkQuantity q) {
 
 QString sinkQuantityTitle(SinkQuantity q) {
     switch (q) {
-    case SinkQuantity::Score: return tr("sink score s (mean attention received)");
-    case SinkQuantity::FracHeads: return tr("fraction of heads with \u03b1 > \u03b5");
+    // Short: the colour bar is only as tall as the map (the tooltip says the rest).
+    case SinkQuantity::Score: return tr("sink score s");
+    case SinkQuantity::FracHeads: return tr("heads with \u03b1 > \u03b5");
     case SinkQuantity::AbsCos: return tr("|cos(h, h at p0)|");
-    case SinkQuantity::HiddenNorm: return tr("\u2016h\u2016 (L2 norm of the residual stream)");
+    case SinkQuantity::HiddenNorm: return tr("\u2016h\u2016 (residual)");
     }
     return {};
 }
@@ -152,11 +153,17 @@ SinkTokenCurves sinkTokenCurves(const SinkResult& r, int64_t t) {
         c.layers << double(l);
         c.cos << (layer.cosToPrimary.empty() ? qQNaN() : double(layer.cosToPrimary[size_t(t)]));
         c.norm << (layer.hiddenNorm.empty() ? qQNaN() : double(layer.hiddenNorm[size_t(t)]));
+        if (!layer.mlpCosToPrimary.empty()) c.mlpCos << double(layer.mlpCosToPrimary[size_t(t)]);
     }
     if (const SinkToken* s = findSink(r, t)) {
         for (int l : s->layers) {
             c.sinkLayers << l;
             c.sinkCos << c.cos.value(l);
+        }
+        if (s->cls != SinkClass::None && s->creationLayer >= 0 && s->creationLayer < int(r.layers.size())) {
+            c.creationLayer = s->creationLayer;
+            c.mlpNormAtCreation = s->mlpNormAtCreation;
+            c.mlpCosAtCreation = s->mlpCosAtCreation;
         }
     }
     return c;
@@ -198,8 +205,8 @@ QString sinkSummary(const SinkResult& r, const QString& primaryText) {
 }
 
 QString sinkTokenDescription(const SinkResult& r, int64_t token, const QString& tokenText) {
-    QString head = tr("Token %1").arg(token);
-    if (!tokenText.isEmpty()) head += QStringLiteral(" \u201c%1\u201d").arg(tokenText);
+    QString head = tr("Token %1").arg(token);  // rich text: the token is escaped
+    if (!tokenText.isEmpty()) head += QStringLiteral(" \u201c%1\u201d").arg(tokenText.toHtmlEscaped());
     const SinkToken* s = findSink(r, token);
     if (!s) return head + tr(": not flagged in any analysed layer");
     QStringList layers;
@@ -210,10 +217,12 @@ QString sinkTokenDescription(const SinkResult& r, int64_t token, const QString& 
                        .arg(s->lifetime)
                        .arg(layers.join(QLatin1Char(',')))
                        .arg(double(s->meanScore), 0, 'g', 3);
-    if (s->mlpNormAtCreation > 0)
-        text += tr(" \u00b7 MLP output at creation: \u2016y\u2016 = %1, cos(y, y at p0) = %2")
-                    .arg(double(s->mlpNormAtCreation), 0, 'g', 3)
-                    .arg(double(s->mlpCosAtCreation), 0, 'f', 3);
+    const bool hasMlp = !r.layers.empty() && !r.layers.front().mlpNorm.empty();
+    text += hasMlp ? tr("<br>MLP output at creation layer %1: \u2016y\u2016 = %2, cos(y, y at p0) = %3")
+                         .arg(s->creationLayer)
+                         .arg(double(s->mlpNormAtCreation), 0, 'g', 3)
+                         .arg(double(s->mlpCosAtCreation), 0, 'f', 3)
+                   : tr("<br>MLP outputs were not captured in this run");
     return text;
 }
 
@@ -239,6 +248,18 @@ QString sinkLevelText(const SinkResult& r, int row, int col) {
         .arg(level->count)
         .arg(sinkClassLabel(level->cls))
         .arg(double(level->meanScore), 0, 'g', 3);
+}
+
+QString sinkFitText(const LinearFit& f) {
+    if (f.n < 2) return tr("r undefined: fewer than 2 sinks (n = %1)").arg(f.n);
+    if (!f.lineDefined) return tr("r undefined: \u2016y\u2016 is the same for all %1 sinks").arg(f.n);
+    if (!f.rDefined) return tr("r undefined: the %1 sinks share one value").arg(f.n);
+    return tr("r = %1, fit %2 %3 %4\u00b7x (n = %5)")
+        .arg(f.r, 0, 'f', 2)
+        .arg(f.intercept, 0, 'g', 3)
+        .arg(f.slope < 0 ? QStringLiteral("\u2212") : QStringLiteral("+"))
+        .arg(std::abs(f.slope), 0, 'g', 3)
+        .arg(f.n);
 }
 
 QString sinkMarksLegend() {
@@ -281,8 +302,10 @@ QString sinkParameterHelp(const char* which) {
                   "number of secondary sinks created in that layer. The primary weakens where secondary "
                   "sinks appear.") + cite(kWong);
     if (w == QLatin1String("token"))
-        return tr("The selected token across layers: cos(h, h at p0) (dashed lines: \u00b1 threshold) and "
-                  "\u2016h\u2016. Filled markers are the layers where it counts as a sink.") + cite(kWong);
+        return tr("The selected token across layers: cos(h, h at p0) (dashed lines: \u00b1 threshold), "
+                  "\u2016h\u2016, and (dotted) cos(y, y at p0) of its MLP output. Filled markers are the layers "
+                  "where it counts as a sink; the vertical line marks its creation layer, with the MLP output's "
+                  "norm and alignment with the primary's there.") + cite(kWong);
     return {};
 }
 

@@ -50,9 +50,13 @@ struct SinkLayerCurves {
 };
 SinkLayerCurves sinkLayerCurves(const SinkResult& result);
 
-// One token across layers: signed cos to the primary, ||h||, and its sink layers (on the cos curve).
+// One token across layers: signed cos to the primary, ||h||, and its sink layers (on the cos curve);
+// cos(y, y at p0) of its MLP output (empty without MLP outputs), and for a sink its creation
+// layer with ||y|| and cos(y, y at p0) there (creationLayer -1 otherwise).
 struct SinkTokenCurves {
-    QVector<double> layers, cos, norm, sinkLayers, sinkCos;
+    QVector<double> layers, cos, norm, sinkLayers, sinkCos, mlpCos;
+    int creationLayer = -1;
+    double mlpNormAtCreation = 0, mlpCosAtCreation = 0;
 };
 SinkTokenCurves sinkTokenCurves(const SinkResult& result, int64_t token);
 
@@ -61,13 +65,15 @@ QString sinkClassLabel(SinkClass cls);  // "primary", ... (translated)
 
 // One line about the run's sinks: p0, analysed layers, rule, counts.
 QString sinkSummary(const SinkResult& result, const QString& primaryText);
-// Everything known about one token (class, layers, lifetime, MLP at creation).
+// Everything known about one token (class, layers, lifetime, MLP at creation), as rich text.
 QString sinkTokenDescription(const SinkResult& result, int64_t token, const QString& tokenText);
 
 // Hover text of a token-map cell and of a sink-level cell.
 QString sinkCellText(const SinkResult& result, SinkQuantity q, int layer, int64_t token, float value,
                      const QString& tokenText);
 QString sinkLevelText(const SinkResult& result, int row, int col);
+// "r = 0.81, y = 0.12 + 0.03·x (n = 5)", or why there is no r ("r undefined: fewer than 2 sinks").
+QString sinkFitText(const LinearFit& fit);
 // The class marks' legend, as rich text in the marks' colours and shapes.
 QString sinkMarksLegend();
 

@@ -10,12 +10,14 @@
 #include <QLabel>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QVBoxLayout>
 #include <qcustomplot.h>
 
 #include "plot/layer_curves_plot.h"
 #include "plot/matrix_plot.h"
 #include "plot/plot_theme.h"
+#include "plot/sink_scatter_plot.h"
 #include "token_strip.h"
 
 namespace attnscope::widgets {
@@ -41,13 +43,23 @@ QDoubleSpinBox* thresholdBox(QWidget* parent, const QString& prefix, double step
 
 SinksPanel::SinksPanel(QWidget* parent) : QWidget(parent) {
     buildPlots();
-    auto* bottom = new QSplitter(Qt::Horizontal, this);
-    for (QWidget* w : std::initializer_list<QWidget*>{m_levelMap, m_layerPlot, m_tokenPlot}) bottom->addWidget(w);
-    bottom->setSizes({300, 350, 350});
+    // Docked beside the explorer the panel gets ~520 px of a 1600 px window: the levels and
+    // the per-layer curves share a row, the selected token and the all-sinks scatter take
+    // turns (tabs) at full width.
+    auto* levels = new QSplitter(Qt::Horizontal, this);
+    levels->addWidget(m_levelMap);
+    levels->addWidget(m_layerPlot);
+    levels->setSizes({40, 60});
+    levels->setChildrenCollapsible(false);
+    m_tabs = new QTabWidget(this);
+    m_tabs->addTab(m_tokenPlot, tr("Selected token"));
+    m_tabs->addTab(buildScatter(), tr("MLP output of all sinks"));
+    m_tabs->setTabToolTip(1, m_scatterPlot->toolTip());
     auto* split = new QSplitter(Qt::Vertical, this);
     split->addWidget(m_tokenMap);
-    split->addWidget(bottom);
-    split->setSizes({500, 330});
+    split->addWidget(levels);
+    split->addWidget(m_tabs);
+    split->setSizes({280, 240, 280});
     split->setChildrenCollapsible(false);
 
     m_summary = new QLabel(tr("Run a prompt to find its attention sinks."), this);
@@ -56,6 +68,7 @@ SinksPanel::SinksPanel(QWidget* parent) : QWidget(parent) {
     m_status->setEnabled(false);  // greyed: timings and progress are secondary
     m_tokenInfo = new QLabel(this);
     m_tokenInfo->setWordWrap(true);
+    m_tokenInfo->setTextFormat(Qt::RichText);
     m_tokenInfo->setTextInteractionFlags(Qt::TextSelectableByMouse);
     for (QLabel* l : {m_summary, m_status, m_tokenInfo}) l->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
 
@@ -88,11 +101,17 @@ QWidget* SinksPanel::buildControls() {
     m_rule->setToolTip(sinkParameterHelp("rule"));
     m_allLayers = new QCheckBox(tr("All layers"), box);
     m_allLayers->setToolTip(sinkParameterHelp("clipper"));
-    auto* row = new QHBoxLayout(box);
-    row->setContentsMargins(0, 0, 0, 0);
-    for (QWidget* w : std::initializer_list<QWidget*>{m_quantity, m_epsilon, m_cos, m_minQuery, m_rule, m_allLayers})
-        row->addWidget(w);
-    row->addStretch(1);
+    // Two rows: one row of six controls is wider than the docked panel.
+    auto* rows = new QVBoxLayout(box);
+    rows->setContentsMargins(0, 0, 0, 0);
+    rows->setSpacing(2);
+    for (const auto& widgets : {std::initializer_list<QWidget*>{m_quantity, m_epsilon, m_cos},
+                                std::initializer_list<QWidget*>{m_minQuery, m_rule, m_allLayers}}) {
+        auto* row = new QHBoxLayout;
+        for (QWidget* w : widgets) row->addWidget(w);
+        row->addStretch(1);
+        rows->addLayout(row);
+    }
     setParams(SinkParams{});
 
     connect(m_quantity, &QComboBox::currentIndexChanged, this, &SinksPanel::showQuantity);
@@ -151,12 +170,32 @@ void SinksPanel::buildPlots() {
 
     m_tokenPlot = new LayerCurvesPlot(QStringLiteral("sink_token"), this);
     m_tokenPlot->setToolTip(sinkParameterHelp("token"));
-    m_tokenPlot->yAxis->setLabel(tr("cos(h, h at p0)"));
+    m_tokenPlot->yAxis->setLabel(tr("cosine to p0"));
     m_tokenPlot->yAxis2->setLabel(tr("\u2016h\u2016"));
-    m_tokenPlot->addCurve(tr("cos"), seriesColor(0));
+    m_tokenPlot->addCurve(tr("cos h"), seriesColor(0));
     m_tokenPlot->addCurve(tr("\u2016h\u2016"), seriesColor(2), true, Qt::DashLine);
     makeScatter(m_tokenPlot->addGraph(), QCPScatterStyle::ssDisc, seriesColor(0), 9);
     m_tokenPlot->graph(2)->setName(tr("sink layer"));
+    m_tokenPlot->addCurve(tr("cos y (MLP output)"), seriesColor(1), false, Qt::DotLine);
+    m_tokenPlot->setLegendColumns(4);
+}
+
+QWidget* SinksPanel::buildScatter() {
+    auto* box = new QWidget(this);
+    m_scatterY = new QComboBox(box);
+    m_scatterY->setObjectName(QStringLiteral("sinkScatterY"));
+    m_scatterY->addItems({tr("MLP \u2016y\u2016 vs sink score"), tr("MLP \u2016y\u2016 vs lifetime")});
+    m_scatterY->setToolTip(tr("What the scatter of all detected sinks puts on its vertical axis"));
+    m_scatterPlot = new SinkScatterPlot(box);
+    auto* column = new QVBoxLayout(box);
+    column->setContentsMargins(0, 0, 0, 0);
+    column->setSpacing(2);
+    column->addWidget(m_scatterY, 0, Qt::AlignLeft);
+    column->addWidget(m_scatterPlot, 1);
+    connect(m_scatterY, &QComboBox::currentIndexChanged, this, [this](int i) {
+        m_scatterPlot->setYAxis(i == 1 ? SinkScatterPlot::YAxis::Lifetime : SinkScatterPlot::YAxis::Score);
+    });
+    return box;
 }
 
 SinkParams SinksPanel::params() const {
@@ -213,6 +252,7 @@ void SinksPanel::setResult(const SinkResult& result) {
     showLevels();
     showLayerCurves();
     showToken();
+    m_scatterPlot->setScatter(sinkMlpScatter(m_result));
 }
 
 void SinksPanel::showQuantity() {
@@ -302,6 +342,7 @@ void SinksPanel::showToken() {
     m_tokenPlot->graph(0)->setData(c.layers, c.cos);
     m_tokenPlot->graph(1)->setData(c.layers, c.norm);
     m_tokenPlot->graph(2)->setData(c.sinkLayers, c.sinkCos);
+    m_tokenPlot->graph(3)->setData(c.mlpCos.isEmpty() ? QVector<double>{} : c.layers, c.mlpCos);
     m_tokenPlot->setLayerCount(L);
     m_tokenPlot->yAxis->setRange(-1.05, 1.05);
     if (valid) m_tokenPlot->graph(1)->rescaleValueAxis(false, true);
@@ -314,6 +355,14 @@ void SinksPanel::showToken() {
         hint.setStyle(Qt::NoPen);  // the line is invisible; its label is the hint
         m_tokenPlot->addValueLine(0, hint, tr("Click a token to follow it across layers"));
     }
+    if (c.creationLayer >= 0) {
+        const bool hasMlp = !c.mlpCos.isEmpty();
+        m_tokenPlot->addLayerLine(c.creationLayer, QPen(sinkClassColor(SinkClass::Secondary).darker(130), 1.5, Qt::DashDotLine),
+                                  hasMlp ? tr("created: \u2016y\u2016 %1, cos y %2")
+                                               .arg(c.mlpNormAtCreation, 0, 'g', 3)
+                                               .arg(c.mlpCosAtCreation, 0, 'f', 2)
+                                         : tr("created"));
+    }
     m_tokenInfo->setText(valid ? sinkTokenDescription(m_result, m_token, tokenText(m_token))
                                : tr("Click a token column, a sink level or a token chip to follow it across layers."));
     m_tokenPlot->replot(QCustomPlot::rpQueuedReplot);
@@ -325,6 +374,7 @@ void SinksPanel::setStatus(const QString& text) { m_status->setText(text); }
 
 void SinksPanel::clear() {
     m_result = SinkResult{};
+    m_inputs.reset();
     m_token = -1;
     m_selected.clear();
     m_summary->setText(tr("Run a prompt to find its attention sinks."));
@@ -333,6 +383,7 @@ void SinksPanel::clear() {
     for (QCPGraph* g : m_marks) g->data()->clear();
     showLayerCurves();
     showToken();
+    m_scatterPlot->setScatter(SinkScatter{});
 }
 
 }  // namespace attnscope::widgets

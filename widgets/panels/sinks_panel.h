@@ -3,6 +3,7 @@
 // edits, which the app re-classifies on its worker (no model re-run).
 #pragma once
 #include <cstdint>
+#include <memory>
 
 #include <QList>
 #include <QStringList>
@@ -18,11 +19,13 @@ class QCPGraph;
 class QDoubleSpinBox;
 class QLabel;
 class QSpinBox;
+class QTabWidget;
 
 namespace attnscope::widgets {
 
 class LayerCurvesPlot;
 class MatrixPlot;
+class SinkScatterPlot;
 
 class SinksPanel : public QWidget {
     Q_OBJECT
@@ -35,6 +38,10 @@ public:
     void clear();
     const SinkResult& result() const { return m_result; }
     bool hasResult() const { return m_result.T > 0; }
+    // The statistics the result was classified from: sessions store them, so a session
+    // opened without the model still re-classifies on parameter edits. Cleared by clear().
+    void setInputs(std::shared_ptr<const SinkInputs> inputs) { m_inputs = std::move(inputs); }
+    const std::shared_ptr<const SinkInputs>& inputs() const { return m_inputs; }
 
     SinkParams params() const;
     void setParams(const SinkParams& params);  // emits nothing
@@ -50,6 +57,7 @@ public:
     MatrixPlot* levelMap() const { return m_levelMap; }
     LayerCurvesPlot* layerPlot() const { return m_layerPlot; }
     LayerCurvesPlot* tokenPlot() const { return m_tokenPlot; }
+    SinkScatterPlot* scatterPlot() const { return m_scatterPlot; }
     // The marks drawn on the token map for one class (x = token, y = flagged layer).
     QCPGraph* classMarks(SinkClass cls) const;
     QString tokenInfo() const;
@@ -62,6 +70,7 @@ signals:
 private:
     QWidget* buildControls();
     void buildPlots();
+    QWidget* buildScatter();
     void showQuantity();
     void showMarks();
     void showLevels();
@@ -71,12 +80,14 @@ private:
     QString tokenText(int64_t t) const;
 
     SinkResult m_result;
+    std::shared_ptr<const SinkInputs> m_inputs;
     SinkParams m_params;  // the last setParams (params() overrides what the controls edit)
     QStringList m_tokenTexts;
     int64_t m_token = -1;
     QList<qint64> m_selected;
 
     QComboBox* m_quantity = nullptr;
+    QComboBox* m_scatterY = nullptr;
     QDoubleSpinBox* m_epsilon = nullptr;
     QDoubleSpinBox* m_cos = nullptr;
     QSpinBox* m_minQuery = nullptr;
@@ -89,6 +100,8 @@ private:
     MatrixPlot* m_levelMap = nullptr;
     LayerCurvesPlot* m_layerPlot = nullptr;
     LayerCurvesPlot* m_tokenPlot = nullptr;
+    SinkScatterPlot* m_scatterPlot = nullptr;
+    QTabWidget* m_tabs = nullptr;  // selected token, MLP scatter
     QCPGraph* m_marks[3] = {nullptr, nullptr, nullptr};  // primary, secondary, noise
 };
 

@@ -104,6 +104,26 @@ void LayerCurvesPlot::addValueLine(double y, const QPen& pen, const QString& lab
     if (!label.isEmpty()) addLabel(label, 0.01, y, Qt::AlignLeft | Qt::AlignBottom, pen.color());
 }
 
+void LayerCurvesPlot::addLayerLine(double x, const QPen& pen, const QString& label) {
+    auto* line = new QCPItemStraightLine(this);
+    line->setProperty(kDecoration, true);
+    line->setLayer(QStringLiteral("background"));
+    line->setPen(pen);
+    line->point1->setCoords(x, 0);
+    line->point2->setCoords(x, 1);
+    if (label.isEmpty()) return;
+    auto* text = new QCPItemText(this);
+    text->setProperty(kDecoration, true);
+    text->setText(label);
+    text->setColor(pen.color());
+    // Right of the line, or left of it past the middle, so the label stays inside the plot.
+    const bool leftHalf = x <= (xAxis->range().lower + xAxis->range().upper) / 2;
+    text->setPositionAlignment((leftHalf ? Qt::AlignLeft : Qt::AlignRight) | Qt::AlignBottom);
+    text->setPadding(QMargins(4, 2, 4, 2));
+    text->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
+    text->position->setCoords(x, 1.0);  // the bottom: sink curves sit near the top
+}
+
 void LayerCurvesPlot::clearDecorations() {
     for (int i = itemCount() - 1; i >= 0; --i)
         if (item(i)->property(kDecoration).toBool()) removeItem(i);

@@ -24,6 +24,7 @@ public:
     void addLayerBand(double from, double to, const QColor& color);    // x in layer units
     void addValueBand(double lo, double hi, const QColor& color, const QString& label = {});
     void addValueLine(double y, const QPen& pen, const QString& label = {});
+    void addLayerLine(double x, const QPen& pen, const QString& label = {});  // vertical, label at the bottom
     // Text at (x as a fraction of the axis rect, y in data units).
     void addLabel(const QString& label, double xRatio, double y, Qt::Alignment align, const QColor& color);
     void clearDecorations();
