@@ -155,6 +155,12 @@ void AnalysisDocks::onRunDone(const RunResult& run) {
     m_quant->onRunDone(run);
 }
 
+void AnalysisDocks::onStoredSession() {
+    cancelAll();
+    m_haveTrace = false;  // the panels now show stored results, not the last run
+    m_sinkInputs.reset();
+}
+
 void AnalysisDocks::cancelAll() {
     for (const QString& tag : {kSinkInputs, kHeads, kWeibull, kWeibullPlot}) m_worker->cancel(tag);
     m_classifier->cancel(kSinks);
@@ -165,15 +171,23 @@ void AnalysisDocks::cancelAll() {
 
 void AnalysisDocks::requestSinks(const SinkParams& params) {
     m_sinkParams = params;
-    if (!m_haveTrace) return;
+    // A session opened without its model re-classifies from the statistics it stored.
+    const std::shared_ptr<const SinkInputs> inputs = m_haveTrace ? m_sinkInputs : m_sinks->inputs();
     QElapsedTimer clock;
     clock.start();
-    if (m_sinkInputs && !needsRecompute(*m_sinkInputs, params)) {
+    if (inputs && !needsRecompute(*inputs, params)) {
         // Pure and ~0.1 ms at 1K tokens: on its own thread, so it never queues behind model work.
-        m_classifier->post(kSinks, this, [this, inputs = m_sinkInputs, params, clock](JobContext&) -> InspectorWorker::GuiApply {
+        m_classifier->post(kSinks, this, [this, inputs, params, clock](JobContext&) -> InspectorWorker::GuiApply {
             auto out = std::make_shared<SinkJobResult>(classifySinksJob(inputs, params));
             return [this, out, clock] { showSinks(*out, clock); };
         });
+        return;
+    }
+    if (!m_haveTrace) {
+        if (m_sinks->hasResult())
+            m_sinks->setStatus(tr("\u26a0 These parameters need new sink statistics (%1): open the model to recompute")
+                                   .arg(inputs ? tr("another minimum query position or BOS candidate")
+                                               : tr("the session stored none")));
         return;
     }
     // Edits while statistics for this minimum query position are on their way wait for them.
@@ -197,6 +211,7 @@ void AnalysisDocks::requestSinks(const SinkParams& params) {
 
 void AnalysisDocks::showSinks(const SinkJobResult& out, const QElapsedTimer& clock) {
     m_sinks->setResult(*out.result);
+    m_sinks->setInputs(out.inputs);
     const double toScreen = double(clock.nsecsElapsed()) / 1e6;
     const QString classified = tr("classified in %1 ms on its thread, %2 ms from edit to screen")
                                    .arg(out.classifyMs, 0, 'f', 2).arg(toScreen, 0, 'f', 1);

@@ -46,6 +46,8 @@ public:
     void onRunStarted();
     void onRunDone(const RunResult& run);
     void cancelAll();
+    // A session is opened: the run is gone; the sinks panel re-classifies from stored statistics.
+    void onStoredSession();
 
     widgets::SinksPanel* sinksPanel() const { return m_sinks; }
     widgets::WeibullPanel* weibullPanel() const { return m_weibull; }

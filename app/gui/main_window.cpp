@@ -321,6 +321,7 @@ QString MainWindow::promptText() const { return m_prompt->toPlainText(); }
 
 void MainWindow::enterStoredSession(const Session& session) {
     cancelAll();
+    m_docks->onStoredSession();
     m_request.reset();
     m_info.reset();
     m_modelLoaded = false;

@@ -8,17 +8,22 @@
 #include <QStatusBar>
 #include <QtTest>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "analysis_docks.h"
 #include "app_window_support.h"
+#include "attnscope/analyses/sink_scatter.h"
 #include "attnscope/session.h"
+#include "attnscope/session_codecs.h"
 #include "main_window.h"
 #include "panels/attention_maps_panel.h"
 #include "panels/head_grid_panel.h"
 #include "panels/sinks_panel.h"
 #include "panels/weibull_panel.h"
+#include "plot/matrix_plot.h"
+#include "plot/sink_scatter_plot.h"
 #include "session_controller.h"
 #include "token_strip.h"
 #include "synthetic_session.h"
@@ -38,6 +43,43 @@ bool sameTensors(const SessionSection& a, const SessionSection& b) {
     return true;
 }
 
+// Bit for bit, so that the NaNs of empty cells compare equal.
+bool sameBits(const std::vector<float>& a, const std::vector<float>& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+// Everything the sinks panel draws from, compared exactly (floats bit for bit).
+void compareSinkResults(const SinkResult& a, const SinkResult& b) {
+    QCOMPARE(a.T, b.T);
+    QCOMPARE(a.nLayers, b.nLayers);
+    QCOMPARE(a.primary, b.primary);
+    QCOMPARE(a.onset, b.onset);
+    QCOMPARE(a.offset, b.offset);
+    QCOMPARE(int(a.rule), int(b.rule));
+    QCOMPARE(a.layers.size(), b.layers.size());
+    for (size_t l = 0; l < a.layers.size(); ++l) {
+        const SinkLayer &x = a.layers[l], &y = b.layers[l];
+        QVERIFY(x.sinkScore == y.sinkScore && x.fracHeads == y.fracHeads && x.cosToPrimary == y.cosToPrimary);
+        QVERIFY(x.hiddenNorm == y.hiddenNorm && x.mlpCosToPrimary == y.mlpCosToPrimary && x.mlpNorm == y.mlpNorm);
+        QVERIFY(x.flagged == y.flagged && x.massive == y.massive);
+        QCOMPARE(x.primaryStrength, y.primaryStrength);
+        QCOMPARE(x.weakening, y.weakening);
+        QCOMPARE(x.secondaryCreated, y.secondaryCreated);
+    }
+    QCOMPARE(a.sinks.size(), b.sinks.size());
+    for (size_t i = 0; i < a.sinks.size(); ++i) {
+        const SinkToken &x = a.sinks[i], &y = b.sinks[i];
+        QCOMPARE(x.token, y.token);
+        QCOMPARE(int(x.cls), int(y.cls));
+        QVERIFY(x.layers == y.layers);
+        QCOMPARE(x.creationLayer, y.creationLayer);
+        QCOMPARE(x.meanScore, y.meanScore);
+        QCOMPARE(x.mlpNormAtCreation, y.mlpNormAtCreation);
+        QCOMPARE(x.mlpCosAtCreation, y.mlpCosAtCreation);
+    }
+    QCOMPARE(a.levels.size(), b.levels.size());
+}
+
 }  // namespace
 
 class TestSessionWindow : public QObject {
@@ -49,6 +91,7 @@ private slots:
     void corruptInputChangesNothing();
     void matchingModelGoesLive();
     void autosaveWritesALoadableSession();
+    void guiSessionKeepsSinkInputs();
 
 private:
     QTemporaryDir m_dir;
@@ -165,6 +208,83 @@ void TestSessionWindow::autosaveWritesALoadableSession() {
     const Session back = loadSession(w.sessions()->autosavePath().toStdString());
     QVERIFY(sameTensors(back.panels.at("sinks"), s.panels.at("sinks")));
     QFile::remove(w.sessions()->autosavePath());
+}
+
+// Issue 9: a session saved from the GUI carries the sink statistics, so reopened without the
+// model the panel redraws the same values and still re-classifies on a parameter edit, to
+// what the core's classifySinks gives on statistics computed here from the model.
+void TestSessionWindow::guiSessionKeepsSinkInputs() {
+    const QString dir = apptest::defaultModelDir();
+    if (!QFileInfo::exists(dir + "/config.json")) QSKIP("built-in model absent");
+    const QString live = m_dir.filePath("gui-live.attnscope");
+    SinkResult liveResult;
+    std::vector<int32_t> ids;
+    Matrix2D liveMap, liveLevels;
+    {
+        MainWindow w(false);
+        w.setPromptText(QStringLiteral("Call me Ishmael. Some years ago, never mind how long precisely, having little "
+                                       "or no money in my purse, I thought I would sail about a little."));
+        QSignalSpy shown(&w, &MainWindow::panelShown);
+        w.openModel(app::ModelRequest{dir, {}});
+        QTRY_VERIFY_WITH_TIMEOUT(std::any_of(shown.begin(), shown.end(),
+                                             [](const QList<QVariant>& a) { return a.at(0).toString() == "sinks"; }),
+                                 120000);
+        auto* panel = w.analysisDocks()->sinksPanel();
+        QVERIFY(panel->inputs());
+        liveResult = panel->result();
+        liveMap = panel->tokenMap()->matrix();
+        liveLevels = panel->levelMap()->matrix();
+        ids = w.runTokens().ids;
+        w.sessions()->saveTo(live);
+    }
+    // The file holds the statistics; then the model "goes away" (its path no longer exists).
+    Session stored = loadSession(live.toStdString());
+    const SinksSection section = decodeSinks(stored.panels.at("sinks"), stored.tokenIds);
+    QVERIFY(section.hasInputs);
+    QCOMPARE(section.inputs.T, int64_t(ids.size()));
+    stored.model.path = m_dir.filePath("moved-away").toStdString();
+    const QString path = m_dir.filePath("gui-absent.attnscope");
+    saveSession(path.toStdString(), stored);
+
+    MainWindow w(false);
+    QVERIFY(w.sessions()->open(path));
+    QVERIFY(w.sessions()->modelMatch() == SessionModelMatch::Absent);
+    auto* panel = w.analysisDocks()->sinksPanel();
+    compareSinkResults(panel->result(), liveResult);
+    QVERIFY(sameBits(panel->tokenMap()->matrix().data, liveMap.data));
+    QVERIFY(sameBits(panel->levelMap()->matrix().data, liveLevels.data));
+    QCOMPARE(panel->scatterPlot()->scatter().points.size(), sinkMlpScatter(liveResult).points.size());
+
+    // Statistics computed here from the model, then classified with an edited threshold.
+    OpenOptions o;
+    o.path = dir.toStdString();
+    auto model = Model::open(o);
+    const SinkInputs reference = computeSinkInputs(*model->run(ids), 0);
+    SinkParams edited = panel->params();
+    edited.cosThreshold = 0.5;
+    const SinkResult expected = classifySinks(reference, edited);
+    QSignalSpy shown(&w, &MainWindow::panelShown);
+    panel->setParams(edited);
+    emit panel->paramsChanged(edited);
+    QTRY_VERIFY_WITH_TIMEOUT(shown.count() > 0, 10000);  // re-classified with no model
+    QVERIFY(!w.modelRequest());
+    const SinkResult& got = panel->result();
+    QCOMPARE(got.primary, expected.primary);
+    QCOMPARE(got.sinks.size(), expected.sinks.size());
+    for (size_t i = 0; i < got.sinks.size(); ++i) {
+        QCOMPARE(got.sinks[i].token, expected.sinks[i].token);
+        QCOMPARE(int(got.sinks[i].cls), int(expected.sinks[i].cls));
+        QVERIFY(got.sinks[i].layers == expected.sinks[i].layers);
+        QVERIFY(std::abs(got.sinks[i].meanScore - expected.sinks[i].meanScore) <= 1e-5f);
+    }
+    // A parameter that needs new statistics says so instead of failing silently.
+    SinkParams other = edited;
+    other.minQueryPos = 3;
+    emit panel->paramsChanged(other);
+    QVERIFY(panel->findChildren<QLabel*>().size() > 0);
+    bool said = false;
+    for (QLabel* l : panel->findChildren<QLabel*>()) said = said || l->text().contains("open the model");
+    QVERIFY(said);
 }
 
 QTEST_MAIN(TestSessionWindow)

@@ -27,6 +27,8 @@ void show(SinksPanel* panel, const Session& session, const SinksSection& s, Sink
     panel->setParams(s.params);
     panel->setQuantity(q);
     panel->setResult(s.result);
+    // Without stored statistics a parameter edit needs the model; never keep an older run's.
+    panel->setInputs(s.hasInputs ? std::make_shared<const SinkInputs>(s.inputs) : nullptr);
 }
 
 bool save(QWidget* w, SessionSection& out) {
@@ -36,7 +38,13 @@ bool save(QWidget* w, SessionSection& out) {
     s.params = panel->params();
     s.quantity = keyOf(panel->quantity());
     s.result = panel->result();
-    out = encodeSinks(s);  // the app adds the statistics (inputs) it holds
+    // The statistics it was classified from, so that the reopened session re-classifies
+    // without the model (only when they match the prompt the session stores).
+    if (const auto& in = panel->inputs(); in && in->T == s.result.T) {
+        s.hasInputs = true;
+        s.inputs = *in;
+    }
+    out = encodeSinks(s);
     return true;
 }
 
