@@ -17,6 +17,8 @@
 #include "model_locator.h"
 #include "panels/attention_maps_panel.h"
 #include "panels/sinks_panel.h"
+#include "panels/weibull_panel.h"
+#include "panels/weibull_series_view.h"
 #include "screenshot_gate.h"
 #include "session_controller.h"
 #include "teaching_window.h"
@@ -70,10 +72,13 @@ int main(int argc, char** argv) {
                                           "end exclusive), e.g. 0:64,0:64.", "q0:q1,k0:k1");
     const QCommandLineOption pool("pool", "Long prompts: block max or mean in the overview.", "max|mean");
     const QCommandLineOption asKey("as-key", "Colour the tokens by the attention the --select token receives.");
+    const QCommandLineOption weibullSeries("weibull-series", "Weibull panel: once the model's fits are shown, fit its "
+                                                             "checkpoint series and raise that tab (with --screenshot: wait for it).");
     const QCommandLineOption teaching("teaching", "Open teaching mode (the presentation view, F5) after the run; "
                                                   "with --screenshot, shoot it instead of the main window.");
     parser.addOptions({model, tokenizer, prompt, promptFile, layer, head, select, scale, colormap, theme,
-                       screenshot, panel, epsilon, cosThreshold, kvSweep, view, pool, asKey, kvOptions, teaching});
+                       screenshot, panel, epsilon, cosThreshold, kvSweep, view, pool, asKey, kvOptions, teaching,
+                       weibullSeries});
     parser.addPositionalArgument(QStringLiteral("session"), QStringLiteral("A saved session (.attnscope) to open."),
                                  QStringLiteral("[FILE.attnscope]"));
     parser.process(app);
@@ -141,6 +146,19 @@ int main(int argc, char** argv) {
             });
     }
 
+    // The series is fitted after the model's own fits and counts as the Weibull panel's second result.
+    if (parser.isSet(weibullSeries)) {
+        auto* weibull = window.analysisDocks()->weibullPanel();
+        auto asked = std::make_shared<bool>(false);
+        QObject::connect(&window, &MainWindow::panelShown, weibull, [weibull, asked](const QString& name) {
+            if (name != QLatin1String("weibull") || std::exchange(*asked, true)) return;
+            weibull->showSeriesTab();
+            weibull->seriesView()->request(QString());
+        });
+        QObject::connect(weibull->seriesView(), &attnscope::widgets::WeibullSeriesView::seriesShown, &window,
+                         [&window] { emit window.panelShown(QStringLiteral("weibull")); });
+    }
+
     if (parser.isSet(kvSweep)) window.analysisDocks()->kvDock()->exportSweepWhenReady(parser.value(kvSweep));
     if (parser.isSet(kvOptions) && !window.analysisDocks()->kvDock()->applyOptions(parser.value(kvOptions))) {
         std::fprintf(stderr, "attnscope: --kv: unknown policy or parameter in '%s'\n", qPrintable(parser.value(kvOptions)));
@@ -175,7 +193,10 @@ int main(int argc, char** argv) {
         };
         // The map, the head grid, --panel's (last) data and --view's finer tile.
         auto* gate = new attnscope::app::ScreenshotGate(&window, panelName,
-                                                        editSinks && panelName == "sinks" ? 2 : 1, zoom.has_value());
+                                                        (editSinks && panelName == "sinks") ||
+                                                                (parser.isSet(weibullSeries) && panelName == "weibull")
+                                                            ? 2 : 1,
+                                                        zoom.has_value());
         QObject::connect(gate, &attnscope::app::ScreenshotGate::opened, &window, grab);
         QObject::connect(&window, &MainWindow::loadFailed, &app, [](const QString& m) { fatal(m, 1); });
         QObject::connect(&window, &MainWindow::runFailed, &app, [](const QString& m) { fatal(m, 1); });

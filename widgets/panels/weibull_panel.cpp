@@ -22,6 +22,8 @@
 namespace attnscope::widgets {
 namespace {
 
+constexpr int kMatrixTab = 1, kSeriesTab = 2;
+
 QString summaryText(const std::vector<WeibullMatrixFit>& fits, const WeibullGrid& grid) {
     QStringList parts;
     for (const QString& c : grid.columns) {
@@ -46,6 +48,7 @@ WeibullPanel::WeibullPanel(QWidget* parent) : QWidget(parent) {
     m_trim->setToolTip(weibullHelp("trim"));
     m_summary = new QLabel(this);
     m_summary->setWordWrap(true);
+    m_summary->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // wraps, never widens the dock
     m_status = new QLabel(this);
     m_status->setEnabled(false);
     auto* controls = new QHBoxLayout;
@@ -58,7 +61,7 @@ WeibullPanel::WeibullPanel(QWidget* parent) : QWidget(parent) {
         map->setAxisTitles(tr("component"), tr("layer"));
         map->setKeyboardNavigation(true);
         map->setColumnLabelsVertical(true);
-        map->setMinimumSize(200, 200);
+        map->setMinimumSize(180, 200);
         map->setCellDescriber([this](int row, int col) {
             const int f = m_grid.at(row, col);
             return f < 0 ? tr("no %1 matrix in this row").arg(m_grid.columns.value(col)) : weibullCellText(m_fits[size_t(f)]);
@@ -76,27 +79,31 @@ WeibullPanel::WeibullPanel(QWidget* parent) : QWidget(parent) {
     m_table->verticalHeader()->setVisible(false);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->setWordWrap(true);
-    m_table->setMinimumWidth(200);
+    m_table->setMinimumWidth(150);
     m_detail = new WeibullDetailPlot(this);
     m_detail->setToolTip(weibullHelp("detail"));
 
+    // The two maps side by side above, one tab below for everything else: at a docked width
+    // of ~600 px three plots in a row left each map a few pixels per component.
     auto* top = new QSplitter(Qt::Horizontal, this);
     top->addWidget(m_map);
     top->addWidget(m_lambdaMap);
-    top->addWidget(m_curves);
-    top->setSizes({330, 330, 440});
-    auto* bottom = new QSplitter(Qt::Horizontal, this);
-    bottom->addWidget(m_table);
-    bottom->addWidget(m_detail);
-    bottom->setSizes({380, 620});
+    top->setSizes({500, 500});
+    top->setChildrenCollapsible(false);
+    auto* matrix = new QSplitter(Qt::Horizontal, this);
+    matrix->addWidget(m_table);
+    matrix->addWidget(m_detail);
+    matrix->setSizes({300, 700});
+    matrix->setChildrenCollapsible(false);
     m_series = new WeibullSeriesView(this);
-    auto* tabs = new QTabWidget(this);
-    tabs->addTab(bottom, tr("Selected matrix"));
-    tabs->addTab(m_series, tr("Checkpoint series"));
+    m_tabs = new QTabWidget(this);
+    m_tabs->addTab(m_curves, tr("k by layer"));
+    m_tabs->addTab(matrix, tr("Selected matrix"));
+    m_tabs->addTab(m_series, tr("Checkpoint series"));
     auto* split = new QSplitter(Qt::Vertical, this);
     split->addWidget(top);
-    split->addWidget(tabs);
-    split->setSizes({520, 380});
+    split->addWidget(m_tabs);
+    split->setSizes({430, 470});
     split->setChildrenCollapsible(false);
 
     auto* layout = new QVBoxLayout(this);
@@ -204,8 +211,12 @@ void WeibullPanel::onCellChosen(int row, int col) {
         const QSignalBlocker block(map);
         map->setCurrentCell(row, col);
     }
-    // Only a user's choice moves the shared layer; a programmatic selection (after a re-fit) must not.
-    if (row < m_grid.nLayers && !m_selectingQuietly) emit layerSelected(row);
+    // Only a user's choice moves the shared layer and opens the matrix's tab; a programmatic
+    // selection (after a re-fit) must not.
+    if (!m_selectingQuietly) {
+        if (row < m_grid.nLayers) emit layerSelected(row);
+        if (m_tabs->currentWidget() == m_curves) m_tabs->setCurrentIndex(kMatrixTab);
+    }
     const int f = m_grid.at(row, col);
     showTable(f);
     if (f < 0) return;
@@ -252,6 +263,8 @@ void WeibullPanel::setMatrixPlot(const std::string& name, const WeibullPlot& plo
 }
 
 void WeibullPanel::setStatus(const QString& text) { m_status->setText(text); }
+
+void WeibullPanel::showSeriesTab() { m_tabs->setCurrentIndex(kSeriesTab); }
 
 void WeibullPanel::clear() {
     m_fits.clear();

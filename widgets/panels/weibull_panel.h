@@ -13,6 +13,7 @@
 
 class QComboBox;
 class QLabel;
+class QTabWidget;
 class QTableWidget;
 
 namespace attnscope::widgets {
@@ -32,6 +33,7 @@ public:
     void setMatrixPlot(const std::string& name, const WeibullPlot& plot);
     void setStatus(const QString& text);
     void clear();
+    void showSeriesTab();  // raise the checkpoint-series tab (screenshots)
     const std::vector<WeibullMatrixFit>& fits() const { return m_fits; }
 
     WeibullParams params() const;
@@ -76,6 +78,7 @@ private:
     QTableWidget* m_table = nullptr;
     WeibullDetailPlot* m_detail = nullptr;
     WeibullSeriesView* m_series = nullptr;
+    QTabWidget* m_tabs = nullptr;  // k by layer, selected matrix, checkpoint series
 };
 
 }  // namespace attnscope::widgets

@@ -12,7 +12,7 @@
 namespace attnscope::widgets {
 
 WeibullSeriesView::WeibullSeriesView(QWidget* parent) : QWidget(parent) {
-    m_own = new QPushButton(tr("Fit the model's checkpoint series"), this);
+    m_own = new QPushButton(tr("Fit the model's series"), this);
     m_own->setToolTip(tr("The checkpoints listed in the loaded model's series.json (the built-in model "
                          "ships steps 0 to 1200)."));
     m_pick = new QPushButton(tr("Choose checkpoints\u2026"), this);
@@ -24,13 +24,15 @@ WeibullSeriesView::WeibullSeriesView(QWidget* parent) : QWidget(parent) {
     m_plot = new WeibullSeriesPlot(this);
     m_plot->setToolTip(weibullHelp("series"));
 
+    m_status->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // wraps, never widens the dock
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(m_own);
     buttons->addWidget(m_pick);
-    buttons->addWidget(m_status, 1);
+    buttons->addStretch(1);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addLayout(buttons);
+    layout->addWidget(m_status);
     layout->addWidget(m_plot, 1);
 
     connect(m_own, &QPushButton::clicked, this, [this] { request(QString()); });
@@ -55,6 +57,7 @@ void WeibullSeriesView::setSeries(const std::vector<WeibullSeriesPoint>& series,
     QStringList steps;
     for (const WeibullSeriesPoint& p : series) steps << QString::number(p.checkpoint.step);
     setStatus(tr("%1: %2 checkpoints (steps %3)").arg(source).arg(series.size()).arg(steps.join(QStringLiteral(", "))));
+    emit seriesShown();
 }
 
 void WeibullSeriesView::setStatus(const QString& text) { m_status->setText(text); }

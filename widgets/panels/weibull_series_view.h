@@ -33,6 +33,7 @@ public slots:
 
 signals:
     void requested(const QString& directory);
+    void seriesShown();  // after setSeries
 
 private:
     void chooseDirectory();

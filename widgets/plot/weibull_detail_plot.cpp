@@ -16,7 +16,7 @@ constexpr double kBinWidth = (kHi - kLo) / kBins;
 }  // namespace
 
 WeibullDetailPlot::WeibullDetailPlot(QWidget* parent) : QCustomPlot(parent) {
-    setMinimumSize(360, 200);
+    setMinimumSize(280, 200);
     plotLayout()->clear();
     m_probRect = new QCPAxisRect(this);
     m_histRect = new QCPAxisRect(this);
@@ -31,6 +31,8 @@ WeibullDetailPlot::WeibullDetailPlot(QWidget* parent) : QCustomPlot(parent) {
     m_probRect->axis(QCPAxis::atLeft)->setLabel(tr("ln(\u2212ln(1\u2212F))"));
     m_histRect->axis(QCPAxis::atBottom)->setLabel(tr("log10 |w|"));
     m_histRect->axis(QCPAxis::atLeft)->setLabel(tr("count per bin"));
+    // Few ticks: each pane is ~150 px wide in a docked panel.
+    for (QCPAxisRect* r : {m_probRect, m_histRect}) r->axis(QCPAxis::atBottom)->ticker()->setTickCount(4);
 
     QCPAxis* px = m_probRect->axis(QCPAxis::atBottom);
     QCPAxis* py = m_probRect->axis(QCPAxis::atLeft);

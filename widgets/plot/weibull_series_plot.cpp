@@ -15,20 +15,25 @@ constexpr const char* kKind = "lambda";  // graph property: which pane a line be
 }  // namespace
 
 WeibullSeriesPlot::WeibullSeriesPlot(QWidget* parent) : QCustomPlot(parent) {
-    setMinimumSize(360, 200);
+    setMinimumSize(300, 200);
     plotLayout()->clear();
     m_kRect = new QCPAxisRect(this);
     m_lambdaRect = new QCPAxisRect(this);
-    plotLayout()->addElement(0, 0, m_kRect);
-    plotLayout()->addElement(0, 1, m_lambdaRect);
+    // The panes share row 0 through a sub-grid, so the legend row below spans both (a legend
+    // in column 0 alone widened it and squeezed the λ pane to a sliver).
+    auto* panes = new QCPLayoutGrid;
+    plotLayout()->addElement(0, 0, panes);
+    panes->addElement(0, 0, m_kRect);
+    panes->addElement(0, 1, m_lambdaRect);
     for (QCPAxisRect* r : {m_kRect, m_lambdaRect}) {
         r->setLayer(QStringLiteral("background"));  // the band must go above the rect
         r->setupFullAxesBox(false);
         for (QCPAxis* a : {r->axis(QCPAxis::atTop), r->axis(QCPAxis::atRight)}) a->setVisible(false);
         r->axis(QCPAxis::atBottom)->setLabel(tr("training step"));
+        r->axis(QCPAxis::atBottom)->ticker()->setTickCount(3);  // panes are narrow when docked
     }
-    m_kRect->axis(QCPAxis::atLeft)->setLabel(tr("Weibull shape k (mean over layers)"));
-    m_lambdaRect->axis(QCPAxis::atLeft)->setLabel(tr("Weibull scale \u03bb of |w| (mean over layers)"));
+    m_kRect->axis(QCPAxis::atLeft)->setLabel(tr("shape k (mean of layers)"));
+    m_lambdaRect->axis(QCPAxis::atLeft)->setLabel(tr("scale \u03bb of |w| (mean of layers)"));
 
     QCPAxis* kx = m_kRect->axis(QCPAxis::atBottom);
     QCPAxis* ky = m_kRect->axis(QCPAxis::atLeft);
@@ -62,7 +67,7 @@ WeibullSeriesPlot::WeibullSeriesPlot(QWidget* parent) : QCustomPlot(parent) {
     plotLayout()->setRowStretchFactor(1, 0.001);
     legendRow->addElement(0, 0, m_legend);
     m_legend->setFillOrder(QCPLegend::foColumnsFirst);
-    m_legend->setWrap(6);
+    m_legend->setWrap(4);
     m_legend->setBorderPen(Qt::NoPen);
     m_legend->setLayer(QStringLiteral("legend"));
 
