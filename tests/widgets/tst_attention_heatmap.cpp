@@ -144,6 +144,28 @@ private slots:
             }
     }
 
+    void tileHidesBaseBlocksOnTheDiagonal() {
+        // A 4 x 4 block-max base over 40 positions (blocks of 10) and an exact tile of
+        // queries 12..28 x keys 8..28: where the tile is masked (key after query) the
+        // background must show, not a base block that straddles the diagonal.
+        AttentionHeatmap plot;
+        plot.setMatrix(Matrix2D{4, 4, std::vector<float>(16, 0.5f)}, HeatmapExtent{0, 40, 0, 40});
+        plot.setDetail(causalMatrix(20), HeatmapExtent{12, 28, 8, 28});
+        QCPColorMapData* base = plot.colorMap()->data();
+        // Blocks (row, col) with rows 1..2 and cols 0..2 meet the tile; of those, the ones
+        // with a key after one of their queries (col >= row) are hidden, col < row stay.
+        for (int r = 0; r < 4; ++r)
+            for (int c = 0; c < 4; ++c) {
+                const bool meetsTile = r >= 1 && r <= 2 && c <= 2;
+                const bool masked = c > r;  // every key after every query
+                const int expected = masked || (meetsTile && c >= r) ? 0 : 255;
+                QCOMPARE(int(base->alpha(c, r)), expected);
+            }
+        plot.clearDetail();
+        for (int r = 0; r < 4; ++r)
+            for (int c = 0; c < 4; ++c) QCOMPARE(int(base->alpha(c, r)), c > r ? 0 : 255);
+    }
+
     void hoverReportsCell() {
         AttentionHeatmap plot;
         plot.resize(500, 400);

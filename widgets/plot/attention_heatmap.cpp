@@ -153,7 +153,7 @@ void AttentionHeatmap::setDetail(const Matrix2D& matrix, const HeatmapExtent& ex
     m_detail = matrix;
     m_detailExtent = extent;
     m_detailMap->setVisible(true);
-    fillCells(/*refillBase=*/false);
+    fillCells();  // the base hides under the tile
     replot();
 }
 
@@ -163,7 +163,7 @@ void AttentionHeatmap::clearDetail() {
     m_detailExtent = {};
     m_detailMap->data()->setSize(0, 0);
     m_detailMap->setVisible(false);
-    fillCells(/*refillBase=*/false);
+    fillCells();  // the base shows again where the tile was
     replot();
 }
 
@@ -272,6 +272,19 @@ void AttentionHeatmap::fillMap(QCPColorMap* map, const Matrix2D& m, const Heatma
         // Keys start later column by column: the masked cells are a suffix of the row.
         const auto first = std::upper_bound(key0.begin(), key0.end(), query1[size_t(r)] - 1);
         for (auto it = first; it != key0.end(); ++it) d->setAlpha(int(it - key0.begin()), int(r), 0);
+    }
+    // Under a finer tile the base is hidden: the tile's masked (transparent) cells must show
+    // the background, not the pooled blocks that straddle the diagonal below them.
+    if (map != m_map || m_detail.rows <= 0) return;
+    const HeatmapExtent& t = m_detailExtent;
+    for (int r = 0; r < m.rows; ++r) {
+        const HeatmapCell row = *cellIn(m, e, r, 0);
+        if (row.query1 <= t.q0 || row.query0 >= t.q1) continue;
+        for (int c = 0; c < m.cols; ++c) {
+            const int64_t k1 = c + 1 < m.cols ? key0[size_t(c + 1)] : e.k1;
+            // Blocks wholly below the diagonal stay: the tile covers them where they overlap.
+            if (key0[size_t(c)] < t.k1 && k1 > t.k0 && k1 - 1 > row.query0) d->setAlpha(c, r, 0);
+        }
     }
 }
 
