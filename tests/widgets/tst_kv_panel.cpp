@@ -110,6 +110,21 @@ struct Fixture {
 class TestKvPanel : public QObject {
     Q_OBJECT
 private slots:
+    void fitsTheDockAt1600x1000() {
+        // The KV dock gets ~514 px of a 1600 px window beside the attention map (measured on
+        // docs/screenshots/kv-keep-map.png): the panel must not need more, or the dock scrolls
+        // and hides the keep map's recent end.
+        KvPanel panel;
+        std::vector<KvPolicyInfo> p = policies();
+        p[0].title = "StreamingLLM: attention sinks + recent window, a long menu title";
+        for (const char* n : {"offset_agg", "group_agg", "normalize", "offset_max", "mlr", "pruning"})
+            p[0].params.push_back({n, 0, 0, 1e9, {}, "a parameter", false});
+        panel.setPolicies(p);
+        panel.setTokens(tokens());
+        panel.setSelection(prefill(kKept), metrics());
+        QVERIFY2(panel.minimumSizeHint().width() <= 514, qPrintable(QString::number(panel.minimumSizeHint().width())));
+    }
+
     void keepMapCellsAreTheKeptSets() {
         Fixture f;
         KvKeepMap* map = f.panel.keepMap();

@@ -114,7 +114,7 @@ QWidget* KvPanel::buildControls() {
     // combos shrink to a few characters and show the full title in their pop-up.
     for (QComboBox* c : {m_policy, m_contSource}) {
         c->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-        c->setMinimumContentsLength(12);
+        c->setMinimumContentsLength(8);
     }
     auto* grid = new QGridLayout(box);
     grid->setContentsMargins(0, 0, 0, 0);
@@ -124,8 +124,7 @@ QWidget* KvPanel::buildControls() {
     grid->addWidget(new QLabel(tr("Budget"), box), 1, 0);
     grid->addWidget(m_budgetSlider, 1, 1, 1, 2);
     grid->addWidget(m_budget, 1, 3);
-    grid->addWidget(new QLabel(tr("Evaluate on"), box), 2, 0);
-    grid->addWidget(m_contSource, 2, 1);
+    grid->addWidget(m_contSource, 2, 0, 1, 2);  // "greedy continuation" says what it is
     grid->addWidget(m_contTokens, 2, 2, 1, 2);
     grid->addWidget(m_play, 3, 0);
     grid->addWidget(m_stepSlider, 3, 1, 1, 2);
@@ -207,7 +206,8 @@ QWidget* KvPanel::buildMapTab() {
                          "distributions, top-1 agreement, and the continuation's perplexity."));
     m_e2eRun = new QPushButton(tr("Run end-to-end"), tab);
     m_e2eCancel = new QPushButton(tr("Cancel"), tab);
-    m_e2eAuto = new QCheckBox(tr("after every edit"), tab);
+    m_e2eAuto = new QCheckBox(tr("auto"), tab);
+    m_e2eAuto->setToolTip(tr("Re-run end to end after every edit"));
     m_e2eAuto->setChecked(true);
     m_e2eProgress = new QProgressBar(tab);
     m_e2eProgress->setRange(0, 100);

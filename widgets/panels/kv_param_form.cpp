@@ -62,6 +62,7 @@ QWidget* KvParamForm::makeControl(const KvPolicyInfo& policy, const KvParamSpec&
     }
     }
     w->setToolTip(kvParamTooltip(policy, spec));
+    w->setMaximumWidth(96);  // a 1e9 range would size the spin box for ten digits: the dock is narrow
     return w;
 }
 
