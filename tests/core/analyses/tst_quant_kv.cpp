@@ -77,39 +77,51 @@ void TestQuantKv::effectiveBits() {
     QCOMPARE(kvEffectiveBits(4096, 0, 2, 16, 128), 2.25);  // QuaRot-INT2
 }
 
-void TestQuantKv::kiviMatchesDirect() {
-    const int64_t T = 70;
-    const int Hkv = 2, d = 32, G = 16, R = 32;
+namespace {
+
+// KIVI (reference form): keys in groups of Gk tokens per channel up to T − T mod R, values
+// per token in groups of Gv channels except the last R tokens; `group` is the parameter (0 =
+// default: 32, values min(32, head dim)).
+void checkKivi(int64_t T, int Hkv, int d, int group, int Gk, int Gv, int R, bool defaultResidual) {
     KvTensors x = randomKv(T, 4, Hkv, d, 3);
     KvQuantParams p;
     p.method = KvMethod::Kivi;
     p.bits = 2;
-    p.group = G;
-    p.residual = R;
+    p.group = group;
+    if (!defaultResidual) p.residual = R;
     p.fp16Params = false;
     const KvQuantized q = fakeQuantizeKv(x, p);
     std::vector<float> k = x.k, v = x.v;
     auto at = [&](std::vector<float>& a, int64_t t, int h, int c) { return &a[size_t((t * Hkv + h) * d + c)]; };
-    const int64_t tq = T - T % R;  // 64 keys in groups of G tokens per channel
-    for (int64_t t0 = 0; t0 < tq; t0 += G)
+    const int64_t tq = T - T % R;
+    for (int64_t t0 = 0; t0 < tq; t0 += Gk)
         for (int h = 0; h < Hkv; ++h)
             for (int c = 0; c < d; ++c) {
                 std::vector<float*> g;
-                for (int64_t t = t0; t < t0 + G; ++t) g.push_back(at(k, t, h, c));
+                for (int64_t t = t0; t < t0 + Gk; ++t) g.push_back(at(k, t, h, c));
                 kiviGroup(g, 2);
             }
-    for (int64_t t = 0; t < T - R; ++t)  // values: all but the last R tokens, G channels per group
+    for (int64_t t = 0; t < T - R; ++t)
         for (int h = 0; h < Hkv; ++h)
-            for (int c0 = 0; c0 < d; c0 += G) {
+            for (int c0 = 0; c0 < d; c0 += Gv) {
                 std::vector<float*> g;
-                for (int c = c0; c < c0 + G; ++c) g.push_back(at(v, t, h, c));
+                for (int c = c0; c < c0 + Gv; ++c) g.push_back(at(v, t, h, c));
                 kiviGroup(g, 2);
             }
     for (size_t i = 0; i < k.size(); ++i) QVERIFY(std::fabs(q.k[i] - k[i]) < 1e-5);
     for (size_t i = 0; i < v.size(); ++i) QVERIFY(std::fabs(q.v[i] - v[i]) < 1e-5);
-    QCOMPARE(q.bitsK, kvEffectiveBits(double(T), double(T - tq), 2, 16, G));
-    QCOMPARE(q.bitsV, kvEffectiveBits(double(T), double(R), 2, 16, G));
+    QCOMPARE(q.bitsK, kvEffectiveBits(double(T), double(T - tq), 2, 16, Gk));
+    QCOMPARE(q.bitsV, kvEffectiveBits(double(T), double(R), 2, 16, Gv));
     QCOMPARE(int(std::count(q.highPrecision.begin(), q.highPrecision.end(), 1)), int(R));
+}
+
+}  // namespace
+
+void TestQuantKv::kiviMatchesDirect() {
+    checkKivi(70, 2, 32, 16, 16, 16, 32, false);  // 64 keys in groups of 16 tokens
+    // Defaults on a head of 8 channels (stories260K): keys in 32-token groups up to the
+    // 128-token window, values grouped over the whole head.
+    checkKivi(200, 1, 8, 0, 32, 8, 128, true);
 }
 
 void TestQuantKv::rotationsAreLossless() {

@@ -77,8 +77,10 @@ at::Tensor kiviQuant(const at::Tensor& x, int64_t dim, int bits, bool fp16Params
 KvOut kivi(const LayerQkv& x, const KvQuantParams& p) {
     const int64_t T = x.T(), G = p.group > 0 ? p.group : 32, R = p.residual >= 0 ? p.residual : 128;
     const int64_t Hkv = x.Hkv(), d = x.d();
+    // Values group channels: by default 32, or the whole head when it has fewer (tiny models).
+    const int64_t Gv = p.group > 0 ? p.group : std::min<int64_t>(32, d);
     if (R > 0 && R % G != 0) fail(ErrorKind::BadInput, "KIVI: the residual window must be a multiple of the group size");
-    if (d % G != 0) fail(ErrorKind::BadInput, "KIVI: the head dim must be a multiple of the group size (values)");
+    if (d % Gv != 0) fail(ErrorKind::BadInput, "KIVI: the head dim must be a multiple of the group size (values)");
     auto fpWindow = [&](const at::Tensor& t) { return p.fp16Params ? t.to(at::kHalf).to(at::kFloat) : t.clone(); };
     KvOut o;
     // Keys: prefill quantizes the first T − (T mod R) tokens in groups of G tokens per channel.
@@ -92,9 +94,9 @@ KvOut kivi(const LayerQkv& x, const KvQuantParams& p) {
     o.v = fpWindow(x.v);
     if (tv > 0)
         o.v.slice(0, 0, tv).copy_(
-            kiviQuant(x.v.slice(0, 0, tv).reshape({tv, Hkv, d / G, G}), 3, p.bits, p.fp16Params).reshape({tv, Hkv, d}));
+            kiviQuant(x.v.slice(0, 0, tv).reshape({tv, Hkv, d / Gv, Gv}), 3, p.bits, p.fp16Params).reshape({tv, Hkv, d}));
     o.bitsK = kvEffectiveBits(double(T), double(T - tq), p.bits, 16, double(G));
-    o.bitsV = kvEffectiveBits(double(T), double(T - tv), p.bits, 16, double(G));
+    o.bitsV = kvEffectiveBits(double(T), double(T - tv), p.bits, 16, double(Gv));
     o.highPrecision.assign(size_t(T), 0);
     for (int64_t t = std::min(tq, tv); t < T; ++t) o.highPrecision[size_t(t)] = 1;
     return o;
