@@ -159,6 +159,8 @@ void AnalysisDocks::onStoredSession() {
     cancelAll();
     m_haveTrace = false;  // the panels now show stored results, not the last run
     m_sinkInputs.reset();
+    m_kv->onStoredSession();  // KV edits must not run on the previous run's inputs
+    m_quant->onRunStarted();  // nor quantization recomputations; neither clears its panel
 }
 
 void AnalysisDocks::cancelAll() {

@@ -220,6 +220,12 @@ void KvDock::onRunStarted() {
     m_panel->clear();
 }
 
+void KvDock::onStoredSession() {
+    cancelAll();
+    m_haveTrace = false;
+    m_inputs.reset();
+}
+
 void KvDock::onRunDone(const RunResult& run) {
     m_haveTrace = true;
     m_panel->setTokens(run.tokens);

@@ -39,6 +39,8 @@ public:
     std::shared_ptr<const KvInputs> inputs() const { return m_inputs; }
 
     void onRunStarted();
+    // A stored session is on screen: the panel keeps it, edits wait for the model's next run.
+    void onStoredSession();
     void onRunDone(const RunResult& run);
     void cancelAll();
     // Attention sinks from the sinks panel's latest result mark the keep maps.

@@ -23,7 +23,7 @@ namespace {
 constexpr char kStepTag[] = "teach-step";
 // The figures of teaching mode, in paging order (those without data are skipped).
 const QStringList kPageOrder = {QStringLiteral("attention-map"), QStringLiteral("sink-map"), QStringLiteral("sink-layers"),
-                                QStringLiteral("head-grid"), QStringLiteral("weibull-k-map")};
+                                QStringLiteral("kv-keep-map"), QStringLiteral("head-grid"), QStringLiteral("weibull-k-map")};
 
 // The prompt line shows the text's end (where step-through generation appends), at most
 // this many characters, so a long prompt never squeezes the figure.

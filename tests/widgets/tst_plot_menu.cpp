@@ -128,7 +128,9 @@ private slots:
                 ++plots;
             }
         }
-        QCOMPARE(plots, 4 + 5 + 1);  // sinks; Weibull k, lambda, detail, series; head grid
+        // sinks: map, levels, layer curves, token curves, MLP scatter; Weibull: k, lambda,
+        // k by layer, detail, series; head grid
+        QCOMPARE(plots, 5 + 5 + 1);
     }
 };
 
