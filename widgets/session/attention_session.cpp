@@ -24,7 +24,8 @@ void show(AttentionMapsPanel* panel, const Session& session, const AttentionSect
     panel->setModelShape(std::max(a.nLayers, 1), std::max(a.nHeads, 1));
     panel->setTokens(sessionTokens(session));
     if (auto map = colormapFromName(QString::fromStdString(a.colormap))) panel->setColormap(*map);
-    panel->setColorScale(a.scale == "log" ? ColorScale::Log : ColorScale::Linear);
+    if (a.scale == "auto") panel->setAutoColorScale();  // linear up to 128 tokens, log above
+    else panel->setColorScale(a.scale == "log" ? ColorScale::Log : ColorScale::Linear);
     panel->setLayerHead(layer, head);  // the spin boxes; its view request finds no model to ask
     panel->setAttention(m->matrix, HeatmapExtent{m->q0, m->q1, m->k0, m->k1}, layer, head);
 }
@@ -36,7 +37,7 @@ bool save(QWidget* w, SessionSection& out) {
     a.layer = panel->layer();
     a.head = panel->head();
     a.colormap = colormapName(panel->heatmap()->colormap()).toStdString();
-    a.scale = panel->heatmap()->colorScaleType() == ColorScale::Log ? "log" : "linear";
+    a.scale = panel->isAutoColorScale() ? "auto" : panel->heatmap()->colorScaleType() == ColorScale::Log ? "log" : "linear";
     const HeatmapExtent e = panel->heatmap()->extent();
     a.maps.push_back({a.layer, a.head, e.q0, e.q1, e.k0, e.k1, panel->heatmap()->matrix()});
     out = encodeAttention(a);

@@ -24,7 +24,7 @@ struct StoredAttentionMap {
 struct AttentionSection {
     int layer = 0, head = 0;
     int nLayers = 0, nHeads = 0;  // model shape (0: unknown, taken from the stored maps)
-    std::string colormap = "viridis", scale = "linear";
+    std::string colormap = "viridis", scale = "auto";  // linear | log | auto (log above 128 tokens)
     std::vector<StoredAttentionMap> maps;  // all of one shape
     const StoredAttentionMap* find(int layer, int head) const;
 };
