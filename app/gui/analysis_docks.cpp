@@ -163,12 +163,17 @@ void AnalysisDocks::onStoredSession() {
     m_quant->onRunStarted();  // nor quantization recomputations; neither clears its panel
 }
 
-void AnalysisDocks::cancelAll() {
-    for (const QString& tag : {kSinkInputs, kHeads, kWeibull, kWeibullPlot}) m_worker->cancel(tag);
+void AnalysisDocks::cancelRunJobs() {
+    for (const QString& tag : {kSinkInputs, kHeads}) m_worker->cancel(tag);
     m_classifier->cancel(kSinks);
     m_sinkInputsPending = false;
     m_kv->cancelAll();
     m_quant->cancelAll();
+}
+
+void AnalysisDocks::cancelAll() {
+    for (const QString& tag : {kWeibull, kWeibullPlot}) m_worker->cancel(tag);
+    cancelRunJobs();
 }
 
 void AnalysisDocks::requestSinks(const SinkParams& params) {

@@ -46,6 +46,9 @@ public:
     void onRunStarted();
     void onRunDone(const RunResult& run);
     void cancelAll();
+    // A run was started: the jobs computed from the last trace (sink statistics, head scores,
+    // KV inputs, quantization labs) would hold up the worker; the panels keep what they show.
+    void cancelRunJobs();
     // A session is opened: the run is gone; the sinks panel re-classifies from stored statistics.
     void onStoredSession();
 

@@ -390,7 +390,9 @@ void MainWindow::runPrompt() {
         return;
     }
     for (const QString& tag : {kView, kRow, kTile}) m_worker->cancel(tag);
-    // The docks keep showing the last run until the new one is done (onRunDone).
+    // The docks keep showing the last run until the new one is done (onRunDone); their
+    // pending jobs on the last trace go, or the run would wait behind them.
+    m_docks->cancelRunJobs();
     setBusy(tr("Running the prompt\u2026"));
     m_worker->post(kRun, this, [this, prompt](JobContext& ctx) -> InspectorWorker::GuiApply {
         auto run = std::make_shared<RunResult>(runPromptOnWorker(ctx, prompt));
