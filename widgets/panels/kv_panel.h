@@ -118,6 +118,9 @@ signals:
     void survivorsChanged(const std::vector<float>& mask);
 
 private:
+    // The per-layer curves of the map tab, in legend order.
+    static constexpr KvLocalMetric kLocalMetrics[] = {KvLocalMetric::RetainedMass, KvLocalMetric::OutputRelErr,
+                                                      KvLocalMetric::ResidErr};
     QWidget* buildControls();
     QWidget* buildMapTab();
     QWidget* buildSweepTab();
