@@ -6,7 +6,7 @@ set -e
 B=$1
 PY=${2:-python3}
 L=${LENGTHS:-1024,4096,8192,32768,131072}
-J=$(mktemp)
+J=${JSON:-$(mktemp)}
 for shape in ${SHAPES:-llama-3.2-1b llama-3.1-8b}; do
   "$B/bench/attnscope-bench-longctx" --shape "$shape" --lengths "$L" --json "$J" >&2
   "$PY" bench/hf_eager_baseline.py --shape "$shape" --lengths "$L" --json "$J" >&2

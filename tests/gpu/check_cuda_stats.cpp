@@ -93,17 +93,20 @@ void runCase(const Case& c) {
             compare("windowSum", kind, stack(g, &HeadStats::windowSum), stack(ref, &HeadStats::windowSum));
     }
 #if TORCH_VERSION_MAJOR >= 3 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 5)
-    if (c.window == 0) {  // pass 1 replaced by the flash forward's row LSE (entropy off)
+    if (c.window == 0) {  // pass 1 replaced by the flash forward's row LSE; entropy then from pass 2
         auto heads = [](const at::Tensor& t) { return t.permute({1, 0, 2}).unsqueeze(0); };
         const at::Tensor kx = heads(k.repeat_interleave(c.H / c.Hkv, 1));
         const at::Tensor lse = std::get<1>(at::_scaled_dot_product_flash_attention(heads(q), kx, kx, 0.0, true, false, scale))[0];
-        StatsOptions noEntropy = o;
-        noEntropy.entropy = false;
-        const std::vector<HeadStats> g = toHeadStats(computeLayerStats({q, k, scale, 0}, noEntropy, 0, 0, lse));
-        compare("colSum", "vs CPU tiled (flash LSE)", stack(g, &HeadStats::colSum), stack(ref, &HeadStats::colSum));
-        compare("colMeanCausal", "vs CPU tiled (flash LSE)", stack(g, &HeadStats::colMeanCausal), stack(ref, &HeadStats::colMeanCausal));
-        if (c.windowLast > 0)
-            compare("windowSum", "vs CPU tiled (flash LSE)", stack(g, &HeadStats::windowSum), stack(ref, &HeadStats::windowSum));
+        for (bool entropy : {true, false}) {
+            StatsOptions lo = o;
+            lo.entropy = entropy;
+            const std::vector<HeadStats> g = toHeadStats(computeLayerStats({q, k, scale, 0}, lo, 0, 0, lse));
+            const std::string kind = entropy ? "vs CPU tiled (flash LSE)" : "vs CPU tiled (flash LSE, no entropy)";
+            compare("colSum", kind, stack(g, &HeadStats::colSum), stack(ref, &HeadStats::colSum));
+            compare("colMeanCausal", kind, stack(g, &HeadStats::colMeanCausal), stack(ref, &HeadStats::colMeanCausal));
+            if (entropy) compare("entropy", kind, stack(g, &HeadStats::entropy), stack(ref, &HeadStats::entropy));
+            if (c.windowLast > 0) compare("windowSum", kind, stack(g, &HeadStats::windowSum), stack(ref, &HeadStats::windowSum));
+        }
     }
 #endif
     if (c.rows > 0)
@@ -162,20 +165,23 @@ void runModel() {
                     at::tensor(got.data).view({got.rows, got.cols}), ref);
         }
     }
-    for (bool entropy : {true, false}) {
+    // Entropy with maps keeps the own first pass; without maps the flash LSE serves (with the
+    // entropy summed in pass 2, or none).
+    for (auto [entropy, maps] : {std::pair{true, true}, std::pair{true, false}, std::pair{false, false}}) {
         RunOptions ro;
         ro.trace.keepQk = ro.trace.keepResidual = ro.trace.keepPreRope = ro.trace.keepValues = ro.trace.keepMlp = false;
         ro.trace.onDevice = false;
         ro.trace.statsDuringForward = true;
         ro.trace.stats = o;
         ro.trace.stats.entropy = entropy;
+        ro.trace.overviewRows = ro.trace.overviewCols = maps ? 64 : 0;
         const auto lean = model->run(ids, ro);
         for (int l = 0; l < s.nLayers; ++l) {
             const Matrix2D q = full->captured(Capture::Q, l), k = full->captured(Capture::K, l);
             const AttentionShape shape{int64_t(ids.size()), s.nHeads, s.nKvHeads, s.headDim, 0.f, 0};
             const std::vector<HeadStats> ref = computeAttentionStats(q.data, k.data, shape, o);
             const std::vector<HeadStats> got = lean->layerStats(l, ro.trace.stats);
-            const std::string name = "layer " + std::to_string(l) + (entropy ? " (own pass 1)" : " (flash LSE)");
+            const std::string name = "layer " + std::to_string(l) + (maps ? " (own pass 1)" : entropy ? " (flash LSE)" : " (flash LSE, no entropy)");
             compare("colSum", name, stack(got, &HeadStats::colSum), stack(ref, &HeadStats::colSum));
             compare("colMeanCausal", name, stack(got, &HeadStats::colMeanCausal), stack(ref, &HeadStats::colMeanCausal));
             compare("windowSum", name, stack(got, &HeadStats::windowSum), stack(ref, &HeadStats::windowSum));

@@ -36,16 +36,19 @@ LayerStatTensors cudaLayerStats(const QkView& v, const StatsOptions& o, int ovRo
     LayerStatTensors s;
     s.options = o;
     s.window = v.window;
-    const bool reuseLse = !o.entropy && rowLse.defined();
+    const int R = int(std::min<int64_t>(ovRows, T)), C = int(std::min<int64_t>(ovCols, T));
+    const bool maps = R > 0 && C > 0;
+    // The flash forward's row LSE replaces pass 1; pass 2 then sums the entropy itself,
+    // except in the pooled-map kernel, which has no row reduction.
+    const bool reuseLse = rowLse.defined() && !(o.entropy && maps);
     at::Tensor lse2 = reuseLse ? (rowLse.slice(-1, 0, T).reshape({H, T}).to(at::kFloat) * 1.4426950408889634).contiguous()
                                : at::empty({H, T}, f32);
-    at::Tensor entropy = at::empty({H, T}, f32);
+    at::Tensor entropy = reuseLse ? at::zeros({H, T}, f32) : at::empty({H, T}, f32);
     if (o.entropy) s.entropy = entropy;
     s.colSum = at::empty({H, T}, f32);
     s.colSumR = at::empty({H, T}, f32);
     if (o.windowLast > 0) s.winSum = at::empty({H, T}, f32);
-    const int R = int(std::min<int64_t>(ovRows, T)), C = int(std::min<int64_t>(ovCols, T));
-    if (R > 0 && C > 0) {
+    if (maps) {
         s.ovSum = at::zeros({H, R, C}, f32);
         s.ovMax = at::zeros({H, R, C}, f32);
     }
@@ -65,11 +68,11 @@ LayerStatTensors cudaLayerStats(const QkView& v, const StatsOptions& o, int ovRo
     a.window = int(std::min<int64_t>(v.window, T));
     a.minQueryPos = int(std::min<int64_t>(o.minQueryPos, T));
     a.windowStart = int(std::max<int64_t>(0, T - o.windowLast));
-    a.ovRows = R > 0 && C > 0 ? R : 0;
-    a.ovCols = R > 0 && C > 0 ? C : 0;
+    a.ovRows = maps ? R : 0;
+    a.ovCols = maps ? C : 0;
     a.rowPass = !reuseLse;
     a.lse2 = lse2.data_ptr<float>();
-    a.entropy = entropy.data_ptr<float>();
+    a.entropy = o.entropy || !reuseLse ? entropy.data_ptr<float>() : nullptr;
     a.colSum = s.colSum.data_ptr<float>();
     a.colSumR = s.colSumR.data_ptr<float>();
     a.winSum = s.winSum.defined() ? s.winSum.data_ptr<float>() : nullptr;

@@ -8,8 +8,8 @@ namespace attnscope::core {
 bool cudaStatsApplicable(const QkView& v);
 
 // All query heads' statistics of one layer on the view's device (asynchronous on the current stream).
-// rowLse: optional [H, T] natural-log row log-sum-exp of the scaled logits (the flash forward's
-// softmax_lse); used, and the first pass skipped, when o.entropy is off.
+// rowLse: optional [H, T] natural-log row log-sum-exp of the scaled logits (the fused attention
+// forward's); used, and the first pass skipped, unless both entropy and pooled maps are asked for.
 LayerStatTensors cudaLayerStats(const QkView& v, const StatsOptions& o, int ovRows, int ovCols,
                                 const at::Tensor& rowLse = {});
 

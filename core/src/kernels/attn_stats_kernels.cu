@@ -7,7 +7,9 @@
 #include <cuda_runtime.h>
 #include <mma.h>
 
+#include <algorithm>
 #include <stdexcept>
+#include <type_traits>
 #include <string>
 
 namespace attnscope::kernels {
@@ -169,19 +171,24 @@ __global__ void __launch_bounds__(BQ * 2, 2) rowStatsKernel(AttnStatsArgs a) {
                 wmma::mma_sync(acc[j], aF[kk], b, acc[j]);
             }
         const bool full = k0 + BK - 1 <= q0 && (a.window == 0 || qEnd - 1 - k0 < a.window);
-        float vA[BK / 4], vB[BK / 4];
+        // Compiled with and without the mask: predicated mask code costs issue slots per logit.
+        auto tile = [&](auto maskedTag) {
+            float vA[BK / 4], vB[BK / 4];
 #pragma unroll
-        for (int j = 0; j < BK / 16; ++j)
+            for (int j = 0; j < BK / 16; ++j)
 #pragma unroll
-            for (int e = 0; e < 8; ++e) {
-                const int i = iA + accRow(e), col = k0 + j * 16 + c2 + accCol(e);
-                float s = acc[j].x[e] * sl2;
-                if (!full && (col > i || (a.window > 0 && i - col >= a.window))) s = negInf();
-                float* v = (e & 2) ? vB : vA;
-                v[j * 4 + (e & 1) + ((e & 4) >> 1)] = s;
-            }
-        addToRow(stA, vA);
-        addToRow(stB, vB);
+                for (int e = 0; e < 8; ++e) {
+                    const int i = iA + accRow(e), col = k0 + j * 16 + c2 + accCol(e);
+                    float s = acc[j].x[e] * sl2;
+                    if (decltype(maskedTag)::value && (col > i || (a.window > 0 && i - col >= a.window))) s = negInf();
+                    float* v = (e & 2) ? vB : vA;
+                    v[j * 4 + (e & 1) + ((e & 4) >> 1)] = s;
+                }
+            addToRow(stA, vA);
+            addToRow(stB, vB);
+        };
+        if (full) tile(std::false_type{});
+        else tile(std::true_type{});
         __syncthreads();  // the K buffer of this tile is refilled two iterations on
     }
     // Merge the four lanes of each row (lanes differing in bits 0-1).
@@ -205,20 +212,27 @@ __global__ void __launch_bounds__(BQ * 2, 2) rowStatsKernel(AttnStatsArgs a) {
 
 // ---------------------------------------------------------------------------------------
 // Pass 2 without pooled maps: one block per (head, key tile of BK keys). Warp w owns key
-// columns [32w, 32w+32) and keeps their K fragments in registers for the whole block, so
+// columns [16 kFr w, 16 kFr (w+1)) and keeps their K fragments in registers for the whole block, so
 // only Q tiles (double-buffered, with their LSE) move through shared memory. Column sums of
 // rows >= minQueryPos stay in registers; the few tiles holding rows < minQueryPos or window
-// rows add those through shared-memory atomics.
-template <int D, int BQ, int BK, class E>
-__global__ void __launch_bounds__(BK, 3) colStatsRegKernel(AttnStatsArgs a) {
-    constexpr int kNT = BK, kLd = D + 8, kFr = 2;  // 32 columns per warp = 2 fragments
-    static_assert(BK == 128, "4 warps of 32 columns");
+// rows add those through shared-memory atomics. Without pass 1 (lse2 from the flash forward)
+// it also accumulates row entropy -sum p ln p = -ln2 sum p (s2 - lse2): every lane stores its
+// partial of a row in shared memory, and once per tile the block adds each row's partials to
+// the zeroed entropy row in global memory.
+template <int D, int BQ, int BK, class E, int kFr, int kMinBlocks, bool kEnt>
+__global__ void __launch_bounds__(BK / (16 * kFr) * 32, kMinBlocks) colStatsRegKernel(AttnStatsArgs a) {
+    constexpr int kNT = BK / (16 * kFr) * 32, kLd = D + 8;  // each warp owns kFr 16-column fragments
+    static_assert(BK % (16 * kFr) == 0, "whole fragments per warp");
     extern __shared__ __align__(128) unsigned char smem[];
+    // The K tile is only read once, into registers; the Q buffers then reuse its space, which
+    // lets 4 blocks (16 warps) share an SM to hide the MMA -> ex2 -> add latencies.
     E* sK = reinterpret_cast<E*>(smem);
-    E* sQ = sK + BK * kLd;                                    // two buffers
-    float* sL = reinterpret_cast<float*>(sQ + 2 * BQ * kLd);  // two buffers of BQ lse2 values
+    E* sQ = sK;                                                                  // two buffers
+    float* sL = reinterpret_cast<float*>(sQ + (BK > 2 * BQ ? BK : 2 * BQ) * kLd);  // two buffers of BQ lse2 values
     float* sLow = sL + 2 * BQ;                                // [BK] rows < minQueryPos
     float* sWin = sLow + BK;                                  // [BK] rows >= windowStart
+    constexpr int kParts = kNT / 8, kEntLd = kParts + 1;       // entropy partials per row (4 lanes x warps), padded
+    float* sEnt = sWin + BK;                                  // two buffers of [BQ][kEntLd] partials
 
     const int hh = blockIdx.x, h = a.head0 + hh, g = h / (a.H / a.Hkv);
     const int k0 = blockIdx.y * BK;  // key tile 0 has the most rows: scheduled first
@@ -230,32 +244,44 @@ __global__ void __launch_bounds__(BK, 3) colStatsRegKernel(AttnStatsArgs a) {
     const E* kg = static_cast<const E*>(a.k) + int64_t(g) * D;
     const float* lse = a.lse2 + int64_t(hh) * a.T;
     const bool winOn = a.winSum != nullptr;
+    float* entG = kEnt ? a.entropy + int64_t(hh) * a.T : nullptr;  // kEnt: !rowPass && entropy
 
     auto loadQ = [&](int buf, int r0) {
         loadTile<BQ, D, kNT>(sQ + buf * BQ * kLd, qg, a.qStride, r0, a.T);
         for (int r = threadIdx.x; r < BQ; r += kNT) cpAsync4(sL + buf * BQ + r, lse + (r0 + r < a.T ? r0 + r : 0), r0 + r < a.T);
     };
+    // Adds a finished tile's row entropies (the sum of each row's partials) to global memory.
+    auto flushEnt = [&](int buf, int r0) {
+        for (int r = threadIdx.x; r < BQ; r += kNT) {
+            const float* e = sEnt + (buf * BQ + r) * kEntLd;
+            float sum = 0.f;
+#pragma unroll
+            for (int c = 0; c < kParts; ++c) sum += e[c];
+            if (r0 + r < a.T && sum != 0.f) atomicAdd(entG + r0 + r, -kLn2 * sum);
+        }
+    };
     loadTile<BK, D, kNT>(sK, kg, a.kStride, k0, a.T);
     cpAsyncCommit();
-    loadQ(0, qLo);
-    cpAsyncCommit();
-    sLow[threadIdx.x] = 0.f;
-    sWin[threadIdx.x] = 0.f;
-    cpAsyncWait<1>();
+    for (int c = threadIdx.x; c < BK; c += kNT) sLow[c] = sWin[c] = 0.f;
+    cpAsyncWait<0>();
     __syncthreads();
 
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, c2 = 2 * (lane & 3), r8 = lane >> 2;
-    const int cw = warp * 32;  // this warp's first column in the tile
+    const int cw = warp * 16 * kFr;  // this warp's first column in the tile
     wmma::fragment<wmma::matrix_b, 16, 16, 16, E, wmma::col_major> bF[D / 16][kFr];
 #pragma unroll
     for (int kk = 0; kk < D / 16; ++kk)
 #pragma unroll
         for (int j = 0; j < kFr; ++j) wmma::load_matrix_sync(bF[kk][j], sK + (cw + j * 16) * kLd + kk * 16, kLd);
+    __syncthreads();  // the K tile's space now takes the Q buffers
+    loadQ(0, qLo);
+    cpAsyncCommit();
     const float sl2 = a.scale * kLog2e;
     float colR[kFr * 4] = {};
 
     for (int n = 0; n < nTiles; ++n) {
         const int q0 = qLo + n * BQ, buf = n & 1;
+        if (kEnt && n > 0) flushEnt(buf ^ 1, q0 - BQ);  // the previous tile's, complete since its barrier
         if (n + 1 < nTiles) {
             loadQ(buf ^ 1, q0 + BQ);
             cpAsyncCommit();
@@ -269,54 +295,70 @@ __global__ void __launch_bounds__(BK, 3) colStatsRegKernel(AttnStatsArgs a) {
         const bool special = q0 < a.minQueryPos || (winOn && q0 + BQ > a.windowStart);
         const E* qb = sQ + buf * BQ * kLd;
         const float* lb = sL + buf * BQ;
+        // Two compiled variants of the tile: most tiles are fully visible and ordinary, and the
+        // predicated mask and special-row code would otherwise take issue slots on every logit.
+        auto tile = [&](auto generalTag) {
+            constexpr bool kGeneral = decltype(generalTag)::value;
 #pragma unroll 1
-        for (int sl = 0; sl < BQ / 16; ++sl) {
-            wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[kFr];
+            for (int sl = 0; sl < BQ / 16; ++sl) {
+                wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[kFr];
 #pragma unroll
-            for (int j = 0; j < kFr; ++j) wmma::fill_fragment(acc[j], 0.f);
+                for (int j = 0; j < kFr; ++j) wmma::fill_fragment(acc[j], 0.f);
 #pragma unroll
-            for (int kk = 0; kk < D / 16; ++kk) {
-                wmma::fragment<wmma::matrix_a, 16, 16, 16, E, wmma::row_major> aF;
-                wmma::load_matrix_sync(aF, qb + sl * 16 * kLd + kk * 16, kLd);
+                for (int kk = 0; kk < D / 16; ++kk) {
+                    wmma::fragment<wmma::matrix_a, 16, 16, 16, E, wmma::row_major> aF;
+                    wmma::load_matrix_sync(aF, qb + sl * 16 * kLd + kk * 16, kLd);
 #pragma unroll
-                for (int j = 0; j < kFr; ++j) wmma::mma_sync(acc[j], aF, bF[kk][j], acc[j]);
-            }
-            const int rA = sl * 16 + r8;
-            const float lA = lb[rA], lB = lb[rA + 8];
-            float low[kFr * 4] = {}, win[kFr * 4] = {};
+                    for (int j = 0; j < kFr; ++j) wmma::mma_sync(acc[j], aF, bF[kk][j], acc[j]);
+                }
+                const int rA = sl * 16 + r8;
+                const float lA = lb[rA], lB = lb[rA + 8];
+                float low[kFr * 4] = {}, win[kFr * 4] = {};
+                float uA = 0.f, uB = 0.f;  // sum p (s2 - lse2) of rows rA, rA + 8 over this lane's columns
 #pragma unroll
-            for (int j = 0; j < kFr; ++j)
+                for (int j = 0; j < kFr; ++j)
 #pragma unroll
-                for (int e = 0; e < 8; ++e) {
-                    const int i = q0 + rA + accRow(e), col = k0 + cw + j * 16 + c2 + accCol(e);
-                    float p = exp2Approx(fmaf(acc[j].x[e], sl2, -((e & 2) ? lB : lA)));
-                    if (!full && (i >= a.T || col >= a.T || col > i || (a.window > 0 && i - col >= a.window))) p = 0.f;
-                    const int c = j * 4 + (e & 1) + ((e & 4) >> 1);
-                    if (!special) {
-                        colR[c] += p;
-                    } else {
-                        if (i >= a.minQueryPos) colR[c] += p; else low[c] += p;
-                        if (winOn && i >= a.windowStart) win[c] += p;
+                    for (int e = 0; e < 8; ++e) {
+                        const int i = q0 + rA + accRow(e), col = k0 + cw + j * 16 + c2 + accCol(e);
+                        const float dl = fmaf(acc[j].x[e], sl2, -((e & 2) ? lB : lA));
+                        float p = exp2Approx(dl);
+                        if (kGeneral && !full && (i >= a.T || col >= a.T || col > i || (a.window > 0 && i - col >= a.window))) p = 0.f;
+                        if (kEnt) ((e & 2) ? uB : uA) += p * dl;
+                        const int c = j * 4 + (e & 1) + ((e & 4) >> 1);
+                        if (!kGeneral || !special) {
+                            colR[c] += p;
+                        } else {
+                            if (i >= a.minQueryPos) colR[c] += p; else low[c] += p;
+                            if (winOn && i >= a.windowStart) win[c] += p;
+                        }
+                    }
+                if (kGeneral && special) {  // warp-uniform: reduce over the 8 row groups, one atomic per column
+#pragma unroll
+                    for (int c = 0; c < kFr * 4; ++c) {
+#pragma unroll
+                        for (int off = 4; off < 32; off <<= 1) {
+                            low[c] += __shfl_xor_sync(0xffffffffu, low[c], off);
+                            win[c] += __shfl_xor_sync(0xffffffffu, win[c], off);
+                        }
+                        if (r8 == 0) {
+                            const int col = cw + (c >> 2) * 16 + c2 + (c & 1) + ((c & 2) ? 8 : 0);
+                            atomicAdd(sLow + col, low[c]);
+                            atomicAdd(sWin + col, win[c]);
+                        }
                     }
                 }
-            if (special) {  // warp-uniform: reduce over the 8 row groups, one atomic per column
-#pragma unroll
-                for (int c = 0; c < kFr * 4; ++c) {
-#pragma unroll
-                    for (int off = 4; off < 32; off <<= 1) {
-                        low[c] += __shfl_xor_sync(0xffffffffu, low[c], off);
-                        win[c] += __shfl_xor_sync(0xffffffffu, win[c], off);
-                    }
-                    if (r8 == 0) {
-                        const int col = cw + (c >> 2) * 16 + c2 + (c & 1) + ((c & 2) ? 8 : 0);
-                        atomicAdd(sLow + col, low[c]);
-                        atomicAdd(sWin + col, win[c]);
-                    }
+                if (kEnt) {  // every slice writes all its rows' partials, so no clearing is needed
+                    float* e = sEnt + (buf * BQ + rA) * kEntLd + warp * 4 + (lane & 3);
+                    e[0] = uA;
+                    e[8 * kEntLd] = uB;
                 }
             }
-        }
+        };
+        if (full && !special) tile(std::false_type{});
+        else tile(std::true_type{});
         __syncthreads();  // this Q / lse buffer is refilled next iteration
     }
+    if (kEnt) flushEnt((nTiles - 1) & 1, qLo + (nTiles - 1) * BQ);
 #pragma unroll
     for (int c = 0; c < kFr * 4; ++c)
 #pragma unroll
@@ -504,9 +546,16 @@ void run(const AttnStatsArgs& a) {
     const dim3 grid2(a.nHeads, (a.T + kP2K - 1) / kP2K);
     if (a.ovRows > 0 && a.ovCols > 0)
         launch(colStatsKernel<D, kP2Q, kP2K, E, true>, grid2, kP2Q * 2, smem2, s, a);
-    else
-        launch(colStatsRegKernel<D, kP2Q, kP2K, E>, grid2, kP2K, size_t(kP2K + 2 * kP2Q) * (D + 8) * sizeof(E) +
-                   (2 * kP2Q + 2 * kP2K) * sizeof(float), s, a);
+    else {
+        // 4 blocks (16 warps) per SM at d = 128 (128 registers), 5 at d = 64 (96): measured best
+        // on H100 against 3 blocks and against 8 warps of one fragment each.
+        const size_t smem = size_t(std::max(kP2K, 2 * kP2Q)) * (D + 8) * sizeof(E) +
+                            (2 * kP2Q + 2 * kP2K + 2 * kP2Q * (kP2K / 8 + 1)) * sizeof(float);  // kParts = kNT / 8 = kP2K / 8
+        if (!a.rowPass && a.entropy)
+            launch(colStatsRegKernel<D, kP2Q, kP2K, E, 2, D == 64 ? 5 : 4, true>, grid2, kP2K, smem, s, a);
+        else
+            launch(colStatsRegKernel<D, kP2Q, kP2K, E, 2, D == 64 ? 5 : 4, false>, grid2, kP2K, smem, s, a);
+    }
 }
 
 }  // namespace

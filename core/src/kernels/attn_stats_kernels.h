@@ -21,10 +21,11 @@ struct AttnStatsArgs {
     int minQueryPos = 0;         // colSumR sums rows i >= minQueryPos
     int windowStart = 0;         // winSum sums rows i >= windowStart (ignored when winSum is null)
     int ovRows = 0, ovCols = 0;  // > 0: block-pooled maps, cell of row i = i*ovRows/T (same for keys)
-    bool rowPass = true;         // false: lse2 is given (from the attention forward), no entropy
+    bool rowPass = true;         // false: lse2 is given (from the attention forward); pass 2 then
+                                 // adds entropy into the zeroed entropy rows (if not null, no maps)
     // Outputs, float32, [nHeads, T] unless noted. Accumulated ones must be zeroed.
     float* lse2 = nullptr;       // log2-sum-exp2 of the logits in log2 units (pass 1 -> pass 2)
-    float* entropy = nullptr;    // row entropy in nats (pass 1)
+    float* entropy = nullptr;    // row entropy in nats (pass 1, or pass 2 without rowPass)
     float* colSum = nullptr;     // sum over all rows
     float* colSumR = nullptr;    // sum over rows i >= minQueryPos
     float* winSum = nullptr;     // optional

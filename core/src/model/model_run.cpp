@@ -55,7 +55,8 @@ std::unique_ptr<Trace> Model::run(const std::vector<int32_t>& ids, const RunOpti
         const TracePolicy& p = o.trace;
         const ModelConfig& c = m->decoder.config();
         std::vector<LayerStatTensors> stats;
-        req.wantRowLse = !p.stats.entropy;  // then the flash forward's row LSE replaces pass 1
+        // Then the flash forward's row LSE replaces pass 1 (which pooled maps with entropy still need).
+        req.wantRowLse = !(p.stats.entropy && p.overviewRows > 0 && p.overviewCols > 0);
         if (p.statsDuringForward)
             req.onLayerQk = [&](int, const at::Tensor& q, const at::Tensor& k, const at::Tensor& rowLse) {
                 LayerStatTensors s = computeLayerStats({q, k, c.logitScale(), c.slidingWindow}, p.stats,

@@ -41,7 +41,7 @@ struct ForwardRequest {
     std::function<void(double)> progress;
     // Called for every layer of a prefill (no cache) with post-RoPE q [T, H, d] and k
     // [T, Hkv, d] before the trace policy may drop them: statistics while the forward runs.
-    // With wantRowLse, rowLse is the flash forward's row log-sum-exp [H, T] where it ran
+    // With wantRowLse, rowLse is the fused (cuDNN or flash) forward's row log-sum-exp [H, T] where it ran
     // (else undefined).
     std::function<void(int layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& rowLse)> onLayerQk;
     bool wantRowLse = false;

@@ -32,7 +32,7 @@ at::Tensor overviewFromStats(const LayerStatTensors& s, int head, Pool pool);
 
 // The statistics of one layer: the CUDA kernels for CUDA bf16/fp16 tensors with a supported
 // head dim, else the ATen tiled path. ovRows/ovCols > 0 add the pooled maps (clamped to T).
-// rowLse: optional flash-forward row LSE [H, T] (natural log), see cudaLayerStats.
+// rowLse: optional fused-forward (cuDNN / flash) row LSE [H, T] (natural log), see cudaLayerStats.
 LayerStatTensors computeLayerStats(const QkView& v, const StatsOptions& o, int ovRows, int ovCols,
                                    const at::Tensor& rowLse = {});
 
