@@ -23,11 +23,18 @@ protected:
     }
 };
 
+// Found by name: ThemeFilter has no Q_OBJECT of its own, so findChild<ThemeFilter*> would
+// match any child QObject (QCustomPlot has several) and never install the filter.
+constexpr const char* kFilterName = "attnscope-plot-theme-filter";
+
 }  // namespace
 
 void installPlotTheme(QCustomPlot* plot) {
-    if (!plot->findChild<ThemeFilter*>(QString(), Qt::FindDirectChildrenOnly))
-        plot->installEventFilter(new ThemeFilter(plot));
+    if (!plot->findChild<QObject*>(QLatin1String(kFilterName), Qt::FindDirectChildrenOnly)) {
+        auto* filter = new ThemeFilter(plot);
+        filter->setObjectName(QLatin1String(kFilterName));
+        plot->installEventFilter(filter);
+    }
     applyPlotTheme(plot);
 }
 

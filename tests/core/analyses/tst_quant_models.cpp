@@ -188,7 +188,7 @@ void TestQuantModels::reconstructionOnDefaultModel() {
         QVERIFY(std::fabs(labs[i].quantOnly().weightRelErr - none.matrices[i].quant.weightRelErr) < 1e-12);
     }
     // One matrix, every method: QERA-exact's curve lies under the others at every rank.
-    const QuantMatrix& m = quantMatrices(*m_model)[3];  // layer 0 o_proj
+    const QuantMatrix m = quantMatrices(*m_model)[3];  // layer 0 o_proj (a copy: the list is a temporary)
     const Matrix2D w = quantMatrixWeight(*m_model, m);
     const Matrix2D wq{w.rows, w.cols, fakeQuantize(w.data.data(), w.rows, w.cols, {"rtn-sym", 3, -1})};
     const ReconLab lab(w, wq, c.of(m.layer, m.input));

@@ -330,7 +330,8 @@ void TestSinks::constructedSecondaryAndNoise() {
 
     // Re-classification only: a 0.8 cosine threshold picks up token 7 (layers 5..12).
     p.cosThreshold = 0.8;
-    const SinkToken* s7 = findSink(classifySinks(in, p), 7);
+    const SinkResult reclassified = classifySinks(in, p);  // kept alive: s7 points into it
+    const SinkToken* s7 = findSink(reclassified, 7);
     QVERIFY(s7);
     QCOMPARE(s7->creationLayer, 5);
     QCOMPARE(s7->lifetime, 8);
