@@ -202,6 +202,12 @@ void panZoom(int64_t T, int steps, std::ostringstream& md) {
     waitIdle(w, 3000, 3600000);  // sinks statistics and head scores: not what is measured here
 
     QSignalSpy tiles(&w, &MainWindow::tileShown);
+    // Which worker jobs run while tiles are awaited (stderr): what a late tile waited for.
+    QElapsedTimer jobClock;
+    jobClock.start();
+    QObject::connect(w.worker(), &app::InspectorWorker::jobStarted, [&](const QString& tag) {
+        std::fprintf(stderr, "  %8.0f ms  job started: %s\n", jobClock.nsecsElapsed() / 1e6, qPrintable(tag));
+    });
     auto frame = [&] {  // one replot as the interaction triggers it, timed to the pixels
         QElapsedTimer t;
         t.start();

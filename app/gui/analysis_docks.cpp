@@ -213,7 +213,7 @@ void AnalysisDocks::requestSinks(const SinkParams& params) {
             // Parameters edited while the statistics were computed: classify with the newest.
             if (!sameParams(params, m_sinkParams)) requestSinks(m_sinkParams);
         };
-    });
+    }, InspectorWorker::Priority::Preemptible);
 }
 
 void AnalysisDocks::showSinks(const SinkJobResult& out, const QElapsedTimer& clock) {
@@ -254,7 +254,7 @@ void AnalysisDocks::requestHeadScores(int layer) {
             qCInfo(lcTiming, "head scores: %lld ms", static_cast<long long>(m_headClock.elapsed()));
             emit panelShown(QStringLiteral("heads"));
         };
-    });
+    }, InspectorWorker::Priority::Preemptible);
 }
 
 void AnalysisDocks::requestWeibull(const WeibullParams& params) {
@@ -270,7 +270,7 @@ void AnalysisDocks::requestWeibull(const WeibullParams& params) {
             qCInfo(lcTiming, "weibull: %zu matrices in %lld ms", fits->size(), static_cast<long long>(fitMs));
             emit panelShown(QStringLiteral("weibull"));
         };
-    });
+    }, InspectorWorker::Priority::Preemptible);
 }
 
 void AnalysisDocks::requestWeibullPlot(const QString& name) {
@@ -279,7 +279,7 @@ void AnalysisDocks::requestWeibullPlot(const QString& name) {
     m_worker->post(kWeibullPlot, this, [this, params, tensor](JobContext& ctx) -> InspectorWorker::GuiApply {
         auto plot = std::make_shared<WeibullPlot>(weibullPlotOnWorker(ctx, tensor, params));
         return [this, plot, tensor] { m_weibull->setMatrixPlot(tensor, *plot); };
-    });
+    }, InspectorWorker::Priority::Preemptible);
 }
 
 void AnalysisDocks::onJobFailed(const QString& tag, const QString& message, bool cancelled) {

@@ -20,25 +20,39 @@ InspectorWorker::~InspectorWorker() {
         std::lock_guard lock(m_mutex);
         m_quit = true;
         m_queue.clear();
-        if (m_running) m_running->second.request_stop();
+        if (m_running) m_running->stop.request_stop();
     }
     m_wake.notify_all();
     m_thread->wait();  // the model is destroyed on its own thread before we go
     delete m_thread;
 }
 
-quint64 InspectorWorker::post(const QString& tag, QObject* context, Job job, bool urgent) {
+namespace {
+
+template <class Queue>
+auto firstNonUrgent(Queue& queue) {
+    return std::find_if(queue.begin(), queue.end(), [](const auto& p) { return p.priority != InspectorWorker::Priority::Urgent; });
+}
+
+}  // namespace
+
+quint64 InspectorWorker::post(const QString& tag, QObject* context, Job job, Priority priority) {
     const quint64 id = m_nextId++;
     m_latest[tag] = id;
     m_pending[tag] = id;
-    Pending pending{tag, id, context ? context : this, std::move(job), {}, urgent};
+    const bool urgent = priority == Priority::Urgent;
+    Pending pending{tag, id, context ? context : this, std::move(job), {}, priority};
     {
         std::lock_guard lock(m_mutex);
         std::erase_if(m_queue, [&](const Pending& p) { return p.tag == tag; });
-        if (m_running && m_running->first == tag) m_running->second.request_stop();
-        const auto at = urgent ? std::find_if(m_queue.begin(), m_queue.end(), [](const Pending& p) { return !p.urgent; })
-                               : m_queue.end();
-        m_queue.insert(at, std::move(pending));
+        if (m_running && m_running->tag == tag) {
+            m_running->superseded = true;
+            m_running->stop.request_stop();
+        } else if (m_running && urgent && m_running->preemptible && !m_running->preempted) {
+            m_running->preempted = true;
+            m_running->stop.request_stop();
+        }
+        m_queue.insert(urgent ? firstNonUrgent(m_queue) : m_queue.end(), std::move(pending));
     }
     m_wake.notify_one();
     return id;
@@ -49,7 +63,10 @@ void InspectorWorker::cancel(const QString& tag) {
     m_pending.remove(tag);
     std::lock_guard lock(m_mutex);
     std::erase_if(m_queue, [&](const Pending& p) { return p.tag == tag; });
-    if (m_running && m_running->first == tag) m_running->second.request_stop();
+    if (m_running && m_running->tag == tag) {
+        m_running->superseded = true;
+        m_running->stop.request_stop();
+    }
 }
 
 bool InspectorWorker::isCurrent(const QString& tag, quint64 id) const {
@@ -66,7 +83,7 @@ void InspectorWorker::runLoop() {
             if (m_quit) break;
             pending = std::move(m_queue.front());
             m_queue.pop_front();
-            m_running.emplace(pending.tag, pending.stop);
+            m_running = Running{pending.tag, pending.stop, pending.priority == Priority::Preemptible};
         }
         runOne(pending, state);
         std::lock_guard lock(m_mutex);
@@ -108,6 +125,7 @@ void InspectorWorker::runOne(Pending& pending, WorkerState& state) {
     } catch (...) {
         message = tr("Unknown error");
     }
+    if (requeueIfPreempted(pending)) return;
     cancelled = cancelled || pending.stop.stop_requested();
     const quint64 id = pending.id;
     deliver(pending, [this, tag, id, message, cancelled] {
@@ -115,6 +133,14 @@ void InspectorWorker::runOne(Pending& pending, WorkerState& state) {
         emit jobFailed(tag, message, cancelled);
         emit jobFinished(tag);
     });
+}
+
+bool InspectorWorker::requeueIfPreempted(Pending& pending) {
+    std::lock_guard lock(m_mutex);
+    if (m_quit || !m_running || !m_running->preempted || m_running->superseded) return false;
+    pending.stop = std::stop_source();
+    m_queue.insert(firstNonUrgent(m_queue), std::move(pending));
+    return true;  // runLoop resets m_running; the wait sees the queue non-empty
 }
 
 void InspectorWorker::deliver(const Pending& pending, std::function<void()> fn) {

@@ -45,11 +45,20 @@ public:
     explicit InspectorWorker(QObject* parent = nullptr);
     ~InspectorWorker() override;  // stops the running job and joins the thread
 
+    // How a job is scheduled: urgent jobs (what the user is looking at) go ahead of every
+    // queued non-urgent one; a preemptible background job (an analysis) that is running when
+    // an urgent one arrives is asked to stop and, if it stops, runs again from the start
+    // after the urgent jobs, so a tile never waits for a whole analysis. Preemptible jobs
+    // must be safe to run twice (no moved-from captures, no side effects before they return).
+    enum class Priority { Normal, Urgent, Preemptible };
+
     // Queues `job`. A queued job with the same tag is dropped and a running one is asked
     // to stop: only the newest job of a tag reports back. Its GuiApply and signals reach
-    // the GUI only while `context` is alive. Urgent jobs (what the user is looking at) go
-    // ahead of every queued non-urgent one (background analyses). Returns the job id.
-    quint64 post(const QString& tag, QObject* context, Job job, bool urgent = false);
+    // the GUI only while `context` is alive. Returns the job id.
+    quint64 post(const QString& tag, QObject* context, Job job, Priority priority = Priority::Normal);
+    quint64 post(const QString& tag, QObject* context, Job job, bool urgent) {
+        return post(tag, context, std::move(job), urgent ? Priority::Urgent : Priority::Normal);
+    }
     // Drops queued jobs of `tag`, asks the running one to stop, and silences them.
     void cancel(const QString& tag);
     // Whether a job of `tag` is queued or running and still wanted.
@@ -68,11 +77,21 @@ private:
         QPointer<QObject> context;
         Job job;
         std::stop_source stop;
-        bool urgent = false;
+        Priority priority = Priority::Normal;
+    };
+    struct Running {
+        QString tag;
+        std::stop_source stop;
+        bool preemptible = false;
+        bool preempted = false;   // stopped for an urgent job: to be run again
+        bool superseded = false;  // cancelled or replaced by a newer job of its tag
     };
 
     void runLoop();
     void runOne(Pending& pending, WorkerState& state);
+    // After a job stopped early: puts a preempted job back ahead of the other background
+    // jobs and returns true, or returns false when the stop was a real cancel.
+    bool requeueIfPreempted(Pending& pending);
     // Queues `fn` to the GUI thread; it runs only if the job is still current and its
     // context alive.
     void deliver(const Pending& pending, std::function<void()> fn);
@@ -84,7 +103,7 @@ private:
     mutable std::mutex m_mutex;
     std::condition_variable m_wake;
     std::deque<Pending> m_queue;
-    std::optional<std::pair<QString, std::stop_source>> m_running;
+    std::optional<Running> m_running;
     bool m_quit = false;
 
     // GUI thread only.

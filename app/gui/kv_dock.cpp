@@ -261,7 +261,7 @@ void KvDock::requestInputs() {
             if (m_panel->compareParams()) requestCompare(*m_panel->compareParams());
             if (!m_sweepExport.isEmpty()) requestSweep(m_panel->sweepParams());
         };
-    });
+    }, InspectorWorker::Priority::Preemptible);
 }
 
 void KvDock::requestLocal(const KvParams& params) {
@@ -311,7 +311,7 @@ void KvDock::requestEndToEnd(const KvParams& params) {
             qCInfo(lcTiming, "kv end-to-end: %.1f ms", out->ms);
             reportShown();
         };
-    });
+    }, InspectorWorker::Priority::Preemptible);
 }
 
 void KvDock::requestSweep(const std::vector<KvParams>& params) {
@@ -343,7 +343,7 @@ void KvDock::requestSweep(const std::vector<KvParams>& params) {
             m_sweepExport.clear();
             reportShown();
         };
-    });
+    }, InspectorWorker::Priority::Preemptible);
 }
 
 void KvDock::requestCompare(const KvParams& params) {

@@ -191,7 +191,7 @@ void QuantDock::requestLabs(const WeightQuantParams& params) {
             qCInfo(lcTiming, "quant labs: %zu matrices in %.0f ms", view->matrices.size(), ms);
             reportShown();
         };
-    });
+    }, InspectorWorker::Priority::Preemptible);
 }
 
 void QuantDock::requestEvaluation(const WeightQuantParams& params, ReconMethod method, int rank) {
@@ -217,7 +217,7 @@ void QuantDock::requestEvaluation(const WeightQuantParams& params, ReconMethod m
             m_panel->setEvaluation(text);
             m_panel->setDone(tr("End-to-end evaluation done"));
         };
-    });
+    }, InspectorWorker::Priority::Preemptible);
 }
 
 void QuantDock::requestKv(const widgets::KvPanelParams& params) {
@@ -232,7 +232,7 @@ void QuantDock::requestKv(const widgets::KvPanelParams& params) {
             m_kvDone = true;
             m_panel->setKv(*r, m_tokens, sinks);
         };
-    });
+    }, InspectorWorker::Priority::Preemptible);
 }
 
 void QuantDock::requestHeadMap(int layer, int head, const widgets::KvPanelParams& params) {
@@ -248,7 +248,7 @@ void QuantDock::requestHeadMap(int layer, int head, const widgets::KvPanelParams
             m_headDone = true;
             reportShown();
         };
-    });
+    }, InspectorWorker::Priority::Preemptible);
 }
 
 void QuantDock::onJobFailed(const QString& tag, const QString& message, bool cancelled) {

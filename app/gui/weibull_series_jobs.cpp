@@ -50,7 +50,7 @@ void WeibullSeriesJobs::request(const QString& directory) {
             fitWeibullSeries(checkpointsIn(root), params, ctx.progress, ctx.stop));
         const QString source = QString::fromStdString(std::filesystem::path(root).filename().string());
         return [this, series, source] { m_panel->seriesView()->setSeries(*series, source); };
-    });
+    }, InspectorWorker::Priority::Preemptible);
 }
 
 void WeibullSeriesJobs::cancel() { m_worker->cancel(kTag); }
