@@ -13,6 +13,7 @@
 #include "attnscope/tokenizer.h"
 #include "io/safetensors.h"
 #include "model/model_impl.h"
+#include "runtime/blas_warmup.h"
 #include "trace/trace_impl.h"
 
 namespace fs = std::filesystem;
@@ -136,6 +137,7 @@ std::unique_ptr<Model> Model::open(const OpenOptions& o) {
         fail(ErrorKind::Unsupported, "CUDA was requested but this build or machine has no CUDA device");
     const at::Device dev = o.device == Device::CUDA ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
     const at::ScalarType dt = o.dtype == DType::BF16 ? at::kBFloat16 : o.dtype == DType::F16 ? at::kHalf : at::kFloat;
+    guardTorch([] { core::warmUpHostBlas(); });  // before the weights take the memory
     auto impl = guardTorch([&] { return std::make_unique<Impl>(openAny(o, dev, dt)); });
     fillInfo(*impl, o.path, o.device, o.dtype);
     const ModelConfig& c = impl->decoder.config();

@@ -2,6 +2,7 @@
 #include <ATen/ATen.h>
 
 #include "model/model_impl.h"
+#include "runtime/blas_warmup.h"
 
 namespace attnscope {
 
@@ -21,6 +22,7 @@ std::unique_ptr<Model> Model::random(const RandomModelSpec& s) {
     const at::Device dev = s.device == Device::CUDA ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
     const at::ScalarType dt = s.dtype == DType::BF16 ? at::kBFloat16 : s.dtype == DType::F16 ? at::kHalf : at::kFloat;
     return guardTorch([&] {
+        warmUpHostBlas();  // see blas_warmup.h
         at::manual_seed(s.seed);
         auto opts = at::TensorOptions().device(dev).dtype(dt);
         auto w = [&](int64_t out, int64_t in) { return at::randn({out, in}, opts).mul_(0.02); };
