@@ -7,6 +7,7 @@
 #include <random>
 
 #include "attnscope/attention_stats.h"
+#include "attnscope/error.h"
 #include "attnscope/model.h"
 #include "test_paths.h"
 
@@ -73,6 +74,7 @@ private slots:
     void blockwiseEqualsMaterialized_data();
     void blockwiseEqualsMaterialized();
     void traceStatsAndOverviewEqualTiles();
+    void requestedStopCancels();
 };
 
 void TestAttentionStats::blockwiseEqualsMaterialized_data() {
@@ -177,6 +179,32 @@ void TestAttentionStats::traceStatsAndOverviewEqualTiles() {
                     QVERIFY(std::abs(ov.at(r, c) - want) <= 1e-6);
                 }
         }
+    }
+}
+
+// A stop requested before (or while) the CPU statistics run ends them with Cancelled; an
+// unrequested token changes nothing.
+void TestAttentionStats::requestedStopCancels() {
+    AttentionShape s;
+    s.T = 300;
+    s.nHeads = 2;
+    s.nKvHeads = 1;
+    s.headDim = 8;
+    s.scale = float(1.0 / std::sqrt(8.0));
+    std::vector<float> q(size_t(s.T * s.nHeads * s.headDim), 0.5f), k(size_t(s.T * s.nKvHeads * s.headDim), 0.25f);
+    StatsOptions o;
+    std::stop_source source;
+    o.stop = source.get_token();
+    const auto ok = computeAttentionStats(q, k, s, o);
+    double harmonic = 0;  // equal logits: row i gives each of its i + 1 keys 1/(i+1)
+    for (int64_t i = 0; i < s.T; ++i) harmonic += 1.0 / double(i + 1);
+    QCOMPARE(ok[0].colSum[0], float(harmonic));
+    source.request_stop();
+    try {
+        computeAttentionStats(q, k, s, o);
+        QFAIL("no Cancelled error");
+    } catch (const Error& e) {
+        QCOMPARE(int(e.kind()), int(ErrorKind::Cancelled));
     }
 }
 

@@ -1,6 +1,7 @@
 // Exact attention statistics without materializing T x T (reference §1.5, two-pass LSE).
 #pragma once
 #include <cstdint>
+#include <stop_token>
 #include <vector>
 
 #include "attnscope/views.h"
@@ -17,6 +18,9 @@ struct StatsOptions {
     // false: no row entropy, which lets CUDA statistics taken during the forward reuse the
     // row log-sum-exp of the flash-attention forward instead of their own first pass.
     bool entropy = true;
+    // Checked between tiles on the CPU: a requested stop ends the computation with a
+    // Cancelled error (so the GUI can put a background analysis aside for a tile).
+    std::stop_token stop;
 };
 
 struct HeadStats {

@@ -10,6 +10,7 @@
 #include <limits>
 #include <mutex>
 
+#include "attnscope/error.h"
 #include "runtime/attention_cpu.h"
 #include "trace/attention_stats_impl.h"
 
@@ -128,6 +129,7 @@ void accumulateStatsCpu(const QkView& v, const StatsOptions& o, StatSums& acc) {
             std::fill(winSum.begin(), winSum.end(), 0.0);
             float* const entropy = acc.entropy[h].data_ptr<float>();
             for (const RowTile& t : tiles) {
+                if (o.stop.stop_requested()) fail(ErrorKind::Cancelled, "attention statistics cancelled");
                 logitsTile(x, h, t, s);  // [rows, K], -inf where invisible
                 const int64_t rows = t.r1 - t.r0, K = t.ke - t.kb;
                 float* sp = s.data_ptr<float>();

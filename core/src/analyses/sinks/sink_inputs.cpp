@@ -112,6 +112,7 @@ SinkInputs computeSinkInputs(const Trace& trace, int64_t minQueryPos, const Sink
     bool hidden = true, mlp = true;
     StatsOptions so;
     so.minQueryPos = minQueryPos;
+    so.stop = options.stop;
     std::vector<float> values, scratch;
     for (int l = 0; l < L; ++l) {
         if (options.stop.stop_requested()) fail(ErrorKind::Cancelled, "sinks analysis cancelled");
