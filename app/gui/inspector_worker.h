@@ -56,9 +56,6 @@ public:
     // to stop: only the newest job of a tag reports back. Its GuiApply and signals reach
     // the GUI only while `context` is alive. Returns the job id.
     quint64 post(const QString& tag, QObject* context, Job job, Priority priority = Priority::Normal);
-    quint64 post(const QString& tag, QObject* context, Job job, bool urgent) {
-        return post(tag, context, std::move(job), urgent ? Priority::Urgent : Priority::Normal);
-    }
     // Drops queued jobs of `tag`, asks the running one to stop, and silences them.
     void cancel(const QString& tag);
     // Whether a job of `tag` is queued or running and still wanted.

@@ -397,7 +397,7 @@ void MainWindow::runPrompt() {
     m_worker->post(kRun, this, [this, prompt](JobContext& ctx) -> InspectorWorker::GuiApply {
         auto run = std::make_shared<RunResult>(runPromptOnWorker(ctx, prompt));
         return [this, run] { onRunDone(*run); };
-    }, /*urgent=*/true);  // ahead of the last run's queued analyses: the user waits for this
+    }, InspectorWorker::Priority::Urgent);  // ahead of the last run's queued analyses: the user waits for this
 }
 
 void MainWindow::onRunDone(const RunResult& run) {
@@ -434,7 +434,7 @@ void MainWindow::requestView(int layer, int head) {
     m_worker->post(kView, this, [this, layer, head, pool, selected, asKey](JobContext& ctx) -> InspectorWorker::GuiApply {
         auto view = std::make_shared<ViewResult>(computeViewOnWorker(ctx, layer, head, pool, selected, asKey));
         return [this, view] { onViewDone(*view); };
-    }, /*urgent=*/true);
+    }, InspectorWorker::Priority::Urgent);
 }
 
 void MainWindow::onViewDone(const ViewResult& view) {
@@ -457,7 +457,7 @@ void MainWindow::requestTile() {
     m_worker->post(kTile, this, [=, this](JobContext& ctx) -> InspectorWorker::GuiApply {
         auto tile = std::make_shared<ViewResult>(computeTileOnWorker(ctx, layer, head, pool, visible, width, height));
         return [this, tile] { onTileDone(*tile); };
-    }, /*urgent=*/true);
+    }, InspectorWorker::Priority::Urgent);
 }
 
 void MainWindow::onTileDone(const ViewResult& tile) {
@@ -474,7 +474,7 @@ void MainWindow::requestTokenValues(int token) {
         return [this, token, asKey, values] {
             m_panel->setTokenHighlight(token, asKey ? widgets::TokenRole::Key : widgets::TokenRole::Query, *values);
         };
-    }, /*urgent=*/true);
+    }, InspectorWorker::Priority::Urgent);
 }
 
 void MainWindow::onJobFailed(const QString& tag, const QString& message, bool cancelled) {

@@ -38,7 +38,7 @@ LayerStatTensors cudaLayerStats(const QkView& v, const StatsOptions& o, int ovRo
     s.window = v.window;
     const int R = int(std::min<int64_t>(ovRows, T)), C = int(std::min<int64_t>(ovCols, T));
     const bool maps = R > 0 && C > 0;
-    // The flash forward's row LSE replaces pass 1; pass 2 then sums the entropy itself,
+    // The fused forward's row LSE replaces pass 1; pass 2 then sums the entropy itself,
     // except in the pooled-map kernel, which has no row reduction.
     const bool reuseLse = rowLse.defined() && !(o.entropy && maps);
     at::Tensor lse2 = reuseLse ? (rowLse.slice(-1, 0, T).reshape({H, T}).to(at::kFloat) * 1.4426950408889634).contiguous()
@@ -72,7 +72,7 @@ LayerStatTensors cudaLayerStats(const QkView& v, const StatsOptions& o, int ovRo
     a.ovCols = maps ? C : 0;
     a.rowPass = !reuseLse;
     a.lse2 = lse2.data_ptr<float>();
-    a.entropy = o.entropy || !reuseLse ? entropy.data_ptr<float>() : nullptr;
+    a.entropy = (o.entropy || !reuseLse) ? entropy.data_ptr<float>() : nullptr;  // pass 1 always writes it
     a.colSum = s.colSum.data_ptr<float>();
     a.colSumR = s.colSumR.data_ptr<float>();
     a.winSum = s.winSum.defined() ? s.winSum.data_ptr<float>() : nullptr;

@@ -55,7 +55,7 @@ std::unique_ptr<Trace> Model::run(const std::vector<int32_t>& ids, const RunOpti
         const TracePolicy& p = o.trace;
         const ModelConfig& c = m->decoder.config();
         std::vector<LayerStatTensors> stats;
-        // Then the flash forward's row LSE replaces pass 1 (which pooled maps with entropy still need).
+        // Then the fused forward's row LSE replaces pass 1 (which pooled maps with entropy still need).
         req.wantRowLse = !(p.stats.entropy && p.overviewRows > 0 && p.overviewCols > 0);
         if (p.statsDuringForward)
             req.onLayerQk = [&](int, const at::Tensor& q, const at::Tensor& k, const at::Tensor& rowLse) {
