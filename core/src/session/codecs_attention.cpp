@@ -1,27 +1,16 @@
 // Session sections of the attention maps and the head-score grid.
+#include <algorithm>
+
 #include "attnscope/error.h"
 #include "attnscope/session_codecs.h"
-
-#include <algorithm>
+#include "session/codec_json.h"
 
 namespace attnscope {
 
-using nlohmann::json;
 using Type = SessionTensor::Type;
 
 namespace {
-[[noreturn]] void bad(const std::string& msg) { fail(ErrorKind::BadInput, msg); }
-
-int jsonInt(const json& j, const char* key, const std::string& where, int dflt) {
-    if (!j.contains(key)) return dflt;
-    if (!j[key].is_number_integer()) bad(where + ": parameter '" + key + "' must be an integer");
-    return j[key].get<int>();
-}
-std::string jsonStr(const json& j, const char* key, const std::string& where, const std::string& dflt) {
-    if (!j.contains(key)) return dflt;
-    if (!j[key].is_string()) bad(where + ": parameter '" + key + "' must be a string");
-    return j[key].get<std::string>();
-}
+constexpr int64_t kMaxLayers = 1 << 16, kMaxHeads = 1 << 16;
 }  // namespace
 
 const StoredAttentionMap* AttentionSection::find(int l, int h) const {
@@ -55,13 +44,14 @@ SessionSection encodeAttention(const AttentionSection& a) {
 
 AttentionSection decodeAttention(const SessionSection& s) {
     const std::string where = "attention";
+    const codec::JsonReader p(s.params, where);
     AttentionSection a;
-    a.layer = jsonInt(s.params, "layer", where, 0);
-    a.head = jsonInt(s.params, "head", where, 0);
-    a.nLayers = jsonInt(s.params, "layers", where, 0);
-    a.nHeads = jsonInt(s.params, "heads", where, 0);
-    a.colormap = jsonStr(s.params, "colormap", where, a.colormap);
-    a.scale = jsonStr(s.params, "scale", where, a.scale);
+    a.layer = int(p.integer("layer", -1, kMaxLayers, 0));
+    a.head = int(p.integer("head", -1, kMaxHeads, 0));  // -1: the mean over heads
+    a.nLayers = int(p.integer("layers", 0, kMaxLayers, 0));
+    a.nHeads = int(p.integer("heads", 0, kMaxHeads, 0));
+    a.colormap = p.str("colormap", a.colormap);
+    a.scale = p.str("scale", a.scale);
     if (!s.has("maps")) return a;
     const SessionTensor& maps = s.require(where, "maps", Type::F32, {-1, -1, -1});
     const int64_t n = maps.shape[0], rows = maps.shape[1], cols = maps.shape[2];
@@ -76,7 +66,7 @@ AttentionSection decodeAttention(const SessionSection& s) {
         m.k0 = extent[size_t(4 * i + 2)], m.k1 = extent[size_t(4 * i + 3)];
         if (m.layer < 0 || m.head < -1 || m.q0 < 0 || m.q1 < m.q0 || m.k0 < 0 || m.k1 < m.k0 ||
             m.q1 - m.q0 < rows || m.k1 - m.k0 < cols)
-            bad("attention/map_index, map_extent: entry " + std::to_string(i) + " is inconsistent");
+            p.bad("map_index, map_extent: entry " + std::to_string(i) + " is inconsistent");
         m.matrix.rows = rows;
         m.matrix.cols = cols;
         m.matrix.data.assign(data.begin() + i * rows * cols, data.begin() + (i + 1) * rows * cols);
@@ -84,8 +74,8 @@ AttentionSection decodeAttention(const SessionSection& s) {
         a.nHeads = std::max(a.nHeads, m.head + 1);
         a.maps.push_back(std::move(m));
     }
-    if (a.nLayers > (1 << 16) || a.nHeads > (1 << 16) || a.nLayers < 0 || a.nHeads < 0)
-        bad("attention: parameters 'layers'/'heads' are out of range");
+    if (a.nLayers > kMaxLayers || a.nHeads > kMaxHeads)
+        p.bad("the stored maps' layers or heads exceed " + std::to_string(kMaxLayers));
     return a;
 }
 
@@ -102,13 +92,11 @@ SessionSection encodeHeadScores(const HeadScoresSection& h) {
 
 HeadScoresSection decodeHeadScores(const SessionSection& s) {
     const std::string where = "heads";
+    const codec::JsonReader p(s.params, where);
     HeadScoresSection h;
-    h.score = jsonStr(s.params, "score", where, h.score);
-    if (!s.params.contains("tokens") || !s.params["tokens"].is_number_integer())
-        bad("heads: parameter 'tokens' must be an integer");
-    h.tokens = s.params["tokens"].get<int64_t>();
-    if (s.params.contains("sampled_rows") && s.params["sampled_rows"].is_number_integer())
-        h.sampledRows = s.params["sampled_rows"].get<int64_t>();
+    h.score = p.str("score", h.score);
+    h.tokens = p.integer("tokens", 0, kSessionMaxTokens);
+    h.sampledRows = p.integer("sampled_rows", 0, kSessionMaxTokens, h.sampledRows);
     const SessionTensor& e = s.require(where, "entropy", Type::F32, {-1, -1});
     h.nLayers = int(e.shape[0]);
     h.nHeads = int(e.shape[1]);

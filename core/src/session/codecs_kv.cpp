@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 
+#include "attnscope/error.h"
 #include "attnscope/session_codecs.h"
 #include "session/codec_json.h"
 
@@ -15,7 +16,7 @@ using Type = SessionTensor::Type;
 
 namespace {
 
-const codec::JsonReader kRead("kv");
+using codec::JsonReader;
 constexpr int64_t kMaxLayers = 4096, kMaxHeads = 4096;
 constexpr std::array<const char*, 3> kGranularities = {"query_head", "kv_head", "layer"};  // KvGranularity order
 constexpr std::array<const char*, 2> kModes = {"prefill", "decode"};                      // KvMode order
@@ -33,25 +34,22 @@ json policyJson(const KvPolicyInfo& p) {
             {"precision", p.precision}, {"params", params}};
 }
 
-KvPolicyInfo policyFrom(const json& j) {
+KvPolicyInfo policyFrom(const JsonReader& j) {
     KvPolicyInfo p;
-    p.name = kRead.str(j, "name");
-    p.title = kRead.str(j, "title");
-    p.source = kRead.str(j, "source");
-    p.decode = kRead.boolean(j, "decode");
-    p.precision = kRead.boolean(j, "precision");
-    for (const json& s : kRead.array(j, "params", 64)) {
+    p.name = j.str("name");
+    p.title = j.str("title");
+    p.source = j.str("source");
+    p.decode = j.boolean("decode");
+    p.precision = j.boolean("precision");
+    for (const JsonReader& s : j.objects("params", 64)) {
         KvParamSpec spec;
-        spec.name = kRead.str(s, "name");
-        spec.defaultValue = kRead.number(s, "default");
-        spec.minValue = kRead.number(s, "min");
-        spec.maxValue = kRead.number(s, "max");
-        for (const json& c : kRead.array(s, "choices", 64)) {
-            if (!c.is_string()) kRead.bad("a parameter's choices must be strings");
-            spec.choices.push_back(c.get<std::string>());
-        }
-        spec.help = kRead.str(s, "help");
-        spec.input = kRead.boolean(s, "input");
+        spec.name = s.str("name");
+        spec.defaultValue = s.number("default");
+        spec.minValue = s.number("min");
+        spec.maxValue = s.number("max");
+        spec.choices = s.strings("choices", 64);
+        spec.help = s.str("help");
+        spec.input = s.boolean("input");
         p.params.push_back(std::move(spec));
     }
     return p;
@@ -63,15 +61,12 @@ json paramsJson(const KvParams& p) {
     return {{"policy", p.policy}, {"budget", p.budget}, {"mode", kModes[size_t(p.mode)]}, {"values", values}};
 }
 
-KvParams paramsFrom(const json& j) {
+KvParams paramsFrom(const JsonReader& j) {
     KvParams p;
-    p.policy = kRead.str(j, "policy");
-    p.budget = kRead.integer(j, "budget", 0, int64_t(1) << 40);
-    p.mode = KvMode(kRead.choice(j, "mode", kModes));
-    for (const auto& [name, v] : kRead.object(j, "values").items()) {
-        if (!v.is_number()) kRead.bad("parameter value '" + name + "' must be a number");
-        p.values[name] = v.get<double>();
-    }
+    p.policy = j.str("policy");
+    p.budget = j.integer("budget", 0, int64_t(1) << 40);
+    p.mode = KvMode(j.choice("mode", kModes));
+    p.values = j.numberMap("values");
     return p;
 }
 
@@ -103,21 +98,21 @@ void putSelection(SessionSection& out, const std::string& pfx, const KvSelection
 }
 
 KvSelection getSelection(const SessionSection& in, const std::string& pfx) {
-    const json& j = kRead.object(in.params, pfx.c_str());
+    const JsonReader j = JsonReader(in.params, "kv").object(pfx.c_str());
     KvSelection s;
-    s.policy = kRead.str(j, "policy");
-    s.granularity = KvGranularity(kRead.choice(j, "granularity", kGranularities));
-    s.mode = KvMode(kRead.choice(j, "mode", kModes));
-    s.precision = kRead.boolean(j, "precision");
-    s.highBits = int(kRead.integer(j, "high_bits", 1, 32));
-    s.lowBits = int(kRead.integer(j, "low_bits", 1, 32));
-    s.T = kRead.integer(j, "tokens", 0, kSessionMaxTokens);
-    s.promptLength = kRead.integer(j, "prompt_tokens", 0, s.T);
-    s.nLayers = int(kRead.integer(j, "layers", 0, kMaxLayers));
-    s.nHeads = int(kRead.integer(j, "query_heads", 1, kMaxHeads));
-    s.nKvHeads = int(kRead.integer(j, "kv_heads", 1, s.nHeads));
-    if (s.nHeads % s.nKvHeads) kRead.bad("query heads must be a multiple of KV heads");
-    s.heads = int(kRead.integer(j, "heads", 1, s.nHeads));
+    s.policy = j.str("policy");
+    s.granularity = KvGranularity(j.choice("granularity", kGranularities));
+    s.mode = KvMode(j.choice("mode", kModes));
+    s.precision = j.boolean("precision");
+    s.highBits = int(j.integer("high_bits", 1, 32));
+    s.lowBits = int(j.integer("low_bits", 1, 32));
+    s.T = j.integer("tokens", 0, kSessionMaxTokens);
+    s.promptLength = j.integer("prompt_tokens", 0, s.T);
+    s.nLayers = int(j.integer("layers", 0, kMaxLayers));
+    s.nHeads = int(j.integer("query_heads", 1, kMaxHeads));
+    s.nKvHeads = int(j.integer("kv_heads", 1, s.nHeads));
+    if (s.nHeads % s.nKvHeads) j.bad("query heads must be a multiple of KV heads");
+    s.heads = int(j.integer("heads", 1, s.nHeads));
     const int64_t L = s.nLayers, H = s.heads;
     const std::vector<int64_t> counts =
         in.require("kv", pfx + ".kept_count", Type::I64, {L, H}).toI64("kv/" + pfx + ".kept_count");
@@ -128,15 +123,16 @@ KvSelection getSelection(const SessionSection& in, const std::string& pfx) {
     s.kept.assign(size_t(L), std::vector<std::vector<int64_t>>(size_t(H)));
     for (int64_t i = 0; i < L * H; ++i) {
         const int64_t n = counts[size_t(i)];
-        if (n < 0 || n > s.T || int64_t(kept.size() - at) < n) kRead.bad(pfx + ".kept_count does not match " + pfx + ".kept");
+        if (n < 0 || n > s.T || int64_t(kept.size() - at) < n)
+            j.bad(pfx + ".kept_count does not match " + pfx + ".kept");
         std::vector<int64_t>& head = s.kept[size_t(i / H)][size_t(i % H)];
         head.assign(kept.begin() + int64_t(at), kept.begin() + int64_t(at) + n);
         at += size_t(n);
         for (size_t k = 0; k < head.size(); ++k)
             if (head[k] < 0 || head[k] >= s.T || (k && head[k] <= head[k - 1]))
-                kRead.bad(pfx + ".kept holds a position outside the tokens or out of order");
+                j.bad(pfx + ".kept holds a position outside the tokens or out of order");
     }
-    if (at != kept.size()) kRead.bad(pfx + ".kept has more entries than " + pfx + ".kept_count says");
+    if (at != kept.size()) j.bad(pfx + ".kept has more entries than " + pfx + ".kept_count says");
     return s;
 }
 
@@ -167,15 +163,15 @@ void putMetrics(SessionSection& out, const KvLocalMetrics& m) {
     }
 }
 
-KvLocalMetrics getMetrics(const SessionSection& in) {
+KvLocalMetrics getMetrics(const SessionSection& in, const JsonReader& j) {
     KvLocalMetrics m;
-    m.queries = kRead.integer(in.params, "local_queries", 0, kSessionMaxTokens);
+    m.queries = j.integer("local_queries", 0, kSessionMaxTokens);
     const std::vector<double> means = in.require("kv", "local.means", Type::F64, {2}).toF64("kv/local.means");
     m.retainedMass = means[0];
     m.outputRelErr = means[1];
     const std::vector<double> layers = in.require("kv", "local.layers", Type::F64, {-1, 4}).toF64("kv/local.layers");
     const int64_t L = int64_t(layers.size() / 4);
-    if (L > kMaxLayers) kRead.bad("local.layers has too many layers");
+    if (L > kMaxLayers) j.bad("local.layers has too many layers");
     m.layers.resize(size_t(L));
     for (int64_t l = 0; l < L; ++l) {
         KvLayerMetrics& y = m.layers[size_t(l)];
@@ -199,9 +195,9 @@ void putEndToEnd(SessionSection& out, const KvEndToEnd& e) {
     out.tensors["e2e.step_top1"] = SessionTensor::u8({int64_t(e.stepTop1.size())}, e.stepTop1);
 }
 
-KvEndToEnd getEndToEnd(const SessionSection& in) {
+KvEndToEnd getEndToEnd(const SessionSection& in, const JsonReader& j) {
     KvEndToEnd e;
-    e.steps = int(kRead.integer(in.params, "e2e_steps", 0, kSessionMaxTokens));
+    e.steps = int(j.integer("e2e_steps", 0, kSessionMaxTokens));
     const std::vector<double> v = in.require("kv", "e2e.values", Type::F64, {4}).toF64("kv/e2e.values");
     e.kl = v[0], e.top1 = v[1], e.ppl = v[2], e.pplFull = v[3];
     e.stepKl = in.require("kv", "e2e.step_kl", Type::F32, {-1}).toF32("kv/e2e.step_kl");
@@ -231,10 +227,9 @@ void putSweep(SessionSection& out, const std::vector<KvSweepRow>& rows) {
     out.tensors["sweep.values"] = SessionTensor::f64({n, int64_t(kSweepColumns.size())}, values);
 }
 
-std::vector<KvSweepRow> getSweep(const SessionSection& in) {
-    const json& names = kRead.array(in.params, "sweep_policies", 4096);
-    if (!in.params.contains("sweep_columns") || in.params["sweep_columns"] != json(kSweepColumns))
-        kRead.bad("'sweep_columns' differs from this version's columns");
+std::vector<KvSweepRow> getSweep(const SessionSection& in, const JsonReader& j) {
+    const std::vector<std::string> names = j.strings("sweep_policies", 4096);
+    j.expect("sweep_columns", kSweepColumns);
     const std::vector<int32_t> policy = in.require("kv", "sweep.policy", Type::I32, {-1}).toI32("kv/sweep.policy");
     const int64_t n = int64_t(policy.size()), nc = int64_t(kSweepColumns.size());
     const std::vector<int64_t> budget = in.require("kv", "sweep.budget", Type::I64, {n}).toI64("kv/sweep.budget");
@@ -242,9 +237,9 @@ std::vector<KvSweepRow> getSweep(const SessionSection& in) {
     std::vector<KvSweepRow> rows;
     for (int64_t i = 0; i < n; ++i) {
         const int32_t p = policy[size_t(i)];
-        if (p < 0 || size_t(p) >= names.size() || !names[size_t(p)].is_string()) kRead.bad("sweep.policy indexes no policy name");
+        if (p < 0 || size_t(p) >= names.size()) j.bad("sweep.policy indexes no policy name");
         const double* v = values.data() + i * nc;
-        rows.push_back({names[size_t(p)].get<std::string>(), budget[size_t(i)], v[0], v[1], v[2], v[3], v[4], v[5]});
+        rows.push_back({names[size_t(p)], budget[size_t(i)], v[0], v[1], v[2], v[3], v[4], v[5]});
     }
     return rows;
 }
@@ -257,7 +252,7 @@ SessionSection encodeKv(const KvSection& k) {
     for (const KvPolicyInfo& p : k.policies) policies.push_back(policyJson(p));
     s.params = {{"policies", policies}, {"params", paramsJson(k.params)}, {"end_to_end", k.hasEndToEnd},
                 {"compare", k.hasCompare}, {"sweep_metric", k.sweepMetric}, {"sweep_log", k.sweepLog}, {"step", k.step}};
-    kRead.choice(s.params, "sweep_metric", kSweepMetrics);  // refuse writing what cannot be read
+    JsonReader(s.params, "kv").choice("sweep_metric", kSweepMetrics);  // refuse writing what cannot be read
     putSelection(s, "sel", k.selection);
     putMetrics(s, k.metrics);
     if (k.hasEndToEnd) putEndToEnd(s, k.endToEnd);
@@ -275,41 +270,39 @@ SessionSection encodeKv(const KvSection& k) {
 }
 
 KvSection decodeKv(const SessionSection& s) {
+    const JsonReader j(s.params, "kv");
     KvSection k;
-    for (const json& p : kRead.array(s.params, "policies", 256)) k.policies.push_back(policyFrom(p));
-    k.params = paramsFrom(kRead.object(s.params, "params"));
+    for (const JsonReader& p : j.objects("policies", 256)) k.policies.push_back(policyFrom(p));
+    k.params = paramsFrom(j.object("params"));
     k.selection = getSelection(s, "sel");
-    if (k.selection.policy != k.params.policy) kRead.bad("the stored decision is not of the stored policy");
-    k.metrics = getMetrics(s);
+    if (k.selection.policy != k.params.policy) j.bad("the stored decision is not of the stored policy");
+    k.metrics = getMetrics(s, j);
     if (!k.metrics.layers.empty() && int(k.metrics.layers.size()) != k.selection.nLayers)
-        kRead.bad("the local metrics and the decision differ in layers");
-    k.hasEndToEnd = kRead.boolean(s.params, "end_to_end");
-    if (k.hasEndToEnd) k.endToEnd = getEndToEnd(s);
-    k.hasCompare = kRead.boolean(s.params, "compare");
+        j.bad("the local metrics and the decision differ in layers");
+    k.hasEndToEnd = j.boolean("end_to_end");
+    if (k.hasEndToEnd) k.endToEnd = getEndToEnd(s, j);
+    k.hasCompare = j.boolean("compare");
     if (k.hasCompare) {
-        k.compareParams = paramsFrom(kRead.object(s.params, "compare_params"));
+        k.compareParams = paramsFrom(j.object("compare_params"));
         k.compare = getSelection(s, "cmp");
         if (k.compare.T != k.selection.T || k.compare.nLayers != k.selection.nLayers ||
             k.compare.nHeads != k.selection.nHeads)
-            kRead.bad("decisions A and B come from different runs");
+            j.bad("decisions A and B come from different runs");
     }
-    k.sweep = getSweep(s);
-    k.sweepMetric = kSweepMetrics[size_t(kRead.choice(s.params, "sweep_metric", kSweepMetrics))];
-    k.sweepLog = kRead.boolean(s.params, "sweep_log");
-    k.step = int(kRead.integer(s.params, "step", 0, kSessionMaxTokens));
+    k.sweep = getSweep(s, j);
+    k.sweepMetric = kSweepMetrics[size_t(j.choice("sweep_metric", kSweepMetrics))];
+    k.sweepLog = j.boolean("sweep_log");
+    k.step = int(j.integer("step", 0, kSessionMaxTokens));
     k.sinks = s.require("kv", "sinks", Type::I64, {-1}).toI64("kv/sinks");
     for (int64_t p : k.sinks)
-        if (p < 0 || p >= k.selection.T) kRead.bad("a sink position lies outside the tokens");
+        if (p < 0 || p >= k.selection.T) j.bad("a sink position lies outside the tokens");
     k.tokens.ids = s.require("kv", "token_ids", Type::I32, {-1}).toI32("kv/token_ids");
     if (!k.tokens.ids.empty() && int64_t(k.tokens.ids.size()) != k.selection.T)
-        kRead.bad("token_ids covers " + std::to_string(k.tokens.ids.size()) + " tokens, the decision " +
-                  std::to_string(k.selection.T));
-    for (const json& p : kRead.array(s.params, "token_pieces", k.tokens.ids.size())) {
-        if (!p.is_string()) kRead.bad("'token_pieces' holds a non-string");
-        k.tokens.pieces.push_back(p.get<std::string>());
-    }
+        j.bad("token_ids covers " + std::to_string(k.tokens.ids.size()) + " tokens, the decision " +
+              std::to_string(k.selection.T));
+    k.tokens.pieces = j.strings("token_pieces", k.tokens.ids.size());
     if (!k.tokens.pieces.empty() && k.tokens.pieces.size() != k.tokens.ids.size())
-        kRead.bad("'token_pieces' and token_ids differ in count");
+        j.bad("'token_pieces' and token_ids differ in count");
     return k;
 }
 

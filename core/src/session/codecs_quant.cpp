@@ -4,6 +4,7 @@
 // and score side is recomputed when the model is present and is not stored.
 #include <array>
 
+#include "attnscope/error.h"
 #include "attnscope/session_codecs.h"
 #include "session/codec_json.h"
 
@@ -14,7 +15,6 @@ using Type = SessionTensor::Type;
 
 namespace {
 
-const codec::JsonReader kRead("quant");
 // Names as core spells them (reconMethodName, linearInputName; this library has no core).
 constexpr std::array<const char*, 5> kMethods = {"none", "lorc", "lqer", "qera-approx", "qera-exact"};  // ReconMethod order
 constexpr std::array<const char*, 4> kInputs = {"attn_in", "head_out", "mlp_in", "down_in"};           // LinearInput order
@@ -37,8 +37,9 @@ SessionSection encodeQuant(const QuantSection& q) {
                 {"matrices", matrices},       {"method_a", q.methodA},        {"method_b", q.methodB},
                 {"error", q.error},           {"component", q.component},     {"rank", q.rank},
                 {"matrix", q.matrix}};
-    for (const char* key : {"method_a", "method_b"}) kRead.choice(s.params, key, kMethods);  // writable = readable
-    kRead.choice(s.params, "error", kErrors);
+    const codec::JsonReader written(s.params, "quant");  // refuse writing what cannot be read
+    for (const char* key : {"method_a", "method_b"}) written.choice(key, kMethods);
+    written.choice("error", kErrors);
     std::vector<double> quantOnly;
     for (const ErrorAt& e : q.quantOnly) quantOnly.insert(quantOnly.end(), {e.weightRelErr, e.outputRelErr, e.mse});
     // Curves of every matrix, concatenated: one row per (matrix, method).
@@ -72,31 +73,31 @@ SessionSection encodeQuant(const QuantSection& q) {
 }
 
 QuantSection decodeQuant(const SessionSection& s) {
-    const json& j = s.params;
+    const codec::JsonReader j(s.params, "quant");
     QuantSection q;
-    q.quant.scheme = kRead.str(j, "scheme");
-    q.quant.bits = int(kRead.integer(j, "bits", 1, 16));
-    q.quant.group = int(kRead.integer(j, "group", -1, 1 << 20));
-    q.quant.mseClip = kRead.boolean(j, "mse_clip");
-    q.quant.bf16Input = kRead.boolean(j, "bf16_input");
-    q.calibTokens = kRead.integer(j, "calib_tokens", 0, int64_t(1) << 40);
-    for (const json& m : kRead.array(j, "matrices", size_t(kMaxMatrices))) {
+    q.quant.scheme = j.str("scheme");
+    q.quant.bits = int(j.integer("bits", 1, 16));
+    q.quant.group = int(j.integer("group", -1, 1 << 20));
+    q.quant.mseClip = j.boolean("mse_clip");
+    q.quant.bf16Input = j.boolean("bf16_input");
+    q.calibTokens = j.integer("calib_tokens", 0, int64_t(1) << 40);
+    for (const codec::JsonReader& m : j.objects("matrices", size_t(kMaxMatrices))) {
         QuantMatrix x;
-        x.name = kRead.str(m, "name");
-        x.layer = int(kRead.integer(m, "layer", -1, 1 << 16));
-        x.component = kRead.str(m, "component");
-        x.rows = kRead.integer(m, "rows", 0, int64_t(1) << 31);
-        x.cols = kRead.integer(m, "cols", 0, int64_t(1) << 31);
-        x.input = LinearInput(kRead.choice(m, "input", kInputs));
+        x.name = m.str("name");
+        x.layer = int(m.integer("layer", -1, 1 << 16));
+        x.component = m.str("component");
+        x.rows = m.integer("rows", 0, int64_t(1) << 31);
+        x.cols = m.integer("cols", 0, int64_t(1) << 31);
+        x.input = LinearInput(m.choice("input", kInputs));
         q.matrices.push_back(std::move(x));
     }
-    q.methodA = kMethods[size_t(kRead.choice(j, "method_a", kMethods))];
-    q.methodB = kMethods[size_t(kRead.choice(j, "method_b", kMethods))];
-    q.error = kErrors[size_t(kRead.choice(j, "error", kErrors))];
-    q.component = kRead.str(j, "component");
-    q.rank = int(kRead.integer(j, "rank", 0, 1 << 20));
+    q.methodA = kMethods[size_t(j.choice("method_a", kMethods))];
+    q.methodB = kMethods[size_t(j.choice("method_b", kMethods))];
+    q.error = kErrors[size_t(j.choice("error", kErrors))];
+    q.component = j.str("component");
+    q.rank = int(j.integer("rank", 0, 1 << 20));
     const int64_t M = int64_t(q.matrices.size());
-    q.matrix = int(kRead.integer(j, "matrix", 0, std::max<int64_t>(0, M - 1)));
+    q.matrix = int(j.integer("matrix", 0, std::max<int64_t>(0, M - 1)));
 
     const std::vector<double> quantOnly = s.require("quant", "quant_only", Type::F64, {M, 3}).toF64("quant/quant_only");
     for (int64_t i = 0; i < M; ++i) q.quantOnly.push_back({quantOnly[size_t(3 * i)], quantOnly[size_t(3 * i + 1)], quantOnly[size_t(3 * i + 2)]});
@@ -115,11 +116,13 @@ QuantSection decodeQuant(const SessionSection& s) {
     int64_t at = 0, sigmaAt = 0;
     for (int64_t k = 0; k < K; ++k) {
         const int32_t m = matrix[size_t(k)];
-        if (m < 0 || m >= M || (k && m < matrix[size_t(k - 1)])) kRead.bad("curves.matrix indexes no matrix or is out of order");
-        if (method[size_t(k)] < 0 || method[size_t(k)] >= int32_t(kMethods.size())) kRead.bad("curves.method holds an unknown method");
+        if (m < 0 || m >= M || (k && m < matrix[size_t(k - 1)]))
+            j.bad("curves.matrix indexes no matrix or is out of order");
+        if (method[size_t(k)] < 0 || method[size_t(k)] >= int32_t(kMethods.size()))
+            j.bad("curves.method holds an unknown method");
         const int64_t len = length[size_t(k)], sl = sigmaLength[size_t(k)];
         if (len < 0 || len > n - at || sl < 0 || sl > int64_t(sigma.size()) - sigmaAt)
-            kRead.bad("curves.length / curves.sigma_length do not match the stored values");
+            j.bad("curves.length / curves.sigma_length do not match the stored values");
         ReconCurve c;
         c.method = ReconMethod(method[size_t(k)]);
         c.weightRelErr.assign(weight.begin() + at, weight.begin() + at + len);
@@ -130,7 +133,7 @@ QuantSection decodeQuant(const SessionSection& s) {
         sigmaAt += sl;
         q.curves[size_t(m)].push_back(std::move(c));
     }
-    if (at != n || sigmaAt != int64_t(sigma.size())) kRead.bad("the curves' values are longer than their lengths say");
+    if (at != n || sigmaAt != int64_t(sigma.size())) j.bad("the curves' values are longer than their lengths say");
     return q;
 }
 

@@ -1,10 +1,13 @@
 // Session section of the sinks panel: parameters, the classification (so the panel redraws
 // as it was), and the statistics it came from (so parameter edits re-classify without the
 // model). Layout: docs/session-format.md.
+#include <array>
+#include <cmath>
+#include <limits>
+
 #include "attnscope/error.h"
 #include "attnscope/session_codecs.h"
-
-#include <array>
+#include "session/codec_json.h"
 
 namespace attnscope {
 
@@ -13,29 +16,10 @@ using Type = SessionTensor::Type;
 
 namespace {
 
-[[noreturn]] void bad(const std::string& msg) { fail(ErrorKind::BadInput, "sinks: " + msg); }
-
 constexpr std::array<const char*, 3> kSources = {"auto", "hidden", "attention"};
 constexpr std::array<const char*, 3> kRules = {"auto", "official", "relative"};
 
-template <size_t N>
-int enumIndex(const json& j, const char* key, const std::array<const char*, N>& names) {
-    if (!j.contains(key) || !j[key].is_string()) bad(std::string("parameter '") + key + "' must be a string");
-    for (size_t i = 0; i < N; ++i)
-        if (j[key].get<std::string>() == names[i]) return int(i);
-    bad(std::string("parameter '") + key + "' has an unknown value");
-}
-
-double num(const json& j, const char* key) {
-    if (!j.contains(key) || !j[key].is_number()) bad(std::string("parameter '") + key + "' must be a number");
-    return j[key].get<double>();
-}
-int64_t integer(const json& j, const char* key, int64_t lo, int64_t hi) {
-    if (!j.contains(key) || !j[key].is_number_integer()) bad(std::string("'") + key + "' must be an integer");
-    int64_t v = j[key].get<int64_t>();
-    if (v < lo || v > hi) bad(std::string("'") + key + "' is out of range");
-    return v;
-}
+constexpr int kMaxLayers = 1 << 12, kMaxHeads = 1 << 12;
 
 json paramsJson(const SinkParams& p) {
     return {{"epsilon", p.epsilon}, {"cos_threshold", p.cosThreshold}, {"min_query_pos", p.minQueryPos},
@@ -47,40 +31,32 @@ json paramsJson(const SinkParams& p) {
             {"fallback_min_score", p.fallbackMinScore}, {"fallback_median_ratio", p.fallbackMedianRatio}};
 }
 
-SinkParams paramsFrom(const json& j) {
+SinkParams paramsFrom(const codec::JsonReader& j) {
     SinkParams p;
-    p.epsilon = num(j, "epsilon");
-    p.cosThreshold = num(j, "cos_threshold");
-    p.minQueryPos = integer(j, "min_query_pos", 0, kSessionMaxTokens);
-    if (!j.contains("bos_candidates") || !j["bos_candidates"].is_array() || j["bos_candidates"].size() > 64)
-        bad("'bos_candidates' must be a short array");
-    p.bosCandidates.clear();
-    for (const json& c : j["bos_candidates"]) {
-        if (!c.is_number_integer() || c.get<int64_t>() < 0) bad("'bos_candidates' holds a non-position");
-        p.bosCandidates.push_back(c.get<int64_t>());
-    }
-    p.source = SinkSource(enumIndex(j, "source", kSources));
-    p.rule = SinkRule(enumIndex(j, "rule", kRules));
-    if (!j.contains("sink_clipper") || !j["sink_clipper"].is_boolean()) bad("'sink_clipper' must be a boolean");
-    p.sinkClipper = j["sink_clipper"].get<bool>();
-    p.noiseMaxLifetime = int(integer(j, "noise_max_lifetime", 0, 1 << 16));
-    p.primaryLayerMargin = int(integer(j, "primary_layer_margin", 0, 1 << 16));
-    p.relativeCut = num(j, "relative_cut");
-    p.relativeStartSlack = int(integer(j, "relative_start_slack", 0, 1 << 16));
-    p.massiveMin = num(j, "massive_min");
-    p.massiveMedianRatio = num(j, "massive_median_ratio");
-    p.fallbackMinScore = num(j, "fallback_min_score");
-    p.fallbackMedianRatio = num(j, "fallback_median_ratio");
+    p.epsilon = j.number("epsilon");
+    p.cosThreshold = j.number("cos_threshold");
+    p.minQueryPos = j.integer("min_query_pos", 0, kSessionMaxTokens);
+    p.bosCandidates = j.integers("bos_candidates", 64, 0, std::numeric_limits<int64_t>::max());
+    p.source = SinkSource(j.choice("source", kSources));
+    p.rule = SinkRule(j.choice("rule", kRules));
+    p.sinkClipper = j.boolean("sink_clipper");
+    p.noiseMaxLifetime = int(j.integer("noise_max_lifetime", 0, 1 << 16));
+    p.primaryLayerMargin = int(j.integer("primary_layer_margin", 0, 1 << 16));
+    p.relativeCut = j.number("relative_cut");
+    p.relativeStartSlack = int(j.integer("relative_start_slack", 0, 1 << 16));
+    p.massiveMin = j.number("massive_min");
+    p.massiveMedianRatio = j.number("massive_median_ratio");
+    p.fallbackMinScore = j.number("fallback_min_score");
+    p.fallbackMedianRatio = j.number("fallback_median_ratio");
     return p;
 }
 
 json fitJson(const LinearFit& f) { return {f.slope, f.intercept, f.r, f.n}; }
-LinearFit fitFrom(const json& j, const char* key) {
-    if (!j.contains(key) || !j[key].is_array() || j[key].size() != 4) bad(std::string("'") + key + "' must be [slope, intercept, r, n]");
-    const json& a = j[key];
-    for (int i = 0; i < 4; ++i)
-        if (!a[size_t(i)].is_number()) bad(std::string("'") + key + "' holds a non-number");
-    return {a[0].get<double>(), a[1].get<double>(), a[2].get<double>(), a[3].get<int>()};
+LinearFit fitFrom(const codec::JsonReader& j, const char* key) {
+    const std::vector<double> a = j.numbers(key, 4);
+    if (a.size() != 4 || !(a[3] >= 0 && a[3] <= std::numeric_limits<int>::max()) || a[3] != std::floor(a[3]))
+        j.bad(j.quoted(key) + " must be [slope, intercept, r, n] with an integer n");
+    return {a[0], a[1], a[2], int(a[3])};
 }
 
 // Per-layer [T] arrays stacked to [L, T]; an array empty in every layer is stored as [L, 0].
@@ -185,26 +161,27 @@ SessionSection encodeSinks(const SinksSection& s) {
 SinksSection decodeSinks(const SessionSection& sec, const std::vector<int32_t>& tokenIds) {
     const std::string w = "sinks";
     SinksSection s;
-    s.params = paramsFrom(sec.params);
-    if (sec.params.contains("quantity") && sec.params["quantity"].is_string()) s.quantity = sec.params["quantity"];
-    if (!sec.params.contains("result") || !sec.params["result"].is_object()) bad("parameter 'result' is missing");
-    const json& rj = sec.params["result"];
+    const codec::JsonReader p(sec.params, w);
+    s.params = paramsFrom(p);
+    s.quantity = p.str("quantity", s.quantity);
+    const codec::JsonReader rj = p.object("result");
     SinkResult& r = s.result;
-    r.T = integer(rj, "T", 0, kSessionMaxTokens);
-    r.nLayers = int(integer(rj, "layers", 0, 1 << 12));
-    r.source = SinkSource(enumIndex(rj, "source", kSources));
-    r.rule = SinkRule(enumIndex(rj, "rule", kRules));
-    r.primary = integer(rj, "primary", 0, std::max<int64_t>(0, r.T - 1));
-    r.onset = int(integer(rj, "onset", 0, r.nLayers));
-    r.offset = int(integer(rj, "offset", r.onset, r.nLayers));
+    r.T = rj.integer("T", 0, kSessionMaxTokens);
+    r.nLayers = int(rj.integer("layers", 0, kMaxLayers));
+    r.source = SinkSource(rj.choice("source", kSources));
+    r.rule = SinkRule(rj.choice("rule", kRules));
+    r.primary = rj.integer("primary", 0, std::max<int64_t>(0, r.T - 1));
+    r.onset = int(rj.integer("onset", 0, r.nLayers));
+    r.offset = int(rj.integer("offset", r.onset, r.nLayers));
     r.scoreVsMlpNorm = fitFrom(rj, "score_vs_mlp_norm");
     r.lifetimeVsMlpNorm = fitFrom(rj, "lifetime_vs_mlp_norm");
-    r.weakeningVsCreations = num(rj, "weakening_vs_creations");
+    r.weakeningVsCreations = rj.number("weakening_vs_creations");
     const int64_t L = r.nLayers, T = r.T;
 
     auto f32 = [&](const char* name, bool optional) {
         const SessionTensor& t = sec.require(w, name, Type::F32, {L, -1});
-        if (t.shape[1] != T && !(optional && t.shape[1] == 0)) bad(std::string(name) + ": expected " + std::to_string(T) + " columns");
+        if (t.shape[1] != T && !(optional && t.shape[1] == 0))
+            p.bad(std::string(name) + ": expected " + std::to_string(T) + " columns");
         return std::make_pair(t.toF32(name), t.shape[1]);
     };
     auto u8 = [&](const char* name) { return sec.require(w, name, Type::U8, {L, T}).toU8(name); };
@@ -249,7 +226,7 @@ SinksSection decodeSinks(const SessionSection& sec, const std::vector<int32_t>& 
         SinkToken k;
         if (row[0] < 0 || row[0] >= std::max<int64_t>(T, 1) || row[2] < 0 || row[2] > 3 || row[6] < 0 ||
             at + size_t(row[6]) > layers.size())
-            bad("sinks.table row " + std::to_string(i) + " is inconsistent");
+            p.bad("sinks.table row " + std::to_string(i) + " is inconsistent");
         k.token = row[0];
         k.id = int32_t(row[1]);
         k.cls = SinkClass(row[2]);
@@ -263,7 +240,7 @@ SinksSection decodeSinks(const SessionSection& sec, const std::vector<int32_t>& 
         k.mlpCosAtCreation = floats[size_t(3 * i + 2)];
         r.sinks.push_back(std::move(k));
     }
-    if (at != layers.size()) bad("sinks.layers holds more entries than the table counts");
+    if (at != layers.size()) p.bad("sinks.layers holds more entries than the table counts");
 
     const SessionTensor& lt = sec.require(w, "levels.table", Type::I64, {-1, 5});
     const int64_t V = lt.shape[0];
@@ -274,7 +251,7 @@ SinksSection decodeSinks(const SessionSection& sec, const std::vector<int32_t>& 
     for (int64_t i = 0; i < V; ++i) {
         const int64_t* row = levels.data() + 5 * i;
         if (row[3] < 0 || row[3] > 3 || row[4] < 0 || at + size_t(row[4]) > levelTokens.size())
-            bad("levels.table row " + std::to_string(i) + " is inconsistent");
+            p.bad("levels.table row " + std::to_string(i) + " is inconsistent");
         SinkLevel v;
         v.creationLayer = int(row[0]);
         v.lifetime = int(row[1]);
@@ -285,17 +262,18 @@ SinksSection decodeSinks(const SessionSection& sec, const std::vector<int32_t>& 
         at += size_t(row[4]);
         r.levels.push_back(std::move(v));
     }
-    if (at != levelTokens.size()) bad("levels.tokens holds more entries than the table counts");
+    if (at != levelTokens.size()) p.bad("levels.tokens holds more entries than the table counts");
 
-    if (sec.params.contains("inputs")) {
-        const json& ij = sec.params["inputs"];
-        if (!ij.is_object()) bad("parameter 'inputs' must be an object");
+    if (p.has("inputs")) {
+        const codec::JsonReader ij = p.object("inputs");
         SinkInputs& in = s.inputs;
-        in.T = integer(ij, "T", 0, kSessionMaxTokens);
-        in.nLayers = int(integer(ij, "layers", 0, 1 << 12));
-        in.nHeads = int(integer(ij, "heads", 0, 1 << 12));
-        in.minQueryPos = integer(ij, "min_query_pos", 0, kSessionMaxTokens);
-        if (int64_t(tokenIds.size()) != in.T) bad("the statistics cover " + std::to_string(in.T) + " tokens, the prompt has " + std::to_string(tokenIds.size()));
+        in.T = ij.integer("T", 0, kSessionMaxTokens);
+        in.nLayers = int(ij.integer("layers", 0, kMaxLayers));
+        in.nHeads = int(ij.integer("heads", 0, kMaxHeads));
+        in.minQueryPos = ij.integer("min_query_pos", 0, kSessionMaxTokens);
+        if (int64_t(tokenIds.size()) != in.T)
+            p.bad("the statistics cover " + std::to_string(in.T) + " tokens, the prompt has " +
+                  std::to_string(tokenIds.size()));
         in.ids = tokenIds;
         const int64_t IL = in.nLayers, IT = in.T, H = in.nHeads;
         in.headAlpha = sec.require(w, "inputs.head_alpha", Type::F32, {IL, H, IT}).toF32("inputs.head_alpha");
@@ -304,17 +282,17 @@ SinksSection decodeSinks(const SessionSection& sec, const std::vector<int32_t>& 
         in.references = sec.require(w, "inputs.references", Type::I64, {-1}).toI64("inputs.references");
         const int64_t R = int64_t(in.references.size());
         for (int64_t ref : in.references)
-            if (ref < 0 || ref >= IT) bad("inputs.references holds a position outside the prompt");
+            if (ref < 0 || ref >= IT) p.bad("inputs.references holds a position outside the prompt");
         const SessionTensor& hn = sec.require(w, "inputs.hidden_norm", Type::F32, {IL, -1});
         const int64_t hT = hn.shape[1];
-        if (hT != 0 && hT != IT) bad("inputs.hidden_norm: expected 0 or T columns");
+        if (hT != 0 && hT != IT) p.bad("inputs.hidden_norm: expected 0 or T columns");
         in.hiddenNorm = hn.toF32("inputs.hidden_norm");
         in.hiddenMaxAbs = sec.require(w, "inputs.hidden_max_abs", Type::F32, {IL, hT}).toF32("inputs.hidden_max_abs");
         in.hiddenMedianAbs = sec.require(w, "inputs.hidden_median_abs", Type::F32, {hT ? IL : 0}).toF32("inputs.hidden_median_abs");
         in.hiddenCos = sec.require(w, "inputs.hidden_cos", Type::F32, {hT ? R : 0, IL, hT}).toF32("inputs.hidden_cos");
         const SessionTensor& mn = sec.require(w, "inputs.mlp_norm", Type::F32, {IL, -1});
         const int64_t mT = mn.shape[1];
-        if (mT != 0 && mT != IT) bad("inputs.mlp_norm: expected 0 or T columns");
+        if (mT != 0 && mT != IT) p.bad("inputs.mlp_norm: expected 0 or T columns");
         in.mlpNorm = mn.toF32("inputs.mlp_norm");
         in.mlpCos = sec.require(w, "inputs.mlp_cos", Type::F32, {mT ? R : 0, IL, mT}).toF32("inputs.mlp_cos");
         s.hasInputs = true;

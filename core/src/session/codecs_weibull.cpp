@@ -1,9 +1,10 @@
 // Session section of the Weibull panel: the fit of every matrix as a numeric table plus
 // names and labels in the parameters, and the selected matrix's probability plot.
+#include <array>
+
 #include "attnscope/error.h"
 #include "attnscope/session_codecs.h"
-
-#include <array>
+#include "session/codec_json.h"
 
 namespace attnscope {
 
@@ -12,33 +13,20 @@ using Type = SessionTensor::Type;
 
 namespace {
 
-[[noreturn]] void bad(const std::string& msg) { fail(ErrorKind::BadInput, "weibull: " + msg); }
-
 constexpr std::array<const char*, 18> kColumns = {
     "ok", "k", "lambda", "r2", "ks", "n_values", "n_fit", "n_dropped", "sd_k", "drift_pct", "low_r2",
     "q90q10", "q99q50", "p999p50", "gini", "median_abs", "window_ln_lo", "window_ln_hi"};
 constexpr std::array<const char*, 2> kProtocols = {"exact", "hist"};
 constexpr std::array<const char*, 3> kTrims = {"mid80", "mid90", "full"};
 
+constexpr size_t kMaxMatrices = 1 << 20;
+
 // A stored count (a double in the table) as uint64; anything else is a corrupt file
 // (converting NaN or a value past 2^64 would be undefined behaviour).
-uint64_t countOf(double v, const char* column) {
+uint64_t countOf(const codec::JsonReader& p, double v, const char* column) {
     if (!(v >= 0 && v < 18446744073709551616.0) || v != static_cast<double>(static_cast<uint64_t>(v)))
-        bad(std::string("column '") + column + "' holds " + std::to_string(v) + ", not a count");
+        p.bad(std::string("column '") + column + "' holds " + std::to_string(v) + ", not a count");
     return static_cast<uint64_t>(v);
-}
-
-template <size_t N>
-int indexOf(const json& j, const char* key, const std::array<const char*, N>& names) {
-    if (!j.contains(key) || !j[key].is_string()) bad(std::string("parameter '") + key + "' must be a string");
-    for (size_t i = 0; i < N; ++i)
-        if (j[key].get<std::string>() == names[i]) return int(i);
-    bad(std::string("parameter '") + key + "' has an unknown value");
-}
-
-std::string str(const json& j, const char* key) {
-    if (!j.contains(key) || !j[key].is_string()) bad(std::string("'") + key + "' must be a string");
-    return j[key].get<std::string>();
 }
 
 }  // namespace
@@ -79,28 +67,25 @@ SessionSection encodeWeibull(const WeibullSection& w) {
 
 WeibullSection decodeWeibull(const SessionSection& s) {
     const std::string where = "weibull";
+    const codec::JsonReader p(s.params, where);
     WeibullSection w;
-    const json& j = s.params;
-    w.params.protocol = WeibullProtocol(indexOf(j, "protocol", kProtocols));
-    w.params.trim = WeibullTrim(indexOf(j, "trim", kTrims));
-    if (j.contains("subsample") && j["subsample"].is_number_unsigned()) w.params.subsample = j["subsample"];
-    if (j.contains("seed") && j["seed"].is_number_unsigned()) w.params.seed = j["seed"];
-    if (j.contains("is_init") && j["is_init"].is_boolean()) w.params.isInit = j["is_init"];
-    w.selected = j.contains("selected") ? str(j, "selected") : std::string();
-    if (!j.contains("fit_columns") || j["fit_columns"] != json(kColumns))
-        bad("'fit_columns' differs from this version's columns");
-    if (!j.contains("matrices") || !j["matrices"].is_array()) bad("'matrices' must be an array");
-    const json& matrices = j["matrices"];
+    w.params.protocol = WeibullProtocol(p.choice("protocol", kProtocols));
+    w.params.trim = WeibullTrim(p.choice("trim", kTrims));
+    w.params.subsample = p.count("subsample", w.params.subsample);
+    w.params.seed = p.count("seed", w.params.seed);
+    w.params.isInit = p.boolean("is_init", w.params.isInit);
+    w.selected = p.str("selected", "");
+    p.expect("fit_columns", kColumns);
+    const std::vector<codec::JsonReader> matrices = p.objects("matrices", kMaxMatrices);
     const int64_t n = int64_t(matrices.size()), nc = int64_t(kColumns.size());
     auto layers = s.require(where, "fits.layer", Type::I32, {n}).toI32("weibull/fits.layer");
     auto shapes = s.require(where, "fits.shape", Type::I64, {n, 2}).toI64("weibull/fits.shape");
     auto values = s.require(where, "fits.values", Type::F64, {n, nc}).toF64("weibull/fits.values");
     for (int64_t i = 0; i < n; ++i) {
-        const json& m = matrices[size_t(i)];
-        if (!m.is_object()) bad("'matrices' holds a non-object");
+        const codec::JsonReader& m = matrices[size_t(i)];
         WeibullMatrixFit f;
-        f.name = str(m, "name");
-        f.component = str(m, "component");
+        f.name = m.str("name");
+        f.component = m.str("component");
         f.layer = layers[size_t(i)];
         f.shape = {shapes[size_t(2 * i)]};
         if (shapes[size_t(2 * i + 1)] >= 0) f.shape.push_back(shapes[size_t(2 * i + 1)]);
@@ -108,12 +93,13 @@ WeibullSection decodeWeibull(const SessionSection& s) {
         WeibullResult& r = f.fit;
         r.protocol = w.params.protocol;
         r.trim = w.params.trim;
-        r.cls = str(m, "cls");
-        r.drift = str(m, "drift");
-        r.reason = str(m, "reason");
+        r.cls = m.str("cls");
+        r.drift = m.str("drift");
+        r.reason = m.str("reason");
         r.ok = v[0] != 0;
         r.k = v[1], r.lambda = v[2], r.r2 = v[3], r.ks = v[4];
-        r.nValues = countOf(v[5], "n_values"), r.nFit = countOf(v[6], "n_fit"), r.nDropped = countOf(v[7], "n_dropped");
+        r.nValues = countOf(p, v[5], "n_values"), r.nFit = countOf(p, v[6], "n_fit");
+        r.nDropped = countOf(p, v[7], "n_dropped");
         r.sdK = v[8], r.driftPct = v[9], r.lowR2 = v[10] != 0;
         r.distFree = {v[11], v[12], v[13], v[14], v[15]};
         r.windowLnLo = v[16], r.windowLnHi = v[17];

@@ -3,6 +3,7 @@
 #include "attnscope/error.h"
 #include "attnscope/session.h"
 #include "io/safetensors.h"
+#include "session/codec_json.h"
 
 #include <chrono>
 #include <ctime>
@@ -58,37 +59,6 @@ std::mutex& migrationMutex() {
     return m;
 }
 
-// Typed reads of the manifest: a wrong type is a clear error, not a json exception.
-struct Reader {
-    std::string file;
-    const json& get(const json& obj, const char* key, const std::string& where) const {
-        auto it = obj.find(key);
-        if (it == obj.end()) bad(file, "manifest: " + where + " lacks \"" + key + "\"");
-        return *it;
-    }
-    std::string str(const json& obj, const char* key, const std::string& where, bool optional = false) const {
-        if (optional && !obj.contains(key)) return {};
-        const json& v = get(obj, key, where);
-        if (!v.is_string()) bad(file, "manifest: " + where + "." + key + " must be a string");
-        return v.get<std::string>();
-    }
-    int64_t integer(const json& obj, const char* key, const std::string& where, int64_t lo, int64_t hi,
-                    std::optional<int64_t> dflt = std::nullopt) const {
-        if (dflt && !obj.contains(key)) return *dflt;
-        const json& v = get(obj, key, where);
-        if (!v.is_number_integer()) bad(file, "manifest: " + where + "." + key + " must be an integer");
-        int64_t x = v.get<int64_t>();
-        if (x < lo || x > hi)
-            bad(file, "manifest: " + where + "." + key + " = " + std::to_string(x) + " is out of range");
-        return x;
-    }
-    const json& object(const json& obj, const char* key, const std::string& where) const {
-        const json& v = get(obj, key, where);
-        if (!v.is_object()) bad(file, "manifest: " + where + "." + key + " must be an object");
-        return v;
-    }
-};
-
 json modelJson(const SessionModelRef& m) {
     return {{"path", m.path}, {"tokenizer", m.tokenizer}, {"family", m.family}, {"sha256", m.sha256},
             {"device", m.device}, {"dtype", m.dtype}, {"step", m.step}};
@@ -99,101 +69,69 @@ json viewJson(const SessionView& v) {
             {"open_panels", v.openPanels}, {"current_panel", v.currentPanel}, {"extra", v.extra}};
 }
 
-Session parseManifest(const std::string& file, const json& m, std::map<std::string, SessionTensor> tensors) {
-    Reader r{file};
+Session parseManifest(const std::string& file, const json& manifest, std::map<std::string, SessionTensor> tensors) {
+    const codec::JsonReader m(manifest, file + ": manifest");
     Session s;
-    s.schemaVersion = int(r.integer(m, "schema_version", "manifest", 1, kSessionSchemaVersion));
-    const json& app = r.object(m, "app", "manifest");
-    s.appVersion = r.str(app, "version", "app");
-    s.created = r.str(m, "created", "manifest");
+    s.schemaVersion = int(m.integer("schema_version", 1, kSessionSchemaVersion));
+    s.appVersion = m.object("app").str("version");
+    s.created = m.str("created");
 
-    const json& model = r.object(m, "model", "manifest");
-    s.model.path = r.str(model, "path", "model");
-    s.model.tokenizer = r.str(model, "tokenizer", "model", true);
-    s.model.family = r.str(model, "family", "model");
-    s.model.sha256 = r.str(model, "sha256", "model");
-    s.model.device = r.str(model, "device", "model", true);
-    s.model.dtype = r.str(model, "dtype", "model", true);
-    s.model.step = int(r.integer(model, "step", "model", -1, 1 << 30, -1));
+    const codec::JsonReader model = m.object("model");
+    s.model.path = model.str("path");
+    s.model.tokenizer = model.str("tokenizer", "");
+    s.model.family = model.str("family");
+    s.model.sha256 = model.str("sha256");
+    s.model.device = model.str("device", "");
+    s.model.dtype = model.str("dtype", "");
+    s.model.step = int(model.integer("step", -1, 1 << 30, -1));
 
-    const json& prompt = r.object(m, "prompt", "manifest");
-    s.prompt = r.str(prompt, "text", "prompt");
-    const json& ids = r.get(prompt, "token_ids", "prompt");
-    if (!ids.is_array()) bad(file, "manifest: prompt.token_ids must be an array");
-    if (ids.size() > size_t(kSessionMaxTokens)) bad(file, "manifest: prompt has more than 2^20 tokens");
-    for (const json& id : ids) {
-        if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX)
-            bad(file, "manifest: prompt.token_ids holds a value that is not a token id");
-        s.tokenIds.push_back(int32_t(id.get<int64_t>()));
-    }
-    if (prompt.contains("pieces")) {
-        const json& pieces = prompt["pieces"];
-        if (!pieces.is_array() || (!pieces.empty() && pieces.size() != ids.size()))
-            bad(file, "manifest: prompt.pieces must be an array as long as token_ids");
-        for (const json& p : pieces) {
-            if (!p.is_string()) bad(file, "manifest: prompt.pieces holds a non-string");
-            s.tokenPieces.push_back(p.get<std::string>());
-        }
-    }
+    const codec::JsonReader prompt = m.object("prompt");
+    s.prompt = prompt.str("text");
+    for (int64_t id : prompt.integers("token_ids", size_t(kSessionMaxTokens), 0, INT32_MAX))
+        s.tokenIds.push_back(int32_t(id));
+    if (prompt.has("pieces")) s.tokenPieces = prompt.strings("pieces", size_t(kSessionMaxTokens));
+    if (!s.tokenPieces.empty() && s.tokenPieces.size() != s.tokenIds.size())
+        m.bad("'prompt.pieces' must be as long as token_ids or empty");
 
-    const json& view = r.object(m, "view", "manifest");
-    s.view.layer = int(r.integer(view, "layer", "view", 0, 1 << 16, 0));
-    s.view.head = int(r.integer(view, "head", "view", -1, 1 << 16, 0));
-    s.view.token = r.integer(view, "token", "view", -1, kSessionMaxTokens, -1);
-    if (view.contains("zoom")) {
-        if (!view["zoom"].is_number()) bad(file, "manifest: view.zoom must be a number");
-        s.view.zoom = view["zoom"].get<double>();
+    const codec::JsonReader view = m.object("view");
+    s.view.layer = int(view.integer("layer", 0, 1 << 16, 0));
+    s.view.head = int(view.integer("head", -1, 1 << 16, 0));
+    s.view.token = view.integer("token", -1, kSessionMaxTokens, -1);
+    s.view.zoom = view.number("zoom", s.view.zoom);
+    if (view.has("range")) {
+        s.view.range = view.numbers("range", 4);
+        if (!s.view.range.empty() && s.view.range.size() != 4) m.bad("'view.range' must be [x0, x1, y0, y1] or empty");
     }
-    if (view.contains("range")) {
-        const json& range = view["range"];
-        if (!range.is_array() || !(range.empty() || range.size() == 4))
-            bad(file, "manifest: view.range must be [x0, x1, y0, y1] or empty");
-        for (const json& x : range) {
-            if (!x.is_number()) bad(file, "manifest: view.range holds a non-number");
-            s.view.range.push_back(x.get<double>());
-        }
-    }
-    if (view.contains("open_panels")) {
-        const json& open = view["open_panels"];
-        if (!open.is_array()) bad(file, "manifest: view.open_panels must be an array");
-        for (const json& p : open) {
-            if (!p.is_string()) bad(file, "manifest: view.open_panels holds a non-string");
-            s.view.openPanels.push_back(p.get<std::string>());
-        }
-    }
-    s.view.currentPanel = r.str(view, "current_panel", "view", true);
-    if (view.contains("extra")) {
-        if (!view["extra"].is_object()) bad(file, "manifest: view.extra must be an object");
-        s.view.extra = view["extra"];
-    }
+    if (view.has("open_panels")) s.view.openPanels = view.strings("open_panels", 4096);
+    s.view.currentPanel = view.str("current_panel", "");
+    if (view.has("extra")) s.view.extra = view.object("extra").raw();
 
     // Every tensor the manifest lists must be in the file with that dtype and shape, and
     // the file must hold nothing else.
-    const json& panels = r.object(m, "panels", "manifest");
+    const codec::JsonReader panels = m.object("panels");
     std::set<std::string> listed;
-    for (const auto& [id, p] : panels.items()) {
-        if (!validName(id)) bad(file, "manifest: invalid panel id '" + id.substr(0, 64) + "'");
-        if (!p.is_object()) bad(file, "manifest: panels." + id + " must be an object");
+    for (const auto& entry : panels.raw().items()) {
+        const std::string& id = entry.key();
+        if (!validName(id)) m.bad("invalid panel id '" + id.substr(0, 64) + "'");
+        const codec::JsonReader p = panels.object(id.c_str());
         SessionSection section;
-        const json& params = r.object(p, "params", "panels." + id);
-        section.params = params;
-        const json& list = r.object(p, "tensors", "panels." + id);
-        for (const auto& [name, desc] : list.items()) {
+        section.params = p.object("params").raw();
+        const codec::JsonReader list = p.object("tensors");
+        for (const auto& item : list.raw().items()) {
+            const std::string& name = item.key();
             const std::string full = id + "/" + name;
-            if (!desc.is_object()) bad(file, "manifest: tensor '" + full + "' must be described by an object");
             auto it = tensors.find(full);
-            if (it == tensors.end()) bad(file, "tensor '" + full + "' is listed in the manifest but missing");
-            std::string dtype = r.str(desc, "dtype", full);
+            if (it == tensors.end())
+                bad(file, "tensor '" + full.substr(0, 200) + "' is listed in the manifest but missing");
+            const codec::JsonReader desc = list.object(name.c_str());  // a valid name: it is in the file
+            const std::string dtype = desc.str("dtype");
             if (dtype != sessionTensorTypeName(it->second.type))
                 bad(file, "tensor '" + full + "' is " + sessionTensorTypeName(it->second.type) +
                               " but the manifest says " + dtype.substr(0, 16));
-            const json& shape = r.get(desc, "shape", full);
-            bool same = shape.is_array() && shape.size() == it->second.shape.size();
-            for (size_t i = 0; same && i < shape.size(); ++i)
-                same = shape[i].is_number_integer() && shape[i].get<int64_t>() == it->second.shape[i];
-            if (!same)
+            const std::vector<int64_t> shape = desc.integers("shape", 64, 0, INT64_MAX);
+            if (shape != it->second.shape)
                 bad(file, "tensor '" + full + "' has shape " + io::formatShape(it->second.shape) +
-                              " but the manifest says " + shape.dump().substr(0, 64));
+                              " but the manifest says " + io::formatShape(shape).substr(0, 64));
             section.tensors.emplace(name, std::move(it->second));
             listed.insert(full);
         }
@@ -295,9 +233,8 @@ void registerSessionMigration(int fromVersion, SessionMigration step) {
 
 void migrateSessionManifest(json& manifest, std::map<std::string, SessionTensor>& tensors, int toVersion,
                             const std::string& file) {
-    if (!manifest.contains("schema_version") || !manifest["schema_version"].is_number_integer())
-        bad(file, "manifest lacks an integer \"schema_version\"");
-    int64_t v = manifest["schema_version"].get<int64_t>();
+    const codec::JsonReader m(manifest, file + ": manifest");
+    int64_t v = m.integer("schema_version", INT64_MIN, INT64_MAX);
     if (v < 1) bad(file, "schema version " + std::to_string(v) + " is invalid");
     if (v > toVersion)
         bad(file, "schema version " + std::to_string(v) + " is newer than this AttnScope reads (" +

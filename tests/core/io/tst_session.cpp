@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "session_test_support.h"
+#include "synthetic_session.h"
 
 using namespace attnscope;
 using namespace sessiontest;
@@ -18,6 +19,8 @@ private slots:
     void sha256Vectors();
     void roundTripBitExact();
     void roundTripCodecs();
+    void codecKeyOfWrongType_data();
+    void codecKeyOfWrongType();
     void manifestIsReadableJson();
     void migration();
     void modelFingerprint();
@@ -196,6 +199,66 @@ void TestSession::roundTripCodecs() {
         QCOMPARE(y.fit.cls, x.fit.cls);
     }
     QVERIFY(w2.hasPlot && w2.plot.y == wb.plot.y && w2.plot.log10Counts == wb.plot.log10Counts);
+}
+
+void TestSession::codecKeyOfWrongType_data() {
+    QTest::addColumn<QString>("panel");
+    QTest::addColumn<QString>("pointer");  // into the section's params
+    QTest::addColumn<QString>("value");    // JSON text put there
+    QTest::addColumn<QString>("needle");   // the message must name the section and the key
+    auto row = [](const char* panel, const char* pointer, const char* value, const char* needle) {
+        QTest::addRow("%s %s", panel, pointer) << panel << pointer << value << needle;
+    };
+    row("attention", "/layer", "\"2\"", "attention: 'layer' must be an integer, not \"2\"");
+    row("attention", "/colormap", "5", "attention: 'colormap' must be a string, not 5");
+    row("heads", "/tokens", "1.5", "heads: 'tokens' must be an integer, not 1.5");
+    row("heads", "/sampled_rows", "\"all\"", "heads: 'sampled_rows' must be an integer");
+    row("sinks", "/epsilon", "\"0.1\"", "sinks: 'epsilon' must be a number");
+    row("sinks", "/quantity", "3", "sinks: 'quantity' must be a string");
+    row("sinks", "/bos_candidates/0", "true", "sinks: 'bos_candidates[0]' must be an integer");
+    row("sinks", "/result/T", "\"12\"", "sinks: 'result.T' must be an integer");
+    row("sinks", "/result/score_vs_mlp_norm", "[1, 2, 3]", "sinks: 'result.score_vs_mlp_norm' must be [slope");
+    row("sinks", "/inputs", "[]", "sinks: 'inputs' must be an object, not an array");
+    row("weibull", "/seed", "-1", "weibull: 'seed' must be a non-negative integer, not -1");
+    row("weibull", "/is_init", "\"yes\"", "weibull: 'is_init' must be a boolean");
+    row("weibull", "/protocol", "\"fast\"",
+        "weibull: 'protocol' has the unknown value 'fast' (not one of exact, hist)");
+    row("weibull", "/matrices/1/cls", "1", "weibull: 'matrices[1].cls' must be a string, not 1");
+    row("kv", "/sweep_log", "1", "kv: 'sweep_log' must be a boolean, not 1");
+    row("kv", "/sel/tokens", "\"12\"", "kv: 'sel.tokens' must be an integer");
+    row("kv", "/params/values/recent", "\"3\"", "kv: 'params.values.recent' must be a number");
+    row("kv", "/policies/1/params/0/choices", "\"x\"", "kv: 'policies[1].params[0].choices' must be an array");
+    row("kv", "/token_pieces/2", "null", "kv: 'token_pieces[2]' must be a string, not null");
+    row("quant", "/bits", "\"3\"", "quant: 'bits' must be an integer");
+    row("quant", "/matrices/2/input", "7", "quant: 'matrices[2].input' must be a string, not 7");
+    row("quant", "/matrices/2", "\"q\"", "quant: 'matrices[2]' must be an object");
+}
+
+void TestSession::codecKeyOfWrongType() {
+    QFETCH(QString, panel);
+    QFETCH(QString, pointer);
+    QFETCH(QString, value);
+    QFETCH(QString, needle);
+    static const Session session = syntheticSession();
+    const std::string id = panel.toStdString();
+    SessionSection section = session.panels.at(id);
+    auto decode = [&] {
+        if (id == "attention") (void)decodeAttention(section);
+        if (id == "heads") (void)decodeHeadScores(section);
+        if (id == "sinks") (void)decodeSinks(section, session.tokenIds);
+        if (id == "weibull") (void)decodeWeibull(section);
+        if (id == "kv") (void)decodeKv(section);
+        if (id == "quant") (void)decodeQuant(section);
+    };
+    decode();  // the section as written decodes
+    section.params[json::json_pointer(pointer.toStdString())] = json::parse(value.toStdString());
+    try {
+        decode();
+        QFAIL("a key of the wrong type was accepted");
+    } catch (const Error& e) {
+        QCOMPARE(e.kind(), ErrorKind::BadInput);
+        QVERIFY2(std::string(e.what()).find(needle.toStdString()) != std::string::npos, e.what());
+    }
 }
 
 void TestSession::manifestIsReadableJson() {

@@ -36,11 +36,6 @@ void TestSessionFaults::corruptFiles_data() {
         QTest::newRow(name) << QByteArray(reinterpret_cast<const char*>(b.data()), qsizetype(b.size())) << needle;
     };
     const json m = minimalManifest();
-    auto with = [&](const std::function<void(json&)>& edit) {
-        json x = m;
-        edit(x);
-        return x;
-    };
     add("valid (control)", craft(m), "");
     add("empty", {}, "");
     add("seven bytes", {1, 2, 3, 4, 5, 6, 7}, "");
@@ -63,27 +58,40 @@ void TestSessionFaults::corruptFiles_data() {
         h["__metadata__"]["attnscope.manifest"] = "[1,2]";
         add("manifest an array", rawFile(h, 0), "not a JSON object");
     }
-    add("schema version missing", craft(with([](json& x) { x.erase("schema_version"); })), "schema_version");
-    add("schema version a string", craft(with([](json& x) { x["schema_version"] = "1"; })), "schema_version");
-    add("schema version newer", craft(with([](json& x) { x["schema_version"] = 99; })), "newer than this AttnScope");
-    add("schema version zero", craft(with([](json& x) { x["schema_version"] = 0; })), "invalid");
-    add("model missing", craft(with([](json& x) { x.erase("model"); })), "lacks \"model\"");
-    add("model path a number", craft(with([](json& x) { x["model"]["path"] = 5; })), "model.path must be a string");
-    add("prompt ids not array", craft(with([](json& x) { x["prompt"]["token_ids"] = "1,2"; })), "token_ids must be an array");
-    add("negative token id", craft(with([](json& x) { x["prompt"]["token_ids"] = {1, -2}; })), "not a token id");
-    add("pieces length", craft(with([](json& x) { x["prompt"]["pieces"] = {"a"}; })), "as long as token_ids");
-    add("view layer a string", craft(with([](json& x) { x["view"]["layer"] = "3"; })), "view.layer must be an integer");
-    add("view head out of range", craft(with([](json& x) { x["view"]["head"] = -5; })), "out of range");
-    add("view range of 3", craft(with([](json& x) { x["view"]["range"] = {1, 2, 3}; })), "view.range");
-    add("panels not object", craft(with([](json& x) { x["panels"] = json::array(); })), "panels must be an object");
-    add("panel params missing", craft(with([](json& x) { x["panels"]["p"].erase("params"); })), "lacks \"params\"");
+    // The minimal manifest with one edit, and the message it must give.
+    auto edited = [&](const char* name, const char* needle, const std::function<void(json&)>& edit) {
+        json x = m;
+        edit(x);
+        add(name, craft(x), needle);
+    };
+    edited("schema version missing", "schema_version", [](json& x) { x.erase("schema_version"); });
+    edited("schema version a string", "schema_version", [](json& x) { x["schema_version"] = "1"; });
+    edited("schema version newer", "newer than this AttnScope", [](json& x) { x["schema_version"] = 99; });
+    edited("schema version zero", "invalid", [](json& x) { x["schema_version"] = 0; });
+    edited("model missing", "manifest: 'model' is missing", [](json& x) { x.erase("model"); });
+    edited("model path a number", "'model.path' must be a string, not 5", [](json& x) { x["model"]["path"] = 5; });
+    edited("prompt ids not array", "'prompt.token_ids' must be an array",
+           [](json& x) { x["prompt"]["token_ids"] = "1,2"; });
+    edited("negative token id", "'prompt.token_ids[1]' must be an integer in [0, 2147483647], not -2", [](json& x) {
+        x["prompt"]["token_ids"] = {1, -2};
+    });
+    edited("pieces length", "as long as token_ids", [](json& x) { x["prompt"]["pieces"] = {"a"}; });
+    edited("view layer a string", "'view.layer' must be an integer", [](json& x) { x["view"]["layer"] = "3"; });
+    edited("view head out of range", "'view.head' = -5 is outside [-1, ", [](json& x) { x["view"]["head"] = -5; });
+    edited("view range of 3", "view.range", [](json& x) { x["view"]["range"] = {1, 2, 3}; });
+    edited("panels not object", "'panels' must be an object, not an array",
+           [](json& x) { x["panels"] = json::array(); });
+    edited("panel params missing", "'panels.p.params' is missing", [](json& x) { x["panels"]["p"].erase("params"); });
     add("listed tensor missing", craft(m, json::object(), 0), "listed in the manifest but missing");
-    add("unlisted tensor", craft(with([](json& x) { x["panels"]["p"]["tensors"] = json::object(); })),
-        "not listed in the manifest");
-    add("dtype differs from manifest",
-        craft(with([](json& x) { x["panels"]["p"]["tensors"]["t"]["dtype"] = "I32"; })), "but the manifest says");
-    add("shape differs from manifest",
-        craft(with([](json& x) { x["panels"]["p"]["tensors"]["t"]["shape"] = {1, 2}; })), "but the manifest says");
+    edited("unlisted tensor", "not listed in the manifest",
+           [](json& x) { x["panels"]["p"]["tensors"] = json::object(); });
+    edited("dtype differs from manifest", "but the manifest says",
+           [](json& x) { x["panels"]["p"]["tensors"]["t"]["dtype"] = "I32"; });
+    edited("dtype a number", "'panels.p.tensors.t.dtype' must be a string, not 3",
+           [](json& x) { x["panels"]["p"]["tensors"]["t"]["dtype"] = 3; });
+    edited("shape differs from manifest", "but the manifest says", [](json& x) {
+        x["panels"]["p"]["tensors"]["t"]["shape"] = {1, 2};
+    });
     add("unsupported dtype", craft(m, {{"dtype", "F16"}, {"shape", {4}}, {"data_offsets", {0, 8}}}),
         "sessions hold F32/F64/I32/I64/U8");
     {
