@@ -85,8 +85,7 @@ bool isWordChar(char32_t cp) {
 }
 
 char32_t lastChar(std::string_view s) {
-    size_t b = s.size() - 1;
-    while (b > 0 && (static_cast<unsigned char>(s[b]) & 0xC0) == 0x80) --b;
+    size_t b = previousCharStart(s, 0, s.size());
     return nextCodePoint(s, b);
 }
 
@@ -130,25 +129,8 @@ std::vector<Segment> AddedTokenMatcher::split(std::string_view text,
             const bool spaceAfter = stop == text.size() || !isWordChar(firstChar(text.substr(stop)));
             if (!spaceBefore || !spaceAfter) continue;  // inside a word: not this token
         }
-        if (t.lstrip) {
-            size_t b = start;
-            while (b > done) {
-                size_t q = b - 1;
-                while (q > done && (static_cast<unsigned char>(text[q]) & 0xC0) == 0x80) --q;
-                size_t r = q;
-                if (!isWhitespace(nextCodePoint(text, r))) break;
-                b = q;
-            }
-            start = b;
-        }
-        if (t.rstrip) {
-            while (stop < text.size()) {
-                size_t r = stop;
-                if (!isWhitespace(nextCodePoint(text, r))) break;
-                stop = r;
-            }
-            pos = stop;
-        }
+        if (t.lstrip) start = skipWhitespaceBack(text, done, start);
+        if (t.rstrip) pos = stop = skipWhitespace(text, stop, text.size());
         if (start > done) out.push_back({-1, done, start});
         out.push_back({tokens[size_t(mTok)].id, start, stop});
         done = stop;

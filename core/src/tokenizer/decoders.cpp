@@ -143,14 +143,7 @@ public:
 std::unique_ptr<Decoder> makeDecoder(const JsonCtx& ctx, const json& spec) {
     if (spec.is_null()) return nullptr;
     const std::string type = typeOf(ctx, spec, "decoder");
-    if (type == "Sequence") {
-        if (ctx.depth >= kMaxNesting) badInput(ctx, "decoders nested too deeply");
-        JsonCtx inner{ctx.file, ctx.depth + 1};
-        auto seq = std::make_unique<SequenceDecoder>();
-        for (const json& p : arrayField(ctx, spec, "decoders"))
-            if (auto d = makeDecoder(inner, p)) seq->parts.push_back(std::move(d));
-        return seq;
-    }
+    if (type == "Sequence") return makeSequence<SequenceDecoder>(ctx, spec, "decoders", makeDecoder);
     if (type == "ByteLevel") return std::make_unique<ByteLevelDecoder>();
     if (type == "ByteFallback") return std::make_unique<ByteFallbackDecoder>();
     if (type == "Replace") return std::make_unique<ReplaceDecoder>(ctx, spec);

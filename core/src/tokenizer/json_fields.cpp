@@ -64,6 +64,11 @@ std::string typeOf(const JsonCtx& ctx, const json& obj, const char* what) {
     return stringOr(ctx, obj, "type", "");
 }
 
+JsonCtx nestedCtx(const JsonCtx& ctx, const std::string& what) {
+    if (ctx.depth >= kMaxNesting) badInput(ctx, what + " nested too deeply");
+    return {ctx.file, ctx.depth + 1};
+}
+
 char32_t singleChar(const JsonCtx& ctx, const std::string& s, const char* key) {
     if (s.empty() || !isValidUtf8(s)) badInput(ctx, std::string("\"") + key + "\" must be one character");
     size_t pos = 0;

@@ -2,6 +2,7 @@
 // attnscope::Error naming the file and the key, never a nlohmann exception or a crash.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -39,5 +40,20 @@ std::string readFileLimited(const std::string& path, size_t maxBytes);
 json parseJson(const std::string& text, const std::string& path);
 
 constexpr int kMaxNesting = 32;
+
+// The context one Sequence level down: nesting deeper than kMaxNesting (a hostile file) is
+// BadInput "<what> nested too deeply".
+JsonCtx nestedCtx(const JsonCtx& ctx, const std::string& what);
+
+// A "Sequence" component of one family (normalizers, pre-tokenizers, decoders): Seq's parts
+// are make(inner, entry) for every entry of spec[key], one level down; null parts are skipped.
+template <class Seq, class Make>
+std::unique_ptr<Seq> makeSequence(const JsonCtx& ctx, const json& spec, const char* key, Make make) {
+    const JsonCtx inner = nestedCtx(ctx, key);
+    auto seq = std::make_unique<Seq>();
+    for (const json& entry : arrayField(ctx, spec, key))
+        if (auto part = make(inner, entry)) seq->parts.push_back(std::move(part));
+    return seq;
+}
 
 }  // namespace attnscope::tok

@@ -80,23 +80,8 @@ class StripNormalizer : public Normalizer {
 public:
     bool left = true, right = true;
     void normalize(std::string& s) const override {
-        size_t b = 0, e = s.size();
-        if (left) {
-            while (b < e) {
-                size_t p = b;
-                if (!isWhitespace(nextCodePoint(s, p))) break;
-                b = p;
-            }
-        }
-        if (right) {
-            while (e > b) {
-                size_t start = e - 1;
-                while (start > b && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) --start;
-                size_t p = start;
-                if (!isWhitespace(nextCodePoint(s, p))) break;
-                e = start;
-            }
-        }
+        const size_t b = left ? skipWhitespace(s, 0, s.size()) : 0;
+        const size_t e = right ? skipWhitespaceBack(s, b, s.size()) : s.size();
         s = s.substr(b, e - b);
     }
 };
@@ -106,14 +91,7 @@ public:
 std::unique_ptr<Normalizer> makeNormalizer(const JsonCtx& ctx, const json& spec) {
     if (spec.is_null()) return nullptr;
     const std::string type = typeOf(ctx, spec, "normalizer");
-    if (type == "Sequence") {
-        if (ctx.depth >= kMaxNesting) badInput(ctx, "normalizers nested too deeply");
-        JsonCtx inner{ctx.file, ctx.depth + 1};
-        auto seq = std::make_unique<SequenceNormalizer>();
-        for (const json& p : arrayField(ctx, spec, "normalizers"))
-            if (auto n = makeNormalizer(inner, p)) seq->parts.push_back(std::move(n));
-        return seq;
-    }
+    if (type == "Sequence") return makeSequence<SequenceNormalizer>(ctx, spec, "normalizers", makeNormalizer);
     if (type == "Prepend") {
         auto n = std::make_unique<PrependNormalizer>();
         n->prefix = stringField(ctx, spec, "prepend");

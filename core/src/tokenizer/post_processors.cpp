@@ -73,8 +73,7 @@ void apply(const JsonCtx& ctx, const json& spec, int64_t vocabSize, SpecialTempl
     if (spec.is_null()) return;
     const std::string type = typeOf(ctx, spec, "post_processor");
     if (type == "Sequence") {
-        if (ctx.depth >= kMaxNesting) badInput(ctx, "post_processors nested too deeply");
-        JsonCtx inner{ctx.file, ctx.depth + 1};
+        const JsonCtx inner = nestedCtx(ctx, "processors");
         for (const json& p : arrayField(ctx, spec, "processors")) apply(inner, p, vocabSize, t);
     } else if (type == "TemplateProcessing") {
         templateProcessing(ctx, spec, vocabSize, t);

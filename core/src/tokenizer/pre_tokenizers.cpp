@@ -244,14 +244,7 @@ public:
 std::unique_ptr<PreTokenizer> makePreTokenizer(const JsonCtx& ctx, const json& spec) {
     if (spec.is_null()) return nullptr;
     const std::string type = typeOf(ctx, spec, "pre_tokenizer");
-    if (type == "Sequence") {
-        if (ctx.depth >= kMaxNesting) badInput(ctx, "pre_tokenizers nested too deeply");
-        JsonCtx inner{ctx.file, ctx.depth + 1};
-        auto seq = std::make_unique<SequencePre>();
-        for (const json& p : arrayField(ctx, spec, "pretokenizers"))
-            if (auto n = makePreTokenizer(inner, p)) seq->parts.push_back(std::move(n));
-        return seq;
-    }
+    if (type == "Sequence") return makeSequence<SequencePre>(ctx, spec, "pretokenizers", makePreTokenizer);
     if (type == "Split") return std::make_unique<SplitPre>(ctx, spec);
     if (type == "ByteLevel") return std::make_unique<ByteLevelPre>(ctx, spec);
     if (type == "Metaspace") return std::make_unique<MetaspacePre>(ctx, spec);

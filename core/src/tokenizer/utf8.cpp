@@ -109,4 +109,29 @@ bool isWhitespace(char32_t c) {
            c == 0x205F || c == 0x3000;
 }
 
+size_t previousCharStart(std::string_view s, size_t lo, size_t end) {
+    size_t p = end - 1;
+    while (p > lo && (static_cast<unsigned char>(s[p]) & 0xC0) == 0x80) --p;
+    return p;
+}
+
+size_t skipWhitespace(std::string_view s, size_t b, size_t e) {
+    while (b < e) {
+        size_t p = b;
+        if (!isWhitespace(nextCodePoint(s, p))) break;
+        b = p;
+    }
+    return b;
+}
+
+size_t skipWhitespaceBack(std::string_view s, size_t b, size_t e) {
+    while (e > b) {
+        const size_t start = previousCharStart(s, b, e);
+        size_t p = start;
+        if (!isWhitespace(nextCodePoint(s, p))) break;
+        e = start;
+    }
+    return e;
+}
+
 }  // namespace attnscope::tok

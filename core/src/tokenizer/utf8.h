@@ -27,4 +27,10 @@ void appendUtf8(std::string& out, char32_t cp);
 // Unicode White_Space property (what Rust's char::is_whitespace tests).
 bool isWhitespace(char32_t cp);
 
+// In a *valid* string: the start of the character that ends at `end` (lo < end), never
+// before lo; and the bounds of [b, e) without its leading / trailing whitespace.
+size_t previousCharStart(std::string_view s, size_t lo, size_t end);
+size_t skipWhitespace(std::string_view s, size_t b, size_t e);      // first non-space in [b, e), or e
+size_t skipWhitespaceBack(std::string_view s, size_t b, size_t e);  // past the last non-space, or b
+
 }  // namespace attnscope::tok
