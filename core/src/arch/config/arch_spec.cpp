@@ -76,6 +76,27 @@ void configureCommonDims(const ConfigJson& j, ModelConfig& c) {
                   ? j.raw()["eos_token_id"].get<int>() : -1;
 }
 
+Activation activationOf(const ConfigJson& j, const char* key, const char* fallback) {
+    static constexpr std::pair<const char*, Activation> kNames[] = {
+        {"silu", Activation::Silu},          {"swish", Activation::Silu},
+        {"gelu", Activation::Gelu},          {"gelu_new", Activation::GeluTanh},
+        {"gelu_fast", Activation::GeluTanh}, {"gelu_pytorch_tanh", Activation::GeluTanh},
+        {"relu", Activation::Relu}};
+    const std::string a = j.string(key, fallback);
+    for (const auto& [name, act] : kNames)
+        if (a == name) return act;
+    fail(ErrorKind::Unsupported, j.source() + ": " + key + " '" + a + "' is not supported");
+}
+
+void configurePlainMha(const ConfigJson& j, ModelConfig& c, const char* actKey, const char* actFallback) {
+    configureCommonDims(j, c);
+    c.nKvHeads = c.nHeads;
+    c.headDim = c.dModel / c.nHeads;
+    c.norm = NormKind::Layer;
+    c.mlp = MlpKind::Plain;
+    c.act = activationOf(j, actKey, actFallback);
+}
+
 void configureRope(const ConfigJson& j, ModelConfig& c) {
     const nlohmann::json p = j.ropeParameters();
     auto num = [&](const char* k, double fallback) {

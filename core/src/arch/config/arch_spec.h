@@ -36,5 +36,11 @@ ModelConfig configFromText(std::string_view text, const std::string& source);
 // Shared by families whose files follow the Llama layout.
 void configureCommonDims(const ConfigJson& json, ModelConfig& out);
 void configureRope(const ConfigJson& json, ModelConfig& out);
+// The activation named by `key` (hidden_act, activation_function), spelled as transformers'
+// ACT2FN spells it; an unknown name is Error(Unsupported).
+Activation activationOf(const ConfigJson& json, const char* key, const char* fallback);
+// GPT-2 and GPT-NeoX: the common dimensions with one KV head per query head, LayerNorm and a
+// plain (ungated) MLP whose activation `actKey` names.
+void configurePlainMha(const ConfigJson& json, ModelConfig& out, const char* actKey, const char* actFallback);
 
 }  // namespace attnscope::core

@@ -8,19 +8,10 @@ namespace {
 
 void configureGpt2(const ConfigJson& j, ModelConfig& c) {
     c.arch = "gpt2";
-    configureCommonDims(j, c);
-    c.nKvHeads = c.nHeads;
-    c.headDim = c.dModel / c.nHeads;
+    configurePlainMha(j, c, "activation_function", "gelu_new");
     c.dFF = j.integerOr({"n_inner"}, 4 * c.dModel);
     c.contextLength = j.integerOr({"n_positions", "n_ctx"}, 1024);
     c.tiedEmbeddings = j.boolean("tie_word_embeddings", true);
-    c.norm = NormKind::Layer;
-    c.mlp = MlpKind::Plain;
-    const std::string act = j.string("activation_function", "gelu_new");
-    if (act == "gelu_new" || act == "gelu_pytorch_tanh") c.act = Activation::GeluTanh;
-    else if (act == "gelu") c.act = Activation::Gelu;
-    else if (act == "relu") c.act = Activation::Relu;
-    else fail(ErrorKind::Unsupported, j.source() + ": activation_function '" + act + "' is not supported");
     c.rope.style = RopeStyle::None;
     c.learnedPositions = true;
     if (!j.boolean("scale_attn_weights", true)) c.attnScale = 1.0;

@@ -1,25 +1,15 @@
 // config.json of GPT-NeoX / Pythia (partial rotary, parallel residual, fused qkv).
 #include "arch/config/arch_spec.h"
 #include "arch/config/weight_names.h"
-#include "attnscope/error.h"
 
 namespace attnscope::core {
 namespace {
 
 void configureNeoX(const ConfigJson& j, ModelConfig& c) {
     c.arch = "gpt_neox";
-    configureCommonDims(j, c);
-    c.nKvHeads = c.nHeads;
-    c.headDim = c.dModel / c.nHeads;
+    configurePlainMha(j, c, "hidden_act", "gelu");
     configureRope(j, c);
     c.rope.style = RopeStyle::HalfSplit;
-    c.norm = NormKind::Layer;
-    c.mlp = MlpKind::Plain;
-    const std::string act = j.string("hidden_act", "gelu");
-    if (act == "gelu") c.act = Activation::Gelu;
-    else if (act == "gelu_new" || act == "gelu_fast" || act == "gelu_pytorch_tanh") c.act = Activation::GeluTanh;
-    else if (act == "relu") c.act = Activation::Relu;
-    else fail(ErrorKind::Unsupported, j.source() + ": hidden_act '" + act + "' is not supported");
     c.parallelResidual = j.boolean("use_parallel_residual", true);
     c.tiedEmbeddings = j.boolean("tie_word_embeddings", false);
 }

@@ -6,20 +6,12 @@
 namespace attnscope::core {
 namespace {
 
-Activation activationOf(const ConfigJson& j) {
-    const std::string a = j.string("hidden_act", "silu");
-    if (a == "silu" || a == "swish") return Activation::Silu;
-    if (a == "gelu") return Activation::Gelu;
-    if (a == "gelu_pytorch_tanh" || a == "gelu_new") return Activation::GeluTanh;
-    fail(ErrorKind::Unsupported, j.source() + ": hidden_act '" + a + "' is not supported");
-}
-
 void configureLlamaLike(const ConfigJson& j, ModelConfig& c) {
     configureCommonDims(j, c);
     configureRope(j, c);
     c.norm = NormKind::RMS;
     c.mlp = MlpKind::GatedSilu;
-    c.act = activationOf(j);
+    c.act = activationOf(j, "hidden_act", "silu");
     c.rope.style = RopeStyle::HalfSplit;
 }
 
