@@ -6,28 +6,11 @@
 #include <cstring>
 #include <limits>
 
+#include "../../../fuzz/session_seeds.h"
 #include "attnscope/error.h"
 #include "attnscope/session_codecs.h"
 
 using namespace attnscope;
-
-namespace {
-
-// A valid Weibull section with one fit, as the panel saves it.
-SessionSection weibullSection() {
-    WeibullSection w;
-    WeibullMatrixFit f;
-    f.name = "model.layers.0.mlp.down_proj.weight";
-    f.layer = 0;
-    f.component = "down";
-    f.shape = {4, 8};
-    f.fit.ok = true;
-    f.fit.k = 1.2, f.fit.lambda = 0.02, f.fit.nValues = 32, f.fit.nFit = 30, f.fit.nDropped = 2;
-    w.fits.push_back(f);
-    return encodeWeibull(w);
-}
-
-}  // namespace
 
 class TestFuzzRegressions : public QObject {
     Q_OBJECT
@@ -52,7 +35,7 @@ void TestFuzzRegressions::weibullCountsMustBeCounts_data() {
 void TestFuzzRegressions::weibullCountsMustBeCounts() {
     QFETCH(int, column);
     QFETCH(double, value);
-    SessionSection s = weibullSection();
+    SessionSection s = encodeWeibull(fuzz::weibullSeed());            // the seed fuzz_session mutated
     QCOMPARE(decodeWeibull(s).fits.at(0).fit.nValues, uint64_t(32));  // the unmodified section decodes
     SessionTensor& t = s.tensors.at("fits.values");
     QCOMPARE(t.bytes.size(), size_t(18 * 8));

@@ -18,6 +18,30 @@ using namespace sessiontest;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
+namespace {
+
+// sampleSession() saved at dir/name, and the file's bytes: what a failed save must keep.
+struct SavedSample {
+    std::string path;
+    Session session;
+    std::vector<uint8_t> bytes;
+};
+SavedSample saveSample(const QTemporaryDir& dir, const char* name) {
+    SavedSample s{dir.filePath(name).toStdString(), sampleSession(), {}};
+    saveSession(s.path, s.session);
+    s.bytes = readBytes(s.path);
+    return s;
+}
+
+// sampleSession() with one more tensor of n floats: a save that takes a while.
+Session bigSession(int64_t n) {
+    Session big = sampleSession();
+    big.panels["alpha"].tensors["big"] = SessionTensor::f32({n}, std::vector<float>(size_t(n), 1.f));
+    return big;
+}
+
+}  // namespace
+
 class TestSessionFaults : public QObject {
     Q_OBJECT
 private slots:
@@ -152,12 +176,9 @@ void TestSessionFaults::invalidSessionsAreNotWritten() {
 void TestSessionFaults::failingWriteKeepsPreviousFile() {
     // The write fails part-way (a file size limit: EFBIG on the write, as on a full disk).
     QTemporaryDir dir;
-    const std::string path = dir.filePath("f.attnscope").toStdString();
-    Session old = sampleSession();
-    saveSession(path, old);
-    const auto before = readBytes(path);
-    Session big = sampleSession();
-    big.panels["alpha"].tensors["big"] = SessionTensor::f32({1 << 20}, std::vector<float>(1 << 20, 1.f));
+    const SavedSample old = saveSample(dir, "f.attnscope");
+    const std::string& path = old.path;
+    const Session big = bigSession(1 << 20);
     pid_t pid = fork();
     if (pid == 0) {
         signal(SIGXFSZ, SIG_IGN);
@@ -174,8 +195,8 @@ void TestSessionFaults::failingWriteKeepsPreviousFile() {
     waitpid(pid, &status, 0);
     QVERIFY(WIFEXITED(status));
     QCOMPARE(WEXITSTATUS(status), 7);
-    QVERIFY(readBytes(path) == before);
-    compareSessions(old, loadSession(path));
+    QVERIFY(readBytes(path) == old.bytes);
+    compareSessions(old.session, loadSession(path));
     int files = 0;
     for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir.path().toStdString())) ++files;
     QCOMPARE(files, 1);  // the temp file was removed
@@ -183,15 +204,12 @@ void TestSessionFaults::failingWriteKeepsPreviousFile() {
 
 void TestSessionFaults::killedWriterKeepsPreviousFile() {
     QTemporaryDir dir;
-    const std::string path = dir.filePath("k.attnscope").toStdString();
-    Session old = sampleSession();
-    saveSession(path, old);
-    const auto before = readBytes(path);
+    const SavedSample old = saveSample(dir, "k.attnscope");
+    const std::string& path = old.path;
     // A child saves a large session over and over; it is SIGKILLed once its temp file exists.
     pid_t pid = fork();
     if (pid == 0) {
-        Session big = sampleSession();
-        big.panels["alpha"].tensors["big"] = SessionTensor::f32({64 << 20}, std::vector<float>(64 << 20, 2.f));
+        const Session big = bigSession(64 << 20);
         for (;;) saveSession(path, big);
     }
     bool sawTemp = false;
@@ -208,8 +226,8 @@ void TestSessionFaults::killedWriterKeepsPreviousFile() {
     QVERIFY(WIFSIGNALED(status));
     // Either the old file (killed before a rename) or a complete new one: never a torn file.
     const auto after = readBytes(path);
-    if (after == before) {
-        compareSessions(old, loadSession(path));
+    if (after == old.bytes) {
+        compareSessions(old.session, loadSession(path));
     } else {
         Session s = loadSession(path);
         QCOMPARE(s.panels.at("alpha").tensors.at("big").numel(), int64_t(64) << 20);
