@@ -1,5 +1,6 @@
 // Every fuzzing finding (fuzz/, scripts/fuzz-smoke.sh) as a regression test: the input that
-// found it, rebuilt here by hand, must now be rejected with attnscope::Error(BadInput).
+// found it, rebuilt from the seed it was mutated from (fuzz/session_seeds.h), must now be
+// rejected with attnscope::Error(BadInput).
 #include <QtTest>
 
 #include <cmath>
