@@ -2,12 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
 #include <QFileInfo>
 #include <QKeyEvent>
 
+#include "plot/heatmap_common.h"
 #include "plot/plot_menu.h"
+#include "plot/plot_theme.h"
 
 namespace attnscope::widgets {
 namespace {
@@ -67,31 +68,16 @@ AttentionHeatmap::AttentionHeatmap(QWidget* parent) : QCustomPlot(parent) {
     xAxis->grid()->setVisible(false);
     yAxis->grid()->setVisible(false);
 
-    m_map = new QCPColorMap(xAxis, yAxis);
-    m_map->setInterpolate(false);
-    m_map->setTightBoundary(false);
-    m_detailMap = new QCPColorMap(xAxis, yAxis);  // added later: drawn on top
-    m_detailMap->setInterpolate(false);
-    m_detailMap->setTightBoundary(false);
+    m_map = addCellMap(xAxis, yAxis);
+    m_detailMap = addCellMap(xAxis, yAxis);  // added later: drawn on top
     m_detailMap->setVisible(false);
 
-    m_colorScale = new QCPColorScale(this);
-    plotLayout()->addElement(0, 1, m_colorScale);
-    m_colorScale->setType(QCPAxis::atRight);
-    m_colorScale->setRangeDrag(false);
-    m_colorScale->setRangeZoom(false);
-    m_colorScale->setBarWidth(14);
+    m_colorScale = addColorBar(this, 14);
     m_colorScale->axis()->setLabel(tr("attention probability"));
     m_map->setColorScale(m_colorScale);
     m_detailMap->setColorScale(m_colorScale);
-    auto* margins = new QCPMarginGroup(this);
-    axisRect()->setMarginGroup(QCP::msTop | QCP::msBottom, margins);
-    m_colorScale->setMarginGroup(QCP::msTop | QCP::msBottom, margins);
 
-    m_selection = new QCPItemRect(this);
-    m_selection->setVisible(false);
-    m_selection->setBrush(Qt::NoBrush);
-    m_selection->setSelectable(false);
+    m_selection = addCellOutline(this);
 
     m_textTickerX.reset(new QCPAxisTickerText);
     m_textTickerY.reset(new QCPAxisTickerText);
@@ -213,17 +199,7 @@ void AttentionHeatmap::clearMatrix() {
 void AttentionHeatmap::fillCells(bool refillBase) {
     // One colour range for base and detail, so a fetched tile does not change the meaning
     // of a colour under it.
-    float maxV = -std::numeric_limits<float>::infinity();
-    float minV = std::numeric_limits<float>::infinity();
-    float minPositive = std::numeric_limits<float>::infinity();
-    for (const Matrix2D* m : {&m_matrix, &m_detail}) {
-        for (float v : m->data) {
-            if (!std::isfinite(v)) continue;
-            maxV = std::max(maxV, v);
-            minV = std::min(minV, v);
-            if (v > 0.f) minPositive = std::min(minPositive, v);
-        }
-    }
+    const auto [minV, maxV, minPositive] = finiteSpan({&m_matrix, &m_detail});
     const double oldMax = m_maxValue, oldFloor = m_logFloor;
     m_maxValue = maxV > 0.f ? double(maxV) : 1.0;
     m_logFloor = std::isfinite(minPositive) ? std::max(double(minPositive), m_maxValue * kLogDynamicRange)
@@ -360,13 +336,8 @@ void AttentionHeatmap::updateSelectionOutline() {
     const bool row = m_matrix.rows > 0 && m_selectedQuery >= m_extent.q0 && m_selectedQuery < m_extent.q1;
     const bool col = m_matrix.rows > 0 && m_selectedKey >= m_extent.k0 && m_selectedKey < m_extent.k1;
     m_selection->setVisible(row || col);
-    if (row) {
-        m_selection->topLeft->setCoords(m_extent.k0 - 0.5, m_selectedQuery - 0.5);
-        m_selection->bottomRight->setCoords(m_extent.k1 - 0.5, m_selectedQuery + 0.5);
-    } else if (col) {
-        m_selection->topLeft->setCoords(m_selectedKey - 0.5, m_extent.q0 - 0.5);
-        m_selection->bottomRight->setCoords(m_selectedKey + 0.5, m_extent.q1 - 0.5);
-    }
+    if (row) outlineCells(m_selection, m_extent.k0, m_selectedQuery, m_extent.k1, m_selectedQuery + 1);
+    else if (col) outlineCells(m_selection, m_selectedKey, m_extent.q0, m_selectedKey + 1, m_extent.q1);
 }
 
 void AttentionHeatmap::resetView() {
@@ -386,16 +357,8 @@ void AttentionHeatmap::onRangeChanged() {
     if (m_clamping || m_matrix.rows <= 0) return;
     // Pan and zoom stay inside the matrix: nothing to see outside it.
     m_clamping = true;
-    auto clamp = [](QCPAxis* axis, double lo, double hi) {
-        QCPRange r = axis->range();
-        if (r.size() >= hi - lo) r = QCPRange(lo, hi);
-        else if (r.lower < lo) r = QCPRange(lo, lo + r.size());
-        else if (r.upper > hi) r = QCPRange(hi - r.size(), hi);
-        if (r.size() < 1.0) r = QCPRange(r.center() - 0.5, r.center() + 0.5);
-        axis->setRange(r);
-    };
-    clamp(xAxis, m_extent.k0 - 0.5, m_extent.k1 - 0.5);
-    clamp(yAxis, m_extent.q0 - 0.5, m_extent.q1 - 0.5);
+    clampToCells(xAxis, m_extent.k0 - 0.5, m_extent.k1 - 0.5);
+    clampToCells(yAxis, m_extent.q0 - 0.5, m_extent.q1 - 0.5);
     m_clamping = false;
     updateTickers();
     emitViewport();
@@ -403,11 +366,9 @@ void AttentionHeatmap::onRangeChanged() {
 
 void AttentionHeatmap::updateTickers() {
     const double labelPx = QFontMetricsF(xAxis->tickLabelFont()).height() * kMinPixelsPerLabel;
-    const double wPx = axisRect()->width() > 0 ? axisRect()->width() : width() * 0.8;
-    const double hPx = axisRect()->height() > 0 ? axisRect()->height() : height() * 0.8;
     const bool canLabel = !m_labels.isEmpty() && m_matrix.rows > 0;
-    const bool textX = canLabel && wPx / xAxis->range().size() >= labelPx;
-    const bool textY = canLabel && hPx / yAxis->range().size() >= labelPx;
+    const bool textX = canLabel && pixelsPerCell(xAxis, axisLengthPx(this, xAxis, 0.8)) >= labelPx;
+    const bool textY = canLabel && pixelsPerCell(yAxis, axisLengthPx(this, yAxis, 0.8)) >= labelPx;
     if (textX != m_textTicksX) {
         m_textTicksX = textX;
         xAxis->setTicker(textX ? QSharedPointer<QCPAxisTicker>(m_textTickerX)
@@ -423,24 +384,10 @@ void AttentionHeatmap::updateTickers() {
 
 void AttentionHeatmap::applyPalette() {
     const QPalette pal = palette();
-    const QColor text = pal.color(QPalette::WindowText);
-    QColor faint = text;
-    faint.setAlphaF(0.6f);
     setBackground(pal.color(QPalette::Window));
     // Masked cells are transparent: they show this, not the colour of zero.
     axisRect()->setBackground(pal.color(QPalette::AlternateBase));
-    for (QCPAxis* axis : {xAxis, yAxis, xAxis2, yAxis2, m_colorScale->axis()}) {
-        axis->setBasePen(QPen(faint));
-        axis->setTickPen(QPen(faint));
-        axis->setSubTickPen(QPen(faint));
-        axis->setTickLabelColor(text);
-        axis->setLabelColor(text);
-        axis->setTickLabelFont(font());
-        QFont labelFont = font();
-        labelFont.setBold(true);
-        axis->setLabelFont(labelFont);
-    }
-    m_selection->setPen(QPen(QColor(0xff, 0x45, 0x2e), 2.0));
+    for (QCPAxis* axis : {xAxis, yAxis, xAxis2, yAxis2, m_colorScale->axis()}) applyAxisTheme(axis, pal, font());
 }
 
 void AttentionHeatmap::keyPressEvent(QKeyEvent* event) {

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
 #include <QToolTip>
 
 #include "plot/colormaps.h"
+#include "plot/heatmap_common.h"
 #include "plot/plot_menu.h"
 #include "plot/plot_theme.h"
 
@@ -38,26 +38,12 @@ MatrixPlot::MatrixPlot(QWidget* parent) : QCustomPlot(parent) {
     xAxis->setSubTicks(false);
     yAxis->setSubTicks(false);
 
-    m_map = new QCPColorMap(xAxis, yAxis);
-    m_map->setInterpolate(false);
-    m_map->setTightBoundary(false);
-    m_scale = new QCPColorScale(this);
-    plotLayout()->addElement(0, 1, m_scale);
-    m_scale->setType(QCPAxis::atRight);
-    m_scale->setRangeDrag(false);
-    m_scale->setRangeZoom(false);
-    m_scale->setBarWidth(12);
+    m_map = addCellMap(xAxis, yAxis);
+    m_scale = addColorBar(this, 12);
     m_map->setColorScale(m_scale);
-    auto* margins = new QCPMarginGroup(this);
-    axisRect()->setMarginGroup(QCP::msTop | QCP::msBottom, margins);
-    m_scale->setMarginGroup(QCP::msTop | QCP::msBottom, margins);
     setGradient(makeGradient(Colormap::Viridis));
 
-    m_outline = new QCPItemRect(this);
-    m_outline->setBrush(Qt::NoBrush);
-    m_outline->setPen(QPen(QColor(0xff, 0x45, 0x2e), 2.0));
-    m_outline->setSelectable(false);
-    m_outline->setVisible(false);
+    m_outline = addCellOutline(this);
 
     connect(xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, &MatrixPlot::onRangeChanged);
     connect(yAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, &MatrixPlot::onRangeChanged);
@@ -102,17 +88,10 @@ void MatrixPlot::fillCells() {
     d->setSize(kc, kr);
     d->setRange(cols > 1 ? QCPRange(0, cols - 1) : QCPRange(-0.25, 0.25),
                 rows > 1 ? QCPRange(0, rows - 1) : QCPRange(-0.25, 0.25));
-    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-    for (int r = 0; r < kr; ++r) {
-        for (int c = 0; c < kc; ++c) {
-            const double v = m_matrix.at(std::min(r, rows - 1), std::min(c, cols - 1));
-            d->setCell(c, r, v);
-            if (std::isfinite(v)) {
-                lo = std::min(lo, v);
-                hi = std::max(hi, v);
-            }
-        }
-    }
+    for (int r = 0; r < kr; ++r)
+        for (int c = 0; c < kc; ++c) d->setCell(c, r, m_matrix.at(std::min(r, rows - 1), std::min(c, cols - 1)));
+    const ValueSpan span = finiteSpan({&m_matrix});
+    const double lo = span.min, hi = span.max;
     QCPRange range;
     if (m_fixedRange) range = *m_fixedRange;
     else if (!std::isfinite(lo)) range = QCPRange(0, 1);
@@ -191,8 +170,7 @@ void MatrixPlot::updateOutline() {
                       m_currentCol < m_matrix.cols;
     m_outline->setVisible(show);
     if (!show) return;
-    m_outline->topLeft->setCoords(m_currentCol - 0.5, m_currentRow - 0.5);
-    m_outline->bottomRight->setCoords(m_currentCol + 0.5, m_currentRow + 0.5);
+    outlineCells(m_outline, m_currentCol, m_currentRow, m_currentCol + 1, m_currentRow + 1);
 }
 
 void MatrixPlot::resetView() {
@@ -209,17 +187,8 @@ void MatrixPlot::onRangeChanged() {
     if (m_clamping || m_matrix.rows <= 0) return;
     // Pan and zoom stay inside the matrix and never below one cell.
     m_clamping = true;
-    auto clamp = [](QCPAxis* axis, double n) {
-        const double lo = -0.5, hi = n - 0.5;
-        QCPRange r = axis->range();
-        if (r.size() >= hi - lo) r = QCPRange(lo, hi);
-        else if (r.lower < lo) r = QCPRange(lo, lo + r.size());
-        else if (r.upper > hi) r = QCPRange(hi - r.size(), hi);
-        if (r.size() < 1.0) r = QCPRange(r.center() - 0.5, r.center() + 0.5);
-        axis->setRange(r);
-    };
-    clamp(xAxis, double(m_matrix.cols));
-    clamp(yAxis, double(m_matrix.rows));
+    clampToCells(xAxis, -0.5, double(m_matrix.cols) - 0.5);
+    clampToCells(yAxis, -0.5, double(m_matrix.rows) - 0.5);
     m_clamping = false;
     updateTicks();
 }
@@ -245,7 +214,7 @@ void MatrixPlot::updateTicks() {
         double need = fm.height() * 1.1;
         if (!across) need = std::max(need, widest(labels, fm) + 6);
         const QCPRange r = axis->range();
-        const double pxPerCell = lengthPx / std::max(r.size(), 1e-9);
+        const double pxPerCell = pixelsPerCell(axis, lengthPx);
         int step = niceStep(int(std::ceil(need / std::max(pxPerCell, 1e-9))));
         const bool useNumbers = labels.isEmpty() || (step > 1 && numbers);
         // Numbers are written upright: on the x axis they need their width, not the
@@ -264,8 +233,7 @@ void MatrixPlot::updateTicks() {
         ticker->setTicks(ticks);
         return !useNumbers;
     };
-    const double w = axisRect()->width() > 0 ? axisRect()->width() : width() * 0.7;
-    const double h = axisRect()->height() > 0 ? axisRect()->height() : height() * 0.7;
+    const double w = axisLengthPx(this, xAxis, 0.7), h = axisLengthPx(this, yAxis, 0.7);
     const bool textX = update(xAxis, m_colLabels, m_matrix.cols, m_colNumbersWhenDense, m_colVertical, w);
     xAxis->setTickLabelRotation(textX && m_colVertical ? -90 : 0);
     update(yAxis, m_rowLabels, m_matrix.rows, m_rowNumbersWhenDense, true, h);

@@ -38,42 +38,39 @@ void installPlotTheme(QCustomPlot* plot) {
     applyPlotTheme(plot);
 }
 
+void applyAxisTheme(QCPAxis* axis, const QPalette& palette, const QFont& font) {
+    const QColor text = palette.color(QPalette::WindowText);
+    QColor faint = text;
+    faint.setAlphaF(0.6f);
+    QFont labelFont = font;
+    labelFont.setBold(true);
+    axis->setBasePen(QPen(faint));
+    axis->setTickPen(QPen(faint));
+    axis->setSubTickPen(QPen(faint));
+    axis->setTickLabelColor(text);
+    axis->setLabelColor(text);
+    axis->setTickLabelFont(font);
+    axis->setLabelFont(labelFont);
+}
+
 void applyPlotTheme(QCustomPlot* plot) {
     const QPalette pal = plot->palette();
     const QColor text = pal.color(QPalette::WindowText);
-    QColor faint = text;
-    faint.setAlphaF(0.6f);
     QColor grid = text;
     grid.setAlphaF(0.12f);
-    QFont labelFont = plot->font();
-    labelFont.setBold(true);
     plot->setBackground(pal.color(QPalette::Window));
     for (QCPAxisRect* rect : plot->axisRects()) {
         rect->setBackground(pal.color(QPalette::Base));
         for (QCPAxis* axis : rect->axes()) {
-            axis->setBasePen(QPen(faint));
-            axis->setTickPen(QPen(faint));
-            axis->setSubTickPen(QPen(faint));
-            axis->setTickLabelColor(text);
-            axis->setLabelColor(text);
-            axis->setTickLabelFont(plot->font());
-            axis->setLabelFont(labelFont);
+            applyAxisTheme(axis, pal, plot->font());
             axis->grid()->setPen(QPen(grid, 0, Qt::DotLine));
             axis->grid()->setZeroLinePen(Qt::NoPen);
         }
     }
     // Colour scales live outside the axis rects.
     for (int i = 0; i < plot->plotLayout()->elementCount(); ++i) {
-        if (auto* scale = qobject_cast<QCPColorScale*>(plot->plotLayout()->elementAt(i))) {
-            QCPAxis* axis = scale->axis();
-            axis->setBasePen(QPen(faint));
-            axis->setTickPen(QPen(faint));
-            axis->setSubTickPen(QPen(faint));
-            axis->setTickLabelColor(text);
-            axis->setLabelColor(text);
-            axis->setTickLabelFont(plot->font());
-            axis->setLabelFont(labelFont);
-        }
+        if (auto* scale = qobject_cast<QCPColorScale*>(plot->plotLayout()->elementAt(i)))
+            applyAxisTheme(scale->axis(), pal, plot->font());
     }
     if (plot->legend) {
         // Legends sit in their own row above the data (LayerCurvesPlot): no box needed.

@@ -6,7 +6,10 @@
 #include <QObject>
 
 class QCustomPlot;
+class QCPAxis;
 class QCPGraph;
+class QFont;
+class QPalette;
 
 namespace attnscope::widgets {
 
@@ -14,6 +17,8 @@ namespace attnscope::widgets {
 // palette and font changes. Call once after building the plot's layout.
 void installPlotTheme(QCustomPlot* plot);
 void applyPlotTheme(QCustomPlot* plot);
+// One axis' line, ticks and labels: faint text colour, the font, bold titles.
+void applyAxisTheme(QCPAxis* axis, const QPalette& palette, const QFont& font);
 
 // Tableau-10 order: distinguishable on white and on dark grey.
 QColor seriesColor(int index);
