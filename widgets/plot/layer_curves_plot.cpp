@@ -61,31 +61,22 @@ QCPBars* LayerCurvesPlot::addBars(const QString& name, const QColor& color, bool
 }
 
 void LayerCurvesPlot::addLayerBand(double from, double to, const QColor& color) {
-    auto* band = new QCPItemRect(this);
+    QCPItemRect* band = addBand(this, color, Qt::Vertical);
     band->setProperty(kDecoration, true);
-    band->setLayer(QStringLiteral("background"));
-    band->setBrush(color);
-    band->setPen(Qt::NoPen);
-    band->topLeft->setTypeY(QCPItemPosition::ptAxisRectRatio);
-    band->bottomRight->setTypeY(QCPItemPosition::ptAxisRectRatio);
     band->topLeft->setCoords(from, 0);
     band->bottomRight->setCoords(to, 1);
 }
 
 void LayerCurvesPlot::addValueBand(double lo, double hi, const QColor& color, const QString& label) {
-    auto* band = new QCPItemRect(this);
+    QCPItemRect* band = addBand(this, color, Qt::Horizontal);
     band->setProperty(kDecoration, true);
-    band->setLayer(QStringLiteral("background"));
-    band->setBrush(color);
-    band->setPen(Qt::NoPen);
-    band->topLeft->setTypeX(QCPItemPosition::ptAxisRectRatio);
-    band->bottomRight->setTypeX(QCPItemPosition::ptAxisRectRatio);
     band->topLeft->setCoords(0, hi);
     band->bottomRight->setCoords(1, lo);
     if (!label.isEmpty()) addLabel(label, 0.99, lo, Qt::AlignRight | Qt::AlignTop, color.darker(250));
 }
 
-void LayerCurvesPlot::addLabel(const QString& label, double xRatio, double y, Qt::Alignment align, const QColor& color) {
+void LayerCurvesPlot::addLabel(const QString& label, double xRatio, double y, Qt::Alignment align,
+                               const QColor& color) {
     auto* text = new QCPItemText(this);
     text->setProperty(kDecoration, true);
     text->setText(label);

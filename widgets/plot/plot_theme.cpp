@@ -95,4 +95,21 @@ void makeScatter(QCPGraph* graph, int shape, const QColor& fill, double size, co
     graph->setPen(QPen(fill));
 }
 
+QCPItemRect* addBand(QCustomPlot* plot, const QColor& fill, Qt::Orientation spanning, QCPAxisRect* rect) {
+    auto* band = new QCPItemRect(plot);
+    if (rect) band->setClipAxisRect(rect);
+    band->setLayer(QStringLiteral("background"));
+    band->setPen(Qt::NoPen);
+    band->setBrush(fill);
+    for (QCPItemPosition* p : {band->topLeft, band->bottomRight}) {
+        if (rect) {
+            p->setAxes(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
+            p->setAxisRect(rect);
+        }
+        if (spanning == Qt::Horizontal) p->setTypeX(QCPItemPosition::ptAxisRectRatio);
+        else p->setTypeY(QCPItemPosition::ptAxisRectRatio);
+    }
+    return band;
+}
+
 }  // namespace attnscope::widgets

@@ -7,7 +7,9 @@
 
 class QCustomPlot;
 class QCPAxis;
+class QCPAxisRect;
 class QCPGraph;
+class QCPItemRect;
 class QFont;
 class QPalette;
 
@@ -25,5 +27,11 @@ QColor seriesColor(int index);
 
 // A scatter-only graph (no line), for marks over maps and curves.
 void makeScatter(QCPGraph* graph, int shape, const QColor& fill, double size, const QColor& outline = {});
+
+// A filled band without outline on the background layer, running the whole length of the
+// axis rect along `spanning` (that coordinate is the rect's ratio, 0 to 1; the other is in
+// data units). Given `rect`, on its bottom and left axes and clipped to it; else on the
+// plot's main axis rect.
+QCPItemRect* addBand(QCustomPlot* plot, const QColor& fill, Qt::Orientation spanning, QCPAxisRect* rect = nullptr);
 
 }  // namespace attnscope::widgets

@@ -36,16 +36,7 @@ WeibullDetailPlot::WeibullDetailPlot(QWidget* parent) : QCustomPlot(parent) {
 
     QCPAxis* px = m_probRect->axis(QCPAxis::atBottom);
     QCPAxis* py = m_probRect->axis(QCPAxis::atLeft);
-    m_window = new QCPItemRect(this);
-    m_window->setClipAxisRect(m_probRect);
-    m_window->setLayer(QStringLiteral("background"));
-    m_window->setPen(Qt::NoPen);
-    m_window->setBrush(QColor(0x2c, 0xa0, 0x2c, 40));
-    for (QCPItemPosition* p : {m_window->topLeft, m_window->bottomRight}) {
-        p->setAxes(px, py);
-        p->setAxisRect(m_probRect);
-        p->setTypeY(QCPItemPosition::ptAxisRectRatio);
-    }
+    m_window = addBand(this, QColor(0x2c, 0xa0, 0x2c, 40), Qt::Vertical, m_probRect);
     m_points = addGraph(px, py);
     m_points->setName(tr("|w| (Hazen positions)"));
     makeScatter(m_points, QCPScatterStyle::ssDisc, seriesColor(0), 3, seriesColor(0));
@@ -84,7 +75,8 @@ void WeibullDetailPlot::setData(const WeibullPlot& plot, const WeibullResult& fi
     m_title->setText(fit.ok ? tr("%1\nk = %2, \u03bb = %3").arg(title).arg(fit.k, 0, 'f', 4).arg(fit.lambda, 0, 'g', 4)
                             : title);
     m_title->setColor(palette().color(QPalette::WindowText));
-    m_points->setData(QVector<double>(plot.lnAbs.begin(), plot.lnAbs.end()), QVector<double>(plot.y.begin(), plot.y.end()));
+    m_points->setData(QVector<double>(plot.lnAbs.begin(), plot.lnAbs.end()),
+                      QVector<double>(plot.y.begin(), plot.y.end()));
     QVector<double> lx, ly, hx, hy, dx, dy;
     double total = 0;
     int first = kBins, last = -1;

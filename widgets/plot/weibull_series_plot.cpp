@@ -37,16 +37,7 @@ WeibullSeriesPlot::WeibullSeriesPlot(QWidget* parent) : QCustomPlot(parent) {
 
     QCPAxis* kx = m_kRect->axis(QCPAxis::atBottom);
     QCPAxis* ky = m_kRect->axis(QCPAxis::atLeft);
-    m_band = new QCPItemRect(this);
-    m_band->setClipAxisRect(m_kRect);
-    m_band->setLayer(QStringLiteral("background"));
-    m_band->setPen(Qt::NoPen);
-    m_band->setBrush(QColor(0x2c, 0xa0, 0x2c, 60));
-    for (QCPItemPosition* p : {m_band->topLeft, m_band->bottomRight}) {
-        p->setAxes(kx, ky);
-        p->setAxisRect(m_kRect);
-        p->setTypeX(QCPItemPosition::ptAxisRectRatio);
-    }
+    m_band = addBand(this, QColor(0x2c, 0xa0, 0x2c, 60), Qt::Horizontal, m_kRect);
     m_band->topLeft->setCoords(0, kWeibullTransmissionHi);
     m_band->bottomRight->setCoords(1, kWeibullTransmissionLo);
     m_anchor = new QCPItemStraightLine(this);
