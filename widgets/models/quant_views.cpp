@@ -6,6 +6,8 @@
 
 #include <QObject>
 
+#include "models/help_text.h"
+
 namespace attnscope::widgets {
 namespace {
 
@@ -24,6 +26,70 @@ const ReconCurve* findCurve(const QuantLabView& lab, size_t matrix, ReconMethod 
 double errorOf(const ErrorAt& e, QuantErrorKind kind) {
     return kind == QuantErrorKind::Weight ? e.weightRelErr : e.outputRelErr;
 }
+
+const HelpText kQuantHelps[] = {
+    {"scheme",
+     QT_TRANSLATE_NOOP("QObject",
+                       "Weight quantizer. rtn-sym / rtn-asym: round-to-nearest with the GPTQ/RSQ WeightQuantizer "
+                       "formulas, per output row or per group of consecutive input channels. mxint: shared "
+                       "power-of-two exponent per block of 32 (MX spec, as in QERA). nf4: normal-float code book "
+                       "(QLoRA, Dettmers et al. 2023) per block of 64.")},
+    {"group",
+     QT_TRANSLATE_NOOP("QObject",
+                       "Input channels that share one scale. 0 = the scheme's default (rtn: one group per output "
+                       "row; mxint 32; nf4 64).")},
+    {"rank",
+     QT_TRANSLATE_NOOP("QObject",
+                       "Rank k of the low-rank error correction \u0174 = Q(W) + (A_k B_k)\u1d40. Every rank is "
+                       "precomputed from one SVD per method, so dragging redraws from tables.")},
+    {"method",
+     QT_TRANSLATE_NOOP("QObject",
+                       "Error reconstruction SVD(S\u00b7E\u1d40), A = S\u207b\u00b9U_k, B = \u03a3_kV_k\u1d40 "
+                       "(reference \u00a72.1). LoRC: S = I (ZeroQuant-V2, Yao et al. 2023). LQER: S = "
+                       "diag(mean|x|), normalised (Zhang et al., ICML 2024). QERA-approx: S = diag(\u221aE[x\u00b2]); "
+                       "QERA-exact: S = R^\u00bd, the output-error optimum (Zhang et al., QERA, ICLR 2025).")},
+    {"error",
+     QT_TRANSLATE_NOOP("QObject",
+                       "Weight error \u2016W\u2212\u0174\u2016_F/\u2016W\u2016_F, or output error "
+                       "\u221a(tr(E R E\u1d40)/tr(W R W\u1d40)) with R = X\u1d40X/N from the prompt (calibration): "
+                       "the relative error of the layer's output x\u0174\u1d40 on that data.")},
+    {"bars",
+     QT_TRANSLATE_NOOP("QObject",
+                       "Mean relative error per layer for two methods side by side (the rank slider sets the "
+                       "rank of both). Click a bar to select that layer's matrix.")},
+    {"curves",
+     QT_TRANSLATE_NOOP("QObject",
+                       "Error against rank for every reconstruction of the selected matrix. On the calibration "
+                       "statistics QERA-exact's output error is the lowest at every rank (Eckart\u2013Young on "
+                       "R^\u00bdE\u1d40); LoRC is the weight-error optimum.")},
+    {"evaluate",
+     QT_TRANSLATE_NOOP("QObject",
+                       "Quantize every linear layer with method B at the slider's rank and compare the "
+                       "fake-quantized model with the original on the prompt: perplexity and mean next-token "
+                       "KL(P_fp \u2016 P_quant).")},
+    {"kv",
+     QT_TRANSLATE_NOOP("QObject",
+                       "KV-cache quantizers at the stated bits (reference \u00a73). KIVI: keys per channel, values "
+                       "per token, full-precision recent window (Liu et al., ICML 2024). Hadamard: rotation before "
+                       "quantizing (QuaRot, Ashkboos et al. 2024). OSCAR: attention-aware covariance rotation with "
+                       "clipping, BF16 sink and recent windows. ZipCache: saliency-driven 2/4-bit split (He et al., "
+                       "NeurIPS 2024). SageAttention2 (Zhang et al., arXiv 2411.10958): INT8/INT4 Q and K for "
+                       "QK\u1d40.")},
+    {"smoothing",
+     QT_TRANSLATE_NOOP("QObject",
+                       "SageAttention2's smoothing. K: subtract the sequence mean of K (softmax-invariant, the "
+                       "row bias q\u00b7k\u0304 is added back). Q: subtract each block's mean of Q and add "
+                       "q\u0304K\u1d40 back in high precision.")},
+    {"tokens",
+     QT_TRANSLATE_NOOP("QObject",
+                       "Which tokens carry the quantization error, per layer. Dashed columns are attention sinks "
+                       "(the sinks analysis on this prompt): their huge keys and the attention they draw make "
+                       "their error matter most.")},
+    {"headmap",
+     QT_TRANSLATE_NOOP("QObject",
+                       "|\u015c \u2212 S| for the selected head: exact logits S = q k\u1d40/\u221ad against those "
+                       "from the quantized cache (or quantized Q/K). Grey above the diagonal: masked.")},
+};
 
 }  // namespace
 
@@ -113,7 +179,11 @@ int findQuantMatrix(const QuantLabView& lab, int layer, const QString& component
 }
 
 QString quantMatrixLabel(const QuantMatrix& m) {
-    return QStringLiteral("L%1 %2  %3\u00d7%4").arg(m.layer).arg(QString::fromStdString(m.component)).arg(m.rows).arg(m.cols);
+    return QStringLiteral("L%1 %2  %3\u00d7%4")
+        .arg(m.layer)
+        .arg(QString::fromStdString(m.component))
+        .arg(m.rows)
+        .arg(m.cols);
 }
 
 QString tokenErrorLabel(TokenErrorKind kind) {
@@ -158,57 +228,6 @@ QString kvSummaryText(const AttnQuantResult& r) {
         .arg(score / n, 0, 'f', 4).arg(kl / n, 0, 'g', 3).arg(out / n, 0, 'f', 4);
 }
 
-QString quantHelp(const char* which) {
-    const QString w = QString::fromLatin1(which);
-    if (w == QLatin1String("scheme"))
-        return QObject::tr("Weight quantizer. rtn-sym / rtn-asym: round-to-nearest with the GPTQ/RSQ WeightQuantizer "
-                           "formulas, per output row or per group of consecutive input channels. mxint: shared "
-                           "power-of-two exponent per block of 32 (MX spec, as in QERA). nf4: normal-float code book "
-                           "(QLoRA, Dettmers et al. 2023) per block of 64.");
-    if (w == QLatin1String("group"))
-        return QObject::tr("Input channels that share one scale. 0 = the scheme's default (rtn: one group per output "
-                           "row; mxint 32; nf4 64).");
-    if (w == QLatin1String("rank"))
-        return QObject::tr("Rank k of the low-rank error correction \u0174 = Q(W) + (A_k B_k)\u1d40. Every rank is "
-                           "precomputed from one SVD per method, so dragging redraws from tables.");
-    if (w == QLatin1String("method"))
-        return QObject::tr("Error reconstruction SVD(S\u00b7E\u1d40), A = S\u207b\u00b9U_k, B = \u03a3_kV_k\u1d40 "
-                           "(reference \u00a72.1). LoRC: S = I (ZeroQuant-V2, Yao et al. 2023). LQER: S = "
-                           "diag(mean|x|), normalised (Zhang et al., ICML 2024). QERA-approx: S = diag(\u221aE[x\u00b2]); "
-                           "QERA-exact: S = R^\u00bd, the output-error optimum (Zhang et al., QERA, ICLR 2025).");
-    if (w == QLatin1String("error"))
-        return QObject::tr("Weight error \u2016W\u2212\u0174\u2016_F/\u2016W\u2016_F, or output error "
-                           "\u221a(tr(E R E\u1d40)/tr(W R W\u1d40)) with R = X\u1d40X/N from the prompt (calibration): "
-                           "the relative error of the layer's output x\u0174\u1d40 on that data.");
-    if (w == QLatin1String("bars"))
-        return QObject::tr("Mean relative error per layer for two methods side by side (the rank slider sets the "
-                           "rank of both). Click a bar to select that layer's matrix.");
-    if (w == QLatin1String("curves"))
-        return QObject::tr("Error against rank for every reconstruction of the selected matrix. On the calibration "
-                           "statistics QERA-exact's output error is the lowest at every rank (Eckart\u2013Young on "
-                           "R^\u00bdE\u1d40); LoRC is the weight-error optimum.");
-    if (w == QLatin1String("evaluate"))
-        return QObject::tr("Quantize every linear layer with method B at the slider's rank and compare the "
-                           "fake-quantized model with the original on the prompt: perplexity and mean next-token "
-                           "KL(P_fp \u2016 P_quant).");
-    if (w == QLatin1String("kv"))
-        return QObject::tr("KV-cache quantizers at the stated bits (reference \u00a73). KIVI: keys per channel, values "
-                           "per token, full-precision recent window (Liu et al., ICML 2024). Hadamard: rotation before "
-                           "quantizing (QuaRot, Ashkboos et al. 2024). OSCAR: attention-aware covariance rotation with "
-                           "clipping, BF16 sink and recent windows. ZipCache: saliency-driven 2/4-bit split (He et al., "
-                           "NeurIPS 2024). SageAttention2 (Zhang et al., arXiv 2411.10958): INT8/INT4 Q and K for QK\u1d40.");
-    if (w == QLatin1String("smoothing"))
-        return QObject::tr("SageAttention2's smoothing. K: subtract the sequence mean of K (softmax-invariant, the "
-                           "row bias q\u00b7k\u0304 is added back). Q: subtract each block's mean of Q and add "
-                           "q\u0304K\u1d40 back in high precision.");
-    if (w == QLatin1String("tokens"))
-        return QObject::tr("Which tokens carry the quantization error, per layer. Dashed columns are attention sinks "
-                           "(the sinks analysis on this prompt): their huge keys and the attention they draw make "
-                           "their error matter most.");
-    if (w == QLatin1String("headmap"))
-        return QObject::tr("|\u015c \u2212 S| for the selected head: exact logits S = q k\u1d40/\u221ad against those "
-                           "from the quantized cache (or quantized Q/K). Grey above the diagonal: masked.");
-    return {};
-}
+QString quantHelp(const char* which) { return lookUpHelp(kQuantHelps, "QObject", which); }
 
 }  // namespace attnscope::widgets

@@ -5,6 +5,8 @@
 #include <limits>
 
 #include <QCoreApplication>
+
+#include "models/help_text.h"
 #include <QtNumeric>
 
 namespace attnscope::widgets {
@@ -24,7 +26,56 @@ int countOf(const SinkResult& r, SinkClass cls) {
     return int(std::count_if(r.sinks.begin(), r.sinks.end(), [cls](const SinkToken& s) { return s.cls == cls; }));
 }
 
-QString cite(const char* source) { return QStringLiteral("<br><i>Source: %1</i>").arg(QString::fromUtf8(source)); }
+const HelpText kSinkParameterHelps[] = {
+    {"epsilon",
+     QT_TRANSLATE_NOOP("SinkViews",
+                       "\u03b5: a head counts token t as a sink when its causal mean attention to t exceeds "
+                       "\u03b5 (0.3 in the paper)."),
+     kGu},
+    {"cos",
+     QT_TRANSLATE_NOOP("SinkViews",
+                       "|cos| threshold: token t is a sink in layer l when |cos(h<sup>l</sup><sub>t</sub>, "
+                       "h<sup>l</sup><sub>p0</sub>)| exceeds it (0.9 in the paper's code)."),
+     kWong},
+    {"minq",
+     QT_TRANSLATE_NOOP("SinkViews",
+                       "Minimum query position: query rows before it are left out of the causal means "
+                       "(the first rows attend to the first tokens by construction). Changing it recomputes "
+                       "the attention statistics; the other parameters only re-classify.")},
+    {"rule",
+     QT_TRANSLATE_NOOP("SinkViews",
+                       "How a lifetime \u03bb (number of sink layers) becomes a class. <b>Official</b>: primary if "
+                       "\u03bb \u2265 L\u221215, secondary if 4 < \u03bb < L\u221215, else noise. <b>Relative</b> "
+                       "(for small models): primary if \u03bb \u2265 0.6\u00b7(analysed layers) and it starts "
+                       "within 2 layers of the onset. <b>Auto</b>: official when L \u2265 21."),
+     kWong},
+    {"clipper",
+     QT_TRANSLATE_NOOP("SinkViews",
+                       "Analyse every layer. Off (the paper's \u201csink clipper\u201d): only the primary sink's range "
+                       "[l_on, l_off), from its largest jump in \u2016h\u2016 to the largest drop after it; small "
+                       "models often give a range of one or two layers."),
+     kWong},
+    {"levels",
+     QT_TRANSLATE_NOOP("SinkViews",
+                       "Sink levels: each sink token sits at (creation layer, lifetime); colour is log(1 + number "
+                       "of tokens) at that level, as in the paper's hierarchical-levels figure. Click a level to "
+                       "select its tokens."),
+     kWong},
+    {"layers",
+     QT_TRANSLATE_NOOP("SinkViews",
+                       "Per layer: the primary sink's score s<sup>l</sup><sub>p0</sub>, its weakening "
+                       "w<sup>l</sup> = 1 \u2212 s<sup>l</sup><sub>p0</sub> / max s<sub>p0</sub>, and (bars) the "
+                       "number of secondary sinks created in that layer. The primary weakens where secondary "
+                       "sinks appear."),
+     kWong},
+    {"token",
+     QT_TRANSLATE_NOOP("SinkViews",
+                       "The selected token across layers: cos(h, h at p0) (dashed lines: \u00b1 threshold), "
+                       "\u2016h\u2016, and (dotted) cos(y, y at p0) of its MLP output. Filled markers are the layers "
+                       "where it counts as a sink; the vertical line marks its creation layer, with the MLP output's "
+                       "norm and alignment with the primary's there."),
+     kWong},
+};
 
 }  // namespace
 
@@ -54,17 +105,17 @@ QString sinkQuantityHelp(SinkQuantity q) {
     case SinkQuantity::Score:
         return tr("<b>Sink score</b> s<sup>l</sup><sub>t</sub>: the attention token t receives in layer l, "
                   "averaged over heads and over the queries that can see it (causally normalised: "
-                  "the column sum divided by the number of rows below the diagonal).") + cite(kGu);
+                  "the column sum divided by the number of rows below the diagonal).") + citeSource(kGu);
     case SinkQuantity::FracHeads:
         return tr("<b>Fraction of heads</b> f<sup>l</sup><sub>t</sub>: the share of layer l's heads whose "
-                  "causal mean attention to token t exceeds \u03b5 (0.3 by default).") + cite(kGu);
+                  "causal mean attention to token t exceeds \u03b5 (0.3 by default).") + citeSource(kGu);
     case SinkQuantity::AbsCos:
         return tr("<b>|cos| to the primary sink</b>: |cos(h<sup>l</sup><sub>t</sub>, h<sup>l</sup><sub>p0</sub>)| "
                   "between token t's residual stream and the primary sink's. A token whose value exceeds "
-                  "the threshold (0.9) is a sink in that layer.") + cite(kWong);
+                  "the threshold (0.9) is a sink in that layer.") + citeSource(kWong);
     case SinkQuantity::HiddenNorm:
         return tr("<b>Hidden-state norm</b> \u2016h<sup>l</sup><sub>t</sub>\u2016: sinks carry \u201cmassive "
-                  "activations\u201d, a few channels orders of magnitude above the median.") + cite(kSun);
+                  "activations\u201d, a few channels orders of magnitude above the median.") + citeSource(kSun);
     }
     return {};
 }
@@ -267,46 +318,11 @@ QString sinkMarksLegend() {
         {SinkClass::Primary, QChar(0x25b2)}, {SinkClass::Secondary, QChar(0x25c6)}, {SinkClass::Noise, QChar(0x25cf)}};
     QStringList parts;
     for (const auto& [cls, shape] : marks)
-        parts << QStringLiteral("<span style='color:%1'>%2</span> %3").arg(sinkClassColor(cls).name(), QString(shape), sinkClassLabel(cls));
+        parts << QStringLiteral("<span style='color:%1'>%2</span> %3")
+                     .arg(sinkClassColor(cls).name(), QString(shape), sinkClassLabel(cls));
     return tr("Marks: layers where a token is a sink \u2014 %1").arg(parts.join(QStringLiteral(" &nbsp; ")));
 }
 
-QString sinkParameterHelp(const char* which) {
-    const QString w = QString::fromLatin1(which);
-    if (w == QLatin1String("epsilon"))
-        return tr("\u03b5: a head counts token t as a sink when its causal mean attention to t exceeds "
-                  "\u03b5 (0.3 in the paper).") + cite(kGu);
-    if (w == QLatin1String("cos"))
-        return tr("|cos| threshold: token t is a sink in layer l when |cos(h<sup>l</sup><sub>t</sub>, "
-                  "h<sup>l</sup><sub>p0</sub>)| exceeds it (0.9 in the paper's code).") + cite(kWong);
-    if (w == QLatin1String("minq"))
-        return tr("Minimum query position: query rows before it are left out of the causal means "
-                  "(the first rows attend to the first tokens by construction). Changing it recomputes "
-                  "the attention statistics; the other parameters only re-classify.");
-    if (w == QLatin1String("rule"))
-        return tr("How a lifetime \u03bb (number of sink layers) becomes a class. <b>Official</b>: primary if "
-                  "\u03bb \u2265 L\u221215, secondary if 4 < \u03bb < L\u221215, else noise. <b>Relative</b> "
-                  "(for small models): primary if \u03bb \u2265 0.6\u00b7(analysed layers) and it starts "
-                  "within 2 layers of the onset. <b>Auto</b>: official when L \u2265 21.") + cite(kWong);
-    if (w == QLatin1String("clipper"))
-        return tr("Analyse every layer. Off (the paper's \u201csink clipper\u201d): only the primary sink's range "
-                  "[l_on, l_off), from its largest jump in \u2016h\u2016 to the largest drop after it; small "
-                  "models often give a range of one or two layers.") + cite(kWong);
-    if (w == QLatin1String("levels"))
-        return tr("Sink levels: each sink token sits at (creation layer, lifetime); colour is log(1 + number "
-                  "of tokens) at that level, as in the paper's hierarchical-levels figure. Click a level to "
-                  "select its tokens.") + cite(kWong);
-    if (w == QLatin1String("layers"))
-        return tr("Per layer: the primary sink's score s<sup>l</sup><sub>p0</sub>, its weakening "
-                  "w<sup>l</sup> = 1 \u2212 s<sup>l</sup><sub>p0</sub> / max s<sub>p0</sub>, and (bars) the "
-                  "number of secondary sinks created in that layer. The primary weakens where secondary "
-                  "sinks appear.") + cite(kWong);
-    if (w == QLatin1String("token"))
-        return tr("The selected token across layers: cos(h, h at p0) (dashed lines: \u00b1 threshold), "
-                  "\u2016h\u2016, and (dotted) cos(y, y at p0) of its MLP output. Filled markers are the layers "
-                  "where it counts as a sink; the vertical line marks its creation layer, with the MLP output's "
-                  "norm and alignment with the primary's there.") + cite(kWong);
-    return {};
-}
+QString sinkParameterHelp(const char* which) { return lookUpHelp(kSinkParameterHelps, "SinkViews", which); }
 
 }  // namespace attnscope::widgets

@@ -6,6 +6,8 @@
 
 #include <QCoreApplication>
 
+#include "models/help_text.h"
+
 namespace attnscope::widgets {
 namespace {
 
@@ -15,13 +17,54 @@ const char* const kPaper =
     "\u201cA Two-Parameter Weibull Framework for Diagnosing Transformer Weight Distributions\u201d (NPM-Weibull)";
 const char* const kOrder[] = {"q", "k", "v", "qkv", "o", "gate", "up", "down", "embed", "lm_head"};
 
-QString cite() { return QStringLiteral("<br><i>Source: %1</i>").arg(QString::fromUtf8(kPaper)); }
-
 QString shapeText(const std::vector<int64_t>& shape) {
     QStringList dims;
     for (int64_t d : shape) dims << QString::number(d);
     return dims.join(QStringLiteral(" \u00d7 "));
 }
+
+const HelpText kWeibullHelps[] = {
+    {"k",
+     QT_TRANSLATE_NOOP("WeibullViews",
+                       "<b>Weibull shape k</b> of |w| per matrix, fitted on the probability plot. Colours diverge "
+                       "from the HalfNormal anchor k = 1.2054 (white, what Gaussian initialisation gives): red "
+                       "above it, blue below. Transmission matrices (W_o, FFN) sit near 1.19\u20131.20; Selection "
+                       "matrices (W_q, W_k) drift below."),
+     kPaper},
+    {"lambda",
+     QT_TRANSLATE_NOOP("WeibullViews",
+                       "<b>Weibull scale \u03bb</b> of |w|, in weight units: about 0.8875\u00b7\u03c3 for a "
+                       "HalfNormal of standard deviation \u03c3."),
+     kPaper},
+    {"lines",
+     QT_TRANSLATE_NOOP("WeibullViews",
+                       "k against layer per component. Shaded: the Transmission band [1.186, 1.204]; dashed: the "
+                       "HalfNormal anchor 1.2054."),
+     kPaper},
+    {"protocol",
+     QT_TRANSLATE_NOOP("WeibullViews",
+                       "<b>exact</b>: sorted |w|, Hazen positions (i\u22120.5)/n, least squares (the paper's "
+                       "analysis scripts). <b>hist</b>: 1024 bins of log10|w|, count-weighted least squares (the "
+                       "library's weibull_fit). They agree to about 1e-3 in k."),
+     kPaper},
+    {"trim",
+     QT_TRANSLATE_NOOP("WeibullViews",
+                       "Which part of the CDF is fitted: mid80 (0.1 \u2264 F \u2264 0.9, the paper's standard), "
+                       "mid90, or full. k depends on it: a HalfNormal gives 1.2054 / 1.1909 / about 1.155."),
+     kPaper},
+    {"detail",
+     QT_TRANSLATE_NOOP("WeibullViews",
+                       "Left: the Weibull probability plot, ln(\u2212ln(1\u2212F)) against ln|w|; a Weibull is a "
+                       "straight line of slope k. Shaded: the trimmed window that is fitted. Right: histogram of "
+                       "log10|w| with the fitted Weibull's expected counts."),
+     kPaper},
+    {"series",
+     QT_TRANSLATE_NOOP("WeibullViews",
+                       "k and λ against training step, averaged over the layers per component. The paper: "
+                       "Transmission matrices (FFN, W_o) stay in the band [1.186, 1.204] near the initial 1.2054; "
+                       "Selection matrices (W_q, W_k) drift below it as training goes on."),
+     kPaper},
+};
 
 }  // namespace
 
@@ -49,7 +92,8 @@ WeibullGrid weibullGrid(const std::vector<WeibullMatrixFit>& fits) {
 }
 
 Matrix2D weibullGridValues(const WeibullGrid& g, const std::vector<WeibullMatrixFit>& fits, bool lambda) {
-    Matrix2D m{g.rows(), g.cols(), std::vector<float>(size_t(g.rows() * g.cols()), std::numeric_limits<float>::quiet_NaN())};
+    Matrix2D m{g.rows(), g.cols(),
+               std::vector<float>(size_t(g.rows() * g.cols()), std::numeric_limits<float>::quiet_NaN())};
     for (size_t i = 0; i < g.fitIndex.size(); ++i) {
         const int f = g.fitIndex[i];
         if (f < 0 || !fits[size_t(f)].fit.ok) continue;
@@ -114,7 +158,8 @@ std::vector<std::pair<QString, QString>> weibullFitRows(const WeibullMatrixFit& 
                                                             : f.trim == WeibullTrim::Mid90 ? "mid90"
                                                                                            : "full")},
         {tr("class"), QString::fromStdString(f.cls)},
-        {tr("drift from 1.205"), QStringLiteral("%1 % (%2)").arg(f.driftPct, 0, 'f', 2).arg(QString::fromStdString(f.drift))},
+        {tr("drift from 1.205"),
+         QStringLiteral("%1 % (%2)").arg(f.driftPct, 0, 'f', 2).arg(QString::fromStdString(f.drift))},
     });
     if (f.lowR2) {
         // The fit is poor: the distribution-free shape numbers are the ones to read.
@@ -133,38 +178,10 @@ QString weibullCellText(const WeibullMatrixFit& m) {
         .arg(f.k, 0, 'f', 4).arg(f.sdK, 0, 'f', 4)
         .arg(f.lambda, 0, 'g', 4)
         .arg(f.r2, 0, 'f', 4)
-        .arg(QString::fromStdString(f.cls), f.lowR2 ? tr(" (R\u00b2 < 0.95: read the distribution-free metrics)") : QString());
+        .arg(QString::fromStdString(f.cls),
+             f.lowR2 ? tr(" (R\u00b2 < 0.95: read the distribution-free metrics)") : QString());
 }
 
-QString weibullHelp(const char* which) {
-    const QString w = QString::fromLatin1(which);
-    if (w == QLatin1String("k"))
-        return tr("<b>Weibull shape k</b> of |w| per matrix, fitted on the probability plot. Colours diverge "
-                  "from the HalfNormal anchor k = 1.2054 (white, what Gaussian initialisation gives): red "
-                  "above it, blue below. Transmission matrices (W_o, FFN) sit near 1.19\u20131.20; Selection "
-                  "matrices (W_q, W_k) drift below.") + cite();
-    if (w == QLatin1String("lambda"))
-        return tr("<b>Weibull scale \u03bb</b> of |w|, in weight units: about 0.8875\u00b7\u03c3 for a "
-                  "HalfNormal of standard deviation \u03c3.") + cite();
-    if (w == QLatin1String("lines"))
-        return tr("k against layer per component. Shaded: the Transmission band [1.186, 1.204]; dashed: the "
-                  "HalfNormal anchor 1.2054.") + cite();
-    if (w == QLatin1String("protocol"))
-        return tr("<b>exact</b>: sorted |w|, Hazen positions (i\u22120.5)/n, least squares (the paper's "
-                  "analysis scripts). <b>hist</b>: 1024 bins of log10|w|, count-weighted least squares (the "
-                  "library's weibull_fit). They agree to about 1e-3 in k.") + cite();
-    if (w == QLatin1String("trim"))
-        return tr("Which part of the CDF is fitted: mid80 (0.1 \u2264 F \u2264 0.9, the paper's standard), "
-                  "mid90, or full. k depends on it: a HalfNormal gives 1.2054 / 1.1909 / about 1.155.") + cite();
-    if (w == QLatin1String("detail"))
-        return tr("Left: the Weibull probability plot, ln(\u2212ln(1\u2212F)) against ln|w|; a Weibull is a "
-                  "straight line of slope k. Shaded: the trimmed window that is fitted. Right: histogram of "
-                  "log10|w| with the fitted Weibull's expected counts.") + cite();
-    if (w == QLatin1String("series"))
-        return tr("k and λ against training step, averaged over the layers per component. The paper: "
-                  "Transmission matrices (FFN, W_o) stay in the band [1.186, 1.204] near the initial 1.2054; "
-                  "Selection matrices (W_q, W_k) drift below it as training goes on.") + cite();
-    return {};
-}
+QString weibullHelp(const char* which) { return lookUpHelp(kWeibullHelps, "WeibullViews", which); }
 
 }  // namespace attnscope::widgets
