@@ -11,6 +11,7 @@
 #include <QSplitter>
 #include <QVBoxLayout>
 
+#include "panels/panel_layout.h"
 #include "token_strip.h"
 
 namespace attnscope::widgets {
@@ -80,13 +81,9 @@ AttentionMapsPanel::AttentionMapsPanel(QWidget* parent) : QWidget(parent) {
     stripLayout->addWidget(m_stripHint);
     stripLayout->addWidget(scroll, 1);
 
-    auto* split = new QSplitter(Qt::Vertical, this);
-    split->addWidget(m_heatmap);
-    split->addWidget(stripBox);
+    QSplitter* split = makeSplitter(Qt::Vertical, this, {m_heatmap, stripBox}, {600, 90});
     split->setStretchFactor(0, 1);
     split->setStretchFactor(1, 0);  // extra height goes to the map
-    split->setSizes({600, 90});
-    split->setChildrenCollapsible(false);
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);

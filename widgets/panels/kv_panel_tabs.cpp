@@ -26,6 +26,7 @@
 #include <QVBoxLayout>
 
 #include "panels/kv_param_form.h"
+#include "panels/panel_layout.h"
 #include "plot/kv_keep_map.h"
 #include "plot/kv_sweep_plot.h"
 #include "plot/layer_curves_plot.h"
@@ -85,11 +86,7 @@ QWidget* KvPanel::buildMapTab() {
     e2eRow->addWidget(m_e2e, 1);
     for (QWidget* w : std::initializer_list<QWidget*>{m_e2eProgress, m_e2eRun, m_e2eCancel, m_e2eAuto}) e2eRow->addWidget(w);
 
-    auto* split = new QSplitter(Qt::Vertical, tab);
-    split->addWidget(m_keepMap);
-    split->addWidget(m_metricsPlot);
-    split->setSizes({440, 220});
-    split->setChildrenCollapsible(false);
+    QSplitter* split = makeSplitter(Qt::Vertical, tab, {m_keepMap, m_metricsPlot}, {440, 220});
     auto* layout = new QVBoxLayout(tab);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(split, 1);

@@ -15,6 +15,7 @@
 #include <QSplitter>
 #include <QVBoxLayout>
 
+#include "panels/panel_layout.h"
 #include "plot/colormaps.h"
 #include "plot/layer_curves_plot.h"
 #include "plot/matrix_plot.h"
@@ -129,10 +130,7 @@ QuantPanel::QuantPanel(QWidget* parent) : QWidget(parent) {
     kl->addWidget(buildKvControls());
     kl->addWidget(m_kvSummary);
     kl->addWidget(kvPlots, 1);
-    auto* split = new QSplitter(Qt::Vertical, this);
-    split->addWidget(weights);
-    split->addWidget(kv);
-    split->setChildrenCollapsible(false);
+    QSplitter* split = makeSplitter(Qt::Vertical, this, {weights, kv});
     auto* statusRow = new QHBoxLayout;
     statusRow->addWidget(m_status, 1);
     statusRow->addWidget(m_progress);

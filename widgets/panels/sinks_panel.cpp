@@ -14,6 +14,7 @@
 #include <QVBoxLayout>
 #include <qcustomplot.h>
 
+#include "panels/panel_layout.h"
 #include "plot/layer_curves_plot.h"
 #include "plot/matrix_plot.h"
 #include "plot/plot_theme.h"
@@ -46,21 +47,12 @@ SinksPanel::SinksPanel(QWidget* parent) : QWidget(parent) {
     // Docked beside the explorer the panel gets ~520 px of a 1600 px window: the levels and
     // the per-layer curves share a row, the selected token and the all-sinks scatter take
     // turns (tabs) at full width.
-    auto* levels = new QSplitter(Qt::Horizontal, this);
-    levels->addWidget(m_levelMap);
-    levels->addWidget(m_layerPlot);
-    levels->setSizes({40, 60});
-    levels->setChildrenCollapsible(false);
+    QSplitter* levels = makeSplitter(Qt::Horizontal, this, {m_levelMap, m_layerPlot}, {40, 60});
     m_tabs = new QTabWidget(this);
     m_tabs->addTab(m_tokenPlot, tr("Selected token"));
     m_tabs->addTab(buildScatter(), tr("MLP output of all sinks"));
     m_tabs->setTabToolTip(1, m_scatterPlot->toolTip());
-    auto* split = new QSplitter(Qt::Vertical, this);
-    split->addWidget(m_tokenMap);
-    split->addWidget(levels);
-    split->addWidget(m_tabs);
-    split->setSizes({280, 240, 280});
-    split->setChildrenCollapsible(false);
+    QSplitter* split = makeSplitter(Qt::Vertical, this, {m_tokenMap, levels, m_tabs}, {280, 240, 280});
 
     m_summary = new QLabel(tr("Run a prompt to find its attention sinks."), this);
     m_summary->setWordWrap(true);

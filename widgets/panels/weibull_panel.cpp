@@ -12,6 +12,7 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include "panels/panel_layout.h"
 #include "plot/colormaps.h"
 #include "plot/layer_curves_plot.h"
 #include "plot/matrix_plot.h"
@@ -85,26 +86,14 @@ WeibullPanel::WeibullPanel(QWidget* parent) : QWidget(parent) {
 
     // The two maps side by side above, one tab below for everything else: at a docked width
     // of ~600 px three plots in a row left each map a few pixels per component.
-    auto* top = new QSplitter(Qt::Horizontal, this);
-    top->addWidget(m_map);
-    top->addWidget(m_lambdaMap);
-    top->setSizes({500, 500});
-    top->setChildrenCollapsible(false);
-    auto* matrix = new QSplitter(Qt::Horizontal, this);
-    matrix->addWidget(m_table);
-    matrix->addWidget(m_detail);
-    matrix->setSizes({300, 700});
-    matrix->setChildrenCollapsible(false);
+    QSplitter* top = makeSplitter(Qt::Horizontal, this, {m_map, m_lambdaMap}, {500, 500});
+    QSplitter* matrix = makeSplitter(Qt::Horizontal, this, {m_table, m_detail}, {300, 700});
     m_series = new WeibullSeriesView(this);
     m_tabs = new QTabWidget(this);
     m_tabs->addTab(m_curves, tr("k by layer"));
     m_tabs->addTab(matrix, tr("Selected matrix"));
     m_tabs->addTab(m_series, tr("Checkpoint series"));
-    auto* split = new QSplitter(Qt::Vertical, this);
-    split->addWidget(top);
-    split->addWidget(m_tabs);
-    split->setSizes({430, 470});
-    split->setChildrenCollapsible(false);
+    QSplitter* split = makeSplitter(Qt::Vertical, this, {top, m_tabs}, {430, 470});
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
