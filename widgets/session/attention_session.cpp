@@ -1,5 +1,7 @@
 // The attention-maps panel in sessions and figures: stored maps (layer, head) redraw the
 // panel; "attention-map" exports one of them.
+#include <memory>
+
 #include <qcustomplot.h>
 
 #include "attnscope/error.h"
@@ -57,17 +59,12 @@ std::unique_ptr<QCustomPlot> renderMap(const Session& session, const FigureOptio
     const AttentionSection a = decodeAttention(requireSection(session, kPanel, "attention map"));
     const int layer = o.layer >= 0 ? o.layer : a.layer;
     const int head = o.head >= -1 ? o.head : a.head;
-    auto* panel = new AttentionMapsPanel;
-    try {
-        show(panel, session, a, layer, head);
-    } catch (...) {
-        delete panel;
-        throw;
-    }
+    auto panel = std::make_unique<AttentionMapsPanel>();  // freed if anything throws before detachPlot takes it
+    show(panel.get(), session, a, layer, head);
     AttentionHeatmap* map = panel->heatmap();
     addFigureTitle(map, head < 0 ? QObject::tr("Attention, layer %1, mean of heads").arg(layer)
                                  : QObject::tr("Attention, layer %1, head %2").arg(layer).arg(head));
-    return detachPlot(panel, map);
+    return detachPlot(panel.release(), map);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // The KV-cache eviction panel in sessions and figures: policy A's decision with its local and
 // end-to-end metrics, the pinned B's decision and the budget sweep redraw the keep maps, the
 // compare tab and the sweep plot without the model.
+#include <memory>
+
 #include <qcustomplot.h>
 
 #include "attnscope/error.h"
@@ -94,21 +96,16 @@ std::unique_ptr<QCustomPlot> render(const Session& session, const FigureOptions&
     KvSection k = decodeKv(requireSection(session, kPanel, "KV-cache eviction"));
     k.sweepMetric = o.option(QStringLiteral("metric"), QString::fromStdString(k.sweepMetric)).toStdString();
     if (const QString log = o.option(QStringLiteral("log")); !log.isEmpty()) k.sweepLog = log != QLatin1String("0");
-    auto* panel = new KvPanel;
-    try {
-        show(panel, session, k);
-        const int layer = o.layer >= 0 ? o.layer : session.view.layer;
-        if (layer >= k.selection.nLayers)
-            fail(ErrorKind::BadInput, "kv: layer " + std::to_string(layer) + " is outside the " +
-                                          std::to_string(k.selection.nLayers) + " layers");
-        panel->selectLayerHead(layer, o.head >= -1 ? o.head : -1);
-    } catch (...) {
-        delete panel;
-        throw;
-    }
-    auto [plot, title] = pick(panel, k);
+    auto panel = std::make_unique<KvPanel>();  // freed if anything throws before detachPlot takes it
+    show(panel.get(), session, k);
+    const int layer = o.layer >= 0 ? o.layer : session.view.layer;
+    if (layer >= k.selection.nLayers)
+        fail(ErrorKind::BadInput, "kv: layer " + std::to_string(layer) + " is outside the " +
+                                      std::to_string(k.selection.nLayers) + " layers");
+    panel->selectLayerHead(layer, o.head >= -1 ? o.head : -1);
+    auto [plot, title] = pick(panel.get(), k);
     addFigureTitle(plot, title);
-    return detachPlot(panel, plot);
+    return detachPlot(panel.release(), plot);
 }
 
 QCustomPlot* keepMapOf(KvPanel* p, const KvSection& k, const QString& which) {

@@ -1,5 +1,7 @@
 // The quantization panel in sessions and figures: every matrix's error tables redraw the
 // per-layer bars and the error-versus-rank curves at any rank without the model.
+#include <memory>
+
 #include <qcustomplot.h>
 
 #include "attnscope/error.h"
@@ -99,16 +101,11 @@ template <class Pick>
 std::unique_ptr<QCustomPlot> render(const Session& session, const FigureOptions& o, Pick pick) {
     const QuantSection q = decodeChecked(requireSection(session, kPanel, "quantization"));
     if (q.matrices.empty()) fail(ErrorKind::BadInput, "quant: the session stores no quantized matrices");
-    auto* panel = new QuantPanel;
-    try {
-        show(panel, q, &o);
-    } catch (...) {
-        delete panel;
-        throw;
-    }
-    auto [plot, title] = pick(panel, q);
+    auto panel = std::make_unique<QuantPanel>();  // freed if anything throws before detachPlot takes it
+    show(panel.get(), q, &o);
+    auto [plot, title] = pick(panel.get(), q);
     addFigureTitle(plot, title);
-    return detachPlot(panel, plot);
+    return detachPlot(panel.release(), plot);
 }
 
 QString quantTitle(const QuantSection& q) {

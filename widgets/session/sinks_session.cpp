@@ -1,5 +1,7 @@
 // The sinks panel in sessions and figures: the classification redraws the panel; the
 // statistics it came from (when stored) let the app re-classify without the model.
+#include <memory>
+
 #include <qcustomplot.h>
 
 #include "attnscope/error.h"
@@ -70,18 +72,13 @@ template <class Pick>
 std::unique_ptr<QCustomPlot> render(const Session& session, const FigureOptions& o, Pick pick) {
     const SinksSection s = decodeChecked(session, requireSection(session, kPanel, "attention sink"));
     const SinkQuantity q = quantityFromKey(o.option(QStringLiteral("quantity"), QString::fromStdString(s.quantity)).toStdString());
-    auto* panel = new SinksPanel;
-    try {
-        show(panel, session, s, q);
-    } catch (...) {
-        delete panel;
-        throw;
-    }
-    auto [plot, title] = pick(panel, q);
+    auto panel = std::make_unique<SinksPanel>();  // freed if anything throws before detachPlot takes it
+    show(panel.get(), session, s, q);
+    auto [plot, title] = pick(panel.get(), q);
     addFigureTitle(plot, title);
     if (auto* map = qobject_cast<MatrixPlot*>(plot); map == panel->tokenMap())  // no navigation hints on paper
         map->setAxisTitles(QObject::tr("token position"), QObject::tr("layer"));
-    return detachPlot(panel, plot);
+    return detachPlot(panel.release(), plot);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 // The Weibull panel in sessions and figures: every matrix's fit and the selected matrix's
 // probability plot.
+#include <memory>
+
 #include <qcustomplot.h>
 
 #include "attnscope/error.h"
@@ -50,11 +52,11 @@ std::unique_ptr<QCustomPlot> render(const Session& session, const FigureOptions&
     if (!matrix.isEmpty() && matrix.toStdString() != w.selected)
         fail(ErrorKind::BadInput, "weibull: the session stores the probability plot of '" + w.selected +
                                       "' only, not of '" + matrix.toStdString() + "'");
-    auto* panel = new WeibullPanel;
-    show(panel, w);
-    auto [plot, title] = pick(panel, w);
+    auto panel = std::make_unique<WeibullPanel>();  // freed if anything throws before detachPlot takes it
+    show(panel.get(), w);
+    auto [plot, title] = pick(panel.get(), w);
     if (!title.isEmpty()) addFigureTitle(plot, title);
-    return detachPlot(panel, plot);
+    return detachPlot(panel.release(), plot);
 }
 
 }  // namespace
