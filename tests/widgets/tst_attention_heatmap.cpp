@@ -31,6 +31,13 @@ Matrix2D causalMatrix(int64_t n) {
     return m;
 }
 
+// Shown on screen at `size`, so that its layout (axis rect, tick labels) is real.
+bool showExposed(QWidget& widget, QSize size) {
+    widget.resize(size);
+    widget.show();
+    return QTest::qWaitForWindowExposed(&widget);
+}
+
 attnscope::TokenStrip tokens(const std::vector<std::string>& pieces) {
     attnscope::TokenStrip t;
     for (size_t i = 0; i < pieces.size(); ++i) t.ids.push_back(int32_t(100 + i));
@@ -168,9 +175,7 @@ private slots:
 
     void hoverReportsCell() {
         AttentionHeatmap plot;
-        plot.resize(500, 400);
-        plot.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&plot));
+        QVERIFY(showExposed(plot, QSize(500, 400)));
         plot.setMatrix(causalMatrix(4));
         plot.replot();
         QSignalSpy spy(&plot, &AttentionHeatmap::cellHovered);
@@ -187,9 +192,7 @@ private slots:
 
     void tokenLabelsWhenZoomedIn() {
         AttentionHeatmap plot;
-        plot.resize(800, 600);
-        plot.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&plot));
+        QVERIFY(showExposed(plot, QSize(800, 600)));
         plot.setMatrix(causalMatrix(6));
         plot.setTokenLabels({"a", "b", "c", "d", "e", "f"});
         plot.replot();
