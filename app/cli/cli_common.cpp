@@ -58,7 +58,15 @@ std::string checkpointPath(const std::string& root, long long step) {
     fail(ErrorKind::BadInput, root + ": no checkpoint at step " + std::to_string(step) + " (steps: " + steps + ")");
 }
 
-std::unique_ptr<Model> openModel(const CliArgs& a) {
+std::unique_ptr<Model> openModel(const CliArgs& a) { return Model::open(openOptions(a)); }
+
+std::unique_ptr<Inspector> openInspector(const CliArgs& a) {
+    auto inspector = std::make_unique<Inspector>();
+    inspector->open(openOptions(a));
+    return inspector;
+}
+
+OpenOptions openOptions(const CliArgs& a) {
     OpenOptions o;
     o.path = a.str("--model", defaultModelPath());
     if (o.path.empty())
@@ -67,15 +75,7 @@ std::unique_ptr<Model> openModel(const CliArgs& a) {
     o.tokenizerPath = a.str("--tokenizer");
     o.device = parseDevice(a.str("--device", "cpu"));
     o.dtype = parseDType(a.str("--dtype", "fp32"));
-    return Model::open(o);
-}
-
-std::string readTextFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail(ErrorKind::NotFound, path + ": cannot open file");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    return o;
 }
 
 std::vector<int32_t> promptIds(const CliArgs& a, const Model& m) {
@@ -102,7 +102,7 @@ std::vector<int32_t> promptIds(const CliArgs& a, const Model& m) {
 }
 
 std::string pieceOf(const Model& m, int32_t id) {
-    return m.tokenizer() ? m.tokenizer()->piece(id) : std::to_string(id);
+    return m.tokenizer() ? m.tokenizer()->piece(id) : "#" + std::to_string(id);
 }
 
 }  // namespace attnscope::app

@@ -26,10 +26,13 @@ int verbKv(const std::vector<std::string>&);
 int verbKvSweep(const std::vector<std::string>&);
 int verbSession(const std::vector<std::string>&);
 int verbExport(const std::vector<std::string>&);
+// attnscope-cli <id> for every registered analysis with `verb` set (verbs_analysis.cpp).
+std::vector<CliVerb> analysisVerbs();
 
 // The verb registry: one line per verb.
 const std::vector<CliVerb>& cliVerbs() {
-    static const std::vector<CliVerb> verbs = {
+    static const std::vector<CliVerb> verbs = [] {
+    std::vector<CliVerb> v = {
         {"info", "", "architecture, layers, heads, KV heads, head dim, vocab, context, parameters", verbInfo},
         {"run", "[--generate N] [--temperature T --top-p P --seed S]", "tokens of the prompt, next-token top 10, greedy continuation", verbRun},
         {"attention", "--layer L --head H --out FILE.csv", "full T x T probabilities of one query head", verbAttention},
@@ -48,7 +51,7 @@ const std::vector<CliVerb>& cliVerbs() {
         {"sinks", "[--epsilon E] [--cos-threshold C] [--min-query-pos P] [--rule R] [--source S] [--bos 0,1]", "attention sinks: primary, secondary, levels, per-layer views (JSON)", verbSinks},
         {"quant", "--scheme rtn-sym|rtn-asym|mxint|nf4 --bits B [--group G] [--recon lorc|lqer|qera-approx|qera-exact --rank R] [--calib-file F] [--eval-file F]",
          "fake-quantize every linear layer: per-matrix weight/output error, perplexity and KL vs full precision", verbQuant},
-        {"kvquant", "--method kivi|hadamard|oscar|zipcache|sage --bits B [--group G] [--residual R] [--sink S]",
+        {"kvquant", "--method kivi|hadamard|oscar|zipcache-mixed|sage --bits B [--group G] [--residual R] [--sink S]",
          "quantize the prompt's KV cache (or Q/K scores): per layer/head score, KL and output errors", verbKvQuant},
         {"kv", "--policy NAME --budget B [--window W --kernel K --pool avg|max --sink N --recent R --heavy H --gqa none|mean|max|sum --mode prefill|decode --continuation-file F | --continuation N]",
          "KV-cache eviction: kept tokens per layer/head, retained mass, output error, KL/top-1/perplexity (JSON)", verbKv},
@@ -61,6 +64,9 @@ const std::vector<CliVerb>& cliVerbs() {
         {"export", "--figure NAME --out FILE.png|svg|pdf|csv | --all --out-dir DIR [--formats png,svg,pdf] | --list-figures  [--session F] [--layer L --head H] [--opt k=v,...] [--style light|print] [--dpi N --width W --height H]",
          "publication figures of any panel, headless (same rendering as the GUI)", verbExport},
     };
+    for (CliVerb& a : analysisVerbs()) v.push_back(std::move(a));
+    return v;
+    }();
     return verbs;
 }
 
@@ -76,7 +82,8 @@ void printHelp() {
         "  --prompt TEXT | --prompt-file FILE | --ids 1,2,3\n"
         "  --no-bos            do not add the BOS token the tokenizer asks for\n"
         "  --json              machine-readable output on stdout\n\nVerbs:\n");
-    for (const CliVerb& v : cliVerbs()) std::printf("  %-10s %s\n             %s\n", v.name, v.usage, v.help);
+    for (const CliVerb& v : cliVerbs())
+        std::printf("  %-10s %s\n             %s\n", v.name.c_str(), v.usage.c_str(), v.help.c_str());
     std::printf("\nExit codes: 0 ok, 2 bad input, 1 internal failure.\n");
 }
 
@@ -99,15 +106,15 @@ int main(int argc, char** argv) {
         try {
             return v.run(std::vector<std::string>(args.begin() + 1, args.end()));
         } catch (const Error& e) {
-            std::fprintf(stderr, "attnscope-cli %s: %s: %s\n", v.name, errorKindName(e.kind()), e.what());
+            std::fprintf(stderr, "attnscope-cli %s: %s: %s\n", v.name.c_str(), errorKindName(e.kind()), e.what());
             const bool userFault = e.kind() == ErrorKind::BadInput || e.kind() == ErrorKind::NotFound ||
                                    e.kind() == ErrorKind::Unsupported;
             return userFault ? 2 : 1;
         } catch (const std::bad_alloc&) {  // host allocations outside the core's torch guard
-            std::fprintf(stderr, "attnscope-cli %s: out of memory\n", v.name);
+            std::fprintf(stderr, "attnscope-cli %s: out of memory\n", v.name.c_str());
             return 1;
         } catch (const std::exception& e) {
-            std::fprintf(stderr, "attnscope-cli %s: internal error: %s\n", v.name, e.what());
+            std::fprintf(stderr, "attnscope-cli %s: internal error: %s\n", v.name.c_str(), e.what());
             return 1;
         }
     }

@@ -1,5 +1,5 @@
-// Computes a whole session from the command line (attnscope-cli session / export): runs the
-// prompt, computes every panel's results and fills the same sections the GUI saves.
+// Computes a whole session from the command line (attnscope-cli session / export): opens the
+// model in an Inspector and asks the analysis registry for every requested section.
 #pragma once
 #include <set>
 #include <string>
@@ -9,10 +9,9 @@
 
 namespace attnscope::app {
 
-// Options beyond the model options: --layer --head --token (view), --panels a,b (default
-// all), --max-map N (attention maps pooled to at most N x N), the sink options, and
-// --protocol --trim --weibull-matrix (Weibull).
-extern const std::set<std::string> kSessionOptions;
+// --panels a,b (default: every registered analysis), the view options --layer --head --token,
+// and every registered analysis's own options.
+std::set<std::string> sessionOptions();
 Session computeSession(const CliArgs& a);
 
 }  // namespace attnscope::app

@@ -60,7 +60,7 @@ void listFigures() {
 
 int verbExport(const std::vector<std::string>& argv) {
     auto valued = kModelOptions;
-    valued.insert(kSessionOptions.begin(), kSessionOptions.end());
+    for (const std::string& o : sessionOptions()) valued.insert(o);
     valued.insert({"--figure", "--out", "--out-dir", "--formats", "--session", "--width", "--height", "--dpi", "--style", "--opt"});
     auto flags = kModelFlags;
     flags.insert({"--list-figures", "--all"});
@@ -108,7 +108,7 @@ int verbExport(const std::vector<std::string>& argv) {
         }
         // Session options only (drop export's own), then compute.
         auto sessionValued = kModelOptions;
-        sessionValued.insert(kSessionOptions.begin(), kSessionOptions.end());
+        for (const std::string& o : sessionOptions()) sessionValued.insert(o);
         std::vector<std::string> kept;
         for (size_t i = 0; i < args.size(); ++i) {
             if (flags.count(args[i])) {

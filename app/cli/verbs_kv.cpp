@@ -15,7 +15,7 @@
 namespace attnscope::app {
 namespace {
 
-nlohmann::json toJson(const KvParams& p, const KvRun& r, const KvOutcome& o) {
+nlohmann::json toJson(const KvParams& p, const KvPrepared& r, const KvOutcome& o) {
     nlohmann::json j;
     j["policy"] = p.policy;
     j["granularity"] = kvGranularityName(o.selection.granularity);
@@ -23,7 +23,7 @@ nlohmann::json toJson(const KvParams& p, const KvRun& r, const KvOutcome& o) {
     j["budget"] = p.budget;
     j["precision_split"] = o.selection.precision;
     j["prompt_tokens"] = r.promptLength;
-    j["continuation_tokens"] = r.inputs.continuation();
+    j["continuation_tokens"] = r.inputs->continuation();
     nlohmann::json params = nlohmann::json::object();
     for (const KvParamSpec& s : kvPolicy(p.policy).params)
         params[s.name] = s.choices.empty() ? nlohmann::json(p.get(s.name)) : nlohmann::json(p.choice(s.name));
@@ -59,16 +59,17 @@ int verbKv(const std::vector<std::string>& argv) {
     const CliArgs a(argv, kvValuedOptions(), kModelFlags);
     if (!a.has("--policy") || !a.has("--budget")) fail(ErrorKind::BadInput, "kv needs --policy NAME and --budget B");
     const KvParams p = kvParamsFrom(a, a.str("--policy"), a.integer64("--budget", 0), true);
-    auto model = openModel(a);
-    const KvRun r = kvPrepare(*model, promptIds(a, *model), a, {p});
-    const KvOutcome o = kvEvaluate(*model, r, p);
+    auto inspector = openInspector(a);
+    inspector->setPromptIds(promptIds(a, inspector->model()));
+    const KvPrepared r = inspector->prepareKv(kvContinuationFrom(a, *inspector), {p});
+    const KvOutcome o = inspector->evaluateKv(*r.inputs, p);
     if (a.has("--json")) {
         std::cout << toJson(p, r, o).dump(-1) << "\n";
         return 0;
     }
     std::printf("%s, budget %lld, %s mode, %s granularity; prompt %lld tokens, continuation %lld\n", p.policy.c_str(),
                 (long long)p.budget, kvModeName(p.mode), kvGranularityName(o.selection.granularity),
-                (long long)r.promptLength, (long long)r.inputs.continuation());
+                (long long)r.promptLength, (long long)r.inputs->continuation());
     std::printf("end to end: KL %.5f  top-1 %.3f  ppl %.3f (full cache %.3f)\n", o.e2e.kl, o.e2e.top1, o.e2e.ppl,
                 o.e2e.pplFull);
     std::printf("layer  kept/head  retained  out rel err  resid err\n");
@@ -85,18 +86,21 @@ int verbKvSweep(const std::vector<std::string>& argv) {
     std::vector<KvParams> params;
     for (const std::string& pol : kvPolicyList(a.str("--policies", "all")))
         for (int64_t b : kvBudgetList(a.str("--budgets", "16,32,64"))) params.push_back(kvParamsFrom(a, pol, b, false));
-    auto model = openModel(a);
-    const KvRun r = kvPrepare(*model, promptIds(a, *model), a, params);
+    auto inspector = openInspector(a);
+    inspector->setPromptIds(promptIds(a, inspector->model()));
+    const KvPrepared r = inspector->prepareKv(kvContinuationFrom(a, *inspector), params);
+    std::vector<std::string> skipped;
+    const std::vector<KvSweepRow> sweep = inspector->sweepKv(*r.inputs, params, {}, &skipped);
+    for (const std::string& note : skipped) std::fprintf(stderr, "kv-sweep: skipping %s\n", note.c_str());
     std::ostringstream csv;
     csv << "policy,budget,mode,granularity,kl,top1,ppl,ppl_full,retained_mass,output_rel_err\n";
     nlohmann::json rows = nlohmann::json::array();
-    for (const KvSweepEntry& e : kvSweep(*model, r, params)) {
-        const KvParams& p = e.params;
-        csv << p.policy << ',' << p.budget << ',' << kvModeName(p.mode) << ',' << kvGranularityName(e.granularity) << ','
-            << e.e2e.kl << ',' << e.e2e.top1 << ',' << e.e2e.ppl << ',' << e.e2e.pplFull << ',' << e.retainedMass << ','
+    for (const KvSweepRow& e : sweep) {
+        csv << e.policy << ',' << e.budget << ',' << kvModeName(e.mode) << ',' << kvGranularityName(e.granularity) << ','
+            << e.kl << ',' << e.top1 << ',' << e.ppl << ',' << e.pplFull << ',' << e.retainedMass << ','
             << e.outputRelErr << '\n';
-        rows.push_back({{"policy", p.policy}, {"budget", p.budget}, {"kl", e.e2e.kl}, {"top1", e.e2e.top1},
-                        {"ppl", e.e2e.ppl}, {"ppl_full", e.e2e.pplFull}, {"retained_mass", e.retainedMass},
+        rows.push_back({{"policy", e.policy}, {"budget", e.budget}, {"kl", e.kl}, {"top1", e.top1},
+                        {"ppl", e.ppl}, {"ppl_full", e.pplFull}, {"retained_mass", e.retainedMass},
                         {"output_rel_err", e.outputRelErr}});
     }
     if (a.has("--csv")) {

@@ -159,10 +159,10 @@ int verbKvQuant(const std::vector<std::string>& argv) {
         kp.zipLowRatio = a.number("--low-ratio", kp.zipLowRatio);
         kp.seed = uint64_t(a.integer64("--seed", 0));
     }
-    auto m = openModel(a);
-    const std::vector<int32_t> ids = promptIds(a, *m);
-    const std::unique_ptr<Trace> trace = m->run(ids);
-    const AttnQuantResult r = sage ? analyseScoreQuant(*trace, sp) : analyseKvQuant(*trace, kp);
+    auto inspector = openInspector(a);
+    const std::vector<int32_t> ids = promptIds(a, inspector->model());
+    inspector->setPromptIds(ids);
+    const AttnQuantResult r = sage ? inspector->scoreQuant(sp) : inspector->kvQuant(kp);
 
     if (a.has("--json")) {
         Json j;
@@ -216,7 +216,7 @@ int verbKvQuant(const std::vector<std::string>& argv) {
                           [&](size_t x, size_t y) { return share[x] > share[y]; });
         std::printf("%5d  %9.5f  %9.6f  %9.5f  ", l, se, kl, oe);
         for (size_t i = 0; i < top; ++i)
-            std::printf(" %zu:%s (%.2f)", order[i], pieceOf(*m, ids[order[i]]).c_str(), share[order[i]]);
+            std::printf(" %zu:%s (%.2f)", order[i], inspector->piece(ids[order[i]]).c_str(), share[order[i]]);
         std::printf("\n");
     }
     return 0;

@@ -9,7 +9,7 @@ namespace attnscope::app {
 
 int verbSession(const std::vector<std::string>& argv) {
     auto valued = kModelOptions;
-    valued.insert(kSessionOptions.begin(), kSessionOptions.end());
+    for (const std::string& o : sessionOptions()) valued.insert(o);
     valued.insert("--out");
     const CliArgs a(argv, valued, kModelFlags);
     const std::string out = a.str("--out");

@@ -8,7 +8,7 @@
 #include "attnscope/analyses/sinks.h"
 #include "attnscope/error.h"
 #include "cli_common.h"
-#include "sink_options.h"
+#include "attnscope/analysis_registry.h"
 
 namespace attnscope::app {
 namespace {
@@ -61,24 +61,19 @@ void printSummary(const SinkResult& r, const Model& m, const std::vector<int32_t
 
 int verbSinks(const std::vector<std::string>& argv) {
     auto valued = kModelOptions;
-    valued.insert(kSinkOptions.begin(), kSinkOptions.end());
+    for (const AnalysisOption& o : findAnalysis("sinks").options) valued.insert(o.name);
     const CliArgs a(argv, valued, kModelFlags);
-    const SinkParams p = sinkParamsFromArgs(a);
+    const SinkParams p = sinkParamsFrom(a);
 
-    auto m = openModel(a);
-    const std::vector<int32_t> ids = promptIds(a, *m);
-    // Only what the analysis reads: q/k (always kept), resid_out and mlp_out.
-    RunOptions ro;
-    ro.trace.keepPreRope = ro.trace.keepValues = ro.trace.keepLogits = false;
-    auto trace = m->run(ids, ro);
-    SinkInputOptions io;
-    io.references = p.bosCandidates;
-    const SinkResult r = classifySinks(computeSinkInputs(*trace, p.minQueryPos, io), p);
+    auto inspector = openInspector(a);
+    const std::vector<int32_t> ids = promptIds(a, inspector->model());
+    inspector->setPromptIds(ids);
+    const SinkResult r = inspector->sinks(p);
     if (a.has("--json")) {
         std::cout << toJson(r).dump(-1) << "\n";
         return 0;
     }
-    printSummary(r, *m, ids);
+    printSummary(r, inspector->model(), ids);
     return 0;
 }
 

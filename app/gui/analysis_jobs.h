@@ -12,10 +12,6 @@
 
 namespace attnscope::app {
 
-// Up to this many query rows the previous-token and diagonal scores use every row; above
-// it, evenly spaced blocks of rows adding up to it (tiles are exact, rows are sampled).
-inline constexpr int64_t kHeadScoreRows = 4096;
-
 struct SinkJobResult {
     std::shared_ptr<const SinkInputs> inputs;  // reused by later re-classifications
     std::shared_ptr<const SinkResult> result;
@@ -28,16 +24,14 @@ SinkJobResult sinksOnWorker(JobContext& context, const SinkParams& params);
 // Classification alone: pure and fast, needs no model or trace (any thread).
 SinkJobResult classifySinksJob(std::shared_ptr<const SinkInputs> inputs, const SinkParams& params);
 
-// The head scores of one layer, written into `table`'s row for it (the app asks layer by
-// layer, so re-classifications queued meanwhile wait for one layer at most).
-struct HeadLayerScores {
-    int layer = 0;
-    int64_t sampledRows = 0;
-    std::vector<float> entropy, firstToken, previousToken, diagonal;  // [heads]
+// The exact scores of one layer (core's definition, head_scores.h) and the grid's thumbnails:
+// the app asks layer by layer, so re-classifications queued meanwhile wait for one layer at most.
+struct HeadLayerJob {
+    HeadLayerScores scores;
     std::vector<Matrix2D> thumbnails;  // [heads]: block-max maps of at most kHeadThumbnailCells^2
 };
 inline constexpr int kHeadThumbnailCells = 32;
-HeadLayerScores headScoresOnWorker(JobContext& context, int layer);
+HeadLayerJob headScoresOnWorker(JobContext& context, int layer);
 std::vector<WeibullMatrixFit> weibullFitsOnWorker(JobContext& context, const WeibullParams& params);
 WeibullPlot weibullPlotOnWorker(JobContext& context, const std::string& name, const WeibullParams& params);
 

@@ -14,17 +14,16 @@
 #include <QPointer>
 #include <QString>
 
-#include "attnscope/model.h"
-#include "attnscope/trace.h"
+#include "attnscope/inspector.h"
 
 class QThread;
 
 namespace attnscope::app {
 
-// Lives on the worker thread only.
+// Lives on the worker thread only: the core's Inspector (the model, the prompt's traces and
+// every analysis).
 struct WorkerState {
-    std::unique_ptr<Model> model;
-    std::unique_ptr<Trace> trace;  // the last run; views are computed from it
+    Inspector inspector;
 };
 
 // What a job gets while it runs on the worker.
@@ -32,6 +31,9 @@ struct JobContext {
     WorkerState& state;
     std::stop_token stop;
     std::function<void(double)> progress;  // fraction done; thread-safe, throttled
+
+    Inspector& inspector() { return state.inspector; }
+    JobControl job() const { return {stop, progress}; }
 };
 
 class InspectorWorker : public QObject {

@@ -14,6 +14,7 @@
 #include "attnscope/tokenizer.h"
 #include "inspector_jobs.h"
 #include "inspector_worker.h"
+#include "timing.h"
 #include "main_window.h"
 #include "models/sink_views.h"
 #include "panels/attention_maps_panel.h"
@@ -23,8 +24,6 @@
 #include "plot/plot_menu.h"
 #include "selection_model.h"
 #include "token_strip.h"
-
-Q_DECLARE_LOGGING_CATEGORY(lcTiming)
 
 namespace attnscope::app {
 namespace {
@@ -36,15 +35,7 @@ const QString kSweep = QStringLiteral("kv-sweep");
 const QString kCompare = QStringLiteral("kv-compare");
 constexpr int kEndToEndDelayMs = 300;  // a drag re-runs the model once it pauses
 
-double msSince(std::chrono::steady_clock::time_point start) {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-}
-
-void checkStop(const std::stop_token& stop) {
-    if (stop.stop_requested()) fail(ErrorKind::Cancelled, "Cancelled");
-}
-
-// ---- jobs (worker threads) ----
+// ---- jobs (worker threads): each one Inspector call ----
 
 struct InputsJob {
     std::shared_ptr<const KvInputs> inputs;
@@ -53,121 +44,57 @@ struct InputsJob {
     QString note;       // how the continuation was chosen
 };
 
-// One traced run of prompt + continuation (q/k before RoPE and values kept) and the inputs
-// covering `params`. The main run's trace keeps neither, so this re-runs the model.
 InputsJob inputsOnWorker(JobContext& ctx, const std::vector<KvParams>& params, int continuation, bool greedy) {
-    if (!ctx.state.model) fail(ErrorKind::BadInput, "Open a model first");
-    if (!ctx.state.trace) fail(ErrorKind::BadInput, "Run a prompt first");
     const auto start = std::chrono::steady_clock::now();
-    Model& model = *ctx.state.model;
-    std::vector<int32_t> ids = ctx.state.trace->ids();
-    const int64_t T = int64_t(ids.size());
+    KvContinuation c;
+    c.tokens = continuation;
+    c.greedy = greedy;
+    const KvPrepared prepared = ctx.inspector().prepareKv(c, params, ctx.job());
     InputsJob out;
-    int64_t promptLength = T;
-    const int64_t room = int64_t(model.info().contextLength) - T;
-    if (greedy && room > 0) {
-        const int n = int(std::min<int64_t>(continuation, room));
-        const std::vector<int32_t> cont = model.generate(ids, n, false, ctx.stop).tokens;
-        ids.insert(ids.end(), cont.begin(), cont.end());
-        out.note = QObject::tr("greedy continuation of %1 tokens").arg(cont.size());
-    } else {
-        promptLength = std::max<int64_t>(1, T - continuation);
-        out.note = greedy ? QObject::tr("the prompt fills the context: its last %1 tokens are the continuation")
-                                .arg(T - promptLength)
-                          : QObject::tr("the run's last %1 tokens are the continuation").arg(T - promptLength);
-    }
-    if (int64_t(ids.size()) <= promptLength) fail(ErrorKind::BadInput, "The prompt needs at least 2 tokens");
-    checkStop(ctx.stop);
-    RunOptions ro;
-    ro.trace.keepMlp = ro.trace.keepLogits = false;
-    ro.stop = ctx.stop;
-    const auto trace = model.run(ids, ro);
-    KvInputOptions options = kvInputOptionsFor(params, promptLength);
-    options.stop = ctx.stop;
-    options.progress = ctx.progress;
-    out.inputs = std::make_shared<const KvInputs>(computeKvInputs(model, *trace, options));
-    const Tokenizer* tok = model.tokenizer();
-    out.tokens.ids = ids;
-    for (int32_t id : ids) out.tokens.pieces.push_back(tok ? tok->piece(id) : "#" + std::to_string(id));
+    out.inputs = prepared.inputs;
+    out.tokens = ctx.inspector().tokenStrip(prepared.ids);
+    out.note = QString::fromStdString(prepared.note);
     out.ms = msSince(start);
     return out;
 }
 
 struct LocalJob {
-    KvSelection selection;
-    KvLocalMetrics metrics;
-    double selectMs = 0, metricsMs = 0;
-};
-
-// Pure: any thread. Decode mode with the traced q/k fixed (the model-driven simulation is
-// the end-to-end job's).
-LocalJob localJob(const KvInputs& inputs, const KvParams& params) {
-    LocalJob out;
-    const auto start = std::chrono::steady_clock::now();
-    out.selection = params.mode == KvMode::Decode ? simulateKvDecodeFixed(inputs, params) : selectKv(inputs, params);
-    out.selectMs = msSince(start);
-    const auto metricsStart = std::chrono::steady_clock::now();
-    out.metrics = kvLocalMetrics(inputs, out.selection);
-    out.metricsMs = msSince(metricsStart);
-    return out;
-}
-
-struct EndToEndJob {
-    KvEndToEnd e2e;
-    std::shared_ptr<LocalJob> decode;  // decode mode: the model-driven selection
+    KvOutcome outcome;
     double ms = 0;
 };
 
-EndToEndJob endToEndOnWorker(JobContext& ctx, const KvInputs& inputs, const KvParams& params) {
-    if (!ctx.state.model) fail(ErrorKind::BadInput, "Open a model first");
+// Pure: any thread (decode: traced q/k fixed; the model-driven simulation is the end-to-end job's).
+LocalJob localJob(const KvInputs& inputs, const KvParams& params) {
     const auto start = std::chrono::steady_clock::now();
-    KvRunOptions ro{ctx.stop, ctx.progress};
-    EndToEndJob out;
-    if (params.mode == KvMode::Decode) {
-        out.decode = std::make_shared<LocalJob>();
-        out.decode->selection = simulateKvDecode(*ctx.state.model, inputs, params, &out.e2e, ro);
-        out.decode->metrics = kvLocalMetrics(inputs, out.decode->selection);
-    } else {
-        out.e2e = kvEndToEnd(*ctx.state.model, inputs, selectKv(inputs, params), ro);
-    }
+    LocalJob out{evaluateKvLocal(inputs, params), 0};
     out.ms = msSince(start);
     return out;
 }
 
-std::vector<widgets::KvSweepPoint> sweepOnWorker(JobContext& ctx, const KvInputs& inputs,
-                                                  const std::vector<KvParams>& params) {
-    std::vector<widgets::KvSweepPoint> out;
-    for (size_t i = 0; i < params.size(); ++i) {
-        checkStop(ctx.stop);
-        const KvParams& p = params[i];
-        const KvSelection sel = selectKv(inputs, p);
-        const KvLocalMetrics local = kvLocalMetrics(inputs, sel);
-        const size_t n = params.size();
-        KvRunOptions ro{ctx.stop, [&ctx, i, n](double f) { ctx.progress((double(i) + f) / double(n)); }};
-        const KvEndToEnd e = kvEndToEnd(*ctx.state.model, inputs, sel, ro);
-        out.push_back({p.policy, p.budget, e.kl, e.top1, e.ppl, e.pplFull, local.retainedMass, local.outputRelErr});
-    }
-    return out;
-}
+struct EndToEndJob {
+    KvOutcome outcome;  // decode mode: the model-driven selection too
+    double ms = 0;
+};
 
-// What the inputs must cover: the current parameters, every policy's defaults at that
-// budget (switching policy then needs no recompute), and the pinned B.
-std::vector<KvParams> coverage(const KvParams& current, const std::optional<KvParams>& compare) {
-    std::vector<KvParams> all{current};
-    for (const KvPolicyInfo& p : kvPolicies()) all.push_back({p.name, current.budget, KvMode::Prefill, {}});
-    if (compare) all.push_back(*compare);
-    return all;
+EndToEndJob endToEndOnWorker(JobContext& ctx, const KvInputs& inputs, const KvParams& params) {
+    const auto start = std::chrono::steady_clock::now();
+    EndToEndJob out{ctx.inspector().evaluateKv(inputs, params, ctx.job()), 0};
+    out.ms = msSince(start);
+    return out;
 }
 
 }  // namespace
 
-KvDock::KvDock(QMainWindow* window, InspectorWorker* worker, SelectionModel* selection, QObject* parent)
-    : QObject(parent), m_window(window), m_worker(worker), m_selection(selection) {
+KvDock::KvDock(const PanelHost& host, const QString& title, QObject* parent)
+    : PanelDock(parent), m_window(host.window), m_worker(host.worker), m_selection(host.selection) {
+    QMainWindow* window = host.window;
+    InspectorWorker* worker = host.worker;
+    SelectionModel* selection = host.selection;
     m_local = new InspectorWorker(this);
     m_panel = new widgets::KvPanel(window);
     m_panel->setPolicies(kvPolicies());
     m_params = m_panel->params();
-    m_dock = new QDockWidget(tr("KV-Cache Eviction"), window);
+    m_dock = new QDockWidget(title, window);
     m_dock->setObjectName(QStringLiteral("kvDock"));
     m_dock->setWidget(scrollableDockContent(m_panel));
     m_e2eDelay = new QTimer(this);
@@ -208,20 +135,18 @@ KvDock::KvDock(QMainWindow* window, InspectorWorker* worker, SelectionModel* sel
 
 void KvDock::followSinks(const widgets::SinksPanel* sinks) {
     if (!sinks->hasResult()) return;
-    std::vector<int64_t> positions = widgets::sinkPositions(sinks->result(), SinkClass::Primary);
-    for (int64_t p : widgets::sinkPositions(sinks->result(), SinkClass::Secondary)) positions.push_back(p);
-    m_panel->setSinkPositions(positions);
+    m_panel->setSinkPositions(sinkMarks(sinks->result()));
 }
 
 void KvDock::onRunStarted() {
-    cancelAll();
+    cancelRunJobs();
     m_haveTrace = false;
     m_inputs.reset();
     m_panel->clear();
 }
 
 void KvDock::onStoredSession() {
-    cancelAll();
+    cancelRunJobs();
     m_haveTrace = false;
     m_inputs.reset();
 }
@@ -233,7 +158,9 @@ void KvDock::onRunDone(const RunResult& run) {
     requestInputs();
 }
 
-void KvDock::cancelAll() {
+QWidget* KvDock::panel() const { return m_panel; }
+
+void KvDock::cancelRunJobs() {
     m_e2eDelay->stop();
     for (const QString& tag : {kInputs, kEndToEnd, kSweep}) m_worker->cancel(tag);
     for (const QString& tag : {kLocal, kCompare}) m_local->cancel(tag);
@@ -246,7 +173,8 @@ void KvDock::requestInputs() {
     m_local->cancel(kLocal);
     m_inputsPending = true;
     m_panel->setStatus(tr("Computing KV inputs\u2026"));
-    const std::vector<KvParams> cover = coverage(m_params, m_panel->compareParams());
+    const std::optional<KvParams> compare = m_panel->compareParams();
+    const std::vector<KvParams> cover = kvCoverage(m_params, compare ? &*compare : nullptr);
     const int continuation = m_panel->continuationTokens();
     const bool greedy = m_panel->greedyContinuation();
     m_worker->post(kInputs, this, [this, cover, continuation, greedy](JobContext& ctx) -> InspectorWorker::GuiApply {
@@ -282,16 +210,14 @@ void KvDock::requestLocal(const KvParams& params) {
         return [this, out, clock] {
             QElapsedTimer paint;
             paint.start();
-            m_panel->setSelection(out->selection, out->metrics);
+            m_panel->setSelection(out->outcome.selection, out->outcome.local);
             const double toScreen = double(clock.nsecsElapsed()) / 1e6;
-            m_panel->setStatus(tr("Decision %1 ms + local metrics %2 ms on their thread; %3 ms from edit to screen "
-                                  "(drawing %4 ms)")
-                                   .arg(out->selectMs, 0, 'f', 1)
-                                   .arg(out->metricsMs, 0, 'f', 1)
+            m_panel->setStatus(tr("Decision + local metrics %1 ms on their thread; %2 ms from edit to screen "
+                                  "(drawing %3 ms)")
+                                   .arg(out->ms, 0, 'f', 1)
                                    .arg(toScreen, 0, 'f', 1)
                                    .arg(double(paint.nsecsElapsed()) / 1e6, 0, 'f', 1));
-            qCInfo(lcTiming, "kv edit: select %.2f ms, metrics %.2f ms, edit to screen %.2f ms", out->selectMs,
-                   out->metricsMs, toScreen);
+            qCInfo(lcTiming, "kv edit: decision + metrics %.2f ms, edit to screen %.2f ms", out->ms, toScreen);
             if (m_panel->autoEndToEnd()) m_e2eDelay->start();
             else reportShown();
         };
@@ -304,9 +230,9 @@ void KvDock::requestEndToEnd(const KvParams& params) {
     m_worker->post(kEndToEnd, this, [this, inputs = m_inputs, params](JobContext& ctx) -> InspectorWorker::GuiApply {
         auto out = std::make_shared<EndToEndJob>(endToEndOnWorker(ctx, *inputs, params));
         return [this, out] {
-            m_panel->setEndToEnd(out->e2e);
-            if (out->decode)
-                m_panel->setSelection(out->decode->selection, out->decode->metrics,
+            m_panel->setEndToEnd(out->outcome.e2e);
+            if (out->outcome.selection.mode == KvMode::Decode)
+                m_panel->setSelection(out->outcome.selection, out->outcome.local,
                                       tr("Decode simulated through the model in %1 ms").arg(out->ms, 0, 'f', 0));
             qCInfo(lcTiming, "kv end-to-end: %.1f ms", out->ms);
             reportShown();
@@ -330,7 +256,7 @@ void KvDock::requestSweep(const std::vector<KvParams>& params) {
                 in = inputsOnWorker(ctx, cover, continuation, greedy).inputs;
                 break;
             }
-        auto points = std::make_shared<std::vector<widgets::KvSweepPoint>>(sweepOnWorker(ctx, *in, params));
+        auto points = std::make_shared<std::vector<KvSweepRow>>(ctx.inspector().sweepKv(*in, params, ctx.job()));
         const double ms = msSince(start);
         return [this, points, ms] {
             m_panel->setSweep(*points);
@@ -354,7 +280,7 @@ void KvDock::requestCompare(const KvParams& params) {
     }
     m_local->post(kCompare, this, [this, inputs = m_inputs, params](JobContext&) -> InspectorWorker::GuiApply {
         auto out = std::make_shared<LocalJob>(localJob(*inputs, params));
-        return [this, out] { m_panel->setCompareSelection(out->selection); };
+        return [this, out] { m_panel->setCompareSelection(out->outcome.selection); };
     });
 }
 
@@ -363,7 +289,7 @@ void KvDock::exportSweepWhenReady(const QString& path) { m_sweepExport = path; }
 void KvDock::reportShown() {
     if (m_shown || !m_sweepExport.isEmpty()) return;  // a requested sweep export comes first
     m_shown = true;
-    emit panelShown(QStringLiteral("kv"));
+    emit panelShown(id());
 }
 
 bool KvDock::applyOptions(const QString& spec) {

@@ -8,10 +8,10 @@
 #include <vector>
 
 #include <QElapsedTimer>
-#include <QObject>
 #include <QString>
 
 #include "attnscope/analyses/kv.h"
+#include "panel_dock.h"
 
 class QDockWidget;
 class QMainWindow;
@@ -24,25 +24,23 @@ class SinksPanel;
 
 namespace attnscope::app {
 
-class InspectorWorker;
-class SelectionModel;
-struct RunResult;
-
-class KvDock : public QObject {
+class KvDock : public PanelDock {
     Q_OBJECT
 public:
-    KvDock(QMainWindow* window, InspectorWorker* worker, SelectionModel* selection, QObject* parent);
+    KvDock(const PanelHost& host, const QString& title, QObject* parent);
 
-    QDockWidget* dock() const { return m_dock; }
-    widgets::KvPanel* panel() const { return m_panel; }
+    QString id() const override { return QStringLiteral("kv"); }
+    QDockWidget* dock() const override { return m_dock; }
+    QWidget* panel() const override;
+    widgets::KvPanel* kvPanel() const { return m_panel; }
     // The inputs the panel's decisions were computed from (null until the first run).
     std::shared_ptr<const KvInputs> inputs() const { return m_inputs; }
 
-    void onRunStarted();
+    void onRunStarted() override;
     // A stored session is on screen: the panel keeps it, edits wait for the model's next run.
-    void onStoredSession();
-    void onRunDone(const RunResult& run);
-    void cancelAll();
+    void onStoredSession() override;
+    void onRunDone(const RunResult& run) override;
+    void cancelRunJobs() override;
     // Attention sinks from the sinks panel's latest result mark the keep maps.
     void followSinks(const widgets::SinksPanel* sinks);
     // --kv-sweep: once the inputs are ready, sweep the panel's policies and budgets, write
@@ -51,9 +49,6 @@ public:
     // --kv: "policy=h2o,budget=64,mode=decode,tab=keep|sweep|compare,pin=NAME,step=N,<param>=V",
     // applied as a user's edit. False for an unknown policy or parameter.
     bool applyOptions(const QString& spec);
-
-signals:
-    void panelShown(const QString& name);  // "kv": the keep map (or the requested sweep) is on screen
 
 private:
     void requestInputs();

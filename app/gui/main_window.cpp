@@ -33,6 +33,7 @@
 #include <QVBoxLayout>
 
 #include "analysis_docks.h"
+#include "panel_dock.h"
 #include "inspector_worker.h"
 #include "kv_dock.h"
 #include "model_summary.h"
@@ -238,11 +239,7 @@ void MainWindow::buildActions() {
     m_exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     m_sessions = new SessionController(this);
     m_sessions->addPanel(QStringLiteral("attention"), m_panel);
-    m_sessions->addPanel(QStringLiteral("heads"), m_docks->headGridPanel());
-    m_sessions->addPanel(QStringLiteral("sinks"), m_docks->sinksPanel());
-    m_sessions->addPanel(QStringLiteral("weibull"), m_docks->weibullPanel());
-    m_sessions->addPanel(QStringLiteral("kv"), m_docks->kvDock()->panel());
-    m_sessions->addPanel(QStringLiteral("quant"), m_docks->quantDock()->panel());
+    for (PanelDock* dock : m_docks->docks()) m_sessions->addPanel(dock->id(), dock->panel());
     QMenu* sessionsAnchor = file;  // session actions go after the model actions
     file->addSeparator();
     file->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);

@@ -7,12 +7,12 @@
 #include <memory>
 #include <vector>
 
-#include <QObject>
 #include <QString>
 #include <QStringList>
 
 #include "attnscope/analyses/quant.h"
 #include "models/quant_views.h"
+#include "panel_dock.h"
 
 class QDockWidget;
 class QMainWindow;
@@ -23,27 +23,23 @@ class QuantPanel;
 
 namespace attnscope::app {
 
-class InspectorWorker;
-class SelectionModel;
-struct QuantWorkerCache;
-struct RunResult;
-
-class QuantDock : public QObject {
+class QuantDock : public PanelDock {
     Q_OBJECT
 public:
-    QuantDock(QMainWindow* window, InspectorWorker* worker, SelectionModel* selection, QObject* parent);
+    QuantDock(const PanelHost& host, const QString& title, QObject* parent);
     ~QuantDock() override;
 
-    QDockWidget* dock() const { return m_dock; }
-    widgets::QuantPanel* panel() const { return m_panel; }
+    QString id() const override { return QStringLiteral("quant"); }
+    QDockWidget* dock() const override { return m_dock; }
+    QWidget* panel() const override;
+    widgets::QuantPanel* quantPanel() const { return m_panel; }
 
-    void onModelLoaded();
-    void onRunStarted();
-    void onRunDone(const RunResult& run);
-    void cancelAll();
-
-signals:
-    void panelShown(const QString& name);  // "quant": bars, KV map and head map on screen (once per run)
+    void onModelLoaded() override;
+    void onRunStarted() override;
+    void onRunDone(const RunResult& run) override;
+    void cancelRunJobs() override;
+    // A stored session: the panel keeps it; edits must not recompute on the previous run.
+    void onStoredSession() override { onRunStarted(); }
 
 private:
     void startIfWanted();  // the computations the visible dock lacks
@@ -58,8 +54,6 @@ private:
     SelectionModel* m_selection = nullptr;
     widgets::QuantPanel* m_panel = nullptr;
     QDockWidget* m_dock = nullptr;
-    // Calibration and the values trace of the current run; touched on the worker only.
-    std::shared_ptr<QuantWorkerCache> m_cache;
     QStringList m_tokens;
     bool m_haveRun = false;
     bool m_labsDone = false, m_kvDone = false, m_headDone = false;

@@ -176,7 +176,7 @@ void TeachingWindow::step() {
     }
     const std::string prompt = m_window->promptText().toStdString();
     m_window->worker()->post(QString::fromLatin1(kStepTag), this, [this, prompt](JobContext& ctx) -> InspectorWorker::GuiApply {
-        Model* model = ctx.state.model.get();
+        Model* model = ctx.inspector().hasModel() ? &ctx.inspector().model() : nullptr;
         if (!model || !model->tokenizer()) fail(ErrorKind::BadInput, "Open a model with a tokenizer first");
         std::vector<int32_t> ids = model->tokenize(prompt, /*addSpecial=*/true);
         const Generation g = model->generate(ids, 1, /*stopAtEos=*/true, ctx.stop);

@@ -14,12 +14,6 @@ namespace {
 
 const QString kTag = QStringLiteral("weibull-series");
 
-// The directory of the loaded model (a .safetensors file stands for its directory).
-std::string modelDirectory(const Model& model) {
-    const std::filesystem::path p(model.info().path);
-    return std::filesystem::is_directory(p) ? p.string() : p.parent_path().string();
-}
-
 }  // namespace
 
 WeibullSeriesJobs::WeibullSeriesJobs(InspectorWorker* worker, widgets::WeibullPanel* panel, QObject* parent)
@@ -41,14 +35,10 @@ void WeibullSeriesJobs::request(const QString& directory) {
     const WeibullParams params = m_panel->params();
     const std::string dir = directory.toStdString();
     m_worker->post(kTag, this, [this, params, dir](JobContext& ctx) -> InspectorWorker::GuiApply {
-        std::string root = dir;
-        if (root.empty()) {
-            if (!ctx.state.model) fail(ErrorKind::BadInput, "Open a model first");
-            root = modelDirectory(*ctx.state.model);
-        }
-        auto series = std::make_shared<std::vector<WeibullSeriesPoint>>(
-            fitWeibullSeries(checkpointsIn(root), params, ctx.progress, ctx.stop));
-        const QString source = QString::fromStdString(std::filesystem::path(root).filename().string());
+        auto series = std::make_shared<std::vector<WeibullSeriesPoint>>(ctx.inspector().weibullSeries(dir, params, ctx.job()));
+        std::filesystem::path root = dir.empty() ? ctx.inspector().info().path : dir;
+        if (!std::filesystem::is_directory(root)) root = root.parent_path();  // a .safetensors file: its directory
+        const QString source = QString::fromStdString(root.filename().string());
         return [this, series, source] { m_panel->seriesView()->setSeries(*series, source); };
     }, InspectorWorker::Priority::Preemptible);
 }

@@ -72,7 +72,7 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(std::any_of(shown.begin(), shown.end(),
                                              [](const QList<QVariant>& a) { return a.at(0).toString() == "kv"; }),
                                  120000);
-        m_panel = m_window->analysisDocks()->kvDock()->panel();
+        m_panel = m_window->analysisDocks()->kvDock()->kvPanel();
     }
 
     void cleanupTestCase() { m_window.reset(); }

@@ -69,7 +69,7 @@ private slots:
 
     void panelShowsWhatCoreComputes() {
         QVERIFY(waitForQuant());
-        widgets::QuantPanel* panel = m_window->analysisDocks()->quantDock()->panel();
+        widgets::QuantPanel* panel = m_window->analysisDocks()->quantDock()->quantPanel();
         const widgets::QuantLabView& lab = panel->lab();
         int64_t tokens = 0;
         const std::vector<ReconLab> ref = referenceLabs(panel->weightParams(), tokens);
@@ -111,7 +111,7 @@ private slots:
 
     void changingBitsRecomputesInTheBackground() {
         QVERIFY(waitForQuant());
-        widgets::QuantPanel* panel = m_window->analysisDocks()->quantDock()->panel();
+        widgets::QuantPanel* panel = m_window->analysisDocks()->quantDock()->quantPanel();
         const double before = widgets::quantError(panel->lab(), 0, ReconMethod::None, 0, widgets::QuantErrorKind::Weight);
         panel->findChild<QSpinBox*>(QStringLiteral("bits"))->setValue(3);
         QTRY_COMPARE_WITH_TIMEOUT(panel->lab().quant.bits, 3, 120000);

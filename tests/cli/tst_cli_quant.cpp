@@ -102,7 +102,7 @@ void TestCliQuant::quantWithReconstruction() {
 }
 
 void TestCliQuant::kvquantJson() {
-    for (const char* method : {"kivi", "hadamard", "oscar", "zipcache", "sage"}) {
+    for (const char* method : {"kivi", "hadamard", "oscar", "zipcache-mixed", "sage"}) {
         const Run r = cli({"kvquant", "--model", modelDir(), "--prompt-file", heldout(), "--method", method, "--json"});
         QVERIFY2(r.code == 0, r.err.constData());
         const QJsonObject j = QJsonDocument::fromJson(r.out).object();

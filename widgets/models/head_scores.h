@@ -7,6 +7,7 @@
 
 #include <QString>
 
+#include "attnscope/analyses/head_scores.h"
 #include "attnscope/views.h"
 
 namespace attnscope::widgets {
@@ -20,12 +21,9 @@ enum class HeadScoreKind {
 inline constexpr std::array<HeadScoreKind, 4> kAllHeadScores = {HeadScoreKind::Entropy, HeadScoreKind::FirstToken,
                                                                 HeadScoreKind::PreviousToken, HeadScoreKind::Diagonal};
 
-struct HeadScoreTable {
-    int nLayers = 0;
-    int nHeads = 0;
-    int64_t tokens = 0;
-    int64_t sampledRows = 0;  // query rows behind the previous-token and diagonal scores
-    std::vector<float> entropy, firstToken, previousToken, diagonal;  // [layer * nHeads + head]
+// Core's HeadScores (one exact definition, attnscope/analyses/head_scores.h) plus the grid's
+// thumbnails.
+struct HeadScoreTable : HeadScores {
     // Small block-max maps of each head's attention (the grid's thumbnails), same order;
     // empty matrices until computed (and in sessions, which do not store them).
     std::vector<Matrix2D> thumbnails;

@@ -67,12 +67,8 @@ QVector<double> kvLayerMetric(const KvLocalMetrics& m, KvLocalMetric which);
 QString kvLocalMetricName(KvLocalMetric which);
 QString kvLocalMetricHelp(KvLocalMetric which);
 
-// Budget sweeps: one point per (policy, budget).
-struct KvSweepPoint {
-    std::string policy;
-    int64_t budget = 0;
-    double kl = 0, top1 = 1, ppl = 0, pplFull = 0, retainedMass = 1, outputRelErr = 0;
-};
+// Budget sweeps: one point per (policy, budget), core's own row type.
+using KvSweepPoint = KvSweepRow;
 enum class KvSweepMetric { Kl, Top1, RetainedMass, OutputRelErr, Perplexity };
 inline constexpr KvSweepMetric kAllKvSweepMetrics[] = {KvSweepMetric::Kl, KvSweepMetric::Top1,
                                                        KvSweepMetric::RetainedMass, KvSweepMetric::OutputRelErr,

@@ -17,12 +17,10 @@ namespace attnscope::widgets {
 enum class QuantErrorKind { Weight, Output };  // ‖W − Ŵ‖/‖W‖, or √(tr(E R Eᵀ)/tr(W R Wᵀ))
 
 // The weight side: one entry per quantizable matrix, in core's quantMatrices() order.
-struct QuantLabView {
-    WeightQuantParams quant;
-    int64_t calibTokens = 0;
-    std::vector<QuantMatrix> matrices;
-    std::vector<ErrorAt> quantOnly;              // [matrix] Q(W) alone
-    std::vector<std::vector<ReconCurve>> curves;  // [matrix][kReconMethods order], index = rank
+// Core's QuantLab with what the views ask of it.
+struct QuantLabView : QuantLab {
+    QuantLabView() = default;
+    QuantLabView(QuantLab lab) : QuantLab(std::move(lab)) {}  // NOLINT: implicit on purpose
     int nLayers() const;
     int maxRank(size_t matrix) const;  // the longest curve of that matrix
     int maxRank() const;               // over all matrices (the slider's range)

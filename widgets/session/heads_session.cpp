@@ -26,14 +26,7 @@ const char* keyOf(HeadScoreKind kind) {
 
 void show(HeadGridPanel* panel, const HeadScoresSection& h, HeadScoreKind kind) {
     HeadScoreTable t;
-    t.nLayers = h.nLayers;
-    t.nHeads = h.nHeads;
-    t.tokens = h.tokens;
-    t.sampledRows = h.sampledRows;
-    t.entropy = h.entropy;
-    t.firstToken = h.firstToken;
-    t.previousToken = h.previousToken;
-    t.diagonal = h.diagonal;
+    static_cast<HeadScores&>(t) = h;
     panel->setScoreKind(kind);
     panel->setScores(t);
 }
@@ -42,8 +35,8 @@ bool save(QWidget* w, SessionSection& out) {
     auto* panel = qobject_cast<HeadGridPanel*>(w);
     if (!panel || panel->scores().nLayers == 0) return false;
     const HeadScoreTable& t = panel->scores();
-    HeadScoresSection h{t.nLayers, t.nHeads, t.tokens, t.sampledRows, keyOf(panel->scoreKind()),
-                        t.entropy, t.firstToken, t.previousToken, t.diagonal};
+    HeadScores h = t;
+    h.score = keyOf(panel->scoreKind());
     out = encodeHeadScores(h);
     return true;
 }

@@ -64,6 +64,9 @@ struct PanelSessionSpec {
     // Optional: throws Error(BadInput) when restore would fail, touching nothing (opening a
     // session checks every section before any panel changes).
     std::function<void(const Session& session, const SessionSection& section)> validate;
+    // Optional: a new, empty panel. Panels with it and a core analysis of the same id get a
+    // dock of their own with no app code (app/gui/section_dock.h).
+    std::function<QWidget*(QWidget* parent)> create;
 };
 
 class PanelRegistry {

@@ -18,6 +18,9 @@ struct StatsOptions {
     // false: no row entropy, which lets CUDA statistics taken during the forward reuse the
     // row log-sum-exp of the flash-attention forward instead of their own first pass.
     bool entropy = true;
+    // true: also A[i, i] and A[i, i-1] of every row (HeadStats::diagonal / previous), exact from
+    // the same pass (the head grid's diagonal and previous-token scores).
+    bool diagonal = false;
     // Checked between tiles on the CPU: a requested stop ends the computation with a
     // Cancelled error (so the GUI can put a background analysis aside for a tile).
     std::stop_token stop;
@@ -29,6 +32,8 @@ struct HeadStats {
     std::vector<float> causalCount;    // [T] that number of rows
     std::vector<float> entropy;        // [T] row entropy in nats
     std::vector<float> windowSum;      // [T] sum over the last windowLast rows (empty if 0)
+    std::vector<float> diagonal;       // [T] A[i, i] (empty unless StatsOptions::diagonal)
+    std::vector<float> previous;       // [T] A[i, i-1], 0 for i = 0 (likewise)
 };
 
 // Attention geometry shared by the trace and the raw entry point.

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "attnscope/analyses/head_scores.h"
 #include "attnscope/analyses/kv.h"
 #include "attnscope/analyses/quant.h"
 #include "attnscope/analyses/sinks.h"
@@ -31,13 +32,8 @@ struct AttentionSection {
 SessionSection encodeAttention(const AttentionSection& a);
 AttentionSection decodeAttention(const SessionSection& s);
 
-// --- heads: per-head scores [L, H] ------------------------------------------------------
-struct HeadScoresSection {
-    int nLayers = 0, nHeads = 0;
-    int64_t tokens = 0, sampledRows = 0;
-    std::string score = "entropy";
-    std::vector<float> entropy, firstToken, previousToken, diagonal;  // [L * H]
-};
+// --- heads: per-head scores [L, H] (the analysis's own result type) ---------------------
+using HeadScoresSection = HeadScores;
 SessionSection encodeHeadScores(const HeadScoresSection& h);
 HeadScoresSection decodeHeadScores(const SessionSection& s);
 
@@ -64,11 +60,6 @@ SessionSection encodeWeibull(const WeibullSection& w);
 WeibullSection decodeWeibull(const SessionSection& s);
 
 // --- kv: policy A's decision and metrics, policy B's decision, the budget sweep ----------
-struct KvSweepRow {
-    std::string policy;
-    int64_t budget = 0;
-    double kl = 0, top1 = 1, ppl = 0, pplFull = 0, retainedMass = 1, outputRelErr = 0;
-};
 struct KvSection {
     // The registry entries the panel was built from (so views label policies and lay out
     // their parameters without core); may be empty.
@@ -92,12 +83,7 @@ SessionSection encodeKv(const KvSection& k);
 KvSection decodeKv(const SessionSection& s);
 
 // --- quant: every matrix's error against rank for every method (the weight side) ---------
-struct QuantSection {
-    WeightQuantParams quant;
-    int64_t calibTokens = 0;
-    std::vector<QuantMatrix> matrices;
-    std::vector<ErrorAt> quantOnly;               // [matrix] Q(W) alone
-    std::vector<std::vector<ReconCurve>> curves;  // [matrix][method], index = rank
+struct QuantSection : QuantLab {  // the lab's tables and the panel's view state
     std::string methodA = "none", methodB = "qera-exact";  // the bars' two methods
     std::string error = "output";                 // output | weight
     std::string component;                        // bars' component filter, empty = all

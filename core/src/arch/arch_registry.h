@@ -4,8 +4,8 @@
 #include <string_view>
 
 #include "arch/config/arch_spec.h"
-#include "runtime/tensor_load.h"
-#include "runtime/weights.h"
+#include "arch/tensor_load.h"
+#include "arch/weights.h"
 
 namespace attnscope::core {
 

@@ -1,6 +1,19 @@
 #include "attnscope/analyses/sink_scatter.h"
 
+#include <algorithm>
+
 namespace attnscope {
+
+std::vector<int64_t> sinkMarks(const SinkResult& r) {
+    std::vector<int64_t> out;
+    for (SinkClass cls : {SinkClass::Primary, SinkClass::Secondary}) {
+        const size_t from = out.size();
+        for (const SinkToken& s : r.sinks)
+            if (s.cls == cls) out.push_back(s.token);
+        std::sort(out.begin() + std::ptrdiff_t(from), out.end());
+    }
+    return out;
+}
 
 SinkScatter sinkMlpScatter(const SinkResult& r) {
     SinkScatter out;

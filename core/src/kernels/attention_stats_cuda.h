@@ -1,6 +1,6 @@
 // ATen front end of the statistics kernels (CUDA builds only).
 #pragma once
-#include "trace/layer_stats.h"
+#include "kernels/stats_types.h"
 
 namespace attnscope::core {
 

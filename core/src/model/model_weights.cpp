@@ -11,7 +11,7 @@
 #include "model/model_access.h"
 #include "model/model_impl.h"
 #include "model/model_weights.h"
-#include "runtime/tensor_load.h"
+#include "arch/tensor_load.h"
 
 namespace attnscope {
 

@@ -10,7 +10,7 @@
 #include "arch/config/model_config.h"
 #include "attnscope/trace.h"
 #include "runtime/rope.h"
-#include "runtime/weights.h"
+#include "arch/weights.h"
 
 namespace attnscope::core {
 

@@ -62,13 +62,18 @@ std::vector<HeadStats> tiledHeadStats(const QkView& v, const StatsOptions& o) {
     if (o.blockQ <= 0 || o.blockK <= 0) fail(ErrorKind::BadInput, "stats block sizes must be > 0");
     if (o.minQueryPos < 0 || o.windowLast < 0) fail(ErrorKind::BadInput, "stats options must be >= 0");
 #ifdef ATTNSCOPE_WITH_CUDA
-    if (cudaStatsApplicable(v)) return toHeadStats(cudaLayerStats(v, o, 0, 0));
+    if (cudaStatsApplicable(v)) {
+        std::vector<HeadStats> fused = toHeadStats(cudaLayerStats(v, o, 0, 0));
+        if (o.diagonal) addDiagonalStats(v, o, fused);
+        return fused;
+    }
 #endif
     auto opts = at::TensorOptions().dtype(at::kFloat).device(v.q.device());
     at::Tensor colSum = at::zeros({H, T}, opts), colSumR = at::zeros({H, T}, opts);
     at::Tensor winSum = at::zeros({H, T}, opts), entropy = at::zeros({H, T}, opts);
     const int64_t winStart = T - o.windowLast;
-    StatSums sums{colSum, colSumR, winSum, entropy};  // same storage
+    StatSums sums{colSum, colSumR, winSum, entropy, {}, {}};  // same storage
+    if (o.diagonal && v.q.is_cpu()) sums.diagonal = at::zeros({H, T}, opts), sums.previous = at::zeros({H, T}, opts);
     if (v.q.is_cpu()) accumulateStatsCpu(v, o, sums);  // whole-row tiles, heads in parallel
     for (int64_t q0 = 0; !v.q.is_cpu() && q0 < T; q0 += o.blockQ) {
         const int64_t q1 = std::min(T, q0 + o.blockQ);
@@ -111,8 +116,42 @@ std::vector<HeadStats> tiledHeadStats(const QkView& v, const StatsOptions& o) {
         out[size_t(h)].entropy = vec(en[h]);
         out[size_t(h)].causalCount = vec(cn);
         if (o.windowLast > 0) out[size_t(h)].windowSum = vec(ws[h]);
+        if (sums.diagonal.defined()) {
+            out[size_t(h)].diagonal = vec(sums.diagonal[h]);
+            out[size_t(h)].previous = vec(sums.previous[h]);
+        }
     }
+    if (o.diagonal && !sums.diagonal.defined()) addDiagonalStats(v, o, out);
     return out;
+}
+
+void addDiagonalStats(const QkView& v, const StatsOptions& o, std::vector<HeadStats>& out) {
+    const int64_t T = v.q.size(0), H = v.q.size(1), G = H / v.k.size(1);
+    auto fopts = at::TensorOptions().dtype(at::kFloat).device(v.q.device());
+    auto lopts = at::TensorOptions().dtype(at::kLong).device(v.q.device());
+    at::Tensor diagonal = at::zeros({H, T}, fopts), previous = at::zeros({H, T}, fopts);
+    for (int64_t q0 = 0; q0 < T; q0 += o.blockQ) {
+        if (o.stop.stop_requested()) fail(ErrorKind::Cancelled, "attention statistics cancelled");
+        const int64_t q1 = std::min(T, q0 + o.blockQ);
+        const at::Tensor lse = rowLogSumExp(v, q0, q1, o.blockK);  // [H, b]
+        const at::Tensor rows = at::arange(q0, q1, lopts);
+        const at::Tensor qb = v.q.slice(0, q0, q1).to(at::kFloat);  // [b, H, d]
+        // p(i, i - offset) = exp(s·q_i·k_{i-offset} − LSE_i); 0 where that key is invisible.
+        auto probability = [&](int64_t offset) {
+            const at::Tensor kb = v.k.index_select(0, at::clamp_min(rows - offset, 0)).to(at::kFloat);
+            const at::Tensor s = (qb * kb.repeat_interleave(G, 1)).sum(-1).mul_(v.scale).t();  // [H, b]
+            at::Tensor visible = rows >= offset;
+            if (v.window > 0 && offset >= v.window) visible = at::zeros_like(visible);
+            return at::exp(s - lse).mul_(visible.to(at::kFloat).unsqueeze(0));
+        };
+        diagonal.slice(1, q0, q1).copy_(probability(0));
+        previous.slice(1, q0, q1).copy_(probability(1));
+    }
+    const at::Tensor d = diagonal.to(at::kCPU).contiguous(), p = previous.to(at::kCPU).contiguous();
+    for (int64_t h = 0; h < H && size_t(h) < out.size(); ++h) {
+        out[size_t(h)].diagonal.assign(d[h].data_ptr<float>(), d[h].data_ptr<float>() + T);
+        out[size_t(h)].previous.assign(p[h].data_ptr<float>(), p[h].data_ptr<float>() + T);
+    }
 }
 
 at::Tensor probabilityTile(const QkView& all, int head, int64_t q0, int64_t q1, int64_t k0, int64_t k1) {

@@ -128,6 +128,8 @@ void accumulateStatsCpu(const QkView& v, const StatsOptions& o, StatSums& acc) {
             std::fill(colSumR.begin(), colSumR.end(), 0.0);
             std::fill(winSum.begin(), winSum.end(), 0.0);
             float* const entropy = acc.entropy[h].data_ptr<float>();
+            float* const diagonal = acc.diagonal.defined() ? acc.diagonal[h].data_ptr<float>() : nullptr;
+            float* const previous = acc.previous.defined() ? acc.previous[h].data_ptr<float>() : nullptr;
             for (const RowTile& t : tiles) {
                 if (o.stop.stop_requested()) fail(ErrorKind::Cancelled, "attention statistics cancelled");
                 logitsTile(x, h, t, s);  // [rows, K], -inf where invisible
@@ -161,6 +163,11 @@ void accumulateStatsCpu(const QkView& v, const StatsOptions& o, StatSums& acc) {
                         plogp += p * (sr[j] - logSum);  // log p = (s - max) - log Σ
                     }
                     entropy[i] -= float(plogp);
+                    if (diagonal) {  // key i and key i-1 in tile columns: whole rows, so both are here
+                        const int64_t jd = i - t.kb;
+                        if (jd >= lo && jd < hi) diagonal[i] = er[jd] * inv;
+                        if (jd - 1 >= lo && jd - 1 < hi) previous[i] = er[jd - 1] * inv;
+                    }
                     auto addRow = [&](std::vector<double>& sums) {
                         double* __restrict c = sums.data() + t.kb;
                         for (int64_t j = lo; j < hi; ++j) c[j] += er[j] * inv;

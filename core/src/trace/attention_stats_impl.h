@@ -8,15 +8,10 @@
 
 #include "attnscope/attention_stats.h"
 #include "attnscope/views.h"
+#include "kernels/stats_types.h"  // QkView
 
 namespace attnscope::core {
 
-struct QkView {
-    at::Tensor q;  // [T, H, d] post-RoPE
-    at::Tensor k;  // [T, Hkv, d]
-    double scale = 1.0;
-    int64_t window = 0;
-};
 
 // Row log-sum-exp [H, q1-q0] float32 over all visible keys of rows [q0, q1).
 at::Tensor rowLogSumExp(const QkView& v, int64_t q0, int64_t q1, int64_t blockK);
@@ -26,7 +21,12 @@ std::vector<HeadStats> tiledHeadStats(const QkView& v, const StatsOptions& optio
 // Per-head accumulators [H, T] float32 of the statistics (zero-initialized by the caller).
 struct StatSums {
     at::Tensor colSum, colSumR, winSum, entropy;
+    at::Tensor diagonal, previous;  // A[i, i], A[i, i-1]: defined when StatsOptions::diagonal
 };
+
+// Fills HeadStats::diagonal / previous of `out` from q/k (row log-sum-exp, then one logit per
+// row): the non-CPU paths and statistics kept from the forward.
+void addDiagonalStats(const QkView& v, const StatsOptions& options, std::vector<HeadStats>& out);
 
 // CPU path of tiledHeadStats: whole-row tiles, heads in parallel (attention_stats_cpu.cpp).
 void accumulateStatsCpu(const QkView& v, const StatsOptions& options, StatSums& sums);

@@ -93,8 +93,11 @@ std::vector<HeadStats> TraceImpl::layerStats(int l, const StatsOptions& options)
     if (size_t(l) < m_stats.size()) {
         const StatsOptions& kept = m_stats[size_t(l)].options;
         if (kept.minQueryPos == options.minQueryPos && kept.windowLast == options.windowLast &&
-            (kept.entropy || !options.entropy))
-            return toHeadStats(m_stats[size_t(l)]);
+            (kept.entropy || !options.entropy)) {
+            std::vector<HeadStats> stats = toHeadStats(m_stats[size_t(l)]);
+            if (options.diagonal) addDiagonalStats(qk(l), options, stats);  // needs q/k kept
+            return stats;
+        }
     }
     return tiledHeadStats(qk(l), options);
 }

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "arch/config/model_config.h"
-#include "runtime/weights.h"
+#include "arch/weights.h"
 
 namespace attnscope::core {
 

@@ -6,7 +6,7 @@
 
 #include "attnscope/error.h"
 #include "io/safetensors.h"
-#include "runtime/tensor_load.h"
+#include "arch/tensor_load.h"
 
 namespace attnscope::core {
 namespace {

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "runtime/weights.h"
+#include "arch/weights.h"
 
 namespace attnscope::core {
 

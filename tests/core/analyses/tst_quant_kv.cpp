@@ -15,10 +15,10 @@ using namespace attnscope;
 
 namespace {
 
-KvTensors randomKv(int64_t T, int H, int Hkv, int d, uint64_t seed, float keyBias = 0) {
+QkvTensors randomKv(int64_t T, int H, int Hkv, int d, uint64_t seed, float keyBias = 0) {
     std::mt19937_64 rng(seed);
     std::normal_distribution<float> g(0, 1);
-    KvTensors x;
+    QkvTensors x;
     x.T = T;
     x.nHeads = H;
     x.nKvHeads = Hkv;
@@ -83,7 +83,7 @@ namespace {
 // per token in groups of Gv channels except the last R tokens; `group` is the parameter (0 =
 // default: 32, values min(32, head dim)).
 void checkKivi(int64_t T, int Hkv, int d, int group, int Gk, int Gv, int R, bool defaultResidual) {
-    KvTensors x = randomKv(T, 4, Hkv, d, 3);
+    QkvTensors x = randomKv(T, 4, Hkv, d, 3);
     KvQuantParams p;
     p.method = KvMethod::Kivi;
     p.bits = 2;
@@ -127,7 +127,7 @@ void TestQuantKv::kiviMatchesDirect() {
 void TestQuantKv::rotationsAreLossless() {
     // At 8 bits without clipping, rotate → quantize → rotate back loses almost nothing; a
     // non-orthogonal rotation would distort by far more.
-    const KvTensors x = randomKv(80, 4, 2, 32, 5);
+    const QkvTensors x = randomKv(80, 4, 2, 32, 5);
     for (KvMethod m : {KvMethod::Hadamard, KvMethod::Oscar}) {
         KvQuantParams p;
         p.method = m;
@@ -144,7 +144,7 @@ void TestQuantKv::rotationsAreLossless() {
 }
 
 void TestQuantKv::oscarWindowsStayBf16() {
-    const KvTensors x = randomKv(100, 4, 2, 32, 7);
+    const QkvTensors x = randomKv(100, 4, 2, 32, 7);
     KvQuantParams p;
     p.method = KvMethod::Oscar;
     p.sink = 8;
@@ -166,7 +166,7 @@ void TestQuantKv::oscarWindowsStayBf16() {
 }
 
 void TestQuantKv::zipCacheSplit() {
-    const KvTensors x = randomKv(120, 4, 2, 32, 9);
+    const QkvTensors x = randomKv(120, 4, 2, 32, 9);
     KvQuantParams p;
     p.method = KvMethod::ZipCache;
     const KvQuantized q = fakeQuantizeKv(x, p);
@@ -188,7 +188,7 @@ void TestQuantKv::zipCacheSplit() {
 }
 
 void TestQuantKv::kSmoothingLeavesSoftmax() {
-    const KvTensors x = randomKv(96, 4, 2, 32, 11, 6.0f);
+    const QkvTensors x = randomKv(96, 4, 2, 32, 11, 6.0f);
     ScoreQuantParams p;
     p.bits = 0;  // smoothing only
     p.smoothK = true;
@@ -209,7 +209,7 @@ void TestQuantKv::sageInt8MatchesDirect() {
     // rows, round half away from zero; score error over the causal entries.
     const int64_t T = 150;
     const int H = 2, d = 16, bq = 32, bk = 16;
-    const KvTensors x = randomKv(T, H, 1, d, 13, 3.0f);
+    const QkvTensors x = randomKv(T, H, 1, d, 13, 3.0f);
     ScoreQuantParams p;
     p.bits = 8;
     p.groups = ScoreGroups::PerBlock;
@@ -253,7 +253,7 @@ void TestQuantKv::sageInt8MatchesDirect() {
 }
 
 void TestQuantKv::smoothingHelpsInt4() {
-    const KvTensors x = randomKv(256, 4, 2, 32, 15, 8.0f);  // a large shared key channel
+    const QkvTensors x = randomKv(256, 4, 2, 32, 15, 8.0f);  // a large shared key channel
     ScoreQuantParams p;
     p.bits = 4;
     p.smoothK = false;
@@ -266,7 +266,7 @@ void TestQuantKv::smoothingHelpsInt4() {
 }
 
 void TestQuantKv::badInput() {
-    KvTensors x = randomKv(40, 4, 2, 24, 17);  // head dim 24: no Hadamard of that size
+    QkvTensors x = randomKv(40, 4, 2, 24, 17);  // head dim 24: no Hadamard of that size
     KvQuantParams p;
     p.method = KvMethod::Hadamard;
     QVERIFY_THROWS_EXCEPTION(Error, fakeQuantizeKv(x, p));

@@ -33,8 +33,8 @@ std::vector<int32_t> promptIds(Model& m) {
     return ids;
 }
 
-KvTensors layerTensors(const Trace& t, int layer) {
-    KvTensors x;
+QkvTensors layerTensors(const Trace& t, int layer) {
+    QkvTensors x;
     x.T = t.length();
     x.nHeads = t.nHeads();
     x.nKvHeads = t.nKvHeads();
@@ -52,7 +52,7 @@ void kvMapCheck(const Trace& trace) {
     p.bits = 2;
     p.group = 16;
     p.residual = 16;  // most keys quantized (a multiple of the group)
-    const KvTensors x = layerTensors(trace, kLayer);
+    const QkvTensors x = layerTensors(trace, kLayer);
     const KvQuantized q = fakeQuantizeKv(x, p);
     const Matrix2D map = kvScoreErrorMap(trace, kLayer, kHead, p);
     const int64_t T = x.T;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "attnscope/attention_stats.h"
+#include "attnscope/job.h"
 
 namespace attnscope {
 
@@ -84,7 +85,7 @@ struct KvInputOptions {
 };
 
 // Opaque tensors of the metrics (continuation attention, values, W_O).
-struct KvTensors;
+struct KvEvictionTensors;
 
 // Everything selectKv and kvLocalMetrics read, computed once per trace. Row-major arrays.
 struct KvInputs {
@@ -105,7 +106,7 @@ struct KvInputs {
     std::vector<float> expectedLog; // [L, H, T_p] ExpectedAttention log softmax_j(z) per query head (log: the
                                     // probabilities underflow float; −inf for j < n_sink)
     std::vector<float> valueNorm;   // [L, Hkv, T_p] ||v_j||
-    std::shared_ptr<const KvTensors> tensors;
+    std::shared_ptr<const KvEvictionTensors> tensors;
 
     int64_t continuation() const { return T - promptLength; }
 };
@@ -209,5 +210,69 @@ KvSelection simulateKvDecode(const Model& model, const KvInputs& inputs, const K
 // Decode mode with the traced q/k fixed (no model, fast; what the first layer sees exactly).
 // oracle = true scores on the full-cache rows instead (§3.1's "oracle" attention).
 KvSelection simulateKvDecodeFixed(const KvInputs& inputs, const KvParams& params, bool oracle = false);
+
+// ---- the lab's pipeline (the Inspector's KV calls; GUI and CLI alike) -----------------------
+
+// The continuation the decisions are evaluated on (rows T_p .. T−1 of the traced run).
+struct KvContinuation {
+    int tokens = 32;              // greedy continuation length with the full cache, clipped to the context
+    bool greedy = true;           // false: the prompt's last `tokens` tokens are the continuation
+    std::vector<int32_t> given;   // non-empty: exactly these tokens (e.g. a file's text) follow the prompt
+};
+
+struct KvPrepared {
+    int64_t promptLength = 0;
+    std::vector<int32_t> ids;  // prompt + continuation
+    std::shared_ptr<const KvInputs> inputs;
+    std::string note;          // how the continuation was chosen, for a status line
+};
+
+// Prompt + continuation (generated with `model` when greedy), one traced run keeping q/k
+// before RoPE and values, and inputs covering `cover`.
+KvPrepared prepareKv(Model& model, const std::vector<int32_t>& prompt, const KvContinuation& continuation,
+                     const std::vector<KvParams>& cover, const JobControl& job = {});
+
+struct KvOutcome {
+    KvSelection selection;
+    KvLocalMetrics local;
+    KvEndToEnd e2e;
+};
+// The decision, its local metrics and the end-to-end run (decode: simulated through the model).
+KvOutcome evaluateKv(const Model& model, const KvInputs& inputs, const KvParams& params, const JobControl& job = {});
+// The decision and local metrics only, no model (decode: traced q/k fixed): what an edit shows at once.
+KvOutcome evaluateKvLocal(const KvInputs& inputs, const KvParams& params);
+
+// One point of a budget sweep, end to end (the panel's and the session's sweeps are of prefill
+// decisions; sessions store neither mode nor granularity).
+struct KvSweepRow {
+    std::string policy;
+    int64_t budget = 0;
+    double kl = 0, top1 = 1, ppl = 0, pplFull = 0, retainedMass = 1, outputRelErr = 0;
+    KvMode mode = KvMode::Prefill;
+    KvGranularity granularity = KvGranularity::Layer;
+};
+// Every parameter set in order, each in its own mode; a policy that cannot run on this model
+// (Unsupported) is skipped and named in `skipped`.
+std::vector<KvSweepRow> sweepKv(const Model& model, const KvInputs& inputs, const std::vector<KvParams>& params,
+                                const JobControl& job = {}, std::vector<std::string>* skipped = nullptr);
+
+// What inputs must cover for an interactive lab: `current`, every policy's defaults at its
+// budget (switching policy then needs no recompute), and the pinned B when there is one.
+std::vector<KvParams> kvCoverage(const KvParams& current, const KvParams* compare = nullptr);
+
+// ---- options (the CLI's kv / kv-sweep verbs and the session's KV section) -------------------
+class Options;
+class Inspector;
+// Policy parameters settable as options of the same name (--window, --gqa, ...), without "--".
+const std::vector<std::string>& kvPolicyOptions();
+// Parameters from --mode, the policy options and --param name=value,...; `strict`: an option the
+// policy lacks is an error (else skipped: sweeps apply shared options where they exist).
+KvParams kvParamsFrom(const Options& options, const std::string& policy, int64_t budget, bool strict);
+std::vector<std::string> kvPolicyList(const std::string& spec);  // "a,b" or "all" (registry order)
+std::vector<int64_t> kvBudgetList(const std::string& spec);      // "16,32,64"
+// --continuation-file F (its text's tokens) or the full-cache greedy --continuation N (32).
+KvContinuation kvContinuationFrom(const Options& options, const Inspector& inspector);
+// Rows of `attnscope-cli kv-sweep --csv` output (columns found by their header names).
+std::vector<KvSweepRow> readKvSweepCsv(const std::string& path);
 
 }  // namespace attnscope

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "attnscope/job.h"
 #include "attnscope/model.h"
 #include "attnscope/views.h"
 
@@ -216,7 +217,8 @@ EvalResult compareModels(const Model& reference, const Model& quantized,
 // ---------------------------------------------------------------- KV cache
 
 enum class KvMethod { Kivi, Hadamard, Oscar, ZipCache };
-const char* kvMethodName(KvMethod m);  // kivi hadamard oscar zipcache
+// kivi hadamard oscar zipcache-mixed ("zipcache" alone names the KV eviction policy)
+const char* kvMethodName(KvMethod m);
 KvMethod parseKvMethod(const std::string& s);
 
 struct KvQuantParams {
@@ -243,7 +245,7 @@ double kvEffectiveBits(double n, double nHighPrecision, double bits, double para
 std::vector<double> hadamardMatrix(int d);
 
 // Raw per-layer tensors, row-major: q [T, H·d], k and v [T, Hkv·d] (post-RoPE).
-struct KvTensors {
+struct QkvTensors {
     int64_t T = 0;
     int nHeads = 0, nKvHeads = 0, headDim = 0;
     float scale = 0;  // logit scale (0 = 1/√d)
@@ -258,7 +260,7 @@ struct KvQuantized {
 // The cache as stored after prefilling all T tokens (each method's residual, sink and
 // recent windows as at that moment). Throws Error(BadInput) for unsupported shapes
 // (Hadamard/OSCAR need a power-of-two head dim).
-KvQuantized fakeQuantizeKv(const KvTensors& x, const KvQuantParams& p);
+KvQuantized fakeQuantizeKv(const QkvTensors& x, const KvQuantParams& p);
 
 // Attention error per (layer, query head), all in fp32 over the causal entries.
 struct HeadError {
@@ -291,7 +293,7 @@ struct AttnQuantResult {
 // Every layer of a trace (needs q, k, v: TracePolicy::keepValues).
 AttnQuantResult analyseKvQuant(const Trace& trace, const KvQuantParams& p, std::stop_token stop = {});
 // The same metrics for one layer's raw tensors.
-AttnQuantResult analyseKvQuant(const KvTensors& x, const KvQuantParams& p);
+AttnQuantResult analyseKvQuant(const QkvTensors& x, const KvQuantParams& p);
 
 // |Ŝ − S| of one query head of one layer, S = q kᵀ·scale exact and Ŝ from the quantized
 // cache: [T queries, T keys], NaN outside the causal (and sliding) window. The panel's
@@ -321,8 +323,26 @@ struct ScoreQuantParams {
 };
 bool fp8Supported();
 AttnQuantResult analyseScoreQuant(const Trace& trace, const ScoreQuantParams& p, std::stop_token stop = {});
-AttnQuantResult analyseScoreQuant(const KvTensors& x, const ScoreQuantParams& p);
+AttnQuantResult analyseScoreQuant(const QkvTensors& x, const ScoreQuantParams& p);
 // kvScoreErrorMap for the quantized Q/K operands (Ŝ with smoothing and the row bias added back).
 Matrix2D scoreQuantErrorMap(const Trace& trace, int layer, int head, const ScoreQuantParams& p);
+
+// ---------------------------------------------------------------- the lab's pipeline
+
+// Tokens per calibration forward pass over a prompt (longer prompts are split, no BOS added).
+inline constexpr int kCalibrationWindow = 512;
+std::vector<std::vector<int32_t>> promptCalibrationWindows(const Model& model, const std::vector<int32_t>& prompt);
+
+// The weight side of the lab: every matrix's error at every rank for every method (one
+// ReconLab per matrix, read out into tables; the rank slider never needs the model again).
+struct QuantLab {
+    WeightQuantParams quant;
+    int64_t calibTokens = 0;
+    std::vector<QuantMatrix> matrices;
+    std::vector<ErrorAt> quantOnly;               // [matrix] Q(W) alone
+    std::vector<std::vector<ReconCurve>> curves;  // [matrix][kReconMethods order], index = rank
+};
+QuantLab computeQuantLab(const Model& model, const Calibration& calib, const WeightQuantParams& quant,
+                         const JobControl& job = {});
 
 }  // namespace attnscope

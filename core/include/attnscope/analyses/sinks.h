@@ -171,4 +171,13 @@ struct SinkResult {
 // Pure: no trace, no torch. Throws Error(BadInput) when needsRecompute(inputs, params).
 SinkResult classifySinks(const SinkInputs& inputs, const SinkParams& params);
 
+// The positions the KV and quantization maps mark as sinks: primary sinks, then secondary ones,
+// each ascending (every front end marks the same tokens).
+std::vector<int64_t> sinkMarks(const SinkResult& result);
+
+class Options;
+// --epsilon --cos-threshold --min-query-pos --rule auto|official|relative
+// --source auto|hidden|attention --bos 0,1 (the sinks verb, sessions and figures).
+SinkParams sinkParamsFrom(const Options& options);  // throws Error(BadInput)
+
 }  // namespace attnscope

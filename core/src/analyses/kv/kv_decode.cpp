@@ -146,7 +146,7 @@ KvSelection simulateKvDecodeFixed(const KvInputs& in, const KvParams& p, bool or
     if (!in.tensors) fail(ErrorKind::BadInput, "KV inputs without tensors");
     return guardTorch([&] {
         DecodeRun run(in, p);
-        const KvTensors& t = *in.tensors;
+        const KvEvictionTensors& t = *in.tensors;
         const int64_t Tp = in.promptLength, C = in.continuation(), d = in.headDim, T = in.T;
         std::vector<float> q(size_t(in.nHeads * d));
         for (int64_t i = Tp; i < T; ++i) {

@@ -46,7 +46,7 @@ KvInputs build(PrepareContext& ctx, const LayerExtras& extras, const AttentionSh
     if (o.windowRows < 1) fail(ErrorKind::BadInput, "the KV inputs need at least one window row");
     in.windowRows = std::min(o.windowRows, Tp);
     const int64_t W = in.windowRows;
-    auto t = std::make_shared<KvTensors>();
+    auto t = std::make_shared<KvEvictionTensors>();
     t->scale = ctx.views[0].scale;
     StatsOptions so;
     for (int l = 0; l < L; ++l) {

@@ -1,4 +1,4 @@
-// Torch side of the KV lab: the opaque KvTensors behind KvInputs, and what the policies
+// Torch side of the KV lab: the opaque KvEvictionTensors behind KvInputs, and what the policies
 // with their own expensive inputs (ZipCache, TriAttention, ExpectedAttention) compute.
 #pragma once
 #include <ATen/ATen.h>
@@ -11,7 +11,7 @@
 
 namespace attnscope {
 
-struct KvTensors {
+struct KvEvictionTensors {
     double scale = 1.0;                  // logit scale
     std::vector<at::Tensor> probs;       // [L] [H, C, T] full-cache probabilities of the continuation rows
     std::vector<at::Tensor> q;           // [L] [H, C, d] continuation queries, post-RoPE

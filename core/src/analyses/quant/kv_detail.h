@@ -41,7 +41,7 @@ void layerErrors(const LayerQkv& x, const ScoresFn& scoresHat, const OutputFn& o
 // |Ŝ − S| of query head `head` over all T rows: [T, T], NaN outside the visible window.
 Matrix2D scoreErrorMap(const LayerQkv& x, const ScoresFn& scoresHat, int head);
 
-LayerQkv fromKvTensors(const KvTensors& x);
+LayerQkv fromQkvTensors(const QkvTensors& x);
 // One layer of a trace from Model::run as float32 CPU tensors (needs values).
 LayerQkv traceLayer(const Trace& trace, int layer);
 // ‖â_t − a_t‖ / ‖a_t‖ over heads, per token ([T, heads, d] tensors).

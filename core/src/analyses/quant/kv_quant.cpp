@@ -26,7 +26,7 @@ const char* kvMethodName(KvMethod m) {
     case KvMethod::Kivi: return "kivi";
     case KvMethod::Hadamard: return "hadamard";
     case KvMethod::Oscar: return "oscar";
-    case KvMethod::ZipCache: return "zipcache";
+    case KvMethod::ZipCache: return "zipcache-mixed";
     }
     return "?";
 }
@@ -34,7 +34,10 @@ const char* kvMethodName(KvMethod m) {
 KvMethod parseKvMethod(const std::string& s) {
     for (KvMethod m : {KvMethod::Kivi, KvMethod::Hadamard, KvMethod::Oscar, KvMethod::ZipCache})
         if (s == kvMethodName(m)) return m;
-    fail(ErrorKind::BadInput, "unknown KV method '" + s + "' (kivi, hadamard, oscar, zipcache)");
+    if (s == "zipcache")
+        fail(ErrorKind::BadInput, "'zipcache' is the KV eviction policy; its mixed-precision KV quantizer is "
+                                  "'zipcache-mixed'");
+    fail(ErrorKind::BadInput, "unknown KV method '" + s + "' (kivi, hadamard, oscar, zipcache-mixed)");
 }
 
 double kvEffectiveBits(double n, double nHighPrecision, double bits, double paramBits, double group) {

@@ -5,7 +5,7 @@
 
 #include "arch/config/model_config.h"
 #include "attnscope/analyses/quant.h"
-#include "runtime/weights.h"
+#include "arch/weights.h"
 
 namespace attnscope::quant_detail {
 

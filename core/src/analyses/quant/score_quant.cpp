@@ -172,11 +172,11 @@ void initScoreResult(AttnQuantResult& r, const kd::LayerQkv& x, int nLayers, con
 
 }  // namespace
 
-AttnQuantResult analyseScoreQuant(const KvTensors& x, const ScoreQuantParams& p) {
+AttnQuantResult analyseScoreQuant(const QkvTensors& x, const ScoreQuantParams& p) {
     checkParams(p);
     return guardTorch([&] {
         at::NoGradGuard noGrad;
-        const kd::LayerQkv l = kd::fromKvTensors(x);
+        const kd::LayerQkv l = kd::fromQkvTensors(x);
         AttnQuantResult r;
         initScoreResult(r, l, 1, p);
         scoreLayer(l, p, 0, r);

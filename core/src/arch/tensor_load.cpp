@@ -1,4 +1,4 @@
-#include "runtime/tensor_load.h"
+#include "arch/tensor_load.h"
 
 #include <cstring>
 

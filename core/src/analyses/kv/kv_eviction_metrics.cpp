@@ -32,7 +32,7 @@ at::Tensor visibility(const KvSelection& sel, int l, int64_t C) {
 
 // Outputs ô [H, C, d] and ρ [H, C] of layer l under the selection.
 std::pair<at::Tensor, at::Tensor> compressed(const KvInputs& in, const KvSelection& sel, int l) {
-    const KvTensors& t = *in.tensors;
+    const KvEvictionTensors& t = *in.tensors;
     const int64_t H = in.nHeads, Hkv = in.nKvHeads, G = H / Hkv, C = in.continuation(), T = in.T, Tp = in.promptLength;
     if (sel.precision) {
         // ZipCache: nothing evicted; the continuation attends to quantized prompt keys/values.
@@ -68,7 +68,7 @@ KvLocalMetrics kvLocalMetrics(const KvInputs& in, const KvSelection& sel) {
         fail(ErrorKind::BadInput, "the selection was made on other KV inputs");
     return guardTorch([&] {
         at::NoGradGuard noGrad;
-        const KvTensors& t = *in.tensors;
+        const KvEvictionTensors& t = *in.tensors;
         KvLocalMetrics m;
         m.queries = in.continuation();
         if (m.queries == 0) return m;
@@ -104,7 +104,7 @@ KvHeadOutputs kvHeadOutputs(const KvInputs& in, const KvSelection& sel, int l, i
         fail(ErrorKind::BadInput, "kvHeadOutputs: layer, head or query out of range");
     return guardTorch([&] {
         at::NoGradGuard noGrad;
-        const KvTensors& t = *in.tensors;
+        const KvEvictionTensors& t = *in.tensors;
         const int64_t c = query - in.promptLength, g = h / (in.nHeads / in.nKvHeads);
         const at::Tensor p = t.probs[size_t(l)][h][c].to(at::kDouble);        // [T]
         const at::Tensor vr = visibility(sel, l, in.continuation())[h];

@@ -1,4 +1,4 @@
-#include "runtime/weights.h"
+#include "arch/weights.h"
 
 namespace attnscope::core {
 

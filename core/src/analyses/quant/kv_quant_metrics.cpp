@@ -99,12 +99,12 @@ Matrix2D scoreErrorMap(const LayerQkv& x, const ScoresFn& scoresHat, int head) {
     return m;
 }
 
-LayerQkv fromKvTensors(const KvTensors& x) {
+LayerQkv fromQkvTensors(const QkvTensors& x) {
     const int64_t T = x.T, H = x.nHeads, Hkv = x.nKvHeads, d = x.headDim;
     if (T <= 0 || H <= 0 || Hkv <= 0 || d <= 0 || H % Hkv != 0)
-        fail(ErrorKind::BadInput, "KvTensors: bad shape (T, heads, KV heads, head dim)");
+        fail(ErrorKind::BadInput, "QkvTensors: bad shape (T, heads, KV heads, head dim)");
     if (int64_t(x.q.size()) != T * H * d || int64_t(x.k.size()) != T * Hkv * d || int64_t(x.v.size()) != T * Hkv * d)
-        fail(ErrorKind::BadInput, "KvTensors: q, k, v sizes do not match the shape");
+        fail(ErrorKind::BadInput, "QkvTensors: q, k, v sizes do not match the shape");
     auto t = [](const std::vector<float>& v, int64_t a, int64_t b, int64_t c) {
         return at::from_blob(const_cast<float*>(v.data()), {a, b, c}, at::kFloat).clone();
     };
@@ -185,10 +185,10 @@ LayerQkv traceLayer(const Trace& trace, int layer) {
 
 }  // namespace kv_detail
 
-KvQuantized fakeQuantizeKv(const KvTensors& x, const KvQuantParams& p) {
+KvQuantized fakeQuantizeKv(const QkvTensors& x, const KvQuantParams& p) {
     return guardTorch([&] {
         at::NoGradGuard noGrad;
-        const kd::KvOut o = kd::quantizeKv(kd::fromKvTensors(x), p);
+        const kd::KvOut o = kd::quantizeKv(kd::fromQkvTensors(x), p);
         KvQuantized out;
         const at::Tensor k = o.k.contiguous(), v = o.v.contiguous();
         out.k.assign(k.data_ptr<float>(), k.data_ptr<float>() + k.numel());
@@ -200,10 +200,10 @@ KvQuantized fakeQuantizeKv(const KvTensors& x, const KvQuantParams& p) {
     });
 }
 
-AttnQuantResult analyseKvQuant(const KvTensors& x, const KvQuantParams& p) {
+AttnQuantResult analyseKvQuant(const QkvTensors& x, const KvQuantParams& p) {
     return guardTorch([&] {
         at::NoGradGuard noGrad;
-        const kd::LayerQkv l = kd::fromKvTensors(x);
+        const kd::LayerQkv l = kd::fromQkvTensors(x);
         AttnQuantResult r;
         initResult(r, l, 1, kvMethodName(p.method));
         kvLayer(l, p, 0, r);

@@ -1,0 +1,39 @@
+// The head grid dock: every layer x head scored (core's exact head scores) layer by layer on
+// the model's worker, so re-classifications queued meanwhile wait for one layer at most.
+#pragma once
+#include <QElapsedTimer>
+
+#include "models/head_scores.h"
+#include "panel_dock.h"
+
+namespace attnscope::widgets {
+class HeadGridPanel;
+}
+
+namespace attnscope::app {
+
+class HeadsDock : public PanelDock {
+    Q_OBJECT
+public:
+    HeadsDock(const PanelHost& host, const QString& title, QObject* parent);
+
+    QString id() const override { return QStringLiteral("heads"); }
+    QDockWidget* dock() const override { return m_dock; }
+    QWidget* panel() const override;
+    widgets::HeadGridPanel* gridPanel() const { return m_heads; }
+
+    void onRunStarted() override;
+    void onRunDone(const RunResult& run) override;
+    void cancelRunJobs() override;
+
+private:
+    void requestHeadScores(int layer);  // then the next layer, until all are scored
+
+    PanelHost m_host;
+    widgets::HeadGridPanel* m_heads = nullptr;
+    QDockWidget* m_dock = nullptr;
+    widgets::HeadScoreTable m_headScores;  // filled layer by layer
+    QElapsedTimer m_headClock;
+};
+
+}  // namespace attnscope::app

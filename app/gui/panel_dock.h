@@ -1,0 +1,45 @@
+// One analysis panel in its dock, with the jobs that fill it (RenderDoc's ICaptureViewer): the
+// window broadcasts model and run events to every PanelDock of the panel table (panel_table.h).
+// Torch-free header.
+#pragma once
+#include <QObject>
+#include <QString>
+
+class QDockWidget;
+class QMainWindow;
+class QWidget;
+
+namespace attnscope::app {
+
+class InspectorWorker;
+class SelectionModel;
+struct RunResult;
+
+// What a dock is built from.
+struct PanelHost {
+    QMainWindow* window = nullptr;
+    InspectorWorker* worker = nullptr;  // owns the Inspector (model, traces, analyses)
+    SelectionModel* selection = nullptr;
+};
+
+class PanelDock : public QObject {
+    Q_OBJECT
+public:
+    using QObject::QObject;
+
+    virtual QString id() const = 0;        // the analysis id (sessions, figures, --panel)
+    virtual QDockWidget* dock() const = 0;
+    virtual QWidget* panel() const = 0;    // what sessions save and restore
+
+    virtual void onModelLoaded() {}
+    virtual void onRunStarted() {}          // a run finished starting: clear what belongs to the last
+    virtual void onRunDone(const RunResult& run) { (void)run; }
+    virtual void cancelRunJobs() {}         // jobs on the last trace: a new run needs the worker
+    virtual void cancelAll() { cancelRunJobs(); }
+    virtual void onStoredSession() { cancelAll(); }  // the panel shows stored results; edits wait for a run
+
+signals:
+    void panelShown(const QString& id);  // its results are on screen (screenshots wait for this)
+};
+
+}  // namespace attnscope::app

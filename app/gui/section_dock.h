@@ -1,0 +1,30 @@
+// A dock for an analysis that needs no controls of its own: after every run it asks the core's
+// analysis registry for the analysis's section (on the model's worker) and shows it through the
+// panel's session restore (widgets' PanelRegistry). Adding such an analysis adds no app code.
+#pragma once
+#include <QStringList>
+
+#include "panel_dock.h"
+
+namespace attnscope::app {
+
+class SectionDock : public PanelDock {
+    Q_OBJECT
+public:
+    SectionDock(const PanelHost& host, const QString& id, const QString& title, QObject* parent);
+
+    QString id() const override { return m_id; }
+    QDockWidget* dock() const override { return m_dock; }
+    QWidget* panel() const override { return m_panel; }
+
+    void onRunDone(const RunResult& run) override;
+    void cancelRunJobs() override;
+
+private:
+    PanelHost m_host;
+    QString m_id;
+    QWidget* m_panel = nullptr;
+    QDockWidget* m_dock = nullptr;
+};
+
+}  // namespace attnscope::app

@@ -1,0 +1,36 @@
+// The Weibull dock: fits of every weight matrix when a model opens (no prompt needed), the
+// selected matrix's probability plot, and the checkpoint series (weibull_series_jobs.h).
+#pragma once
+#include "attnscope/analyses/weibull.h"
+#include "panel_dock.h"
+
+namespace attnscope::widgets {
+class WeibullPanel;
+}
+
+namespace attnscope::app {
+
+class WeibullDock : public PanelDock {
+    Q_OBJECT
+public:
+    WeibullDock(const PanelHost& host, const QString& title, QObject* parent);
+
+    QString id() const override { return QStringLiteral("weibull"); }
+    QDockWidget* dock() const override { return m_dock; }
+    QWidget* panel() const override;
+    widgets::WeibullPanel* weibullPanel() const { return m_weibull; }
+
+    void onModelLoaded() override;
+    void cancelAll() override;
+    void onStoredSession() override { cancelAll(); }
+
+private:
+    void requestWeibull(const WeibullParams& params);
+    void requestWeibullPlot(const QString& name);
+
+    PanelHost m_host;
+    widgets::WeibullPanel* m_weibull = nullptr;
+    QDockWidget* m_dock = nullptr;
+};
+
+}  // namespace attnscope::app

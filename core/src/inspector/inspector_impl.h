@@ -1,0 +1,39 @@
+// The Inspector's state (inspector.cpp: model, prompt, traces and views; inspector_labs.cpp:
+// the KV, quantization and Weibull labs).
+#pragma once
+#include <map>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "attnscope/inspector.h"
+#include "model/model_impl.h"  // guardTorch
+
+namespace attnscope {
+
+struct Inspector::Impl {
+    std::unique_ptr<Model> model;
+    bool hasPrompt = false;
+    std::vector<int32_t> prompt;
+    std::unique_ptr<Trace> trace;  // of `prompt`, keeping `policy`
+    TracePolicy policy;
+    // Caches of the prompt, dropped with it.
+    std::map<std::pair<int64_t, std::vector<int64_t>>, std::shared_ptr<const SinkInputs>> sinkInputs;
+    std::shared_ptr<const Calibration> calibration;
+
+    Model& requireModel() const;
+    const Trace& requireTrace() const;  // the trace that exists
+    const std::vector<int32_t>& requirePrompt() const;
+    // The prompt's trace keeping at least `needs`: made now when absent, or re-made once with
+    // the union of what the current one keeps and `needs`.
+    const Trace& traceFor(const TracePolicy& needs, const JobControl& job);
+    void dropPrompt();
+};
+
+// Every public Inspector call runs through this: only attnscope::Error leaves the core.
+template <class F>
+auto guarded(F&& f) -> decltype(f()) {
+    return guardTorch(std::forward<F>(f));
+}
+
+}  // namespace attnscope

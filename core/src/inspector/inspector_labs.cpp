@@ -1,0 +1,108 @@
+// The Inspector's labs: KV-cache eviction, quantization and Weibull fits.
+#include <filesystem>
+
+#include "inspector/inspector_impl.h"
+
+namespace attnscope {
+namespace {
+
+// The prompt with values kept: what the KV-cache and score quantizers read.
+TracePolicy valuesPolicy() {
+    TracePolicy p = viewTracePolicy();
+    p.keepValues = true;
+    return p;
+}
+
+}  // namespace
+
+KvPrepared Inspector::prepareKv(const KvContinuation& continuation, const std::vector<KvParams>& cover,
+                                const JobControl& job) {
+    return guarded([&] {
+        return attnscope::prepareKv(m->requireModel(), m->requirePrompt(), continuation, cover, job);
+    });
+}
+
+KvOutcome Inspector::evaluateKv(const KvInputs& inputs, const KvParams& params, const JobControl& job) {
+    return guarded([&] { return attnscope::evaluateKv(m->requireModel(), inputs, params, job); });
+}
+
+std::vector<KvSweepRow> Inspector::sweepKv(const KvInputs& inputs, const std::vector<KvParams>& params,
+                                           const JobControl& job, std::vector<std::string>* skipped) {
+    return guarded([&] { return attnscope::sweepKv(m->requireModel(), inputs, params, job, skipped); });
+}
+
+std::shared_ptr<const Calibration> Inspector::calibration(const JobControl& job) {
+    return guarded([&] {
+        m->requirePrompt();
+        if (!m->calibration) {
+            Model& model = m->requireModel();
+            m->calibration = std::make_shared<const Calibration>(
+                calibrate(model, promptCalibrationWindows(model, m->prompt), CalibParams{}, job.stop, job.progress));
+        }
+        return m->calibration;
+    });
+}
+
+QuantLab Inspector::quantLab(const WeightQuantParams& quant, const JobControl& job) {
+    const std::shared_ptr<const Calibration> calib = calibration(job.part(0, 0.2));
+    return guarded([&] { return computeQuantLab(m->requireModel(), *calib, quant, job.part(0.2, 1)); });
+}
+
+QuantModelResult Inspector::evaluateQuant(const WeightQuantParams& quant, ReconMethod method, int rank,
+                                          const JobControl& job) {
+    const std::shared_ptr<const Calibration> calib = calibration(job.part(0, 0));
+    return guarded([&] {
+        QuantParams qp;
+        qp.quant = quant;
+        qp.recon = method;
+        qp.rank = rank;
+        Model& model = m->requireModel();
+        return quantizeModel(model, *calib, promptCalibrationWindows(model, m->prompt), qp, job.stop, job.progress);
+    });
+}
+
+AttnQuantResult Inspector::kvQuant(const KvQuantParams& params, const JobControl& job) {
+    const Trace& trace = this->trace(valuesPolicy(), job);
+    return guarded([&] { return analyseKvQuant(trace, params, job.stop); });
+}
+
+AttnQuantResult Inspector::scoreQuant(const ScoreQuantParams& params, const JobControl& job) {
+    const Trace& trace = this->trace(valuesPolicy(), job);
+    return guarded([&] { return analyseScoreQuant(trace, params, job.stop); });
+}
+
+Matrix2D Inspector::kvQuantErrorMap(int layer, int head, const KvQuantParams& params, const JobControl& job) {
+    const Trace& trace = this->trace(valuesPolicy(), job);
+    return guarded([&] { return kvScoreErrorMap(trace, layer, head, params); });
+}
+
+Matrix2D Inspector::scoreQuantErrorMap(int layer, int head, const ScoreQuantParams& params, const JobControl& job) {
+    const Trace& trace = this->trace(valuesPolicy(), job);
+    return guarded([&] { return attnscope::scoreQuantErrorMap(trace, layer, head, params); });
+}
+
+std::vector<WeibullMatrixFit> Inspector::weibullFits(const WeibullParams& params, const JobControl& job) {
+    job.check();
+    return guarded([&] { return fitModelWeights(m->requireModel(), params); });
+}
+
+WeibullPlot Inspector::weibullPlot(const std::string& matrix, const WeibullParams& params) {
+    return guarded([&] {
+        const Matrix2D w = m->requireModel().weightMatrix(matrix);
+        return attnscope::weibullPlot(w.data.data(), w.data.size(), params);
+    });
+}
+
+std::vector<WeibullSeriesPoint> Inspector::weibullSeries(const std::string& directory, const WeibullParams& params,
+                                                         const JobControl& job) {
+    return guarded([&] {
+        std::string root = directory;
+        if (root.empty()) {  // the open model's directory (a .safetensors file stands for its directory)
+            const std::filesystem::path p(m->requireModel().info().path);
+            root = std::filesystem::is_directory(p) ? p.string() : p.parent_path().string();
+        }
+        return fitWeibullSeries(checkpointsIn(root), params, job.progress, job.stop);
+    });
+}
+
+}  // namespace attnscope
