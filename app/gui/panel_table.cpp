@@ -33,7 +33,7 @@ PanelEntry sectionEntry(const char* id) {
 const std::vector<PanelEntry>& panelTable() {
     static const std::vector<PanelEntry> table = {
         entry<HeadsDock>("heads", /*left=*/true), entry<SinksDock>("sinks"), entry<WeibullDock>("weibull"),
-        entry<KvDock>("kv"), entry<QuantDock>("quant"),
+        entry<KvDock>("kv"), entry<QuantDock>("quant"), sectionEntry("entropy"),
     };
     return table;
 }

@@ -85,6 +85,7 @@ void registerBuiltinPanels(PanelRegistry& registry) {
     registerWeibullPanel(registry);
     registerKvPanel(registry);
     registerQuantPanel(registry);
+    registerEntropyPanel(registry);
 }
 
 void exportFigure(const Session& session, const QString& name, const FigureOptions& options, const QString& path) {

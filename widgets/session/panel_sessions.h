@@ -18,6 +18,7 @@ void registerSinksPanel(PanelRegistry& registry);      // sinks_session.cpp
 void registerWeibullPanel(PanelRegistry& registry);    // weibull_session.cpp
 void registerKvPanel(PanelRegistry& registry);         // kv_session.cpp
 void registerQuantPanel(PanelRegistry& registry);      // quant_session.cpp
+void registerEntropyPanel(PanelRegistry& registry);    // entropy_session.cpp
 
 // The session's prompt as the panels show it.
 attnscope::TokenStrip sessionTokens(const Session& session);

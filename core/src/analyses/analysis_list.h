@@ -16,5 +16,6 @@ AnalysisSpec sinksAnalysis();      // sinks/sinks_analysis.cpp
 AnalysisSpec weibullAnalysis();    // weibull/weibull_analysis.cpp
 AnalysisSpec kvAnalysis();         // kv/kv_analysis.cpp
 AnalysisSpec quantAnalysis();      // quant/quant_analysis.cpp
+AnalysisSpec entropyAnalysis();    // entropy/entropy_analysis.cpp
 
 }  // namespace attnscope
