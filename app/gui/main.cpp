@@ -59,8 +59,9 @@ int main(int argc, char** argv) {
     const QCommandLineOption colormap("colormap", "viridis, magma, cividis or grey.", "name");
     const QCommandLineOption theme("theme", "light or dark.", "name");
     const QCommandLineOption screenshot("screenshot", "Render at 1600x1000 to a PNG and exit.", "out.png");
-    const QCommandLineOption panel("panel", "Raise an analysis panel: sinks, weibull, heads, kv or quant (with --screenshot: "
-                                            "wait for its data).", "name");
+    const QCommandLineOption panel("panel", QStringLiteral("Raise an analysis panel: %1 (with --screenshot: wait for its "
+                                                           "data).").arg(attnscope::app::AnalysisDocks::panelNames().join(", ")),
+                                   "name");
     const QCommandLineOption epsilon("epsilon", "Sinks panel: \u03b5, applied once the first result is shown, "
                                                 "as a user's edit would be (re-classifies).", "E");
     const QCommandLineOption cosThreshold("cos-threshold", "Sinks panel: |cos| threshold, applied like --epsilon.", "C");

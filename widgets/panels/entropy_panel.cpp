@@ -1,5 +1,6 @@
 #include "panels/entropy_panel.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <QLabel>
@@ -35,33 +36,60 @@ void EntropyPanel::clear() {
 
 void EntropyPanel::setStatus(const QString& text) { m_summary->setText(text); }
 
+namespace {
+
+// Centered running mean over `w` tokens (the raw rows scatter by several nats from one token to
+// the next; the figure's CSV keeps the smoothed values, the session the raw ones).
+QVector<double> runningMean(const QVector<double>& y, int w) {
+    QVector<double> out(y.size(), 0.0);
+    double sum = 0;
+    int lo = 0, hi = 0;  // window [lo, hi)
+    for (int i = 0; i < y.size(); ++i) {
+        while (hi < y.size() && hi <= i + w / 2) sum += y[hi++];
+        while (lo < i - w / 2) sum -= y[lo++];
+        out[i] = sum / double(hi - lo);
+    }
+    return out;
+}
+
+}  // namespace
+
 void EntropyPanel::setProfile(const EntropyProfile& p) {
     m_profile = p;
     m_plot->clearGraphs();
-    const int64_t T = p.tokens;
-    QVector<double> x(qsizetype(T), 0.0), uniform(qsizetype(T), 0.0);
-    for (int64_t i = 0; i < T; ++i) {
-        x[int(i)] = double(i);
-        uniform[int(i)] = std::log(double(i + 1));
+    const qsizetype T = qsizetype(p.tokens);
+    const int window = int(std::max<qsizetype>(1, T / 64));
+    QVector<double> x(T, 0.0), uniform(T, 0.0);
+    for (qsizetype i = 0; i < T; ++i) {
+        x[i] = double(i);
+        uniform[i] = std::log(double(i + 1));
     }
-    QCPGraph* bound = m_plot->addCurve(tr("uniform ln(i+1)"), QColor(128, 128, 128), false, Qt::DashLine);
-    bound->setData(x, uniform, true);
-    double top = 0.1, lowest = 1e9;
+    auto curve = [&](const QString& name, const QColor& color, Qt::PenStyle style, const QVector<double>& y) {
+        QCPGraph* g = m_plot->addCurve(name, color, false, style);
+        g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssNone));
+        g->setData(x, y, true);
+    };
+    curve(tr("uniform ln(i+1)"), QColor(128, 128, 128), Qt::DashLine, uniform);
+    double lowest = 1e9;
     int focused = 0;
     for (int l = 0; l < p.nLayers; ++l) {
-        QVector<double> y(qsizetype(T), 0.0);
-        for (int64_t i = 0; i < T; ++i) y[int(i)] = p.at(l, i);
-        QCPGraph* g = m_plot->addCurve(tr("layer %1").arg(l), seriesColor(l));
-        g->setData(x, y, true);
+        QVector<double> y(T, 0.0);
+        for (qsizetype i = 0; i < T; ++i) y[i] = p.at(l, i);
+        curve(tr("layer %1").arg(l), seriesColor(l), Qt::SolidLine, runningMean(y, window));
         if (p.layerMean[size_t(l)] < lowest) lowest = p.layerMean[size_t(l)], focused = l;
     }
-    if (T > 0) top = std::max(top, std::log(double(T)));
+    const double top = std::max(0.1, std::log(double(std::max<qsizetype>(T, 1))));
     m_plot->xAxis->setRange(0, std::max<double>(1, double(T - 1)));
     m_plot->yAxis->setRange(0, top * 1.05);
     m_plot->replot();
-    m_summary->setText(tr("%1 tokens, %2 layers. Lowest mean entropy: layer %3 (%4 nats; uniform attention over the "
-                          "whole prompt would be %5).")
-                           .arg(T).arg(p.nLayers).arg(focused).arg(lowest, 0, 'f', 2).arg(std::log(double(std::max<int64_t>(T, 1))), 0, 'f', 2));
+    m_summary->setText(tr("%1 tokens, %2 layers; curves are running means over %3 tokens. Lowest mean entropy: layer "
+                          "%4 (%5 nats; uniform attention over the whole prompt would be %6).")
+                           .arg(T)
+                           .arg(p.nLayers)
+                           .arg(window)
+                           .arg(focused)
+                           .arg(lowest, 0, 'f', 2)
+                           .arg(top, 0, 'f', 2));
 }
 
 }  // namespace attnscope::widgets
