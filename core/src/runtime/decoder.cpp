@@ -26,7 +26,23 @@ at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps) {
 
 namespace {
 
-at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
+// Debian's BLIS 0.9.0 (libtorch's host BLAS here) can read one row past the end of a small
+// GEMM operand: with stories260K's 172-wide MLP activation at the top of a heap arena that read
+// hit an unmapped page (SIGSEGV in sgemm, tst_screenshot_gate under load). A host activation
+// therefore gets slack rows in its own allocation, so such a read stays in memory we own.
+constexpr int64_t kSlackRows = 4;
+
+at::Tensor withSlack(const at::Tensor& x) {
+    if (!x.is_cpu() || x.dim() < 2 || x.numel() == 0) return x;
+    const int64_t cols = x.size(-1), rows = x.numel() / cols;
+    at::Tensor buffer = at::empty({rows + kSlackRows, cols}, x.options());
+    buffer.narrow(0, rows, kSlackRows).zero_();
+    buffer.narrow(0, 0, rows).copy_(x.reshape({rows, cols}));
+    return buffer.narrow(0, 0, rows).view(x.sizes());
+}
+
+at::Tensor linear(const at::Tensor& x0, const at::Tensor& w, const at::Tensor& b) {
+    const at::Tensor x = withSlack(x0);
     return b.defined() ? at::linear(x, w, b) : at::linear(x, w);
 }
 
