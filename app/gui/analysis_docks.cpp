@@ -86,7 +86,7 @@ void AnalysisDocks::onRunStarted() {
     m_selection->setToken(-1);
 }
 
-void AnalysisDocks::onRunDone(const RunResult& run) {
+void AnalysisDocks::onRunDone(const PromptInfo& run) {
     for (PanelDock* d : m_docks) d->onRunDone(run);
 }
 

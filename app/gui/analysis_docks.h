@@ -16,6 +16,10 @@ class SinksPanel;
 class WeibullPanel;
 }  // namespace attnscope::widgets
 
+namespace attnscope {
+struct PromptInfo;  // inspector.h: what a prompt run tells the front ends
+}  // namespace attnscope
+
 namespace attnscope::app {
 
 class InspectorWorker;
@@ -23,7 +27,6 @@ class KvDock;
 class PanelDock;
 class QuantDock;
 class SelectionModel;
-struct RunResult;
 
 class AnalysisDocks : public QObject {
     Q_OBJECT
@@ -39,7 +42,7 @@ public:
 
     void onModelLoaded();
     void onRunStarted();
-    void onRunDone(const RunResult& run);
+    void onRunDone(const PromptInfo& run);
     void cancelAll();
     // A run was started: the jobs computed from the last trace would hold up the worker; the
     // panels keep what they show.

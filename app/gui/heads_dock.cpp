@@ -38,7 +38,7 @@ void HeadsDock::onRunStarted() {
     m_heads->clear();
 }
 
-void HeadsDock::onRunDone(const RunResult& run) {
+void HeadsDock::onRunDone(const PromptInfo& run) {
     m_headScores = {};
     m_headScores.resize(run.nLayers, run.nHeads);
     m_headScores.tokens = m_headScores.sampledRows = run.length;  // every row (head_scores.h)

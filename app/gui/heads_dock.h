@@ -23,7 +23,7 @@ public:
     widgets::HeadGridPanel* gridPanel() const { return m_heads; }
 
     void onRunStarted() override;
-    void onRunDone(const RunResult& run) override;
+    void onRunDone(const PromptInfo& run) override;
     void cancelRunJobs() override;
 
 private:

@@ -15,13 +15,12 @@ ModelInfo loadModelOnWorker(JobContext& context, const ModelRequest& request) {
     return context.inspector().open(options);  // frees the old model first
 }
 
-RunResult runPromptOnWorker(JobContext& context, const std::string& prompt) {
+PromptInfo runPromptOnWorker(JobContext& context, const std::string& prompt) {
     Inspector& inspector = context.inspector();
     // The last trace stays until the new one exists, so a failed (out of memory) or cancelled
     // run leaves the previous results on screen and explorable; that costs one extra trace
     // of memory while the run goes.
-    const PromptInfo info = inspector.setPrompt(inspector.tokenize(prompt, /*addSpecial=*/true), context.job());
-    return {info.tokens, info.length, info.nLayers, info.nHeads, info.traceBytes};
+    return inspector.setPrompt(inspector.tokenize(prompt, /*addSpecial=*/true), context.job());
 }
 
 ViewResult computeViewOnWorker(JobContext& context, int layer, int head, Pool pool, int selected,

@@ -21,14 +21,6 @@ inline constexpr int kOverviewCells = 512;
 // at least one pixel per token; otherwise a pooled tile at about one cell per pixel.
 inline constexpr int64_t kExactTileCells = 512 * 512;
 
-struct RunResult {
-    TokenStrip tokens;
-    int64_t length = 0;
-    int nLayers = 0;
-    int nHeads = 0;
-    int64_t traceBytes = 0;
-};
-
 struct ViewResult {
     int layer = 0;
     int head = -1;
@@ -41,7 +33,7 @@ struct ViewResult {
 };
 
 ModelInfo loadModelOnWorker(JobContext& context, const ModelRequest& request);
-RunResult runPromptOnWorker(JobContext& context, const std::string& prompt);
+PromptInfo runPromptOnWorker(JobContext& context, const std::string& prompt);
 // The whole prompt's map: exact up to kExactMapLimit tokens, else a pooled overview.
 ViewResult computeViewOnWorker(JobContext& context, int layer, int head, Pool pool, int selected,
                                bool selectedAsKey);

@@ -151,7 +151,7 @@ void KvDock::onStoredSession() {
     m_inputs.reset();
 }
 
-void KvDock::onRunDone(const RunResult& run) {
+void KvDock::onRunDone(const PromptInfo& run) {
     m_haveTrace = true;
     m_panel->setTokens(run.tokens);
     m_panel->selectLayerHead(m_selection->layer(), m_selection->head());

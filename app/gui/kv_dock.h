@@ -39,7 +39,7 @@ public:
     void onRunStarted() override;
     // A stored session is on screen: the panel keeps it, edits wait for the model's next run.
     void onStoredSession() override;
-    void onRunDone(const RunResult& run) override;
+    void onRunDone(const PromptInfo& run) override;
     void cancelRunJobs() override;
     // Attention sinks from the sinks panel's latest result mark the keep maps.
     void followSinks(const widgets::SinksPanel* sinks);

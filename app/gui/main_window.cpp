@@ -392,12 +392,12 @@ void MainWindow::runPrompt() {
     m_docks->cancelRunJobs();
     setBusy(tr("Running the prompt\u2026"));
     m_worker->post(kRun, this, [this, prompt](JobContext& ctx) -> InspectorWorker::GuiApply {
-        auto run = std::make_shared<RunResult>(runPromptOnWorker(ctx, prompt));
+        auto run = std::make_shared<PromptInfo>(runPromptOnWorker(ctx, prompt));
         return [this, run] { onRunDone(*run); };
     }, InspectorWorker::Priority::Urgent);  // ahead of the last run's queued analyses: the user waits for this
 }
 
-void MainWindow::onRunDone(const RunResult& run) {
+void MainWindow::onRunDone(const PromptInfo& run) {
     m_overviews.clear();
     m_docks->onRunStarted();  // only now: a failed or cancelled run leaves the last one on screen
     m_panel->setModelShape(run.nLayers, run.nHeads);

@@ -26,6 +26,10 @@ class AttentionMapsPanel;
 class ModelSummary;
 }  // namespace attnscope::widgets
 
+namespace attnscope {
+struct PromptInfo;  // inspector.h: what a prompt run tells the front ends
+}  // namespace attnscope
+
 namespace attnscope::app {
 
 class AnalysisDocks;
@@ -92,7 +96,7 @@ private:
     void requestTokenValues(int token);
     void requestTile();
     void onModelLoaded(const ModelInfo& info, const ModelRequest& request);
-    void onRunDone(const RunResult& run);
+    void onRunDone(const PromptInfo& run);
     void onViewDone(const ViewResult& view);
     void onTileDone(const ViewResult& tile);
     void onJobFailed(const QString& tag, const QString& message, bool cancelled);

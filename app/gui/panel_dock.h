@@ -9,11 +9,14 @@ class QDockWidget;
 class QMainWindow;
 class QWidget;
 
+namespace attnscope {
+struct PromptInfo;  // inspector.h: what a prompt run tells the front ends
+}  // namespace attnscope
+
 namespace attnscope::app {
 
 class InspectorWorker;
 class SelectionModel;
-struct RunResult;
 
 // What a dock is built from.
 struct PanelHost {
@@ -33,7 +36,7 @@ public:
 
     virtual void onModelLoaded() {}
     virtual void onRunStarted() {}          // a run finished starting: clear what belongs to the last
-    virtual void onRunDone(const RunResult& run) { (void)run; }
+    virtual void onRunDone(const PromptInfo& run) { (void)run; }
     virtual void cancelRunJobs() {}         // jobs on the last trace: a new run needs the worker
     virtual void cancelAll() { cancelRunJobs(); }
     virtual void onStoredSession() { cancelAll(); }  // the panel shows stored results; edits wait for a run

@@ -74,7 +74,7 @@ void QuantDock::onRunStarted() {
     m_labsDone = m_kvDone = false;
 }
 
-void QuantDock::onRunDone(const RunResult& run) {
+void QuantDock::onRunDone(const PromptInfo& run) {
     m_haveRun = true;
     m_labsDone = m_kvDone = m_headDone = m_shown = false;
     m_tokens.clear();

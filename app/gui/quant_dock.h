@@ -36,7 +36,7 @@ public:
 
     void onModelLoaded() override;
     void onRunStarted() override;
-    void onRunDone(const RunResult& run) override;
+    void onRunDone(const PromptInfo& run) override;
     void cancelRunJobs() override;
     // A stored session: the panel keeps it; edits must not recompute on the previous run.
     void onStoredSession() override { onRunStarted(); }

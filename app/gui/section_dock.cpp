@@ -27,7 +27,7 @@ SectionDock::SectionDock(const PanelHost& host, const QString& id, const QString
     });
 }
 
-void SectionDock::onRunDone(const RunResult& run) {
+void SectionDock::onRunDone(const PromptInfo& run) {
     const std::string id = m_id.toStdString();
     Session shown;  // what restore reads besides the section: the prompt's tokens
     shown.tokenIds = run.tokens.ids;

@@ -17,7 +17,7 @@ public:
     QDockWidget* dock() const override { return m_dock; }
     QWidget* panel() const override { return m_panel; }
 
-    void onRunDone(const RunResult& run) override;
+    void onRunDone(const PromptInfo& run) override;
     void cancelRunJobs() override;
 
 private:

@@ -56,7 +56,7 @@ void SinksDock::onRunStarted() {
     m_sinks->clear();
 }
 
-void SinksDock::onRunDone(const RunResult& run) {
+void SinksDock::onRunDone(const PromptInfo& run) {
     m_haveTrace = true;
     m_sinks->setTokens(run.tokens);
     m_sinks->selectToken(m_host.selection->token());  // e.g. --select, set while the run was going

@@ -27,7 +27,7 @@ public:
     widgets::SinksPanel* sinksPanel() const { return m_sinks; }
 
     void onRunStarted() override;
-    void onRunDone(const RunResult& run) override;
+    void onRunDone(const PromptInfo& run) override;
     void cancelRunJobs() override;
     void onStoredSession() override;
 

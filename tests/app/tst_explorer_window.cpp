@@ -54,13 +54,8 @@ class TestExplorerWindow : public QObject {
     Q_OBJECT
 private slots:
     void initTestCase() {
-        widgets::registerMetaTypes();
-        if (testpaths::stories260K().isEmpty())
-            QSKIP("stories260K not found beside the checkout (../shared/models/stories260K)");
-        OpenOptions o;
-        o.path = apptest::storiesRequest().path.toStdString();
-        o.tokenizerPath = apptest::storiesRequest().tokenizer.toStdString();
-        m_model = Model::open(o);
+        APPTEST_REQUIRE_STORIES();
+        m_model = apptest::openStories();
         m_ref = std::make_unique<apptest::ReferenceAttention>(*m_model, kPrompt.toStdString());
 
         m_window = std::make_unique<MainWindow>(/*interactive=*/false);

@@ -33,16 +33,11 @@ class TestScreenshotGate : public QObject {
     Q_OBJECT
 private slots:
     void initTestCase() {
-        widgets::registerMetaTypes();
-        if (testpaths::stories260K().isEmpty())
-            QSKIP("stories260K not found beside the checkout (../shared/models/stories260K)");
+        APPTEST_REQUIRE_STORIES();
     }
 
     void headGridFilledWhenGateOpens() {
-        OpenOptions o;
-        o.path = apptest::storiesRequest().path.toStdString();
-        o.tokenizerPath = apptest::storiesRequest().tokenizer.toStdString();
-        auto model = Model::open(o);
+        auto model = apptest::openStories();
         const int L = model->info().nLayers, H = model->info().nHeads;
         apptest::ReferenceAttention ref(*model, kPrompt.toStdString());
         const int64_t T = ref.length();

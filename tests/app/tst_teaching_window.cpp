@@ -24,9 +24,7 @@ class TestTeachingWindow : public QObject {
     Q_OBJECT
 private slots:
     void initTestCase() {
-        widgets::registerMetaTypes();
-        if (testpaths::stories260K().isEmpty())
-            QSKIP("stories260K not found beside the checkout (../shared/models/stories260K)");
+        APPTEST_REQUIRE_STORIES();
     }
 
     void pagesLargeTypeAndSteps() {

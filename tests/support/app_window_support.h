@@ -14,14 +14,32 @@
 
 #include "attnscope/model.h"
 #include "main_window.h"
+#include "metatypes.h"
 #include "model_locator.h"
 #include "test_paths.h"
+
+// initTestCase of a window test on stories260K: metatypes registered, the test skipped with a
+// message where ../shared is absent (a user's clone).
+#define APPTEST_REQUIRE_STORIES()                                                                   \
+    do {                                                                                           \
+        attnscope::widgets::registerMetaTypes();                                                   \
+        if (testpaths::stories260K().isEmpty())                                                    \
+            QSKIP("stories260K not found beside the checkout (../shared/models/stories260K)");     \
+    } while (0)
 
 namespace apptest {
 
 inline attnscope::app::ModelRequest storiesRequest() {
     const QString dir = testpaths::stories260K();
     return {dir + QStringLiteral("/stories260K.bin"), dir + QStringLiteral("/tok512.bin")};
+}
+
+// The stories260K model of storiesRequest() opened here, in the test's thread (for references).
+inline std::unique_ptr<attnscope::Model> openStories() {
+    attnscope::OpenOptions o;
+    o.path = storiesRequest().path.toStdString();
+    o.tokenizerPath = storiesRequest().tokenizer.toStdString();
+    return attnscope::Model::open(o);
 }
 
 inline QString defaultModelDir() {
