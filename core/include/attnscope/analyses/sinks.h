@@ -36,6 +36,8 @@ enum class SinkClass { None, Primary, Secondary, Noise };
 const char* sinkClassName(SinkClass c);  // "none", "primary", "secondary", "noise"
 const char* sinkSourceName(SinkSource s);
 const char* sinkRuleName(SinkRule r);
+SinkSource parseSinkSource(const std::string& s);  // throws Error(BadInput) naming the known ones
+SinkRule parseSinkRule(const std::string& s);
 
 // Every threshold of the analysis. Defaults are the sources' (§1.1–§1.4).
 struct SinkParams {

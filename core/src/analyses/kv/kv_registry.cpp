@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "analyses/kv/kv_policy.h"
+#include "attnscope/enum_names.h"
 #include "attnscope/error.h"
 
 namespace attnscope {
@@ -48,22 +49,18 @@ const std::vector<KvPolicyInfo>& kvPolicies() {
 
 const KvPolicyInfo& kvPolicy(const std::string& name) { return kv::entry(name).info; }
 
-const char* kvGranularityName(KvGranularity g) {
-    switch (g) {
-    case KvGranularity::QueryHead: return "query_head";
-    case KvGranularity::KvHead: return "kv_head";
-    case KvGranularity::Layer: return "layer";
-    }
-    return "?";
-}
+namespace {
 
-const char* kvModeName(KvMode m) { return m == KvMode::Decode ? "decode" : "prefill"; }
+constexpr EnumName<KvGranularity> kGranularityNames[] = {
+    {KvGranularity::QueryHead, "query_head"}, {KvGranularity::KvHead, "kv_head"}, {KvGranularity::Layer, "layer"}};
+constexpr EnumName<KvMode> kModeNames[] = {{KvMode::Prefill, "prefill"}, {KvMode::Decode, "decode"}};
 
-KvMode parseKvMode(const std::string& s) {
-    if (s == "prefill") return KvMode::Prefill;
-    if (s == "decode") return KvMode::Decode;
-    fail(ErrorKind::BadInput, "mode must be prefill or decode, got '" + s + "'");
-}
+}  // namespace
+
+const char* kvGranularityName(KvGranularity g) { return enumName(kGranularityNames, g); }
+const char* kvModeName(KvMode m) { return enumName(kModeNames, m); }
+
+KvMode parseKvMode(const std::string& s) { return parseEnum(kModeNames, s, "KV mode"); }
 
 namespace {
 

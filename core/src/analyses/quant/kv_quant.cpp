@@ -17,27 +17,27 @@
 #include <random>
 
 #include "analyses/quant/kv_detail.h"
+#include "attnscope/enum_names.h"
 #include "attnscope/error.h"
 
 namespace attnscope {
 
-const char* kvMethodName(KvMethod m) {
-    switch (m) {
-    case KvMethod::Kivi: return "kivi";
-    case KvMethod::Hadamard: return "hadamard";
-    case KvMethod::Oscar: return "oscar";
-    case KvMethod::ZipCache: return "zipcache-mixed";
-    }
-    return "?";
-}
+namespace {
+
+constexpr EnumName<KvMethod> kKvMethodNames[] = {{KvMethod::Kivi, "kivi"},
+                                                 {KvMethod::Hadamard, "hadamard"},
+                                                 {KvMethod::Oscar, "oscar"},
+                                                 {KvMethod::ZipCache, "zipcache-mixed"}};
+
+}  // namespace
+
+const char* kvMethodName(KvMethod m) { return enumName(kKvMethodNames, m); }
 
 KvMethod parseKvMethod(const std::string& s) {
-    for (KvMethod m : {KvMethod::Kivi, KvMethod::Hadamard, KvMethod::Oscar, KvMethod::ZipCache})
-        if (s == kvMethodName(m)) return m;
     if (s == "zipcache")
         fail(ErrorKind::BadInput, "'zipcache' is the KV eviction policy; its mixed-precision KV quantizer is "
                                   "'zipcache-mixed'");
-    fail(ErrorKind::BadInput, "unknown KV method '" + s + "' (kivi, hadamard, oscar, zipcache-mixed)");
+    return parseEnum(kKvMethodNames, s, "KV method");
 }
 
 double kvEffectiveBits(double n, double nHighPrecision, double bits, double paramBits, double group) {

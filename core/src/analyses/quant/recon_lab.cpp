@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "attnscope/analyses/quant.h"
+#include "attnscope/enum_names.h"
 #include "attnscope/error.h"
 
 namespace attnscope {
@@ -53,23 +54,18 @@ double ratio(double num, double den) {
 
 }  // namespace
 
-const char* reconMethodName(ReconMethod m) {
-    switch (m) {
-    case ReconMethod::None: return "none";
-    case ReconMethod::Lorc: return "lorc";
-    case ReconMethod::Lqer: return "lqer";
-    case ReconMethod::QeraApprox: return "qera-approx";
-    case ReconMethod::QeraExact: return "qera-exact";
-    }
-    return "?";
-}
+namespace {
 
-ReconMethod parseReconMethod(const std::string& s) {
-    for (ReconMethod m : {ReconMethod::None, ReconMethod::Lorc, ReconMethod::Lqer, ReconMethod::QeraApprox,
-                          ReconMethod::QeraExact})
-        if (s == reconMethodName(m)) return m;
-    fail(ErrorKind::BadInput, "unknown reconstruction '" + s + "' (none, lorc, lqer, qera-approx, qera-exact)");
-}
+constexpr EnumName<ReconMethod> kReconNames[] = {{ReconMethod::None, "none"},
+                                                {ReconMethod::Lorc, "lorc"},
+                                                {ReconMethod::Lqer, "lqer"},
+                                                {ReconMethod::QeraApprox, "qera-approx"},
+                                                {ReconMethod::QeraExact, "qera-exact"}};
+
+}  // namespace
+
+const char* reconMethodName(ReconMethod m) { return enumName(kReconNames, m); }
+ReconMethod parseReconMethod(const std::string& s) { return parseEnum(kReconNames, s, "reconstruction"); }
 
 struct ReconLab::Impl {
     int64_t out = 0, in = 0;

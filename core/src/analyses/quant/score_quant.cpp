@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "analyses/quant/kv_detail.h"
+#include "attnscope/enum_names.h"
 #include "attnscope/error.h"
 #include "model/model_impl.h"
 
@@ -20,19 +21,16 @@
 
 namespace attnscope {
 
-const char* scoreGroupsName(ScoreGroups g) {
-    switch (g) {
-    case ScoreGroups::PerBlock: return "block";
-    case ScoreGroups::PerWarp: return "warp";
-    case ScoreGroups::PerThread: return "thread";
-    }
-    return "?";
-}
+namespace {
 
+constexpr EnumName<ScoreGroups> kScoreGroupNames[] = {
+    {ScoreGroups::PerBlock, "block"}, {ScoreGroups::PerWarp, "warp"}, {ScoreGroups::PerThread, "thread"}};
+
+}  // namespace
+
+const char* scoreGroupsName(ScoreGroups g) { return enumName(kScoreGroupNames, g); }
 ScoreGroups parseScoreGroups(const std::string& s) {
-    for (ScoreGroups g : {ScoreGroups::PerBlock, ScoreGroups::PerWarp, ScoreGroups::PerThread})
-        if (s == scoreGroupsName(g)) return g;
-    fail(ErrorKind::BadInput, "unknown score quantization groups '" + s + "' (block, warp, thread)");
+    return parseEnum(kScoreGroupNames, s, "score quantization groups");
 }
 
 bool fp8Supported() { return ATTNSCOPE_HAVE_FP8 != 0; }

@@ -10,37 +10,28 @@
 #include <utility>
 
 #include "attnscope/analyses/sinks.h"
+#include "attnscope/enum_names.h"
 #include "attnscope/error.h"
 
 namespace attnscope {
+namespace {
 
-const char* sinkClassName(SinkClass c) {
-    switch (c) {
-    case SinkClass::None: return "none";
-    case SinkClass::Primary: return "primary";
-    case SinkClass::Secondary: return "secondary";
-    case SinkClass::Noise: return "noise";
-    }
-    return "?";
-}
+constexpr EnumName<SinkClass> kSinkClassNames[] = {
+    {SinkClass::None, "none"}, {SinkClass::Primary, "primary"}, {SinkClass::Secondary, "secondary"},
+    {SinkClass::Noise, "noise"}};
+constexpr EnumName<SinkSource> kSinkSourceNames[] = {
+    {SinkSource::Auto, "auto"}, {SinkSource::Hidden, "hidden"}, {SinkSource::Attention, "attention"}};
+constexpr EnumName<SinkRule> kSinkRuleNames[] = {
+    {SinkRule::Auto, "auto"}, {SinkRule::Official, "official"}, {SinkRule::Relative, "relative"}};
 
-const char* sinkSourceName(SinkSource s) {
-    switch (s) {
-    case SinkSource::Auto: return "auto";
-    case SinkSource::Hidden: return "hidden";
-    case SinkSource::Attention: return "attention";
-    }
-    return "?";
-}
+}  // namespace
 
-const char* sinkRuleName(SinkRule r) {
-    switch (r) {
-    case SinkRule::Auto: return "auto";
-    case SinkRule::Official: return "official";
-    case SinkRule::Relative: return "relative";
-    }
-    return "?";
-}
+const char* sinkClassName(SinkClass c) { return enumName(kSinkClassNames, c); }
+
+const char* sinkSourceName(SinkSource s) { return enumName(kSinkSourceNames, s); }
+const char* sinkRuleName(SinkRule r) { return enumName(kSinkRuleNames, r); }
+SinkSource parseSinkSource(const std::string& s) { return parseEnum(kSinkSourceNames, s, "sink source"); }
+SinkRule parseSinkRule(const std::string& s) { return parseEnum(kSinkRuleNames, s, "sink rule"); }
 
 int SinkResult::count(SinkClass c) const {
     return int(std::count_if(sinks.begin(), sinks.end(), [c](const SinkToken& s) { return s.cls == c; }));

@@ -9,20 +9,6 @@
 namespace attnscope {
 namespace {
 
-SinkRule parseRule(const std::string& s) {
-    if (s == "auto") return SinkRule::Auto;
-    if (s == "official") return SinkRule::Official;
-    if (s == "relative") return SinkRule::Relative;
-    fail(ErrorKind::BadInput, "--rule expects auto, official or relative, got '" + s + "'");
-}
-
-SinkSource parseSource(const std::string& s) {
-    if (s == "auto") return SinkSource::Auto;
-    if (s == "hidden") return SinkSource::Hidden;
-    if (s == "attention") return SinkSource::Attention;
-    fail(ErrorKind::BadInput, "--source expects auto, hidden or attention, got '" + s + "'");
-}
-
 std::vector<int64_t> parsePositions(const std::string& s) {
     std::vector<int64_t> out;
     std::stringstream ss(s);
@@ -45,8 +31,8 @@ SinkParams sinkParamsFrom(const Options& a) {
     p.epsilon = a.number("--epsilon", p.epsilon);
     p.cosThreshold = a.number("--cos-threshold", p.cosThreshold);
     p.minQueryPos = a.integer64("--min-query-pos", 0);
-    p.rule = parseRule(a.str("--rule", "auto"));
-    p.source = parseSource(a.str("--source", "auto"));
+    p.rule = parseSinkRule(a.str("--rule", "auto"));
+    p.source = parseSinkSource(a.str("--source", "auto"));
     if (a.has("--bos")) p.bosCandidates = parsePositions(a.str("--bos"));
     return p;
 }

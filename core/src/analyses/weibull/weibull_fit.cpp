@@ -11,34 +11,26 @@
 
 #include "analyses/weibull/weibull_detail.h"
 #include "attnscope/analyses/weibull.h"
+#include "attnscope/enum_names.h"
 #include "attnscope/error.h"
 
 namespace attnscope {
 
 namespace wd = weibull_detail;
 
-const char* weibullProtocolName(WeibullProtocol p) { return p == WeibullProtocol::Hist ? "hist" : "exact"; }
+namespace {
 
-const char* weibullTrimName(WeibullTrim t) {
-    switch (t) {
-    case WeibullTrim::Mid90: return "mid90";
-    case WeibullTrim::Full: return "full";
-    default: return "mid80";
-    }
-}
+constexpr EnumName<WeibullProtocol> kProtocolNames[] = {{WeibullProtocol::Exact, "exact"}, {WeibullProtocol::Hist, "hist"}};
+constexpr EnumName<WeibullTrim> kTrimNames[] = {{WeibullTrim::Mid80, "mid80"},  {WeibullTrim::Mid90, "mid90"},
+                                                {WeibullTrim::Full, "full"},    {WeibullTrim::Mid80, "mid_80"},
+                                                {WeibullTrim::Mid90, "mid_90"}, {WeibullTrim::Full, "full_range"}};
 
-WeibullProtocol parseWeibullProtocol(const std::string& s) {
-    if (s == "exact") return WeibullProtocol::Exact;
-    if (s == "hist") return WeibullProtocol::Hist;
-    fail(ErrorKind::BadInput, "unknown Weibull protocol '" + s + "' (exact, hist)");
-}
+}  // namespace
 
-WeibullTrim parseWeibullTrim(const std::string& s) {
-    if (s == "mid80" || s == "mid_80") return WeibullTrim::Mid80;
-    if (s == "mid90" || s == "mid_90") return WeibullTrim::Mid90;
-    if (s == "full" || s == "full_range") return WeibullTrim::Full;
-    fail(ErrorKind::BadInput, "unknown Weibull trim '" + s + "' (mid80, mid90, full)");
-}
+const char* weibullProtocolName(WeibullProtocol p) { return enumName(kProtocolNames, p); }
+const char* weibullTrimName(WeibullTrim t) { return enumName(kTrimNames, t); }
+WeibullProtocol parseWeibullProtocol(const std::string& s) { return parseEnum(kProtocolNames, s, "Weibull protocol"); }
+WeibullTrim parseWeibullTrim(const std::string& s) { return parseEnum(kTrimNames, s, "Weibull trim"); }
 
 const char* weibullClass(double k, double r2, bool isInit) {
     // classify_k of core/classify.py, branch for branch. Note that k above 1.21 falls
