@@ -26,9 +26,10 @@ HeadsDock::HeadsDock(const PanelHost& host, const QString& title, QObject* paren
     m_dock->setWidget(scrollableDockContent(m_heads));
     connect(m_heads, &widgets::HeadGridPanel::headSelected, host.selection, &SelectionModel::setLayerHead);
     connect(host.selection, &SelectionModel::layerHeadChanged, m_heads, &widgets::HeadGridPanel::setCurrent);
-    connect(host.worker, &InspectorWorker::jobFailed, this, [this](const QString& tag, const QString& message, bool cancelled) {
-        if (!cancelled && tag == kHeads) m_heads->setStatus(tr("\u26a0 %1").arg(message));
-    });
+    connect(host.worker, &InspectorWorker::jobFailed, this,
+            [this](const QString& tag, const QString& message, bool cancelled) {
+                if (!cancelled && tag == kHeads) m_heads->setStatus(tr("\u26a0 %1").arg(message));
+            });
 }
 
 QWidget* HeadsDock::panel() const { return m_heads; }
@@ -49,24 +50,27 @@ void HeadsDock::onRunDone(const PromptInfo& run) {
 void HeadsDock::cancelRunJobs() { m_host.worker->cancel(kHeads); }
 
 void HeadsDock::requestHeadScores(int layer) {
-    m_host.worker->post(kHeads, this, [this, layer](JobContext& ctx) -> InspectorWorker::GuiApply {
-        auto scores = std::make_shared<HeadLayerJob>(headScoresOnWorker(ctx, layer));
-        return [this, scores] {
-            const int H = m_headScores.nHeads, l = scores->scores.layer;
-            mergeHeadLayer(m_headScores, scores->scores);
-            for (int h = 0; h < H && h < int(scores->thumbnails.size()); ++h)
-                m_headScores.thumbnails[size_t(l * H + h)] = scores->thumbnails[size_t(h)];
-            m_heads->setScores(m_headScores);
-            m_heads->setCurrent(m_host.selection->layer(), m_host.selection->head());
-            if (l + 1 < m_headScores.nLayers) {
-                m_heads->setStatus(tr("Scoring heads\u2026 layer %1 of %2").arg(l + 2).arg(m_headScores.nLayers));
-                requestHeadScores(l + 1);
-                return;
-            }
-            qCInfo(lcTiming, "head scores: %lld ms", static_cast<long long>(m_headClock.elapsed()));
-            emit panelShown(id());
-        };
-    }, InspectorWorker::Priority::Preemptible);
+    m_host.worker->post(
+        kHeads, this,
+        [this, layer](JobContext& ctx) -> InspectorWorker::GuiApply {
+            auto scores = std::make_shared<HeadLayerJob>(headScoresOnWorker(ctx, layer));
+            return [this, scores] {
+                const int H = m_headScores.nHeads, l = scores->scores.layer;
+                mergeHeadLayer(m_headScores, scores->scores);
+                for (int h = 0; h < H && h < int(scores->thumbnails.size()); ++h)
+                    m_headScores.thumbnails[size_t(l * H + h)] = scores->thumbnails[size_t(h)];
+                m_heads->setScores(m_headScores);
+                m_heads->setCurrent(m_host.selection->layer(), m_host.selection->head());
+                if (l + 1 < m_headScores.nLayers) {
+                    m_heads->setStatus(tr("Scoring heads\u2026 layer %1 of %2").arg(l + 2).arg(m_headScores.nLayers));
+                    requestHeadScores(l + 1);
+                    return;
+                }
+                qCInfo(lcTiming, "head scores: %lld ms", static_cast<long long>(m_headClock.elapsed()));
+                emit panelShown(id());
+            };
+        },
+        InspectorWorker::Priority::Preemptible);
 }
 
 }  // namespace attnscope::app

@@ -30,14 +30,14 @@ class PanelDock : public QObject {
 public:
     using QObject::QObject;
 
-    virtual QString id() const = 0;        // the analysis id (sessions, figures, --panel)
+    virtual QString id() const = 0;  // the analysis id (sessions, figures, --panel)
     virtual QDockWidget* dock() const = 0;
-    virtual QWidget* panel() const = 0;    // what sessions save and restore
+    virtual QWidget* panel() const = 0;  // what sessions save and restore
 
     virtual void onModelLoaded() {}
-    virtual void onRunStarted() {}          // a run finished starting: clear what belongs to the last
+    virtual void onRunStarted() {}  // a run finished starting: clear what belongs to the last
     virtual void onRunDone(const PromptInfo& run) { (void)run; }
-    virtual void cancelRunJobs() {}         // jobs on the last trace: a new run needs the worker
+    virtual void cancelRunJobs() {}  // jobs on the last trace: a new run needs the worker
     virtual void cancelAll() { cancelRunJobs(); }
     virtual void onStoredSession() { cancelAll(); }  // the panel shows stored results; edits wait for a run
 

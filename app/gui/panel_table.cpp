@@ -32,8 +32,12 @@ PanelEntry sectionEntry(const char* id) {
 // window's central panel, not a dock.
 const std::vector<PanelEntry>& panelTable() {
     static const std::vector<PanelEntry> table = {
-        entry<HeadsDock>("heads", /*left=*/true), entry<SinksDock>("sinks"), entry<WeibullDock>("weibull"),
-        entry<KvDock>("kv"), entry<QuantDock>("quant"), sectionEntry("entropy"),
+        entry<HeadsDock>("heads", /*left=*/true),
+        entry<SinksDock>("sinks"),
+        entry<WeibullDock>("weibull"),
+        entry<KvDock>("kv"),
+        entry<QuantDock>("quant"),
+        sectionEntry("entropy"),
     };
     return table;
 }

@@ -12,8 +12,8 @@
 namespace attnscope::app {
 
 struct PanelEntry {
-    QString id;     // core analysis id
-    QString title;  // dock title
+    QString id;         // core analysis id
+    QString title;      // dock title
     bool left = false;  // beside the model dock (else tabbed on the right)
     std::function<PanelDock*(const PanelHost& host, QObject* parent)> create;
 };

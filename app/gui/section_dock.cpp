@@ -21,10 +21,12 @@ SectionDock::SectionDock(const PanelHost& host, const QString& id, const QString
     m_dock = new QDockWidget(title, host.window);
     m_dock->setObjectName(id + QStringLiteral("Dock"));
     m_dock->setWidget(scrollableDockContent(m_panel));
-    connect(host.worker, &InspectorWorker::jobFailed, this, [this](const QString& tag, const QString& message, bool cancelled) {
-        if (!cancelled && tag == m_id)
-            m_host.window->statusBar()->showMessage(tr("\u26a0 %1: %2").arg(m_dock->windowTitle(), message), 10000);
-    });
+    connect(host.worker, &InspectorWorker::jobFailed, this,
+            [this](const QString& tag, const QString& message, bool cancelled) {
+                if (!cancelled && tag == m_id)
+                    m_host.window->statusBar()->showMessage(tr("\u26a0 %1: %2").arg(m_dock->windowTitle(), message),
+                                                            10000);
+            });
 }
 
 void SectionDock::onRunDone(const PromptInfo& run) {
@@ -32,13 +34,17 @@ void SectionDock::onRunDone(const PromptInfo& run) {
     Session shown;  // what restore reads besides the section: the prompt's tokens
     shown.tokenIds = run.tokens.ids;
     shown.tokenPieces = run.tokens.pieces;
-    m_host.worker->post(m_id, this, [this, id, shown](JobContext& ctx) -> InspectorWorker::GuiApply {
-        auto section = std::make_shared<SessionSection>(findAnalysis(id).compute(ctx.inspector(), Options{}, shown, ctx.job()));
-        return [this, section, shown] {
-            widgets::PanelRegistry::instance().session(m_id)->restore(m_panel, shown, *section);
-            emit panelShown(m_id);
-        };
-    }, InspectorWorker::Priority::Preemptible);
+    m_host.worker->post(
+        m_id, this,
+        [this, id, shown](JobContext& ctx) -> InspectorWorker::GuiApply {
+            auto section = std::make_shared<SessionSection>(
+                findAnalysis(id).compute(ctx.inspector(), Options{}, shown, ctx.job()));
+            return [this, section, shown] {
+                widgets::PanelRegistry::instance().session(m_id)->restore(m_panel, shown, *section);
+                emit panelShown(m_id);
+            };
+        },
+        InspectorWorker::Priority::Preemptible);
 }
 
 void SectionDock::cancelRunJobs() { m_host.worker->cancel(m_id); }

@@ -35,7 +35,8 @@ SinksDock::SinksDock(const PanelHost& host, const QString& title, QObject* paren
     m_dock->setObjectName(QStringLiteral("sinksDock"));
     m_dock->setWidget(scrollableDockContent(m_sinks));
     SelectionModel* selection = host.selection;
-    connect(m_sinks, &widgets::SinksPanel::tokenSelected, selection, [selection](qint64 t) { selection->setToken(int(t)); });
+    connect(m_sinks, &widgets::SinksPanel::tokenSelected, selection,
+            [selection](qint64 t) { selection->setToken(int(t)); });
     connect(m_sinks, &widgets::SinksPanel::tokensSelected, selection, &SelectionModel::setTokens);
     connect(selection, &SelectionModel::tokenChanged, m_sinks, [this](int t) { m_sinks->selectToken(t); });
     connect(selection, &SelectionModel::tokensChanged, m_sinks, &widgets::SinksPanel::selectTokens);
@@ -103,16 +104,19 @@ void SinksDock::requestSinks(const SinkParams& params) {
     m_sinkInputsPending = true;
     m_pendingMinQuery = params.minQueryPos;
     m_sinks->setStatus(tr("Computing sink statistics\u2026"));
-    m_host.worker->post(kSinkInputs, this, [this, params, clock](JobContext& ctx) -> InspectorWorker::GuiApply {
-        auto out = std::make_shared<SinkJobResult>(sinksOnWorker(ctx, params));
-        return [this, out, params, clock] {
-            m_sinkInputs = out->inputs;
-            m_sinkInputsPending = false;
-            showSinks(*out, clock);
-            // Parameters edited while the statistics were computed: classify with the newest.
-            if (!sameParams(params, m_sinkParams)) requestSinks(m_sinkParams);
-        };
-    }, InspectorWorker::Priority::Preemptible);
+    m_host.worker->post(
+        kSinkInputs, this,
+        [this, params, clock](JobContext& ctx) -> InspectorWorker::GuiApply {
+            auto out = std::make_shared<SinkJobResult>(sinksOnWorker(ctx, params));
+            return [this, out, params, clock] {
+                m_sinkInputs = out->inputs;
+                m_sinkInputsPending = false;
+                showSinks(*out, clock);
+                // Parameters edited while the statistics were computed: classify with the newest.
+                if (!sameParams(params, m_sinkParams)) requestSinks(m_sinkParams);
+            };
+        },
+        InspectorWorker::Priority::Preemptible);
 }
 
 void SinksDock::showSinks(const SinkJobResult& out, const QElapsedTimer& clock) {
@@ -120,9 +124,11 @@ void SinksDock::showSinks(const SinkJobResult& out, const QElapsedTimer& clock) 
     m_sinks->setInputs(out.inputs);
     const double toScreen = double(clock.nsecsElapsed()) / 1e6;
     const QString classified = tr("classified in %1 ms on its thread, %2 ms from edit to screen")
-                                   .arg(out.classifyMs, 0, 'f', 2).arg(toScreen, 0, 'f', 1);
-    m_sinks->setStatus(out.inputsMs < 0 ? tr("Re-%1").arg(classified)
-                                        : tr("Sink statistics in %1 ms; %2").arg(out.inputsMs, 0, 'f', 0).arg(classified));
+                                   .arg(out.classifyMs, 0, 'f', 2)
+                                   .arg(toScreen, 0, 'f', 1);
+    m_sinks->setStatus(out.inputsMs < 0
+                           ? tr("Re-%1").arg(classified)
+                           : tr("Sink statistics in %1 ms; %2").arg(out.inputsMs, 0, 'f', 0).arg(classified));
     qCInfo(lcTiming, "sinks: T=%lld statistics %.1f ms, classify %.3f ms, round trip %.2f ms",
            static_cast<long long>(out.result->T), out.inputsMs, out.classifyMs, toScreen);
     emit panelShown(id());

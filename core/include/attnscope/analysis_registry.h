@@ -25,9 +25,9 @@ struct AnalysisOption {
 };
 
 struct AnalysisSpec {
-    std::string id;     // session section and panel id ([a-z_]+), stable
-    std::string title;  // human name, for menus and docks
-    std::string help;   // one line: what it computes
+    std::string id;                       // session section and panel id ([a-z_]+), stable
+    std::string title;                    // human name, for menus and docks
+    std::string help;                     // one line: what it computes
     std::vector<AnalysisOption> options;  // what compute() reads
     // True: `attnscope-cli <id>` computes the section and prints it (JSON with --json). Analyses
     // with verbs of their own (sinks, kv, ...) leave it false.

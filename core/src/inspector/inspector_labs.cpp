@@ -17,9 +17,8 @@ TracePolicy valuesPolicy() {
 
 KvPrepared Inspector::prepareKv(const KvContinuation& continuation, const std::vector<KvParams>& cover,
                                 const JobControl& job) {
-    return guarded([&] {
-        return attnscope::prepareKv(m->requireModel(), m->requirePrompt(), continuation, cover, job);
-    });
+    return guarded(
+        [&] { return attnscope::prepareKv(m->requireModel(), m->requirePrompt(), continuation, cover, job); });
 }
 
 KvOutcome Inspector::evaluateKv(const KvInputs& inputs, const KvParams& params, const JobControl& job) {

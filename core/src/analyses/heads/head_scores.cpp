@@ -19,8 +19,8 @@ float meanOf(const std::vector<float>& v, size_t from) {
 
 HeadLayerScores computeHeadLayerScores(const Trace& trace, int layer, const JobControl& job) {
     if (layer < 0 || layer >= trace.nLayers())
-        fail(ErrorKind::BadInput, "layer " + std::to_string(layer) + " out of range (model has " +
-                                      std::to_string(trace.nLayers()) + ")");
+        fail(ErrorKind::BadInput,
+             "layer " + std::to_string(layer) + " out of range (model has " + std::to_string(trace.nLayers()) + ")");
     StatsOptions options;  // min query position 0: the first-token score is the causal mean of A[i, 0]
     options.diagonal = true;
     options.stop = job.stop;
@@ -60,8 +60,8 @@ HeadScores computeHeadScores(const Trace& trace, const JobControl& job) {
     HeadScores table = emptyHeadScores(trace);
     for (int l = 0; l < table.nLayers; ++l) {
         job.check();
-        mergeHeadLayer(table, computeHeadLayerScores(trace, l, job.part(double(l) / table.nLayers,
-                                                                        double(l + 1) / table.nLayers)));
+        mergeHeadLayer(table, computeHeadLayerScores(
+                                  trace, l, job.part(double(l) / table.nLayers, double(l + 1) / table.nLayers)));
         job.report(double(l + 1) / table.nLayers);
     }
     return table;

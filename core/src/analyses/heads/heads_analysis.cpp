@@ -6,8 +6,11 @@
 namespace attnscope {
 
 AnalysisSpec headsAnalysis() {
-    return {"heads", "Heads", "per-head mean row entropy, first-token, previous-token and diagonal attention (exact)",
-            {}, false,
+    return {"heads",
+            "Heads",
+            "per-head mean row entropy, first-token, previous-token and diagonal attention (exact)",
+            {},
+            false,
             [](Inspector& inspector, const Options&, const Session&, const JobControl& job) {
                 return encodeHeadScores(inspector.headScores(job));
             },
