@@ -1,4 +1,4 @@
-// Session sections of the attention maps and the head-score grid.
+// Session section of the attention maps (docs/session-format.md).
 #include <algorithm>
 
 #include "attnscope/error.h"
@@ -77,35 +77,6 @@ AttentionSection decodeAttention(const SessionSection& s) {
     if (a.nLayers > kMaxLayers || a.nHeads > kMaxHeads)
         p.bad("the stored maps' layers or heads exceed " + std::to_string(kMaxLayers));
     return a;
-}
-
-SessionSection encodeHeadScores(const HeadScoresSection& h) {
-    SessionSection s;
-    s.params = {{"score", h.score}, {"tokens", h.tokens}, {"sampled_rows", h.sampledRows}};
-    const std::vector<int64_t> shape = {h.nLayers, h.nHeads};
-    s.tensors["entropy"] = SessionTensor::f32(shape, h.entropy);
-    s.tensors["first_token"] = SessionTensor::f32(shape, h.firstToken);
-    s.tensors["previous_token"] = SessionTensor::f32(shape, h.previousToken);
-    s.tensors["diagonal"] = SessionTensor::f32(shape, h.diagonal);
-    return s;
-}
-
-HeadScoresSection decodeHeadScores(const SessionSection& s) {
-    const std::string where = "heads";
-    const codec::JsonReader p(s.params, where);
-    HeadScoresSection h;
-    h.score = p.str("score", h.score);
-    h.tokens = p.integer("tokens", 0, kSessionMaxTokens);
-    h.sampledRows = p.integer("sampled_rows", 0, kSessionMaxTokens, h.sampledRows);
-    const SessionTensor& e = s.require(where, "entropy", Type::F32, {-1, -1});
-    h.nLayers = int(e.shape[0]);
-    h.nHeads = int(e.shape[1]);
-    const std::vector<int64_t> shape = {h.nLayers, h.nHeads};
-    h.entropy = e.toF32("heads/entropy");
-    h.firstToken = s.require(where, "first_token", Type::F32, shape).toF32("heads/first_token");
-    h.previousToken = s.require(where, "previous_token", Type::F32, shape).toF32("heads/previous_token");
-    h.diagonal = s.require(where, "diagonal", Type::F32, shape).toF32("heads/diagonal");
-    return h;
 }
 
 }  // namespace attnscope
