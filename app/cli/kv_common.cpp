@@ -1,6 +1,6 @@
 #include "kv_common.h"
 
-#include "attnscope/analyses/kv.h"
+#include "attnscope/inspector.h"  // the analyses' result types come with the facade
 #include "cli_args.h"
 
 namespace attnscope::app {

@@ -7,7 +7,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "attnscope/analyses/kv.h"
+#include "attnscope/inspector.h"  // the analyses' result types come with the facade
 #include "attnscope/error.h"
 #include "cli_common.h"
 #include "kv_common.h"

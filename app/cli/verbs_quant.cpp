@@ -10,7 +10,7 @@
 #include <iostream>
 #include <numeric>
 
-#include "attnscope/analyses/quant.h"
+#include "attnscope/inspector.h"  // the analyses' result types come with the facade
 #include "attnscope/error.h"
 #include "cli_common.h"
 

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include "attnscope/analyses/sinks.h"
+#include "attnscope/inspector.h"  // the analyses' result types come with the facade
 #include "attnscope/error.h"
 #include "cli_common.h"
 #include "attnscope/analysis_registry.h"

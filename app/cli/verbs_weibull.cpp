@@ -7,7 +7,7 @@
 #include <iostream>
 #include <memory>
 
-#include "attnscope/analyses/weibull.h"
+#include "attnscope/inspector.h"  // the analyses' result types come with the facade
 #include "attnscope/error.h"
 #include "cli_common.h"
 
@@ -61,8 +61,8 @@ int verbWeibull(const std::vector<std::string>& argv) {
     p.seed = uint64_t(seed);
     p.isInit = a.has("--init");
     p.threads = a.integer("--threads", 0);
-    auto m = openModel(a);
-    const std::vector<WeibullMatrixFit> fits = fitModelWeights(*m, p);
+    auto inspector = openInspector(a);
+    const std::vector<WeibullMatrixFit> fits = inspector->weibullFits(p);
 
     if (a.has("--csv")) writeCsv(a.str("--csv"), fits);
     if (a.has("--json")) {

@@ -5,8 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "attnscope/analyses/sinks.h"
-#include "attnscope/analyses/weibull.h"
+#include "attnscope/inspector.h"  // the analyses' result types come with the facade
 #include "inspector_worker.h"
 #include "models/head_scores.h"
 

@@ -10,7 +10,7 @@
 #include <QElapsedTimer>
 #include <QString>
 
-#include "attnscope/analyses/kv.h"
+#include "attnscope/inspector.h"  // the analyses' result types come with the facade
 #include "panel_dock.h"
 
 class QDockWidget;

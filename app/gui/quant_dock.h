@@ -10,7 +10,7 @@
 #include <QString>
 #include <QStringList>
 
-#include "attnscope/analyses/quant.h"
+#include "attnscope/inspector.h"  // the analyses' result types come with the facade
 #include "models/quant_views.h"
 #include "panel_dock.h"
 

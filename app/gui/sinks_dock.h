@@ -5,7 +5,7 @@
 
 #include <QElapsedTimer>
 
-#include "attnscope/analyses/sinks.h"
+#include "attnscope/inspector.h"  // the analyses' result types come with the facade
 #include "panel_dock.h"
 
 namespace attnscope::widgets {

@@ -1,7 +1,7 @@
 // The Weibull dock: fits of every weight matrix when a model opens (no prompt needed), the
 // selected matrix's probability plot, and the checkpoint series (weibull_series_jobs.h).
 #pragma once
-#include "attnscope/analyses/weibull.h"
+#include "attnscope/inspector.h"  // the analyses' result types come with the facade
 #include "panel_dock.h"
 
 namespace attnscope::widgets {

@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "attnscope/analyses/weibull_series.h"
+#include "attnscope/inspector.h"  // the analyses' result types come with the facade
 #include "attnscope/error.h"
 #include "inspector_worker.h"
 #include "panels/weibull_panel.h"
