@@ -1,4 +1,3 @@
-#include "dock_scroll.h"
 #include "heads_dock.h"
 
 #include <QDockWidget>
@@ -19,11 +18,9 @@ const QString kHeads = QStringLiteral("heads");
 
 }  // namespace
 
-HeadsDock::HeadsDock(const PanelHost& host, const QString& title, QObject* parent) : PanelDock(parent), m_host(host) {
+HeadsDock::HeadsDock(const PanelHost& host, const QString& title, QObject* parent) : PanelDock(host, parent) {
     m_heads = new widgets::HeadGridPanel(host.window);
-    m_dock = new QDockWidget(title, host.window);
-    m_dock->setObjectName(QStringLiteral("headsDock"));
-    m_dock->setWidget(scrollableDockContent(m_heads));
+    setPanel(m_heads, title, id());
     connect(m_heads, &widgets::HeadGridPanel::headSelected, host.selection, &SelectionModel::setLayerHead);
     connect(host.selection, &SelectionModel::layerHeadChanged, m_heads, &widgets::HeadGridPanel::setCurrent);
     connect(host.worker, &InspectorWorker::jobFailed, this,
@@ -31,8 +28,6 @@ HeadsDock::HeadsDock(const PanelHost& host, const QString& title, QObject* paren
                 if (!cancelled && tag == kHeads) m_heads->setStatus(tr("\u26a0 %1").arg(message));
             });
 }
-
-QWidget* HeadsDock::panel() const { return m_heads; }
 
 void HeadsDock::onRunStarted() {
     cancelRunJobs();

@@ -18,8 +18,6 @@ public:
     HeadsDock(const PanelHost& host, const QString& title, QObject* parent);
 
     QString id() const override { return QStringLiteral("heads"); }
-    QDockWidget* dock() const override { return m_dock; }
-    QWidget* panel() const override;
     widgets::HeadGridPanel* gridPanel() const { return m_heads; }
 
     void onRunStarted() override;
@@ -29,9 +27,7 @@ public:
 private:
     void requestHeadScores(int layer);  // then the next layer, until all are scored
 
-    PanelHost m_host;
     widgets::HeadGridPanel* m_heads = nullptr;
-    QDockWidget* m_dock = nullptr;
     widgets::HeadScoreTable m_headScores;  // filled layer by layer
     QElapsedTimer m_headClock;
 };

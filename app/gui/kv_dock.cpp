@@ -86,7 +86,7 @@ EndToEndJob endToEndOnWorker(JobContext& ctx, const KvInputs& inputs, const KvPa
 }  // namespace
 
 KvDock::KvDock(const PanelHost& host, const QString& title, QObject* parent)
-    : PanelDock(parent), m_window(host.window), m_worker(host.worker), m_selection(host.selection) {
+    : PanelDock(host, parent), m_window(host.window), m_worker(host.worker), m_selection(host.selection) {
     QMainWindow* window = host.window;
     InspectorWorker* worker = host.worker;
     SelectionModel* selection = host.selection;

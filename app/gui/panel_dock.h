@@ -28,11 +28,11 @@ struct PanelHost {
 class PanelDock : public QObject {
     Q_OBJECT
 public:
-    using QObject::QObject;
+    PanelDock(const PanelHost& host, QObject* parent) : QObject(parent), m_host(host) {}
 
     virtual QString id() const = 0;  // the analysis id (sessions, figures, --panel)
-    virtual QDockWidget* dock() const = 0;
-    virtual QWidget* panel() const = 0;  // what sessions save and restore
+    virtual QDockWidget* dock() const { return m_dock; }
+    virtual QWidget* panel() const { return m_panel; }  // what sessions save and restore
 
     virtual void onModelLoaded() {}
     virtual void onRunStarted() {}  // a run finished starting: clear what belongs to the last
@@ -43,6 +43,17 @@ public:
 
 signals:
     void panelShown(const QString& id);  // its results are on screen (screenshots wait for this)
+
+protected:
+    // Puts `panel` in a scrollable dock titled `title` with the object name `<id>Dock`; dock()
+    // and panel() then return them.
+    void setPanel(QWidget* panel, const QString& title, const QString& id);
+
+    PanelHost m_host;
+
+private:
+    QDockWidget* m_dock = nullptr;
+    QWidget* m_panel = nullptr;
 };
 
 }  // namespace attnscope::app

@@ -28,7 +28,7 @@ const QString kHeadMap = QStringLiteral("quant-headmap");
 }  // namespace
 
 QuantDock::QuantDock(const PanelHost& host, const QString& title, QObject* parent)
-    : PanelDock(parent), m_worker(host.worker), m_selection(host.selection) {
+    : PanelDock(host, parent), m_worker(host.worker), m_selection(host.selection) {
     QMainWindow* window = host.window;
     InspectorWorker* worker = host.worker;
     SelectionModel* selection = host.selection;

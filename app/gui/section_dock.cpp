@@ -1,4 +1,3 @@
-#include "dock_scroll.h"
 #include "section_dock.h"
 
 #include <QDockWidget>
@@ -14,17 +13,14 @@
 namespace attnscope::app {
 
 SectionDock::SectionDock(const PanelHost& host, const QString& id, const QString& title, QObject* parent)
-    : PanelDock(parent), m_host(host), m_id(id) {
+    : PanelDock(host, parent), m_id(id) {
     const widgets::PanelSessionSpec* spec = widgets::PanelRegistry::instance().session(id);
     if (!spec || !spec->create) fail(ErrorKind::Internal, "panel '" + id.toStdString() + "' has no widget factory");
-    m_panel = spec->create(host.window);
-    m_dock = new QDockWidget(title, host.window);
-    m_dock->setObjectName(id + QStringLiteral("Dock"));
-    m_dock->setWidget(scrollableDockContent(m_panel));
+    setPanel(spec->create(host.window), title, id);
     connect(host.worker, &InspectorWorker::jobFailed, this,
             [this](const QString& tag, const QString& message, bool cancelled) {
                 if (!cancelled && tag == m_id)
-                    m_host.window->statusBar()->showMessage(tr("\u26a0 %1: %2").arg(m_dock->windowTitle(), message),
+                    m_host.window->statusBar()->showMessage(tr("\u26a0 %1: %2").arg(dock()->windowTitle(), message),
                                                             10000);
             });
 }
@@ -40,7 +36,7 @@ void SectionDock::onRunDone(const PromptInfo& run) {
             auto section = std::make_shared<SessionSection>(
                 findAnalysis(id).compute(ctx.inspector(), Options{}, shown, ctx.job()));
             return [this, section, shown] {
-                widgets::PanelRegistry::instance().session(m_id)->restore(m_panel, shown, *section);
+                widgets::PanelRegistry::instance().session(m_id)->restore(panel(), shown, *section);
                 emit panelShown(m_id);
             };
         },

@@ -14,17 +14,12 @@ public:
     SectionDock(const PanelHost& host, const QString& id, const QString& title, QObject* parent);
 
     QString id() const override { return m_id; }
-    QDockWidget* dock() const override { return m_dock; }
-    QWidget* panel() const override { return m_panel; }
 
     void onRunDone(const PromptInfo& run) override;
     void cancelRunJobs() override;
 
 private:
-    PanelHost m_host;
     QString m_id;
-    QWidget* m_panel = nullptr;
-    QDockWidget* m_dock = nullptr;
 };
 
 }  // namespace attnscope::app

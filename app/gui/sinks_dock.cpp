@@ -1,4 +1,3 @@
-#include "dock_scroll.h"
 #include "sinks_dock.h"
 
 #include <QDockWidget>
@@ -28,12 +27,10 @@ bool sameParams(const SinkParams& a, const SinkParams& b) {
 
 }  // namespace
 
-SinksDock::SinksDock(const PanelHost& host, const QString& title, QObject* parent) : PanelDock(parent), m_host(host) {
+SinksDock::SinksDock(const PanelHost& host, const QString& title, QObject* parent) : PanelDock(host, parent) {
     m_classifier = new InspectorWorker(this);
     m_sinks = new widgets::SinksPanel(host.window);
-    m_dock = new QDockWidget(title, host.window);
-    m_dock->setObjectName(QStringLiteral("sinksDock"));
-    m_dock->setWidget(scrollableDockContent(m_sinks));
+    setPanel(m_sinks, title, id());
     SelectionModel* selection = host.selection;
     connect(m_sinks, &widgets::SinksPanel::tokenSelected, selection,
             [selection](qint64 t) { selection->setToken(int(t)); });
@@ -47,8 +44,6 @@ SinksDock::SinksDock(const PanelHost& host, const QString& title, QObject* paren
         if (tag == kSinkInputs) m_sinks->setStatus(tr("Computing sink statistics\u2026 %1%").arg(int(f * 100)));
     });
 }
-
-QWidget* SinksDock::panel() const { return m_sinks; }
 
 void SinksDock::onRunStarted() {
     cancelRunJobs();

@@ -22,8 +22,6 @@ public:
     SinksDock(const PanelHost& host, const QString& title, QObject* parent);
 
     QString id() const override { return QStringLiteral("sinks"); }
-    QDockWidget* dock() const override { return m_dock; }
-    QWidget* panel() const override;
     widgets::SinksPanel* sinksPanel() const { return m_sinks; }
 
     void onRunStarted() override;
@@ -36,10 +34,8 @@ private:
     void showSinks(const SinkJobResult& out, const QElapsedTimer& clock);
     void onJobFailed(const QString& tag, const QString& message, bool cancelled);
 
-    PanelHost m_host;
     InspectorWorker* m_classifier = nullptr;  // re-classifies: never waits behind model work
     widgets::SinksPanel* m_sinks = nullptr;
-    QDockWidget* m_dock = nullptr;
     bool m_haveTrace = false;
     std::shared_ptr<const SinkInputs> m_sinkInputs;  // statistics of the current trace
     bool m_sinkInputsPending = false;                // a statistics job is queued or running ...

@@ -1,4 +1,3 @@
-#include "dock_scroll.h"
 #include "weibull_dock.h"
 
 #include <QDockWidget>
@@ -21,12 +20,9 @@ const QString kWeibullPlot = QStringLiteral("weibull-plot");
 
 }  // namespace
 
-WeibullDock::WeibullDock(const PanelHost& host, const QString& title, QObject* parent)
-    : PanelDock(parent), m_host(host) {
+WeibullDock::WeibullDock(const PanelHost& host, const QString& title, QObject* parent) : PanelDock(host, parent) {
     m_weibull = new widgets::WeibullPanel(host.window);
-    m_dock = new QDockWidget(title, host.window);
-    m_dock->setObjectName(QStringLiteral("weibullDock"));
-    m_dock->setWidget(scrollableDockContent(m_weibull));
+    setPanel(m_weibull, title, id());
     connect(m_weibull, &widgets::WeibullPanel::layerSelected, host.selection, &SelectionModel::setLayer);
     connect(host.selection, &SelectionModel::layerHeadChanged, m_weibull,
             [this](int layer, int) { m_weibull->followLayer(layer); });
@@ -39,8 +35,6 @@ WeibullDock::WeibullDock(const PanelHost& host, const QString& title, QObject* p
                     m_weibull->setStatus(tr("\u26a0 Weibull: %1").arg(message));
             });
 }
-
-QWidget* WeibullDock::panel() const { return m_weibull; }
 
 void WeibullDock::onModelLoaded() { requestWeibull(m_weibull->params()); }
 

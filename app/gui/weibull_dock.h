@@ -16,8 +16,6 @@ public:
     WeibullDock(const PanelHost& host, const QString& title, QObject* parent);
 
     QString id() const override { return QStringLiteral("weibull"); }
-    QDockWidget* dock() const override { return m_dock; }
-    QWidget* panel() const override;
     widgets::WeibullPanel* weibullPanel() const { return m_weibull; }
 
     void onModelLoaded() override;
@@ -28,9 +26,7 @@ private:
     void requestWeibull(const WeibullParams& params);
     void requestWeibullPlot(const QString& name);
 
-    PanelHost m_host;
     widgets::WeibullPanel* m_weibull = nullptr;
-    QDockWidget* m_dock = nullptr;
 };
 
 }  // namespace attnscope::app
