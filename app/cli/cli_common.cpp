@@ -78,7 +78,11 @@ OpenOptions openOptions(const CliArgs& a) {
     return o;
 }
 
-std::vector<int32_t> promptIds(const CliArgs& a, const Model& m) {
+namespace {
+
+// The ids of --ids, or the text of --prompt / --prompt-file tokenized by `tokenize`.
+template <class Tokenize>
+std::vector<int32_t> promptIdsWith(const CliArgs& a, Tokenize tokenize) {
     const int sources = int(a.has("--ids")) + int(a.has("--prompt")) + int(a.has("--prompt-file"));
     if (sources != 1) fail(ErrorKind::BadInput, "give exactly one of --prompt, --prompt-file, --ids");
     if (a.has("--ids")) {
@@ -98,7 +102,17 @@ std::vector<int32_t> promptIds(const CliArgs& a, const Model& m) {
         return ids;
     }
     const std::string text = a.has("--prompt") ? a.str("--prompt") : readTextFile(a.str("--prompt-file"));
-    return m.tokenize(text, !a.has("--no-bos"));
+    return tokenize(text, !a.has("--no-bos"));
+}
+
+}  // namespace
+
+std::vector<int32_t> promptIds(const CliArgs& a, const Inspector& inspector) {
+    return promptIdsWith(a, [&](const std::string& t, bool bos) { return inspector.tokenize(t, bos); });
+}
+
+std::vector<int32_t> promptIds(const CliArgs& a, const Model& m) {
+    return promptIdsWith(a, [&](const std::string& t, bool bos) { return m.tokenize(t, bos); });
 }
 
 std::string pieceOf(const Model& m, int32_t id) {

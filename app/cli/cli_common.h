@@ -24,10 +24,11 @@ const std::vector<CliVerb>& cliVerbs();
 std::string defaultModelPath();
 
 OpenOptions openOptions(const CliArgs& a);  // --model (or the built-in one), --step, --tokenizer, --device, --dtype
-std::unique_ptr<Model> openModel(const CliArgs& a);
-// The analysis verbs work through an Inspector holding that model.
+std::unique_ptr<Model> openModel(const CliArgs& a);  // the quantization and training verbs' own models
+// The verbs work through an Inspector holding that model.
 std::unique_ptr<Inspector> openInspector(const CliArgs& a);
 // --ids 1,2,3 | --prompt TEXT | --prompt-file F; BOS per the tokenizer unless --no-bos.
+std::vector<int32_t> promptIds(const CliArgs& a, const Inspector& inspector);
 std::vector<int32_t> promptIds(const CliArgs& a, const Model& m);
 std::string pieceOf(const Model& m, int32_t id);  // "#id" without a tokenizer, as Inspector::piece
 

@@ -33,7 +33,7 @@ Session computeSession(const CliArgs& a) {
     s.model.device = deviceName(info.device);
     s.model.dtype = dtypeName(info.dtype);
     s.model.step = a.has("--step") ? a.integer("--step", -1) : -1;
-    s.tokenIds = promptIds(a, inspector->model());
+    s.tokenIds = promptIds(a, *inspector);
     s.prompt = a.has("--prompt-file") ? readTextFile(a.str("--prompt-file")) : a.str("--prompt");
     s.tokenPieces = inspector->tokenStrip(s.tokenIds).pieces;
 

@@ -31,7 +31,7 @@ int runAnalysis(const AnalysisSpec& spec, const std::vector<std::string>& argv) 
     const CliArgs a(argv, valued, kModelFlags);
     auto inspector = openInspector(a);
     Session s;
-    s.tokenIds = promptIds(a, inspector->model());
+    s.tokenIds = promptIds(a, *inspector);
     s.tokenPieces = inspector->tokenStrip(s.tokenIds).pieces;
     inspector->setPromptIds(s.tokenIds);
     const SessionSection section = spec.compute(*inspector, a, s, {});

@@ -12,14 +12,18 @@
 namespace attnscope::app {
 namespace {
 
-std::unique_ptr<Trace> runForAttention(const CliArgs& a, std::unique_ptr<Model>& m, bool keepAll) {
-    m = openModel(a);
-    RunOptions ro;
-    if (!keepAll) {
-        ro.trace.keepResidual = ro.trace.keepPreRope = ro.trace.keepValues = ro.trace.keepMlp = false;
-        ro.trace.keepLogits = false;
-    }
-    return m->run(promptIds(a, *m), ro);
+TracePolicy qkOnly() {
+    TracePolicy p;
+    p.keepResidual = p.keepPreRope = p.keepValues = p.keepMlp = false;
+    p.keepLogits = false;
+    return p;
+}
+
+// The prompt traced with `policy` (q/k only unless told otherwise) by an Inspector on --model.
+std::unique_ptr<Inspector> traceForAttention(const CliArgs& a, TracePolicy policy = qkOnly()) {
+    auto inspector = openInspector(a);
+    inspector->setPrompt(promptIds(a, *inspector), {}, policy);
+    return inspector;
 }
 
 struct FileCloser {
@@ -33,8 +37,8 @@ int verbAttention(const std::vector<std::string>& argv) {
     valued.insert({"--layer", "--head", "--out"});
     const CliArgs a(argv, valued, kModelFlags);
     if (!a.has("--out")) fail(ErrorKind::BadInput, "attention needs --out FILE.csv");
-    std::unique_ptr<Model> m;
-    auto t = runForAttention(a, m, false);
+    const auto inspector = traceForAttention(a);
+    const Trace* t = &inspector->trace();
     const int layer = a.integer("--layer", 0), head = a.integer("--head", 0);
     if (head < 0) fail(ErrorKind::BadInput, "--head must be a query head index >= 0");
     const int64_t T = t->length();
@@ -67,21 +71,16 @@ int verbStats(const std::vector<std::string>& argv) {
     so.minQueryPos = a.integer64("--min-query-pos", 0);
     so.blockQ = so.blockK = a.integer64("--block", 256);
     so.windowLast = a.integer64("--window-last", 0);
-    std::unique_ptr<Model> m;
-    std::unique_ptr<Trace> t;
+    TracePolicy policy = qkOnly();
     if (a.has("--during-forward")) {
         // Long contexts: each layer's statistics are taken while the forward runs and no q/k
         // is kept (on CUDA the fused kernels; the memory is O(H*T) per layer).
-        m = openModel(a);
-        RunOptions ro;
-        ro.trace.keepResidual = ro.trace.keepPreRope = ro.trace.keepValues = ro.trace.keepMlp = false;
-        ro.trace.keepLogits = ro.trace.keepQk = false;
-        ro.trace.statsDuringForward = true;
-        ro.trace.stats = so;
-        t = m->run(promptIds(a, *m), ro);
-    } else {
-        t = runForAttention(a, m, false);
+        policy.keepQk = false;
+        policy.statsDuringForward = true;
+        policy.stats = so;
     }
+    const auto inspector = traceForAttention(a, policy);
+    const Trace* t = &inspector->trace();
     nlohmann::json j;
     j["tokens"] = t->ids();
     j["layers"] = nlohmann::json::array();
@@ -105,8 +104,8 @@ int verbDump(const std::vector<std::string>& argv) {
     flags.insert("--no-attentions");
     const CliArgs a(argv, valued, flags);
     if (!a.has("--out")) fail(ErrorKind::BadInput, "dump needs --out FILE.safetensors");
-    std::unique_ptr<Model> m;
-    auto t = runForAttention(a, m, true);
+    const auto inspector = traceForAttention(a, TracePolicy{});
+    const Trace* t = &inspector->trace();
     TraceExportOptions eo;
     eo.attentions = !a.has("--no-attentions");
     exportTrace(*t, a.str("--out"), eo);

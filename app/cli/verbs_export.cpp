@@ -1,5 +1,5 @@
 // export: publication figures from a computed (or saved) session, headless, with the same
-// registry and rendering code as the GUI (widgets/session/panel_registry.h). Built only
+// panel table and rendering code as the GUI (app/gui/panel_table.h). Built only
 // when Qt and QCustomPlot are found; otherwise the verb says so.
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +13,7 @@
 #ifdef ATTNSCOPE_CLI_WIDGETS
 #include <QApplication>
 
+#include "panel_table.h"
 #include "plot/figure_style.h"
 #include "session/panel_registry.h"
 #endif
@@ -28,7 +29,6 @@ int verbExport(const std::vector<std::string>&) {
 namespace {
 
 using widgets::FigureOptions;
-using widgets::PanelRegistry;
 
 std::map<QString, QString> parseOpts(const std::string& s) {
     std::map<QString, QString> out;
@@ -52,7 +52,7 @@ std::unique_ptr<QApplication> headlessApp() {
 }
 
 void listFigures() {
-    for (const widgets::FigureSpec& f : PanelRegistry::instance().figures())
+    for (const widgets::FigureSpec& f : panelRegistry().figures())
         std::printf("%-22s %-10s %s\n", qPrintable(f.name), qPrintable(f.panel), qPrintable(f.description));
 }
 
@@ -66,7 +66,7 @@ int verbExport(const std::vector<std::string>& argv) {
     flags.insert({"--list-figures", "--all"});
     const CliArgs a(argv, valued, flags);
     auto app = headlessApp();
-    const PanelRegistry& registry = PanelRegistry::instance();
+    const widgets::PanelRegistry& registry = panelRegistry();
     if (a.has("--list-figures")) {
         listFigures();
         return 0;
@@ -131,7 +131,7 @@ int verbExport(const std::vector<std::string>& argv) {
             if (!session.panels.count(registry.figure(n)->panel.toStdString())) continue;  // panel not in the session
             for (const std::string& f : formats) {
                 const std::string path = (dir / (n.toStdString() + "." + f)).string();
-                widgets::exportFigure(session, n, o, QString::fromStdString(path));
+                widgets::exportFigure(registry, session, n, o, QString::fromStdString(path));
                 std::printf("wrote %s\n", path.c_str());
                 ++written;
             }
@@ -139,7 +139,7 @@ int verbExport(const std::vector<std::string>& argv) {
         if (!written) fail(ErrorKind::BadInput, "the session holds none of the registered panels");
         return 0;
     }
-    widgets::exportFigure(session, names.front(), o, QString::fromStdString(a.str("--out")));
+    widgets::exportFigure(registry, session, names.front(), o, QString::fromStdString(a.str("--out")));
     std::printf("wrote %s\n", a.str("--out").c_str());
     return 0;
 }

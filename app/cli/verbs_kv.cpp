@@ -60,7 +60,7 @@ int verbKv(const std::vector<std::string>& argv) {
     if (!a.has("--policy") || !a.has("--budget")) fail(ErrorKind::BadInput, "kv needs --policy NAME and --budget B");
     const KvParams p = kvParamsFrom(a, a.str("--policy"), a.integer64("--budget", 0), true);
     auto inspector = openInspector(a);
-    inspector->setPromptIds(promptIds(a, inspector->model()));
+    inspector->setPromptIds(promptIds(a, *inspector));
     const KvPrepared r = inspector->prepareKv(kvContinuationFrom(a, *inspector), {p});
     const KvOutcome o = inspector->evaluateKv(*r.inputs, p);
     if (a.has("--json")) {
@@ -87,7 +87,7 @@ int verbKvSweep(const std::vector<std::string>& argv) {
     for (const std::string& pol : kvPolicyList(a.str("--policies", "all")))
         for (int64_t b : kvBudgetList(a.str("--budgets", "16,32,64"))) params.push_back(kvParamsFrom(a, pol, b, false));
     auto inspector = openInspector(a);
-    inspector->setPromptIds(promptIds(a, inspector->model()));
+    inspector->setPromptIds(promptIds(a, *inspector));
     const KvPrepared r = inspector->prepareKv(kvContinuationFrom(a, *inspector), params);
     std::vector<std::string> skipped;
     const std::vector<KvSweepRow> sweep = inspector->sweepKv(*r.inputs, params, {}, &skipped);

@@ -160,7 +160,7 @@ int verbKvQuant(const std::vector<std::string>& argv) {
         kp.seed = uint64_t(a.integer64("--seed", 0));
     }
     auto inspector = openInspector(a);
-    const std::vector<int32_t> ids = promptIds(a, inspector->model());
+    const std::vector<int32_t> ids = promptIds(a, *inspector);
     inspector->setPromptIds(ids);
     const AttnQuantResult r = sage ? inspector->scoreQuant(sp) : inspector->kvQuant(kp);
 

@@ -39,9 +39,9 @@ nlohmann::json toJson(const SinkResult& r) {
     return j;
 }
 
-void printSummary(const SinkResult& r, const Model& m, const std::vector<int32_t>& ids) {
+void printSummary(const SinkResult& r, const Inspector& m, const std::vector<int32_t>& ids) {
     std::printf("primary sink p0 = %lld (%s), analysed layers [%d, %d) of %d, rule %s, source %s\n",
-                (long long)r.primary, pieceOf(m, ids[size_t(r.primary)]).c_str(), r.onset, r.offset, r.nLayers,
+                (long long)r.primary, m.piece(ids[size_t(r.primary)]).c_str(), r.onset, r.offset, r.nLayers,
                 sinkRuleName(r.rule), sinkSourceName(r.source));
     std::printf("%d primary, %d secondary, %d noise\n", r.count(SinkClass::Primary), r.count(SinkClass::Secondary),
                 r.count(SinkClass::Noise));
@@ -54,7 +54,7 @@ void printSummary(const SinkResult& r, const Model& m, const std::vector<int32_t
     for (const SinkToken& s : r.sinks)
         if (s.cls != SinkClass::Noise)
             std::printf("  token %lld %-12s %-9s creation %d lifetime %d score %.4f\n", (long long)s.token,
-                        pieceOf(m, s.id).c_str(), sinkClassName(s.cls), s.creationLayer, s.lifetime, s.meanScore);
+                        m.piece(s.id).c_str(), sinkClassName(s.cls), s.creationLayer, s.lifetime, s.meanScore);
 }
 
 }  // namespace
@@ -66,14 +66,14 @@ int verbSinks(const std::vector<std::string>& argv) {
     const SinkParams p = sinkParamsFrom(a);
 
     auto inspector = openInspector(a);
-    const std::vector<int32_t> ids = promptIds(a, inspector->model());
+    const std::vector<int32_t> ids = promptIds(a, *inspector);
     inspector->setPromptIds(ids);
     const SinkResult r = inspector->sinks(p);
     if (a.has("--json")) {
         std::cout << toJson(r).dump(-1) << "\n";
         return 0;
     }
-    printSummary(r, inspector->model(), ids);
+    printSummary(r, *inspector, ids);
     return 0;
 }
 

@@ -29,10 +29,11 @@ AnalysisDocks::AnalysisDocks(QMainWindow* window, InspectorWorker* worker, Selec
     QDockWidget* lastRight = nullptr;
     QDockWidget* firstRight = nullptr;
     for (const PanelEntry& e : panelTable()) {
+        if (!e.create) continue;  // the central panel
         PanelDock* d = e.create(host, this);
         m_docks.push_back(d);
         connect(d, &PanelDock::panelShown, this, &AnalysisDocks::panelShown);
-        if (e.left) {
+        if (e.place == PanelEntry::Place::Left) {
             if (auto* model = window->findChild<QDockWidget*>(QStringLiteral("modelDock")))
                 window->splitDockWidget(model, d->dock(), Qt::Vertical);
             else
@@ -48,7 +49,7 @@ AnalysisDocks::AnalysisDocks(QMainWindow* window, InspectorWorker* worker, Selec
     // Attention sinks from the sinks panel's latest result mark the KV keep maps.
     if (KvDock* kv = kvDock())
         connect(this, &AnalysisDocks::panelShown, kv, [this, kv](const QString& name) {
-            if (name == QLatin1String("sinks") && sinksPanel()) kv->followSinks(sinksPanel());
+            if (SinksDock* sinks = find<SinksDock>(); sinks && name == sinks->id()) kv->followSinks(sinks->sinksPanel());
         });
 }
 
@@ -103,21 +104,21 @@ void AnalysisDocks::cancelAll() {
 }
 
 widgets::SinksPanel* AnalysisDocks::sinksPanel() const {
-    auto* d = qobject_cast<SinksDock*>(dock(QStringLiteral("sinks")));
+    auto* d = find<SinksDock>();
     return d ? d->sinksPanel() : nullptr;
 }
 
 widgets::WeibullPanel* AnalysisDocks::weibullPanel() const {
-    auto* d = qobject_cast<WeibullDock*>(dock(QStringLiteral("weibull")));
+    auto* d = find<WeibullDock>();
     return d ? d->weibullPanel() : nullptr;
 }
 
 widgets::HeadGridPanel* AnalysisDocks::headGridPanel() const {
-    auto* d = qobject_cast<HeadsDock*>(dock(QStringLiteral("heads")));
+    auto* d = find<HeadsDock>();
     return d ? d->gridPanel() : nullptr;
 }
 
-KvDock* AnalysisDocks::kvDock() const { return qobject_cast<KvDock*>(dock(QStringLiteral("kv"))); }
-QuantDock* AnalysisDocks::quantDock() const { return qobject_cast<QuantDock*>(dock(QStringLiteral("quant"))); }
+KvDock* AnalysisDocks::kvDock() const { return find<KvDock>(); }
+QuantDock* AnalysisDocks::quantDock() const { return find<QuantDock>(); }
 
 }  // namespace attnscope::app

@@ -1,10 +1,12 @@
 // The docked analysis panels of the panel table (panel_table.h): builds their docks, lays them
-// out, and broadcasts model and run events to them. Nothing here names a panel but the
-// accessors tests and --screenshot options use.
+// out, and broadcasts model and run events to them. Nothing here names a panel id: the
+// accessors tests and --screenshot options use find a dock by its type.
 #pragma once
 #include <vector>
 
 #include <QObject>
+
+#include "panel_dock.h"
 #include <QStringList>
 
 class QMainWindow;
@@ -24,7 +26,6 @@ namespace attnscope::app {
 
 class InspectorWorker;
 class KvDock;
-class PanelDock;
 class QuantDock;
 class SelectionModel;
 
@@ -55,6 +56,14 @@ public:
     widgets::HeadGridPanel* headGridPanel() const;
     KvDock* kvDock() const;
     QuantDock* quantDock() const;
+
+    // The dock of a type (the table's dock types are one panel each).
+    template <class Dock>
+    Dock* find() const {
+        for (PanelDock* d : m_docks)
+            if (auto* typed = qobject_cast<Dock*>(d)) return typed;
+        return nullptr;
+    }
 
 signals:
     void panelShown(const QString& name);  // a panel just received data

@@ -14,18 +14,17 @@
 namespace attnscope::app {
 namespace {
 
-const QString kHeads = QStringLiteral("heads");
 
 }  // namespace
 
-HeadsDock::HeadsDock(const PanelHost& host, const QString& title, QObject* parent) : PanelDock(host, parent) {
+HeadsDock::HeadsDock(const PanelHost& host, const QString& panelId, const QString& title, QObject* parent) : PanelDock(host, panelId, parent) {
     m_heads = new widgets::HeadGridPanel(host.window);
-    setPanel(m_heads, title, id());
+    setPanel(m_heads, title);
     connect(m_heads, &widgets::HeadGridPanel::headSelected, host.selection, &SelectionModel::setLayerHead);
     connect(host.selection, &SelectionModel::layerHeadChanged, m_heads, &widgets::HeadGridPanel::setCurrent);
     connect(host.worker, &InspectorWorker::jobFailed, this,
             [this](const QString& tag, const QString& message, bool cancelled) {
-                if (!cancelled && tag == kHeads) m_heads->setStatus(tr("\u26a0 %1").arg(message));
+                if (!cancelled && tag == id()) m_heads->setStatus(tr("\u26a0 %1").arg(message));
             });
 }
 
@@ -42,11 +41,11 @@ void HeadsDock::onRunDone(const PromptInfo& run) {
     if (run.nLayers > 0) requestHeadScores(0);
 }
 
-void HeadsDock::cancelRunJobs() { m_host.worker->cancel(kHeads); }
+void HeadsDock::cancelRunJobs() { m_host.worker->cancel(id()); }
 
 void HeadsDock::requestHeadScores(int layer) {
     m_host.worker->post(
-        kHeads, this,
+        id(), this,
         [this, layer](JobContext& ctx) -> InspectorWorker::GuiApply {
             auto scores = std::make_shared<HeadLayerJob>(headScoresOnWorker(ctx, layer));
             return [this, scores] {

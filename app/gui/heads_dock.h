@@ -15,9 +15,8 @@ namespace attnscope::app {
 class HeadsDock : public PanelDock {
     Q_OBJECT
 public:
-    HeadsDock(const PanelHost& host, const QString& title, QObject* parent);
+    HeadsDock(const PanelHost& host, const QString& id, const QString& title, QObject* parent);
 
-    QString id() const override { return QStringLiteral("heads"); }
     widgets::HeadGridPanel* gridPanel() const { return m_heads; }
 
     void onRunStarted() override;

@@ -1,4 +1,3 @@
-#include "dock_scroll.h"
 #include "kv_dock.h"
 
 #include <algorithm>
@@ -28,11 +27,6 @@
 namespace attnscope::app {
 namespace {
 
-const QString kInputs = QStringLiteral("kv-inputs");
-const QString kLocal = QStringLiteral("kv-local");
-const QString kEndToEnd = QStringLiteral("kv-e2e");
-const QString kSweep = QStringLiteral("kv-sweep");
-const QString kCompare = QStringLiteral("kv-compare");
 constexpr int kEndToEndDelayMs = 300;  // a drag re-runs the model once it pauses
 
 // ---- jobs (worker threads): each one Inspector call ----
@@ -85,8 +79,8 @@ EndToEndJob endToEndOnWorker(JobContext& ctx, const KvInputs& inputs, const KvPa
 
 }  // namespace
 
-KvDock::KvDock(const PanelHost& host, const QString& title, QObject* parent)
-    : PanelDock(host, parent), m_window(host.window), m_worker(host.worker), m_selection(host.selection) {
+KvDock::KvDock(const PanelHost& host, const QString& panelId, const QString& title, QObject* parent)
+    : PanelDock(host, panelId, parent), m_window(host.window), m_worker(host.worker), m_selection(host.selection) {
     QMainWindow* window = host.window;
     InspectorWorker* worker = host.worker;
     SelectionModel* selection = host.selection;
@@ -94,9 +88,7 @@ KvDock::KvDock(const PanelHost& host, const QString& title, QObject* parent)
     m_panel = new widgets::KvPanel(window);
     m_panel->setPolicies(kvPolicies());
     m_params = m_panel->params();
-    m_dock = new QDockWidget(title, window);
-    m_dock->setObjectName(QStringLiteral("kvDock"));
-    m_dock->setWidget(scrollableDockContent(m_panel));
+    setPanel(m_panel, title);
     m_e2eDelay = new QTimer(this);
     m_e2eDelay->setSingleShot(true);
     m_e2eDelay->setInterval(kEndToEndDelayMs);
@@ -110,13 +102,13 @@ KvDock::KvDock(const PanelHost& host, const QString& title, QObject* parent)
     connect(m_panel, &widgets::KvPanel::endToEndRequested, this, &KvDock::requestEndToEnd);
     connect(m_panel, &widgets::KvPanel::cancelEndToEnd, this, [this] {
         m_e2eDelay->stop();
-        m_worker->cancel(kEndToEnd);
+        m_worker->cancel(jobTag("e2e"));
         m_panel->setEndToEndBusy(false);
         m_panel->setStatus(tr("End-to-end run cancelled"));
     });
     connect(m_panel, &widgets::KvPanel::sweepRequested, this, &KvDock::requestSweep);
     connect(m_panel, &widgets::KvPanel::cancelSweep, this, [this] {
-        m_worker->cancel(kSweep);
+        m_worker->cancel(jobTag("sweep"));
         m_panel->setSweepBusy(false);
         m_panel->setStatus(tr("Sweep cancelled"));
     });
@@ -127,9 +119,9 @@ KvDock::KvDock(const PanelHost& host, const QString& title, QObject* parent)
     connect(worker, &InspectorWorker::jobFailed, this, &KvDock::onJobFailed);
     connect(m_local, &InspectorWorker::jobFailed, this, &KvDock::onJobFailed);
     connect(worker, &InspectorWorker::jobProgress, this, [this](const QString& tag, double f) {
-        if (tag == kInputs) m_panel->setStatus(tr("Computing KV inputs\u2026 %1%").arg(int(f * 100)));
-        else if (tag == kEndToEnd) m_panel->setEndToEndBusy(true, f);
-        else if (tag == kSweep) m_panel->setSweepBusy(true, f);
+        if (tag == jobTag("inputs")) m_panel->setStatus(tr("Computing KV inputs\u2026 %1%").arg(int(f * 100)));
+        else if (tag == jobTag("e2e")) m_panel->setEndToEndBusy(true, f);
+        else if (tag == jobTag("sweep")) m_panel->setSweepBusy(true, f);
     });
 }
 
@@ -158,26 +150,24 @@ void KvDock::onRunDone(const PromptInfo& run) {
     requestInputs();
 }
 
-QWidget* KvDock::panel() const { return m_panel; }
-
 void KvDock::cancelRunJobs() {
     m_e2eDelay->stop();
-    for (const QString& tag : {kInputs, kEndToEnd, kSweep}) m_worker->cancel(tag);
-    for (const QString& tag : {kLocal, kCompare}) m_local->cancel(tag);
+    for (const QString& tag : {jobTag("inputs"), jobTag("e2e"), jobTag("sweep")}) m_worker->cancel(tag);
+    for (const QString& tag : {jobTag("local"), jobTag("compare")}) m_local->cancel(tag);
     m_inputsPending = false;
 }
 
 void KvDock::requestInputs() {
     if (!m_haveTrace) return;
-    m_worker->cancel(kEndToEnd);
-    m_local->cancel(kLocal);
+    m_worker->cancel(jobTag("e2e"));
+    m_local->cancel(jobTag("local"));
     m_inputsPending = true;
     m_panel->setStatus(tr("Computing KV inputs\u2026"));
     const std::optional<KvParams> compare = m_panel->compareParams();
     const std::vector<KvParams> cover = kvCoverage(m_params, compare ? &*compare : nullptr);
     const int continuation = m_panel->continuationTokens();
     const bool greedy = m_panel->greedyContinuation();
-    m_worker->post(kInputs, this, [this, cover, continuation, greedy](JobContext& ctx) -> InspectorWorker::GuiApply {
+    m_worker->post(jobTag("inputs"), this, [this, cover, continuation, greedy](JobContext& ctx) -> InspectorWorker::GuiApply {
         auto out = std::make_shared<InputsJob>(inputsOnWorker(ctx, cover, continuation, greedy));
         return [this, out] {
             m_inputs = out->inputs;
@@ -205,7 +195,7 @@ void KvDock::requestLocal(const KvParams& params) {
     }
     QElapsedTimer clock;
     clock.start();
-    m_local->post(kLocal, this, [this, inputs = m_inputs, params, clock](JobContext&) -> InspectorWorker::GuiApply {
+    m_local->post(jobTag("local"), this, [this, inputs = m_inputs, params, clock](JobContext&) -> InspectorWorker::GuiApply {
         auto out = std::make_shared<LocalJob>(localJob(*inputs, params));
         return [this, out, clock] {
             QElapsedTimer paint;
@@ -227,7 +217,7 @@ void KvDock::requestLocal(const KvParams& params) {
 void KvDock::requestEndToEnd(const KvParams& params) {
     if (!m_inputs || kvNeedsRecompute(*m_inputs, params)) return;
     m_panel->setEndToEndBusy(true, 0);
-    m_worker->post(kEndToEnd, this, [this, inputs = m_inputs, params](JobContext& ctx) -> InspectorWorker::GuiApply {
+    m_worker->post(jobTag("e2e"), this, [this, inputs = m_inputs, params](JobContext& ctx) -> InspectorWorker::GuiApply {
         auto out = std::make_shared<EndToEndJob>(endToEndOnWorker(ctx, *inputs, params));
         return [this, out] {
             m_panel->setEndToEnd(out->outcome.e2e);
@@ -246,7 +236,7 @@ void KvDock::requestSweep(const std::vector<KvParams>& params) {
     m_panel->setStatus(tr("Sweeping %1 policy/budget pairs\u2026").arg(params.size()));
     const int continuation = m_panel->continuationTokens();
     const bool greedy = m_panel->greedyContinuation();
-    m_worker->post(kSweep, this, [this, inputs = m_inputs, params, continuation, greedy](JobContext& ctx) -> InspectorWorker::GuiApply {
+    m_worker->post(jobTag("sweep"), this, [this, inputs = m_inputs, params, continuation, greedy](JobContext& ctx) -> InspectorWorker::GuiApply {
         const auto start = std::chrono::steady_clock::now();
         std::shared_ptr<const KvInputs> in = inputs;
         for (const KvParams& p : params)
@@ -278,7 +268,7 @@ void KvDock::requestCompare(const KvParams& params) {
         requestInputs();  // covers the pinned B, then asks again
         return;
     }
-    m_local->post(kCompare, this, [this, inputs = m_inputs, params](JobContext&) -> InspectorWorker::GuiApply {
+    m_local->post(jobTag("compare"), this, [this, inputs = m_inputs, params](JobContext&) -> InspectorWorker::GuiApply {
         auto out = std::make_shared<LocalJob>(localJob(*inputs, params));
         return [this, out] { m_panel->setCompareSelection(out->outcome.selection); };
     });
@@ -333,17 +323,17 @@ void KvDock::showSurvivorsOnMainStrip(const std::vector<float>& mask) {
     // The main strip shows survivors while this dock is on screen and no query token is
     // selected (a selected token's attention row takes the strip then).
     auto* main = qobject_cast<MainWindow*>(m_window);
-    if (!main || m_selection->token() >= 0 || !m_dock->isVisible() || m_dock->visibleRegion().isEmpty()) return;
+    if (!main || m_selection->token() >= 0 || !dock()->isVisible() || dock()->visibleRegion().isEmpty()) return;
     widgets::TokenStrip* strip = main->attentionPanel()->tokenStrip();
     std::vector<float> shown(mask.begin(), mask.begin() + std::min<std::ptrdiff_t>(strip->count(), std::ptrdiff_t(mask.size())));
     strip->setHighlights(shown);
 }
 
 void KvDock::onJobFailed(const QString& tag, const QString& message, bool cancelled) {
-    if (cancelled || !tag.startsWith(QLatin1String("kv-"))) return;
-    if (tag == kInputs) m_inputsPending = false;
-    if (tag == kEndToEnd) m_panel->setEndToEndBusy(false);
-    if (tag == kSweep) m_panel->setSweepBusy(false);
+    if (cancelled || !tag.startsWith(id() + QLatin1Char('-'))) return;
+    if (tag == jobTag("inputs")) m_inputsPending = false;
+    if (tag == jobTag("e2e")) m_panel->setEndToEndBusy(false);
+    if (tag == jobTag("sweep")) m_panel->setSweepBusy(false);
     m_panel->setStatus(tr("\u26a0 KV: %1").arg(message));
 }
 

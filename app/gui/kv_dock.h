@@ -13,7 +13,6 @@
 #include "attnscope/inspector.h"  // the analyses' result types come with the facade
 #include "panel_dock.h"
 
-class QDockWidget;
 class QMainWindow;
 class QTimer;
 
@@ -27,11 +26,8 @@ namespace attnscope::app {
 class KvDock : public PanelDock {
     Q_OBJECT
 public:
-    KvDock(const PanelHost& host, const QString& title, QObject* parent);
+    KvDock(const PanelHost& host, const QString& id, const QString& title, QObject* parent);
 
-    QString id() const override { return QStringLiteral("kv"); }
-    QDockWidget* dock() const override { return m_dock; }
-    QWidget* panel() const override;
     widgets::KvPanel* kvPanel() const { return m_panel; }
     // The inputs the panel's decisions were computed from (null until the first run).
     std::shared_ptr<const KvInputs> inputs() const { return m_inputs; }
@@ -65,7 +61,6 @@ private:
     InspectorWorker* m_local = nullptr;   // parameter edits: pure, never behind model work
     SelectionModel* m_selection = nullptr;
     widgets::KvPanel* m_panel = nullptr;
-    QDockWidget* m_dock = nullptr;
     QTimer* m_e2eDelay = nullptr;  // end-to-end after an edit settles
     bool m_haveTrace = false;
     bool m_inputsPending = false;

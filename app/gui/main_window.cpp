@@ -43,6 +43,7 @@
 #include "panels/sinks_panel.h"
 #include "panels/quant_panel.h"
 #include "panels/weibull_panel.h"
+#include "panel_table.h"
 #include "quant_dock.h"
 #include "selection_model.h"
 #include "session_controller.h"
@@ -238,7 +239,7 @@ void MainWindow::buildActions() {
     m_exportAction = file->addAction(tr("&Export Attention Map\u2026"), this, &MainWindow::exportHeatmap);
     m_exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     m_sessions = new SessionController(this);
-    m_sessions->addPanel(QStringLiteral("attention"), m_panel);
+    m_sessions->addPanel(centralPanel().id, m_panel);
     for (PanelDock* dock : m_docks->docks()) m_sessions->addPanel(dock->id(), dock->panel());
     QMenu* sessionsAnchor = file;  // session actions go after the model actions
     file->addSeparator();

@@ -130,17 +130,12 @@ private:
     QPlainTextEdit* m_prompt = nullptr;
     widgets::AttentionMapsPanel* m_panel = nullptr;
     widgets::ModelSummary* m_summary = nullptr;
-    QComboBox* m_device = nullptr;
-    QComboBox* m_dtype = nullptr;
-    QLabel* m_status = nullptr;
-    QLabel* m_hover = nullptr;
+    QComboBox *m_device = nullptr, *m_dtype = nullptr;
+    QLabel *m_status = nullptr, *m_hover = nullptr;
     QProgressBar* m_progress = nullptr;
     QToolButton* m_cancelButton = nullptr;
     QMenu* m_recentMenu = nullptr;
-    QAction* m_runAction = nullptr;
-    QAction* m_cancelAction = nullptr;
-    QAction* m_exportAction = nullptr;
-    QAction* m_themeAction = nullptr;
+    QAction *m_runAction = nullptr, *m_cancelAction = nullptr, *m_exportAction = nullptr, *m_themeAction = nullptr;
 };
 
 }  // namespace attnscope::app

@@ -6,10 +6,10 @@
 
 namespace attnscope::app {
 
-void PanelDock::setPanel(QWidget* panel, const QString& title, const QString& id) {
+void PanelDock::setPanel(QWidget* panel, const QString& title) {
     m_panel = panel;
     m_dock = new QDockWidget(title, m_host.window);
-    m_dock->setObjectName(id + QStringLiteral("Dock"));
+    m_dock->setObjectName(m_id + QStringLiteral("Dock"));
     m_dock->setWidget(scrollableDockContent(panel));
 }
 

@@ -28,11 +28,14 @@ struct PanelHost {
 class PanelDock : public QObject {
     Q_OBJECT
 public:
-    PanelDock(const PanelHost& host, QObject* parent) : QObject(parent), m_host(host) {}
+    // `id` is the panel table's (panel_table.h): the analysis id of sessions, figures and --panel.
+    PanelDock(const PanelHost& host, const QString& id, QObject* parent) : QObject(parent), m_host(host), m_id(id) {}
 
-    virtual QString id() const = 0;  // the analysis id (sessions, figures, --panel)
-    virtual QDockWidget* dock() const { return m_dock; }
-    virtual QWidget* panel() const { return m_panel; }  // what sessions save and restore
+    QString id() const { return m_id; }
+    // The worker tag of one of its jobs: "<id>-<job>" (a newer job of a tag replaces the queued one).
+    QString jobTag(const char* job) const { return m_id + QLatin1Char('-') + QLatin1String(job); }
+    QDockWidget* dock() const { return m_dock; }
+    QWidget* panel() const { return m_panel; }  // what sessions save and restore
 
     virtual void onModelLoaded() {}
     virtual void onRunStarted() {}  // a run finished starting: clear what belongs to the last
@@ -47,11 +50,12 @@ signals:
 protected:
     // Puts `panel` in a scrollable dock titled `title` with the object name `<id>Dock`; dock()
     // and panel() then return them.
-    void setPanel(QWidget* panel, const QString& title, const QString& id);
+    void setPanel(QWidget* panel, const QString& title);
 
     PanelHost m_host;
 
 private:
+    QString m_id;
     QDockWidget* m_dock = nullptr;
     QWidget* m_panel = nullptr;
 };

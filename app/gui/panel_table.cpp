@@ -1,51 +1,78 @@
 #include "panel_table.h"
 
 #include "attnscope/analysis_registry.h"
+#include "attnscope/error.h"
 #include "heads_dock.h"
 #include "kv_dock.h"
 #include "quant_dock.h"
 #include "section_dock.h"
+#include "session/panel_registry.h"
+#include "session/panel_sessions.h"
 #include "sinks_dock.h"
 #include "weibull_dock.h"
 
 namespace attnscope::app {
 namespace {
 
+using Place = PanelEntry::Place;
+using Register = void (*)(widgets::PanelRegistry&);
+
+QString titleOf(const char* id) { return QString::fromStdString(findAnalysis(id).title); }
+
+// A panel with a dock of its own type (its controls and jobs).
 template <class Dock>
-PanelEntry entry(const char* id, bool left = false) {
-    const QString title = QString::fromStdString(findAnalysis(id).title);
-    return {QString::fromLatin1(id), title, left,
-            [title](const PanelHost& host, QObject* parent) -> PanelDock* { return new Dock(host, title, parent); }};
+PanelEntry entry(const char* id, Register registerPanel, Place place = Place::Right) {
+    const QString key = QString::fromLatin1(id), title = titleOf(id);
+    return {key, title, place, registerPanel,
+            [key, title](const PanelHost& host, QObject* parent) -> PanelDock* {
+                return new Dock(host, key, title, parent);
+            }};
 }
 
-// An analysis whose panel needs no controls of its own (section_dock.h).
-PanelEntry sectionEntry(const char* id) {
-    const QString title = QString::fromStdString(findAnalysis(id).title), key = QString::fromLatin1(id);
-    return {key, title, false, [key, title](const PanelHost& host, QObject* parent) -> PanelDock* {
-                return new SectionDock(host, key, title, parent);
-            }};
+// A panel that needs no controls of its own (section_dock.h).
+PanelEntry sectionEntry(const char* id, Register registerPanel) { return entry<SectionDock>(id, registerPanel); }
+
+// The central panel: the main window builds it.
+PanelEntry centralEntry(const char* id, Register registerPanel) {
+    return {QString::fromLatin1(id), titleOf(id), Place::Central, registerPanel, {}};
 }
 
 }  // namespace
 
-// One line per docked panel, in the View menu's order. The attention maps are the main
-// window's central panel, not a dock.
+// One line per panel; the docks in the View menu's order.
 const std::vector<PanelEntry>& panelTable() {
     static const std::vector<PanelEntry> table = {
-        entry<HeadsDock>("heads", /*left=*/true),
-        entry<SinksDock>("sinks"),
-        entry<WeibullDock>("weibull"),
-        entry<KvDock>("kv"),
-        entry<QuantDock>("quant"),
-        sectionEntry("entropy"),
+        centralEntry("attention", widgets::registerAttentionPanel),
+        entry<HeadsDock>("heads", widgets::registerHeadGridPanel, Place::Left),
+        entry<SinksDock>("sinks", widgets::registerSinksPanel),
+        entry<WeibullDock>("weibull", widgets::registerWeibullPanel),
+        entry<KvDock>("kv", widgets::registerKvPanel),
+        entry<QuantDock>("quant", widgets::registerQuantPanel),
+        sectionEntry("entropy", widgets::registerEntropyPanel),
     };
     return table;
 }
 
 QStringList panelIds() {
     QStringList ids;
-    for (const PanelEntry& e : panelTable()) ids << e.id;
+    for (const PanelEntry& e : panelTable())
+        if (e.place != Place::Central) ids << e.id;
     return ids;
+}
+
+const PanelEntry& centralPanel() {
+    for (const PanelEntry& e : panelTable())
+        if (e.place == Place::Central) return e;
+    fail(ErrorKind::Internal, "the panel table has no central panel");
+}
+
+const widgets::PanelRegistry& panelRegistry() {
+    static const widgets::PanelRegistry registry = [] {
+        widgets::PanelRegistry r;
+        for (const PanelEntry& e : panelTable()) e.registerPanel(r);
+        return r;
+    }();
+    return registry;
 }
 
 }  // namespace attnscope::app

@@ -1,4 +1,3 @@
-#include "dock_scroll.h"
 #include "quant_dock.h"
 
 #include <algorithm>
@@ -18,26 +17,15 @@
 
 namespace attnscope::app {
 
-namespace {
-
-const QString kLabs = QStringLiteral("quant-labs");
-const QString kEval = QStringLiteral("quant-eval");
-const QString kKv = QStringLiteral("quant-kv");
-const QString kHeadMap = QStringLiteral("quant-headmap");
-
-}  // namespace
-
-QuantDock::QuantDock(const PanelHost& host, const QString& title, QObject* parent)
-    : PanelDock(host, parent), m_worker(host.worker), m_selection(host.selection) {
+QuantDock::QuantDock(const PanelHost& host, const QString& panelId, const QString& title, QObject* parent)
+    : PanelDock(host, panelId, parent), m_worker(host.worker), m_selection(host.selection) {
     QMainWindow* window = host.window;
     InspectorWorker* worker = host.worker;
     SelectionModel* selection = host.selection;
     m_panel = new widgets::QuantPanel(window);
-    m_dock = new QDockWidget(title, window);
-    m_dock->setObjectName(QStringLiteral("quantDock"));
-    m_dock->setWidget(scrollableDockContent(m_panel));
+    setPanel(m_panel, title);
 
-    connect(m_dock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
+    connect(dock(), &QDockWidget::visibilityChanged, this, [this](bool visible) {
         if (visible) startIfWanted();
     });
     connect(m_panel, &widgets::QuantPanel::weightParamsChanged, this, &QuantDock::requestLabs);
@@ -53,14 +41,12 @@ QuantDock::QuantDock(const PanelHost& host, const QString& title, QObject* paren
             [this](int layer, int head) { m_panel->followLayerHead(layer, std::max(0, head)); });
     connect(worker, &InspectorWorker::jobFailed, this, &QuantDock::onJobFailed);
     connect(worker, &InspectorWorker::jobProgress, this, [this](const QString& tag, double f) {
-        if (tag == kLabs) m_panel->setProgress(tr("Calibrating and preparing every matrix's SVDs\u2026"), f);
-        else if (tag == kEval) m_panel->setProgress(tr("Quantizing the model and comparing it with the original\u2026"), f);
+        if (tag == jobTag("labs")) m_panel->setProgress(tr("Calibrating and preparing every matrix's SVDs\u2026"), f);
+        else if (tag == jobTag("eval")) m_panel->setProgress(tr("Quantizing the model and comparing it with the original\u2026"), f);
     });
 }
 
 QuantDock::~QuantDock() = default;
-
-QWidget* QuantDock::panel() const { return m_panel; }
 
 void QuantDock::onModelLoaded() {
     cancelRunJobs();
@@ -84,21 +70,21 @@ void QuantDock::onRunDone(const PromptInfo& run) {
 }
 
 void QuantDock::cancelRunJobs() {
-    for (const QString& tag : {kLabs, kEval, kKv, kHeadMap}) m_worker->cancel(tag);
+    for (const QString& tag : {jobTag("labs"), jobTag("eval"), jobTag("kv"), jobTag("headmap")}) m_worker->cancel(tag);
 }
 
 void QuantDock::startIfWanted() {
-    if (!m_haveRun || !m_dock->isVisible()) return;
-    if (!m_labsDone && !m_worker->isPending(kLabs)) requestLabs(m_panel->weightParams());
-    if (!m_kvDone && !m_worker->isPending(kKv)) requestKv(m_panel->kvParams());
+    if (!m_haveRun || !dock()->isVisible()) return;
+    if (!m_labsDone && !m_worker->isPending(jobTag("labs"))) requestLabs(m_panel->weightParams());
+    if (!m_kvDone && !m_worker->isPending(jobTag("kv"))) requestKv(m_panel->kvParams());
 }
 
 void QuantDock::requestLabs(const WeightQuantParams& params) {
     if (!m_haveRun) return;
-    m_worker->cancel(kEval);  // its numbers would describe other weights
+    m_worker->cancel(jobTag("eval"));  // its numbers would describe other weights
     m_panel->setEvaluation(QString());
     m_panel->setProgress(tr("Calibrating and preparing every matrix's SVDs\u2026"), 0);
-    m_worker->post(kLabs, this, [this, params](JobContext& ctx) -> InspectorWorker::GuiApply {
+    m_worker->post(jobTag("labs"), this, [this, params](JobContext& ctx) -> InspectorWorker::GuiApply {
         const auto start = std::chrono::steady_clock::now();
         auto view = std::make_shared<widgets::QuantLabView>(ctx.inspector().quantLab(params, ctx.job()));
         const double ms = msSince(start);
@@ -117,7 +103,7 @@ void QuantDock::requestLabs(const WeightQuantParams& params) {
 void QuantDock::requestEvaluation(const WeightQuantParams& params, ReconMethod method, int rank) {
     if (!m_haveRun) return;
     m_panel->setProgress(tr("Quantizing the model and comparing it with the original\u2026"), 0);
-    m_worker->post(kEval, this, [this, params, method, rank](JobContext& ctx) -> InspectorWorker::GuiApply {
+    m_worker->post(jobTag("eval"), this, [this, params, method, rank](JobContext& ctx) -> InspectorWorker::GuiApply {
         const QuantModelResult r = ctx.inspector().evaluateQuant(params, method, rank, ctx.job());
         const QString text =
             tr("%1 %2-bit + %3%4 on the prompt (%5 predicted tokens): perplexity %6 vs %7 full precision, "
@@ -134,7 +120,7 @@ void QuantDock::requestEvaluation(const WeightQuantParams& params, ReconMethod m
 
 void QuantDock::requestKv(const widgets::KvPanelParams& params) {
     if (!m_haveRun) return;
-    m_worker->post(kKv, this, [this, params](JobContext& ctx) -> InspectorWorker::GuiApply {
+    m_worker->post(jobTag("kv"), this, [this, params](JobContext& ctx) -> InspectorWorker::GuiApply {
         Inspector& inspector = ctx.inspector();
         auto r = std::make_shared<AttnQuantResult>(params.scores ? inspector.scoreQuant(params.score, ctx.job())
                                                                  : inspector.kvQuant(params.kv, ctx.job()));
@@ -148,7 +134,7 @@ void QuantDock::requestKv(const widgets::KvPanelParams& params) {
 
 void QuantDock::requestHeadMap(int layer, int head, const widgets::KvPanelParams& params) {
     if (!m_haveRun) return;
-    m_worker->post(kHeadMap, this, [this, layer, head, params](JobContext& ctx) -> InspectorWorker::GuiApply {
+    m_worker->post(jobTag("headmap"), this, [this, layer, head, params](JobContext& ctx) -> InspectorWorker::GuiApply {
         Inspector& inspector = ctx.inspector();
         auto map = std::make_shared<Matrix2D>(params.scores ? inspector.scoreQuantErrorMap(layer, head, params.score, ctx.job())
                                                             : inspector.kvQuantErrorMap(layer, head, params.kv, ctx.job()));
@@ -161,7 +147,7 @@ void QuantDock::requestHeadMap(int layer, int head, const widgets::KvPanelParams
 }
 
 void QuantDock::onJobFailed(const QString& tag, const QString& message, bool cancelled) {
-    if (cancelled || !(tag == kLabs || tag == kEval || tag == kKv || tag == kHeadMap)) return;
+    if (cancelled || !(tag == jobTag("labs") || tag == jobTag("eval") || tag == jobTag("kv") || tag == jobTag("headmap"))) return;
     m_panel->setDone(tr("\u26a0 Quantization: %1").arg(message));
 }
 

@@ -14,7 +14,6 @@
 #include "models/quant_views.h"
 #include "panel_dock.h"
 
-class QDockWidget;
 class QMainWindow;
 
 namespace attnscope::widgets {
@@ -26,12 +25,9 @@ namespace attnscope::app {
 class QuantDock : public PanelDock {
     Q_OBJECT
 public:
-    QuantDock(const PanelHost& host, const QString& title, QObject* parent);
+    QuantDock(const PanelHost& host, const QString& id, const QString& title, QObject* parent);
     ~QuantDock() override;
 
-    QString id() const override { return QStringLiteral("quant"); }
-    QDockWidget* dock() const override { return m_dock; }
-    QWidget* panel() const override;
     widgets::QuantPanel* quantPanel() const { return m_panel; }
 
     void onModelLoaded() override;
@@ -53,7 +49,6 @@ private:
     InspectorWorker* m_worker = nullptr;
     SelectionModel* m_selection = nullptr;
     widgets::QuantPanel* m_panel = nullptr;
-    QDockWidget* m_dock = nullptr;
     QStringList m_tokens;
     bool m_haveRun = false;
     bool m_labsDone = false, m_kvDone = false, m_headDone = false;

@@ -13,13 +13,8 @@ class SectionDock : public PanelDock {
 public:
     SectionDock(const PanelHost& host, const QString& id, const QString& title, QObject* parent);
 
-    QString id() const override { return m_id; }
-
     void onRunDone(const PromptInfo& run) override;
     void cancelRunJobs() override;
-
-private:
-    QString m_id;
 };
 
 }  // namespace attnscope::app

@@ -20,6 +20,7 @@
 #include "panels/attention_maps_panel.h"
 #include "plot/figure_style.h"
 #include "selection_model.h"
+#include "panel_table.h"
 #include "session/panel_registry.h"
 #include "teaching_window.h"
 
@@ -114,13 +115,13 @@ Session SessionController::capture() const {
     s.view.layer = std::max(0, m_window->selection()->layer());
     s.view.head = m_window->selection()->head();
     s.view.token = m_window->selection()->token();
-    const auto& registry = widgets::PanelRegistry::instance();
+    const auto& registry = panelRegistry();
     for (const auto& [id, widget] : m_panels) {
         const widgets::PanelSessionSpec* spec = registry.session(id);
         if (!spec || !widget) continue;
         SessionSection section;
         if (!spec->save(widget, section)) continue;
-        if (id == QLatin1String("attention") && m_window->modelInfo()) {
+        if (id == centralPanel().id && m_window->modelInfo()) {
             section.params["layers"] = m_window->modelInfo()->nLayers;
             section.params["heads"] = m_window->modelInfo()->nHeads;
         }
@@ -140,7 +141,7 @@ void SessionController::saveTo(const QString& path) {
 bool SessionController::open(const QString& path) {
     Session session;
     QStringList skipped;
-    const auto& registry = widgets::PanelRegistry::instance();
+    const auto& registry = panelRegistry();
     try {
         session = loadSession(path.toStdString());
         // Every section first: a bad one leaves the window as it was.
@@ -272,11 +273,11 @@ void SessionController::exportFiguresWithDialog() {
     if (!ok) return;
     o.style = widgets::figureStyleFromName(style);
     QStringList written, failed;
-    for (const widgets::FigureSpec& f : widgets::PanelRegistry::instance().figures()) {
+    for (const widgets::FigureSpec& f : panelRegistry().figures()) {
         if (!session.panels.count(f.panel.toStdString())) continue;
         const QString path = QDir(dir).filePath(f.name + QLatin1Char('.') + format);
         try {
-            widgets::exportFigure(session, f.name, o, path);
+            widgets::exportFigure(panelRegistry(), session, f.name, o, path);
             written << f.name;
         } catch (const std::exception& e) {
             failed << f.name + QStringLiteral(": ") + errorText(e);

@@ -14,11 +14,6 @@
 namespace attnscope::app {
 namespace {
 
-// Statistics and classification in one job on the model's worker: new runs, min-query edits.
-const QString kSinkInputs = QStringLiteral("sinks-inputs");
-// Re-classification alone on the classifier thread; drags coalesce under this tag.
-const QString kSinks = QStringLiteral("sinks");
-
 // The parameters the panel edits (the others keep their defaults).
 bool sameParams(const SinkParams& a, const SinkParams& b) {
     return a.epsilon == b.epsilon && a.cosThreshold == b.cosThreshold && a.minQueryPos == b.minQueryPos &&
@@ -27,10 +22,10 @@ bool sameParams(const SinkParams& a, const SinkParams& b) {
 
 }  // namespace
 
-SinksDock::SinksDock(const PanelHost& host, const QString& title, QObject* parent) : PanelDock(host, parent) {
+SinksDock::SinksDock(const PanelHost& host, const QString& panelId, const QString& title, QObject* parent) : PanelDock(host, panelId, parent) {
     m_classifier = new InspectorWorker(this);
     m_sinks = new widgets::SinksPanel(host.window);
-    setPanel(m_sinks, title, id());
+    setPanel(m_sinks, title);
     SelectionModel* selection = host.selection;
     connect(m_sinks, &widgets::SinksPanel::tokenSelected, selection,
             [selection](qint64 t) { selection->setToken(int(t)); });
@@ -41,7 +36,7 @@ SinksDock::SinksDock(const PanelHost& host, const QString& title, QObject* paren
     connect(host.worker, &InspectorWorker::jobFailed, this, &SinksDock::onJobFailed);
     connect(m_classifier, &InspectorWorker::jobFailed, this, &SinksDock::onJobFailed);
     connect(host.worker, &InspectorWorker::jobProgress, this, [this](const QString& tag, double f) {
-        if (tag == kSinkInputs) m_sinks->setStatus(tr("Computing sink statistics\u2026 %1%").arg(int(f * 100)));
+        if (tag == jobTag("inputs")) m_sinks->setStatus(tr("Computing sink statistics\u2026 %1%").arg(int(f * 100)));
     });
 }
 
@@ -60,8 +55,8 @@ void SinksDock::onRunDone(const PromptInfo& run) {
 }
 
 void SinksDock::cancelRunJobs() {
-    m_host.worker->cancel(kSinkInputs);
-    m_classifier->cancel(kSinks);
+    m_host.worker->cancel(jobTag("inputs"));
+    m_classifier->cancel(id());
     m_sinkInputsPending = false;
 }
 
@@ -79,7 +74,7 @@ void SinksDock::requestSinks(const SinkParams& params) {
     clock.start();
     if (inputs && !needsRecompute(*inputs, params)) {
         // Pure and ~0.1 ms at 1K tokens: on its own thread, so it never queues behind model work.
-        m_classifier->post(kSinks, this, [this, inputs, params, clock](JobContext&) -> InspectorWorker::GuiApply {
+        m_classifier->post(id(), this, [this, inputs, params, clock](JobContext&) -> InspectorWorker::GuiApply {
             auto out = std::make_shared<SinkJobResult>(classifySinksJob(inputs, params));
             return [this, out, clock] { showSinks(*out, clock); };
         });
@@ -94,13 +89,15 @@ void SinksDock::requestSinks(const SinkParams& params) {
     }
     // Edits while statistics for this minimum query position are on their way wait for them.
     if (m_sinkInputsPending && m_pendingMinQuery == params.minQueryPos) return;
-    m_classifier->cancel(kSinks);
+    m_classifier->cancel(id());
     m_sinkInputs.reset();
     m_sinkInputsPending = true;
     m_pendingMinQuery = params.minQueryPos;
     m_sinks->setStatus(tr("Computing sink statistics\u2026"));
+    // Statistics and classification in one job on the model's worker (new runs, min-query edits);
+    // re-classification alone runs on the classifier thread, where drags coalesce under id().
     m_host.worker->post(
-        kSinkInputs, this,
+        jobTag("inputs"), this,
         [this, params, clock](JobContext& ctx) -> InspectorWorker::GuiApply {
             auto out = std::make_shared<SinkJobResult>(sinksOnWorker(ctx, params));
             return [this, out, params, clock] {
@@ -130,8 +127,8 @@ void SinksDock::showSinks(const SinkJobResult& out, const QElapsedTimer& clock) 
 }
 
 void SinksDock::onJobFailed(const QString& tag, const QString& message, bool cancelled) {
-    if (cancelled || (tag != kSinkInputs && tag != kSinks)) return;
-    if (tag == kSinkInputs) m_sinkInputsPending = false;
+    if (cancelled || (tag != jobTag("inputs") && tag != id())) return;
+    if (tag == jobTag("inputs")) m_sinkInputsPending = false;
     m_sinks->setStatus(tr("\u26a0 Sinks: %1").arg(message));
 }
 

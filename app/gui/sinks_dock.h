@@ -19,9 +19,8 @@ struct SinkJobResult;
 class SinksDock : public PanelDock {
     Q_OBJECT
 public:
-    SinksDock(const PanelHost& host, const QString& title, QObject* parent);
+    SinksDock(const PanelHost& host, const QString& id, const QString& title, QObject* parent);
 
-    QString id() const override { return QStringLiteral("sinks"); }
     widgets::SinksPanel* sinksPanel() const { return m_sinks; }
 
     void onRunStarted() override;

@@ -14,6 +14,7 @@
 #include "inspector_worker.h"
 #include "main_window.h"
 #include "plot/figure_style.h"
+#include "panel_table.h"
 #include "session/panel_registry.h"
 #include "session_controller.h"
 
@@ -130,7 +131,7 @@ void TeachingWindow::setPage(int index) {
 
 void TeachingWindow::refresh() {
     const Session session = m_window->sessions()->capture();
-    const auto& registry = widgets::PanelRegistry::instance();
+    const auto& registry = panelRegistry();
     const QString current = m_pages.value(m_page);
     m_pages.clear();
     for (const QString& name : kPageOrder)
@@ -176,14 +177,15 @@ void TeachingWindow::step() {
     }
     const std::string prompt = m_window->promptText().toStdString();
     m_window->worker()->post(QString::fromLatin1(kStepTag), this, [this, prompt](JobContext& ctx) -> InspectorWorker::GuiApply {
-        Model* model = ctx.inspector().hasModel() ? &ctx.inspector().model() : nullptr;
-        if (!model || !model->tokenizer()) fail(ErrorKind::BadInput, "Open a model with a tokenizer first");
-        std::vector<int32_t> ids = model->tokenize(prompt, /*addSpecial=*/true);
-        const Generation g = model->generate(ids, 1, /*stopAtEos=*/true, ctx.stop);
+        Inspector& inspector = ctx.inspector();
+        if (!inspector.hasModel() || !inspector.model().tokenizer())
+            fail(ErrorKind::BadInput, "Open a model with a tokenizer first");
+        std::vector<int32_t> ids = inspector.tokenize(prompt, /*addSpecial=*/true);
+        const Generation g = inspector.generate(ids, 1, /*stopAtEos=*/true, {}, ctx.job());
         const bool eos = g.tokens.empty() || g.stoppedAtEos;
         ids.insert(ids.end(), g.tokens.begin(), g.tokens.end());
         // Decode the whole sequence: a lone piece would lose its leading space.
-        const QString text = QString::fromStdString(model->tokenizer()->decode(ids));
+        const QString text = QString::fromStdString(inspector.decode(ids));
         return [this, text, eos] {
             if (eos) {
                 setPlaying(false);

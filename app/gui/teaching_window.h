@@ -54,9 +54,7 @@ private:
     bool m_stepPending = false;
     std::unique_ptr<QCustomPlot> m_figure;
     QVBoxLayout* m_figureBox = nullptr;
-    QLabel* m_title = nullptr;
-    QLabel* m_note = nullptr;
-    QLabel* m_prompt = nullptr;
+    QLabel *m_title = nullptr, *m_note = nullptr, *m_prompt = nullptr;
     QPushButton* m_play = nullptr;
     QTimer* m_refresh = nullptr;
 };

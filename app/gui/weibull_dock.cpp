@@ -13,16 +13,10 @@
 #include "weibull_series_jobs.h"
 
 namespace attnscope::app {
-namespace {
 
-const QString kWeibull = QStringLiteral("weibull");
-const QString kWeibullPlot = QStringLiteral("weibull-plot");
-
-}  // namespace
-
-WeibullDock::WeibullDock(const PanelHost& host, const QString& title, QObject* parent) : PanelDock(host, parent) {
+WeibullDock::WeibullDock(const PanelHost& host, const QString& panelId, const QString& title, QObject* parent) : PanelDock(host, panelId, parent) {
     m_weibull = new widgets::WeibullPanel(host.window);
-    setPanel(m_weibull, title, id());
+    setPanel(m_weibull, title);
     connect(m_weibull, &widgets::WeibullPanel::layerSelected, host.selection, &SelectionModel::setLayer);
     connect(host.selection, &SelectionModel::layerHeadChanged, m_weibull,
             [this](int layer, int) { m_weibull->followLayer(layer); });
@@ -31,7 +25,7 @@ WeibullDock::WeibullDock(const PanelHost& host, const QString& title, QObject* p
     new WeibullSeriesJobs(host.worker, m_weibull, this);  // the checkpoint-series tab
     connect(host.worker, &InspectorWorker::jobFailed, this,
             [this](const QString& tag, const QString& message, bool cancelled) {
-                if (!cancelled && (tag == kWeibull || tag == kWeibullPlot))
+                if (!cancelled && (tag == id() || tag == jobTag("plot")))
                     m_weibull->setStatus(tr("\u26a0 Weibull: %1").arg(message));
             });
 }
@@ -39,7 +33,7 @@ WeibullDock::WeibullDock(const PanelHost& host, const QString& title, QObject* p
 void WeibullDock::onModelLoaded() { requestWeibull(m_weibull->params()); }
 
 void WeibullDock::cancelAll() {
-    for (const QString& tag : {kWeibull, kWeibullPlot}) m_host.worker->cancel(tag);
+    for (const QString& tag : {id(), jobTag("plot")}) m_host.worker->cancel(tag);
 }
 
 void WeibullDock::requestWeibull(const WeibullParams& params) {
@@ -47,7 +41,7 @@ void WeibullDock::requestWeibull(const WeibullParams& params) {
     QElapsedTimer clock;
     clock.start();
     m_host.worker->post(
-        kWeibull, this,
+        id(), this,
         [this, params, clock](JobContext& ctx) -> InspectorWorker::GuiApply {
             auto fits = std::make_shared<std::vector<WeibullMatrixFit>>(weibullFitsOnWorker(ctx, params));
             const qint64 fitMs = clock.elapsed();
@@ -65,7 +59,7 @@ void WeibullDock::requestWeibullPlot(const QString& name) {
     const WeibullParams params = m_weibull->params();
     const std::string tensor = name.toStdString();
     m_host.worker->post(
-        kWeibullPlot, this,
+        jobTag("plot"), this,
         [this, params, tensor](JobContext& ctx) -> InspectorWorker::GuiApply {
             auto plot = std::make_shared<WeibullPlot>(weibullPlotOnWorker(ctx, tensor, params));
             return [this, plot, tensor] { m_weibull->setMatrixPlot(tensor, *plot); };

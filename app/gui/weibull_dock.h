@@ -13,9 +13,8 @@ namespace attnscope::app {
 class WeibullDock : public PanelDock {
     Q_OBJECT
 public:
-    WeibullDock(const PanelHost& host, const QString& title, QObject* parent);
+    WeibullDock(const PanelHost& host, const QString& id, const QString& title, QObject* parent);
 
-    QString id() const override { return QStringLiteral("weibull"); }
     widgets::WeibullPanel* weibullPanel() const { return m_weibull; }
 
     void onModelLoaded() override;

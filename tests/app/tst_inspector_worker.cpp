@@ -21,19 +21,6 @@ namespace {
 
 using Priority = InspectorWorker::Priority;
 
-// A job that spins until asked to stop (then throws Cancelled), or until `release` is set.
-InspectorWorker::Job spinJob(std::atomic<int>& starts, std::atomic<bool>& release, QStringList& done,
-                             const QString& name) {
-    return [&starts, &release, &done, name](JobContext& ctx) -> InspectorWorker::GuiApply {
-        ++starts;
-        while (!release.load()) {
-            if (ctx.stop.stop_requested()) fail(ErrorKind::Cancelled, "stopped");
-            std::this_thread::sleep_for(std::chrono::milliseconds(2));
-        }
-        return [&done, name] { done << name; };
-    };
-}
-
 InspectorWorker::Job quickJob(QStringList& done, const QString& name) {
     return [&done, name](JobContext&) -> InspectorWorker::GuiApply { return [&done, name] { done << name; }; };
 }
@@ -44,6 +31,30 @@ bool waitUntil(const std::function<bool()>& cond, int ms = 10000) {
     while (!cond() && t.elapsed() < ms) QTest::qWait(5);
     return cond();
 }
+
+// A job that spins until asked to stop (then throws Cancelled), or until released; it
+// counts its starts and, when it completes, appends `name` to `done`.
+struct Spinner {
+    std::atomic<int> starts{0};
+    std::atomic<bool> release{false};
+
+    InspectorWorker::Job job(QStringList& done, const QString& name) {
+        return [this, &done, name](JobContext& ctx) -> InspectorWorker::GuiApply {
+            ++starts;
+            while (!release.load()) {
+                if (ctx.stop.stop_requested()) fail(ErrorKind::Cancelled, "stopped");
+                std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            }
+            return [&done, name] { done << name; };
+        };
+    }
+    // Posts the job to `w` as `key` and waits until it has started once.
+    bool postAndWaitForStart(InspectorWorker& w, const QString& key, QObject* owner, QStringList& done,
+                             const QString& name, Priority priority) {
+        w.post(key, owner, job(done, name), priority);
+        return waitUntil([this] { return starts.load() == 1; });
+    }
+};
 
 }  // namespace
 
@@ -58,17 +69,15 @@ private slots:
 void TestInspectorWorker::urgentJobPreemptsAndAnalysisRunsAgain() {
     InspectorWorker w;
     QSignalSpy failed(&w, &InspectorWorker::jobFailed);
-    std::atomic<int> starts{0};
-    std::atomic<bool> release{false};
+    Spinner analysis;
     QStringList done;
-    w.post("analysis", this, spinJob(starts, release, done, "analysis"), Priority::Preemptible);
-    QVERIFY(waitUntil([&] { return starts.load() == 1; }));
+    QVERIFY(analysis.postAndWaitForStart(w, "analysis", this, done, "analysis", Priority::Preemptible));
     w.post("tile", this, quickJob(done, "tile"), Priority::Urgent);
     // The tile lands while the analysis would still be spinning, and the analysis restarts.
     QVERIFY(waitUntil([&] { return done.contains("tile"); }));
-    QVERIFY(waitUntil([&] { return starts.load() == 2; }));
+    QVERIFY(waitUntil([&] { return analysis.starts.load() == 2; }));
     QVERIFY(!done.contains("analysis"));
-    release = true;
+    analysis.release = true;
     QVERIFY(waitUntil([&] { return done.contains("analysis"); }));
     QCOMPARE(done, (QStringList{"tile", "analysis"}));
     QCOMPARE(failed.count(), 0);  // the preemption is invisible to the GUI
@@ -77,49 +86,42 @@ void TestInspectorWorker::urgentJobPreemptsAndAnalysisRunsAgain() {
 
 void TestInspectorWorker::cancelledPreemptedJobIsNotRerun() {
     InspectorWorker w;
-    std::atomic<int> starts{0}, blockerStarts{0};
-    std::atomic<bool> release{false}, releaseBlocker{false};
+    Spinner analysis, blocker;
     QStringList done;
     QSignalSpy failed(&w, &InspectorWorker::jobFailed);
-    w.post("analysis", this, spinJob(starts, release, done, "analysis"), Priority::Preemptible);
-    QVERIFY(waitUntil([&] { return starts.load() == 1; }));
+    QVERIFY(analysis.postAndWaitForStart(w, "analysis", this, done, "analysis", Priority::Preemptible));
     // An urgent job that blocks, so the preempted analysis waits in the queue; cancel it there.
-    w.post("tile", this, spinJob(blockerStarts, releaseBlocker, done, "tile"), Priority::Urgent);
-    QVERIFY(waitUntil([&] { return blockerStarts.load() == 1; }));
+    QVERIFY(blocker.postAndWaitForStart(w, "tile", this, done, "tile", Priority::Urgent));
     w.cancel("analysis");
-    releaseBlocker = true;
-    release = true;
+    blocker.release = true;
+    analysis.release = true;
     QVERIFY(waitUntil([&] { return done.contains("tile"); }));
     QTest::qWait(200);
-    QCOMPARE(starts.load(), 1);
+    QCOMPARE(analysis.starts.load(), 1);
     QVERIFY(!done.contains("analysis"));
     QVERIFY(!w.isPending("analysis"));
     // Replaced while running: the old one stops and only the new one runs.
-    std::atomic<int> s2{0};
-    std::atomic<bool> r2{false};
-    w.post("sweep", this, spinJob(s2, r2, done, "sweep-old"), Priority::Preemptible);
-    QVERIFY(waitUntil([&] { return s2.load() == 1; }));
+    Spinner old;
+    QVERIFY(old.postAndWaitForStart(w, "sweep", this, done, "sweep-old", Priority::Preemptible));
     w.post("sweep", this, quickJob(done, "sweep-new"), Priority::Preemptible);
     QVERIFY(waitUntil([&] { return done.contains("sweep-new"); }));
     QTest::qWait(100);
-    QCOMPARE(s2.load(), 1);
+    QCOMPARE(old.starts.load(), 1);
     QVERIFY(!done.contains("sweep-old"));
 }
 
 void TestInspectorWorker::normalJobIsNotInterrupted() {
     InspectorWorker w;
-    std::atomic<int> starts{0};
-    std::atomic<bool> release{false};
+    Spinner run;
     QStringList done;
-    w.post("run", this, spinJob(starts, release, done, "run"), Priority::Normal);
-    QVERIFY(waitUntil([&] { return starts.load() == 1; }));
+    QVERIFY(run.postAndWaitForStart(w, "run", this, done, "run", Priority::Normal));
     w.post("tile", this, quickJob(done, "tile"), Priority::Urgent);
     QTest::qWait(100);
     QVERIFY(done.isEmpty());  // the tile waits for the run
-    release = true;
+    run.release = true;
     QVERIFY(waitUntil([&] { return done.size() == 2; }));
     QCOMPARE(done, (QStringList{"run", "tile"}));
-    QCOMPARE(starts.load(), 1);
+    QCOMPARE(run.starts.load(), 1);
 }
 
 QTEST_MAIN(TestInspectorWorker)

@@ -27,6 +27,7 @@
 #include "session_controller.h"
 #include "token_strip.h"
 #include "synthetic_session.h"
+#include "test_models.h"
 
 using namespace attnscope;
 using attnscope::app::MainWindow;
@@ -94,13 +95,18 @@ private slots:
     void guiSessionKeepsSinkInputs();
 
 private:
+    // `s` saved as `name` in the test's folder; its path.
+    QString store(const char* name, const Session& s) const {
+        const QString path = m_dir.filePath(name);
+        saveSession(path.toStdString(), s);
+        return path;
+    }
     QTemporaryDir m_dir;
 };
 
 void TestSessionWindow::opensWithoutModel() {
     const Session stored = syntheticSession();
-    const QString path = m_dir.filePath("stored.attnscope");
-    saveSession(path.toStdString(), stored);
+    const QString path = store("stored.attnscope", stored);
     MainWindow w(false);
     QVERIFY(w.sessions()->open(path));
     QVERIFY(w.sessions()->modelMatch() == SessionModelMatch::Absent);
@@ -134,8 +140,7 @@ void TestSessionWindow::mismatchedModelIsReported() {
     Session s = syntheticSession();
     s.model.path = model.string();
     s.model.sha256 = std::string(64, '0');  // what it was when the session was saved
-    const QString path = m_dir.filePath("mismatch.attnscope");
-    saveSession(path.toStdString(), s);
+    const QString path = store("mismatch.attnscope", s);
     MainWindow w(false);
     QVERIFY(w.sessions()->open(path));
     QVERIFY(w.sessions()->modelMatch() == SessionModelMatch::Mismatch);
@@ -145,9 +150,7 @@ void TestSessionWindow::mismatchedModelIsReported() {
 }
 
 void TestSessionWindow::corruptInputChangesNothing() {
-    const Session good = syntheticSession();
-    const QString path = m_dir.filePath("good.attnscope");
-    saveSession(path.toStdString(), good);
+    const QString path = store("good.attnscope", syntheticSession());
     MainWindow w(false);
     QVERIFY(w.sessions()->open(path));
     const std::vector<float> before = w.attentionPanel()->heatmap()->matrix().data;
@@ -166,9 +169,7 @@ void TestSessionWindow::corruptInputChangesNothing() {
     Session bad = syntheticSession();
     bad.prompt = "something else";
     bad.panels["weibull"].tensors["fits.layer"] = SessionTensor::i32({1}, {0});
-    const QString badPath = m_dir.filePath("bad-section.attnscope");
-    saveSession(badPath.toStdString(), bad);
-    QVERIFY(!w.sessions()->open(badPath));
+    QVERIFY(!w.sessions()->open(store("bad-section.attnscope", bad)));
     QVERIFY(w.statusBar()->currentMessage().contains("weibull"));
 
     QVERIFY(w.attentionPanel()->heatmap()->matrix().data == before);
@@ -184,8 +185,7 @@ void TestSessionWindow::matchingModelGoesLive() {
     s.prompt = "Call me Ishmael.";
     s.model.path = QDir(dir).absolutePath().toStdString();
     s.model.sha256 = sessionModelFingerprint(s.model.path);
-    const QString path = m_dir.filePath("match.attnscope");
-    saveSession(path.toStdString(), s);
+    const QString path = store("match.attnscope", s);
     MainWindow w(false);
     QSignalSpy shown(&w, &MainWindow::viewShown);
     QVERIFY(w.sessions()->open(path));
@@ -197,9 +197,8 @@ void TestSessionWindow::matchingModelGoesLive() {
 }
 
 void TestSessionWindow::autosaveWritesALoadableSession() {
-    const QString path = m_dir.filePath("auto-src.attnscope");
     const Session s = syntheticSession();
-    saveSession(path.toStdString(), s);
+    const QString path = store("auto-src.attnscope", s);
     MainWindow w(false);
     QVERIFY(w.sessions()->open(path));
     QFile::remove(w.sessions()->autosavePath());
@@ -243,8 +242,7 @@ void TestSessionWindow::guiSessionKeepsSinkInputs() {
     QVERIFY(section.hasInputs);
     QCOMPARE(section.inputs.T, int64_t(ids.size()));
     stored.model.path = m_dir.filePath("moved-away").toStdString();
-    const QString path = m_dir.filePath("gui-absent.attnscope");
-    saveSession(path.toStdString(), stored);
+    const QString path = store("gui-absent.attnscope", stored);
 
     MainWindow w(false);
     QVERIFY(w.sessions()->open(path));
@@ -256,9 +254,7 @@ void TestSessionWindow::guiSessionKeepsSinkInputs() {
     QCOMPARE(panel->scatterPlot()->scatter().points.size(), sinkMlpScatter(liveResult).points.size());
 
     // Statistics computed here from the model, then classified with an edited threshold.
-    OpenOptions o;
-    o.path = dir.toStdString();
-    auto model = Model::open(o);
+    auto model = testmodels::openPath(dir.toStdString());
     const SinkInputs reference = computeSinkInputs(*model->run(ids), 0);
     SinkParams edited = panel->params();
     edited.cosThreshold = 0.5;

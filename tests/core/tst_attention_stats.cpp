@@ -9,7 +9,7 @@
 #include "attnscope/attention_stats.h"
 #include "attnscope/error.h"
 #include "attnscope/model.h"
-#include "test_paths.h"
+#include "test_models.h"
 
 using namespace attnscope;
 
@@ -59,6 +59,12 @@ Reference materialize(const std::vector<float>& q, const std::vector<float>& k, 
     return r;
 }
 
+// T tokens, heads of dimension 8 at the usual logit scale 1/√8; GQA where nKvHeads < nHeads.
+AttentionShape shapeOf(int64_t T, int nHeads, int nKvHeads, int64_t window = 0) {
+    return {.T = T, .nHeads = nHeads, .nKvHeads = nKvHeads, .headDim = 8, .scale = float(1.0 / std::sqrt(8.0)),
+            .window = window};
+}
+
 double maxErr(const std::vector<float>& a, const std::vector<double>& b) {
     if (a.size() != b.size()) return 1e9;
     double m = 0;
@@ -94,13 +100,7 @@ void TestAttentionStats::blockwiseEqualsMaterialized() {
     QFETCH(qlonglong, blockK);
     QFETCH(qlonglong, window);
     QFETCH(qlonglong, minQueryPos);
-    AttentionShape s;
-    s.T = T;
-    s.nHeads = 4;
-    s.nKvHeads = 2;
-    s.headDim = 8;
-    s.scale = float(1.0 / std::sqrt(8.0));
-    s.window = window;
+    const AttentionShape s = shapeOf(T, 4, 2, window);
     std::mt19937 rng(7);
     std::normal_distribution<float> nd(0.f, 1.5f);  // peaked rows, like real heads
     std::vector<float> q(size_t(T * s.nHeads * s.headDim)), k(size_t(T * s.nKvHeads * s.headDim));
@@ -134,9 +134,7 @@ void TestAttentionStats::blockwiseEqualsMaterialized() {
 void TestAttentionStats::traceStatsAndOverviewEqualTiles() {
     // On a real model: the trace's statistics and pooled overview equal what the full
     // tile gives when summed / pooled here.
-    OpenOptions o;
-    o.path = testpaths::data("models/mistral").toStdString();  // GQA + sliding window
-    auto model = Model::open(o);
+    auto model = testmodels::openFixture("mistral");  // GQA + sliding window
     std::vector<int32_t> ids;
     for (int i = 0; i < 150; ++i) ids.push_back((i * 37 + 11) % 256);
     auto trace = model->run(ids);
@@ -185,16 +183,11 @@ void TestAttentionStats::traceStatsAndOverviewEqualTiles() {
 // A stop requested before (or while) the CPU statistics run ends them with Cancelled; an
 // unrequested token changes nothing.
 void TestAttentionStats::requestedStopCancels() {
-    AttentionShape s;
-    s.T = 300;
-    s.nHeads = 2;
-    s.nKvHeads = 1;
-    s.headDim = 8;
-    s.scale = float(1.0 / std::sqrt(8.0));
+    const AttentionShape s = shapeOf(300, 2, 1);
     std::vector<float> q(size_t(s.T * s.nHeads * s.headDim), 0.5f), k(size_t(s.T * s.nKvHeads * s.headDim), 0.25f);
     StatsOptions o;
     std::stop_source source;
-    o.stop = source.get_token();
+    o.job.stop = source.get_token();
     const auto ok = computeAttentionStats(q, k, s, o);
     double harmonic = 0;  // equal logits: row i gives each of its i + 1 keys 1/(i+1)
     for (int64_t i = 0; i < s.T; ++i) harmonic += 1.0 / double(i + 1);

@@ -10,9 +10,11 @@
 #include "attnscope/error.h"
 #include "attnscope/model.h"
 #include "io/safetensors.h"
+#include "test_models.h"
 #include "test_paths.h"
 
 using namespace attnscope;
+using testmodels::openPath;
 namespace fs = std::filesystem;
 
 namespace {
@@ -49,12 +51,6 @@ std::vector<io::NamedBuffer> fixtureTensors(const std::string& path) {
 }
 
 void writeText(const fs::path& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
-
-std::unique_ptr<Model> openPath(const std::string& p) {
-    OpenOptions o;
-    o.path = p;
-    return Model::open(o);
-}
 
 }  // namespace
 
@@ -153,7 +149,7 @@ void TestModelErrors::truncatedLlama2c() {
 }
 
 void TestModelErrors::promptTooLong() {
-    auto m = openPath(testpaths::data("models/gpt2").toStdString());  // n_positions = 64
+    auto m = testmodels::openFixture("gpt2");  // n_positions = 64
     std::vector<int32_t> ids(65, 7);
     EXPECT_ERROR(m->run(ids), ErrorKind::BadInput, "longer than the model's context of 64");
     EXPECT_ERROR(m->generate(std::vector<int32_t>(60, 7), 10, false), ErrorKind::BadInput, "context of 64");
@@ -163,17 +159,17 @@ void TestModelErrors::promptTooLong() {
 }
 
 void TestModelErrors::tokenOutOfRange() {
-    auto m = openPath(testpaths::data("models/gpt2").toStdString());
+    auto m = testmodels::openFixture("gpt2");
     EXPECT_ERROR(m->run({1, 256}), ErrorKind::BadInput, "outside the vocabulary");
     EXPECT_ERROR(m->run({-1}), ErrorKind::BadInput, "outside the vocabulary");
 }
 
 void TestModelErrors::cancelledRun() {
-    auto m = openPath(testpaths::data("models/llama3").toStdString());
+    auto m = testmodels::openFixture("llama3");
     std::stop_source src;
     src.request_stop();
     RunOptions ro;
-    ro.stop = src.get_token();
+    ro.job.stop = src.get_token();
     EXPECT_ERROR(m->run({1, 2, 3}, ro), ErrorKind::Cancelled, "cancelled");
     QCOMPARE(m->run({1, 2, 3})->length(), 3LL);
 }

@@ -7,25 +7,21 @@
 #include "attnscope/model.h"
 #include "attnscope/tokenizer.h"
 #include "fixture_ref.h"
+#include "test_models.h"
 #include "test_paths.h"
+#include "test_rows.h"
 
 using namespace attnscope;
 
 class TestRuntime : public QObject {
     Q_OBJECT
 private slots:
-    void matchesTransformers_data();
+    void matchesTransformers_data() { testrows::addFamilyRows("family"); }
     void matchesTransformers();
     void stories260KGreedyMatchesLlama2c();
     void kvCacheGenerationMatchesFullForward();
     void samplingLimitsAreGreedy();
 };
-
-void TestRuntime::matchesTransformers_data() {
-    QTest::addColumn<QString>("family");
-    for (const char* f : {"llama3", "llama2", "mistral", "qwen2", "qwen3", "gpt2", "gpt_neox", "gpt_neox_seq"})
-        QTest::newRow(f) << QString(f);
-}
 
 void TestRuntime::matchesTransformers() {
     QFETCH(QString, family);
@@ -37,9 +33,7 @@ void TestRuntime::matchesTransformers() {
     const auto attn = fixture::floats(*ref, "attentions");
     QVERIFY(!ids.empty() && !logits.data.empty() && !hidden.data.empty() && !attn.data.empty());
 
-    OpenOptions o;
-    o.path = dir.toStdString();
-    auto model = Model::open(o);
+    auto model = testmodels::openPath(dir.toStdString());
     auto trace = model->run(ids);
     const int64_t T = int64_t(ids.size()), L = trace->nLayers(), H = trace->nHeads();
     QCOMPARE(L, hidden.shape[0] - 1);
@@ -76,10 +70,7 @@ void TestRuntime::stories260KGreedyMatchesLlama2c() {
     QVERIFY(f.open(QIODevice::ReadOnly));
     const std::string published = f.readAll().toStdString();
 
-    OpenOptions o;
-    o.path = (dir + "/stories260K.bin").toStdString();
-    o.tokenizerPath = (dir + "/tok512.bin").toStdString();
-    auto model = Model::open(o);
+    auto model = testmodels::openStories(dir);
     QCOMPARE(model->info().nLayers, 5);
     QCOMPARE(model->info().nKvHeads, 4);
     // llama2.c's run.c: prompt = BOS only, 256 steps, greedy: 256 printed tokens.
@@ -93,9 +84,7 @@ void TestRuntime::stories260KGreedyMatchesLlama2c() {
 
 void TestRuntime::kvCacheGenerationMatchesFullForward() {
     // Greedy decoding with the KV cache must pick the argmax of a full re-run at every step.
-    OpenOptions o;
-    o.path = testpaths::data("models/mistral").toStdString();  // sliding window 6 < length
-    auto model = Model::open(o);
+    auto model = testmodels::openFixture("mistral");  // sliding window 6 < length
     std::vector<int32_t> ids = {5, 17, 200, 3, 99};
     const Generation g = model->generate(ids, 12, false);
     QCOMPARE(int(g.tokens.size()), 12);
@@ -110,9 +99,7 @@ void TestRuntime::kvCacheGenerationMatchesFullForward() {
 void TestRuntime::samplingLimitsAreGreedy() {
     // Nucleus sampling with top-p -> 0 keeps only the argmax, and a vanishing temperature
     // concentrates all mass on it: both must reproduce greedy decoding exactly.
-    OpenOptions o;
-    o.path = testpaths::data("models/qwen2").toStdString();
-    auto model = Model::open(o);
+    auto model = testmodels::openFixture("qwen2");
     const std::vector<int32_t> ids = {7, 42, 99, 3};
     const auto greedy = model->generate(ids, 16, false).tokens;
     SamplingOptions nucleus{1.0, 1e-9, 5};

@@ -22,11 +22,32 @@
 #include "plot/figure_style.h"
 #include "plot/kv_keep_map.h"
 #include "session/panel_registry.h"
+#include "session/panel_sessions.h"
 #include "synthetic_session.h"
 
 using namespace attnscope;
 using namespace attnscope::widgets;
 using sessiontest::syntheticSession;
+
+namespace {
+
+// The built-in panels, registered as the app's panel table registers them (app/gui/panel_table.cpp).
+const PanelRegistry& registry() {
+    static const PanelRegistry r = [] {
+        PanelRegistry out;
+        for (auto add : {registerAttentionPanel, registerHeadGridPanel, registerSinksPanel, registerWeibullPanel,
+                         registerKvPanel, registerQuantPanel, registerEntropyPanel})
+            add(out);
+        return out;
+    }();
+    return r;
+}
+
+void exportFigure(const Session& session, const QString& name, const FigureOptions& options, const QString& path) {
+    widgets::exportFigure(registry(), session, name, options, path);
+}
+
+}  // namespace
 
 namespace {
 
@@ -88,19 +109,19 @@ private slots:
 };
 
 void TestSessionFigures::registryListsBuiltinFigures() {
-    const QStringList names = PanelRegistry::instance().figureNames();
+    const QStringList names = registry().figureNames();
     for (const char* n : {"attention-map", "head-grid", "sink-map", "sink-levels", "sink-layers", "weibull-k-map",
                           "weibull-k-layers", "weibull-probability", "kv-keep-map", "kv-budget-sweep",
                           "quant-error-bars", "quant-error-vs-rank"})
         QVERIFY2(names.contains(QLatin1String(n)), n);
     QCOMPARE(QStringList(names).removeDuplicates(), qsizetype(0));
-    for (const char* p : {"attention", "heads", "sinks", "weibull", "kv", "quant"}) QVERIFY(PanelRegistry::instance().session(p));
+    for (const char* p : {"attention", "heads", "sinks", "weibull", "kv", "quant"}) QVERIFY(registry().session(p));
 }
 
 void TestSessionFigures::everyFigureExports_data() {
     QTest::addColumn<QString>("figure");
     QTest::addColumn<QString>("format");
-    for (const QString& f : PanelRegistry::instance().figureNames())
+    for (const QString& f : registry().figureNames())
         for (const char* fmt : {"png", "svg", "pdf", "csv"})
             QTest::newRow(qPrintable(f + QLatin1Char('.') + QLatin1String(fmt))) << f << QString::fromLatin1(fmt);
 }
@@ -109,7 +130,7 @@ void TestSessionFigures::everyFigureExports() {
     QFETCH(QString, figure);
     QFETCH(QString, format);
     static const Session session = syntheticSession();
-    const FigureSpec* spec = PanelRegistry::instance().figure(figure);
+    const FigureSpec* spec = registry().figure(figure);
     if (!session.panels.count(spec->panel.toStdString())) QSKIP("no synthetic data for this panel");
     QTemporaryDir dir;
     const QString path = dir.filePath(figure + QLatin1Char('.') + format);
@@ -162,7 +183,7 @@ void TestSessionFigures::printStyleChangesFonts() {
     const Session session = syntheticSession();
     FigureOptions o;
     o.style = FigureStyle::Print;
-    auto plot = PanelRegistry::instance().figure(QStringLiteral("sink-layers"))->render(session, o);
+    auto plot = registry().figure(QStringLiteral("sink-layers"))->render(session, o);
     applyFigureStyle(plot.get(), FigureStyle::Print);
     const FigureStyleSpec spec = figureStyleSpec(FigureStyle::Print);
     QCOMPARE(plot->xAxis->tickLabelFont().pointSizeF(), spec.basePt);
@@ -177,7 +198,6 @@ void TestSessionFigures::sectionsRoundTripThroughPanels() {
     // restore(section) then save() gives the section back, tensor bytes and parameters:
     // what the GUI saves is what it was given.
     const Session session = syntheticSession();
-    const auto& registry = PanelRegistry::instance();
     std::vector<std::pair<const char*, QWidget*>> panels = {{"attention", new AttentionMapsPanel},
                                                             {"heads", new HeadGridPanel},
                                                             {"sinks", new SinksPanel},
@@ -185,7 +205,7 @@ void TestSessionFigures::sectionsRoundTripThroughPanels() {
                                                             {"kv", new KvPanel},
                                                             {"quant", new QuantPanel}};
     for (auto& [id, panel] : panels) {
-        const PanelSessionSpec* spec = registry.session(QString::fromLatin1(id));
+        const PanelSessionSpec* spec = registry().session(QString::fromLatin1(id));
         const SessionSection& stored = session.panels.at(id);
         spec->restore(panel, session, stored);
         SessionSection saved;
@@ -302,7 +322,7 @@ void TestSessionFigures::kvFiguresDrawTheStoredDecisions() {
     const KvSection k = sessiontest::syntheticKv();
     FigureOptions o;
     o.layer = 2;
-    auto plot = PanelRegistry::instance().figure(QStringLiteral("kv-keep-map"))->render(session, o);
+    auto plot = registry().figure(QStringLiteral("kv-keep-map"))->render(session, o);
     auto* map = qobject_cast<KvKeepMap*>(plot.get());
     QVERIFY(map);
     // Rows: every layer, then the query heads of layer 2 under it; columns: the prompt.
@@ -330,13 +350,13 @@ void TestSessionFigures::kvFiguresDrawTheStoredDecisions() {
     QVERIFY(map->sinkPositions() == k.sinks);
     // B and A - B: StreamingLLM keeps {0, 1, 9, 10, 11} in every layer.
     o.extra = {{QStringLiteral("map"), QStringLiteral("diff")}};
-    plot = PanelRegistry::instance().figure(QStringLiteral("kv-keep-map"))->render(session, o);
+    plot = registry().figure(QStringLiteral("kv-keep-map"))->render(session, o);
     const Matrix2D& d = qobject_cast<KvKeepMap*>(plot.get())->matrix();
     const double inB[] = {1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1};
     for (int64_t j = 0; j < d.cols; ++j) QVERIFY(std::abs(d.at(0, j) - ((keeps(0, 0, j) + keeps(0, 1, j) + keeps(0, 2, j)) / 3 - inB[j])) < 1e-6);
 
     // The sweep: one curve per policy, the stored metric (top1, linear) at every budget.
-    plot = PanelRegistry::instance().figure(QStringLiteral("kv-budget-sweep"))->render(session, {});
+    plot = registry().figure(QStringLiteral("kv-budget-sweep"))->render(session, {});
     QCOMPARE(plot->graphCount(), 2);
     QVERIFY(plot->yAxis->scaleType() == QCPAxis::stLinear);
     for (int g = 0; g < 2; ++g) {
@@ -352,7 +372,7 @@ void TestSessionFigures::kvFiguresDrawTheStoredDecisions() {
     }
     FigureOptions kl;
     kl.extra = {{QStringLiteral("metric"), QStringLiteral("kl")}, {QStringLiteral("log"), QStringLiteral("1")}};
-    plot = PanelRegistry::instance().figure(QStringLiteral("kv-budget-sweep"))->render(session, kl);
+    plot = registry().figure(QStringLiteral("kv-budget-sweep"))->render(session, kl);
     QVERIFY(plot->yAxis->scaleType() == QCPAxis::stLogarithmic);
     QCOMPARE(plot->graph(0)->data()->size(), 3);  // KL = 0 at B = T has no place on a log axis
 }
@@ -362,7 +382,7 @@ void TestSessionFigures::quantFiguresDrawTheStoredTables() {
     const QuantSection q = sessiontest::syntheticQuant();
     FigureOptions o;
     o.extra = {{QStringLiteral("rank"), QStringLiteral("6")}};
-    auto plot = PanelRegistry::instance().figure(QStringLiteral("quant-error-bars"))->render(session, o);
+    auto plot = registry().figure(QStringLiteral("quant-error-bars"))->render(session, o);
     // Bars of LoRC and QERA-exact: per layer the mean weight error of q (rank 6) and down (clamped at 4).
     int bars = 0;
     for (int i = 0; i < plot->plottableCount(); ++i) {
@@ -381,7 +401,7 @@ void TestSessionFigures::quantFiguresDrawTheStoredTables() {
     }
     QCOMPARE(bars, 2);
     o.extra = {{QStringLiteral("matrix"), QStringLiteral("3")}};
-    plot = PanelRegistry::instance().figure(QStringLiteral("quant-error-vs-rank"))->render(session, o);
+    plot = registry().figure(QStringLiteral("quant-error-vs-rank"))->render(session, o);
     QCOMPARE(plot->graphCount(), 5);  // RTN and the four reconstructions
     for (int g = 0; g < plot->graphCount(); ++g) QCOMPARE(plot->graph(g)->data()->size(), 5);  // down: ranks 0..4
 }
@@ -404,12 +424,12 @@ void TestSessionFigures::clearErrors() {
     // A section with a wrongly shaped tensor: validate refuses it before any panel changes.
     Session bad = syntheticSession();
     bad.panels["heads"].tensors["diagonal"] = SessionTensor::f32({2}, {1.f, 2.f});
-    e = errorOf([&] { PanelRegistry::instance().session("heads")->validate(bad, bad.panels["heads"]); });
+    e = errorOf([&] { registry().session("heads")->validate(bad, bad.panels["heads"]); });
     QVERIFY2(e.contains("heads/diagonal") && e.contains("shape"), qPrintable(e));
     bad = syntheticSession();
     bad.tokenIds.pop_back();
     bad.tokenPieces.pop_back();
-    e = errorOf([&] { PanelRegistry::instance().session("sinks")->validate(bad, bad.panels["sinks"]); });
+    e = errorOf([&] { registry().session("sinks")->validate(bad, bad.panels["sinks"]); });
     QVERIFY2(e.contains("the prompt has"), qPrintable(e));
     // KV and quantization: absent results, bad options, a corrupt section.
     Session noSweep = syntheticSession();
@@ -429,11 +449,11 @@ void TestSessionFigures::clearErrors() {
     QVERIFY2(e.contains("--opt matrix"), qPrintable(e));
     bad = syntheticSession();
     bad.panels["kv"].tensors["sel.kept_count"] = SessionTensor::i64({sessiontest::kL, sessiontest::kH}, std::vector<int64_t>(size_t(sessiontest::kL * sessiontest::kH), 7));
-    e = errorOf([&] { PanelRegistry::instance().session("kv")->validate(bad, bad.panels["kv"]); });
+    e = errorOf([&] { registry().session("kv")->validate(bad, bad.panels["kv"]); });
     QVERIFY2(e.contains("kv: sel.kept"), qPrintable(e));  // counts and sets disagree: refused, whichever shows first
     bad = syntheticSession();
     bad.panels["quant"].tensors["curves.length"].bytes[0] ^= 0x40;  // a length past the stored values
-    e = errorOf([&] { PanelRegistry::instance().session("quant")->validate(bad, bad.panels["quant"]); });
+    e = errorOf([&] { registry().session("quant")->validate(bad, bad.panels["quant"]); });
     QVERIFY2(e.contains("curves.length"), qPrintable(e));
     QVERIFY(!QFile::exists(dir.filePath("x.png")));
 }

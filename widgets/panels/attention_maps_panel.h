@@ -78,12 +78,8 @@ private:
     void applyColorScale();
     void outlineSelection();
 
-    QSpinBox* m_layer = nullptr;
-    QSpinBox* m_head = nullptr;
-    QComboBox* m_scale = nullptr;
-    QComboBox* m_colormap = nullptr;
-    QComboBox* m_pool = nullptr;
-    QComboBox* m_role = nullptr;
+    QSpinBox *m_layer = nullptr, *m_head = nullptr;
+    QComboBox *m_scale = nullptr, *m_colormap = nullptr, *m_pool = nullptr, *m_role = nullptr;
     QCheckBox* m_mask = nullptr;
     QLabel* m_viewInfo = nullptr;
     AttentionHeatmap* m_heatmap = nullptr;

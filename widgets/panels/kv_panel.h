@@ -160,16 +160,14 @@ private:
     QPushButton* m_play = nullptr;
     QLabel* m_stepLabel = nullptr;
     QTimer* m_playTimer = nullptr;
-    QLabel* m_summary = nullptr;
-    QLabel* m_status = nullptr;
+    QLabel *m_summary = nullptr, *m_status = nullptr;
     QTabWidget* m_tabs = nullptr;
 
     KvKeepMap* m_keepMap = nullptr;
     TokenStrip* m_strip = nullptr;
     LayerCurvesPlot* m_metricsPlot = nullptr;
     QLabel* m_e2e = nullptr;
-    QPushButton* m_e2eRun = nullptr;
-    QPushButton* m_e2eCancel = nullptr;
+    QPushButton *m_e2eRun = nullptr, *m_e2eCancel = nullptr;
     QCheckBox* m_e2eAuto = nullptr;
     QProgressBar* m_e2eProgress = nullptr;
 
@@ -177,17 +175,12 @@ private:
     QLineEdit* m_sweepBudgets = nullptr;
     QComboBox* m_sweepMetric = nullptr;
     QCheckBox* m_sweepLog = nullptr;
-    QPushButton* m_sweepRun = nullptr;
-    QPushButton* m_sweepCancel = nullptr;
+    QPushButton *m_sweepRun = nullptr, *m_sweepCancel = nullptr;
     QProgressBar* m_sweepProgress = nullptr;
     KvSweepPlot* m_sweepPlot = nullptr;
 
-    QLabel* m_compareCaption = nullptr;
-    QLabel* m_mapALabel = nullptr;
-    QLabel* m_mapBLabel = nullptr;
-    KvKeepMap* m_mapA = nullptr;
-    KvKeepMap* m_mapB = nullptr;
-    KvKeepMap* m_diffMap = nullptr;
+    QLabel *m_compareCaption = nullptr, *m_mapALabel = nullptr, *m_mapBLabel = nullptr;
+    KvKeepMap *m_mapA = nullptr, *m_mapB = nullptr, *m_diffMap = nullptr;
 };
 
 }  // namespace attnscope::widgets

@@ -93,25 +93,18 @@ private:
     int m_mapLayer = 0, m_mapHead = 0;
 
     QComboBox* m_scheme = nullptr;
-    QSpinBox* m_bits = nullptr;
-    QSpinBox* m_group = nullptr;
-    QComboBox* m_error = nullptr;
-    QComboBox* m_methodA = nullptr;
-    QComboBox* m_methodB = nullptr;
-    QComboBox* m_component = nullptr;
+    QSpinBox *m_bits = nullptr, *m_group = nullptr;
+    QComboBox *m_error = nullptr, *m_methodA = nullptr, *m_methodB = nullptr, *m_component = nullptr;
     QComboBox* m_matrix = nullptr;
     QSlider* m_rank = nullptr;
     QLabel* m_rankLabel = nullptr;
     QPushButton* m_evaluate = nullptr;
     QLabel* m_evaluation = nullptr;
 
-    QComboBox* m_kvMode = nullptr;
-    QComboBox* m_kvMethod = nullptr;
+    QComboBox *m_kvMode = nullptr, *m_kvMethod = nullptr;
     QSpinBox* m_kvBits = nullptr;
-    QComboBox* m_scoreBits = nullptr;
-    QComboBox* m_groups = nullptr;
-    QCheckBox* m_smoothK = nullptr;
-    QCheckBox* m_smoothQ = nullptr;
+    QComboBox *m_scoreBits = nullptr, *m_groups = nullptr;
+    QCheckBox *m_smoothK = nullptr, *m_smoothQ = nullptr;
     QComboBox* m_tokenKind = nullptr;
     QSpinBox* m_head = nullptr;
     QLabel* m_kvSummary = nullptr;
@@ -121,12 +114,10 @@ private:
     QLabel* m_status = nullptr;
 
     LayerCurvesPlot* m_bars = nullptr;
-    QCPBars* m_barsA = nullptr;
-    QCPBars* m_barsB = nullptr;
+    QCPBars *m_barsA = nullptr, *m_barsB = nullptr;
     QCustomPlot* m_curves = nullptr;
     QCPItemStraightLine* m_rankLine = nullptr;
-    MatrixPlot* m_tokenMap = nullptr;
-    MatrixPlot* m_headMap = nullptr;
+    MatrixPlot *m_tokenMap = nullptr, *m_headMap = nullptr;
 };
 
 }  // namespace attnscope::widgets

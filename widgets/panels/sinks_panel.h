@@ -86,20 +86,14 @@ private:
     int64_t m_token = -1;
     QList<qint64> m_selected;
 
-    QComboBox* m_quantity = nullptr;
-    QComboBox* m_scatterY = nullptr;
-    QDoubleSpinBox* m_epsilon = nullptr;
-    QDoubleSpinBox* m_cos = nullptr;
+    QComboBox *m_quantity = nullptr, *m_scatterY = nullptr;
+    QDoubleSpinBox *m_epsilon = nullptr, *m_cos = nullptr;
     QSpinBox* m_minQuery = nullptr;
     QComboBox* m_rule = nullptr;
     QCheckBox* m_allLayers = nullptr;
-    QLabel* m_summary = nullptr;
-    QLabel* m_status = nullptr;
-    QLabel* m_tokenInfo = nullptr;
-    MatrixPlot* m_tokenMap = nullptr;
-    MatrixPlot* m_levelMap = nullptr;
-    LayerCurvesPlot* m_layerPlot = nullptr;
-    LayerCurvesPlot* m_tokenPlot = nullptr;
+    QLabel *m_summary = nullptr, *m_status = nullptr, *m_tokenInfo = nullptr;
+    MatrixPlot *m_tokenMap = nullptr, *m_levelMap = nullptr;
+    LayerCurvesPlot *m_layerPlot = nullptr, *m_tokenPlot = nullptr;
     SinkScatterPlot* m_scatterPlot = nullptr;
     QTabWidget* m_tabs = nullptr;  // selected token, MLP scatter
     QCPGraph* m_marks[3] = {nullptr, nullptr, nullptr};  // primary, secondary, noise

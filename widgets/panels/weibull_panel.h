@@ -68,12 +68,9 @@ private:
     QString m_selected;
     bool m_selectingQuietly = false;  // selectMatrix(): no layerSelected for the shared selection
 
-    QComboBox* m_protocol = nullptr;
-    QComboBox* m_trim = nullptr;
-    QLabel* m_summary = nullptr;
-    QLabel* m_status = nullptr;
-    MatrixPlot* m_map = nullptr;
-    MatrixPlot* m_lambdaMap = nullptr;
+    QComboBox *m_protocol = nullptr, *m_trim = nullptr;
+    QLabel *m_summary = nullptr, *m_status = nullptr;
+    MatrixPlot *m_map = nullptr, *m_lambdaMap = nullptr;
     LayerCurvesPlot* m_curves = nullptr;
     QTableWidget* m_table = nullptr;
     WeibullDetailPlot* m_detail = nullptr;

@@ -41,8 +41,7 @@ private:
     std::vector<WeibullSeriesPoint> m_series;
     QString m_source;
     QLabel* m_status = nullptr;
-    QPushButton* m_own = nullptr;
-    QPushButton* m_pick = nullptr;
+    QPushButton *m_own = nullptr, *m_pick = nullptr;
     WeibullSeriesPlot* m_plot = nullptr;
 };
 

@@ -163,10 +163,8 @@ HeatmapExtent AttentionHeatmap::visibleExtent() const {
 
 void AttentionHeatmap::setView(const HeatmapExtent& view) {
     if (m_matrix.rows <= 0) return;
-    m_clamping = true;
-    xAxis->setRange(double(std::max(view.k0, m_extent.k0)) - 0.5, double(std::min(view.k1, m_extent.k1)) - 0.5);
-    yAxis->setRange(double(std::max(view.q0, m_extent.q0)) - 0.5, double(std::min(view.q1, m_extent.q1)) - 0.5);
-    m_clamping = false;
+    m_cells.show(xAxis, yAxis, double(std::max(view.k0, m_extent.k0)), double(std::min(view.k1, m_extent.k1)),
+                 double(std::max(view.q0, m_extent.q0)), double(std::min(view.q1, m_extent.q1)));
     onRangeChanged();
     replot();
 }
@@ -341,12 +339,8 @@ void AttentionHeatmap::updateSelectionOutline() {
 }
 
 void AttentionHeatmap::resetView() {
-    m_clamping = true;
-    if (m_matrix.rows > 0) {
-        xAxis->setRange(m_extent.k0 - 0.5, m_extent.k1 - 0.5);
-        yAxis->setRange(m_extent.q0 - 0.5, m_extent.q1 - 0.5);
-    }
-    m_clamping = false;
+    if (m_matrix.rows > 0)
+        m_cells.show(xAxis, yAxis, double(m_extent.k0), double(m_extent.k1), double(m_extent.q0), double(m_extent.q1));
     updateSelectionOutline();
     updateTickers();
     replot();
@@ -354,12 +348,9 @@ void AttentionHeatmap::resetView() {
 }
 
 void AttentionHeatmap::onRangeChanged() {
-    if (m_clamping || m_matrix.rows <= 0) return;
+    if (m_cells.busy() || m_matrix.rows <= 0) return;
     // Pan and zoom stay inside the matrix: nothing to see outside it.
-    m_clamping = true;
-    clampToCells(xAxis, m_extent.k0 - 0.5, m_extent.k1 - 0.5);
-    clampToCells(yAxis, m_extent.q0 - 0.5, m_extent.q1 - 0.5);
-    m_clamping = false;
+    m_cells.clamp(xAxis, yAxis, double(m_extent.k0), double(m_extent.k1), double(m_extent.q0), double(m_extent.q1));
     updateTickers();
     emitViewport();
 }

@@ -8,6 +8,7 @@
 #include <qcustomplot.h>
 
 #include "attnscope/views.h"
+#include "plot/heatmap_common.h"
 #include "plot/colormaps.h"
 
 namespace attnscope::widgets {
@@ -118,8 +119,7 @@ private:
     void updateSelectionOutline();
     void applyPalette();
 
-    QCPColorMap* m_map = nullptr;
-    QCPColorMap* m_detailMap = nullptr;
+    QCPColorMap *m_map = nullptr, *m_detailMap = nullptr;
     QCPColorScale* m_colorScale = nullptr;
     QCPItemRect* m_selection = nullptr;
     QSharedPointer<QCPAxisTickerText> m_textTickerX, m_textTickerY;
@@ -136,7 +136,7 @@ private:
     double m_maxValue = 1.0;
     bool m_causalMask = true;
     bool m_textTicksX = false, m_textTicksY = false;
-    bool m_clamping = false;
+    CellView m_cells;  // guards the range clamping against its own rangeChanged
     int64_t m_selectedQuery = -1;
     int64_t m_selectedKey = -1;
 };

@@ -63,6 +63,20 @@ void clampToCells(QCPAxis* axis, double lo, double hi) {
     axis->setRange(r);
 }
 
+void CellView::show(QCPAxis* x, QCPAxis* y, double col0, double col1, double row0, double row1) {
+    m_busy = true;
+    x->setRange(col0 - 0.5, col1 - 0.5);
+    y->setRange(row0 - 0.5, row1 - 0.5);
+    m_busy = false;
+}
+
+void CellView::clamp(QCPAxis* x, QCPAxis* y, double col0, double col1, double row0, double row1) {
+    m_busy = true;
+    clampToCells(x, col0 - 0.5, col1 - 0.5);
+    clampToCells(y, row0 - 0.5, row1 - 0.5);
+    m_busy = false;
+}
+
 double axisLengthPx(const QCustomPlot* plot, const QCPAxis* axis, double fallbackShare) {
     const bool x = axis->orientation() == Qt::Horizontal;
     const int laidOut = x ? plot->axisRect()->width() : plot->axisRect()->height();

@@ -35,6 +35,21 @@ void outlineCells(QCPItemRect* outline, double col0, double row0, double col1, d
 // cell wide; the caller guards against the rangeChanged this emits.
 void clampToCells(QCPAxis* axis, double lo, double hi);
 
+// What a plot's axes show of a cell grid (cells [col0, col1) x [row0, row1), centres on
+// integers). Setting a range emits rangeChanged; busy() is true meanwhile, so the plot's
+// handler leaves its own change alone.
+class CellView {
+public:
+    bool busy() const { return m_busy; }
+    // Shows exactly cells [col0, col1) x [row0, row1).
+    void show(QCPAxis* x, QCPAxis* y, double col0, double col1, double row0, double row1);
+    // Keeps the axes inside cells [col0, col1) x [row0, row1) (clampToCells).
+    void clamp(QCPAxis* x, QCPAxis* y, double col0, double col1, double row0, double row1);
+
+private:
+    bool m_busy = false;
+};
+
 // The length of `axis` on screen in pixels; before the first layout, when the axis rect
 // has no size yet, `fallbackShare` of the widget's width (x) or height (y).
 double axisLengthPx(const QCustomPlot* plot, const QCPAxis* axis, double fallbackShare);

@@ -31,10 +31,8 @@ private:
     QCPItemText* addFrameLabel(const QColor& color);
     void placeFrame(QCPItemRect* frame, QCPItemText* label, double from, double to, const QString& text);
 
-    QCPItemRect* m_prefixFrame = nullptr;
-    QCPItemRect* m_suffixFrame = nullptr;
-    QCPItemText* m_prefixLabel = nullptr;
-    QCPItemText* m_suffixLabel = nullptr;
+    QCPItemRect *m_prefixFrame = nullptr, *m_suffixFrame = nullptr;
+    QCPItemText *m_prefixLabel = nullptr, *m_suffixLabel = nullptr;
     std::vector<QCPItemText*> m_sinkMarks;  // ▼ over each sink's column
     std::vector<int64_t> m_sinkPositions;
     int64_t m_prefix = 0, m_suffix = 0;

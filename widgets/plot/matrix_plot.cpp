@@ -174,22 +174,16 @@ void MatrixPlot::updateOutline() {
 }
 
 void MatrixPlot::resetView() {
-    m_clamping = true;
-    xAxis->setRange(-0.5, std::max<double>(1, m_matrix.cols) - 0.5);
-    yAxis->setRange(-0.5, std::max<double>(1, m_matrix.rows) - 0.5);
-    m_clamping = false;
+    m_cells.show(xAxis, yAxis, 0, std::max<double>(1, m_matrix.cols), 0, std::max<double>(1, m_matrix.rows));
     updateOutline();
     updateTicks();
     replot();
 }
 
 void MatrixPlot::onRangeChanged() {
-    if (m_clamping || m_matrix.rows <= 0) return;
+    if (m_cells.busy() || m_matrix.rows <= 0) return;
     // Pan and zoom stay inside the matrix and never below one cell.
-    m_clamping = true;
-    clampToCells(xAxis, -0.5, double(m_matrix.cols) - 0.5);
-    clampToCells(yAxis, -0.5, double(m_matrix.rows) - 0.5);
-    m_clamping = false;
+    m_cells.clamp(xAxis, yAxis, 0, double(m_matrix.cols), 0, double(m_matrix.rows));
     updateTicks();
 }
 

@@ -10,6 +10,7 @@
 #include <qcustomplot.h>
 
 #include "attnscope/views.h"
+#include "plot/heatmap_common.h"
 
 namespace attnscope::widgets {
 
@@ -87,7 +88,7 @@ private:
     std::optional<QCPRange> m_fixedRange;
     std::function<QString(int, int)> m_describe;
     bool m_keys = false;
-    bool m_clamping = false;
+    CellView m_cells;  // guards the range clamping against its own rangeChanged
     int m_currentRow = -1, m_currentCol = -1;
     QPoint m_pressPos;
     // Width of the widest column label (horizontal labels only), cached.

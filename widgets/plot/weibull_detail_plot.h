@@ -23,11 +23,9 @@ public:
     QCPAxisRect* histogramRect() const { return m_histRect; }
 
 private:
-    QCPAxisRect* m_probRect = nullptr;
-    QCPAxisRect* m_histRect = nullptr;
+    QCPAxisRect *m_probRect = nullptr, *m_histRect = nullptr;
     QCPItemText* m_title = nullptr;
-    QCPGraph* m_points = nullptr;
-    QCPGraph* m_line = nullptr;
+    QCPGraph *m_points = nullptr, *m_line = nullptr;
     QCPBars* m_hist = nullptr;
     QCPGraph* m_density = nullptr;
     QCPItemRect* m_window = nullptr;

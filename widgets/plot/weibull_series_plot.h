@@ -24,8 +24,7 @@ public:
     QCPGraph* componentGraph(const QString& component, bool lambda) const;
 
 private:
-    QCPAxisRect* m_kRect = nullptr;
-    QCPAxisRect* m_lambdaRect = nullptr;
+    QCPAxisRect *m_kRect = nullptr, *m_lambdaRect = nullptr;
     QCPItemRect* m_band = nullptr;
     QCPItemStraightLine* m_anchor = nullptr;
     QCPLegend* m_legend = nullptr;

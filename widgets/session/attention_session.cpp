@@ -71,7 +71,7 @@ std::unique_ptr<QCustomPlot> renderMap(const Session& session, const FigureOptio
 
 void registerAttentionPanel(PanelRegistry& registry) {
     registry.addSession({kPanel, QObject::tr("Attention maps"), save, restore,
-                         [](const Session&, const SessionSection& section) { decodeAttention(section); }});
+                         validateBy(decodeAttention)});
     registry.addFigure({QStringLiteral("attention-map"), kPanel,
                         QObject::tr("attention probabilities of one layer/head (query x key), with token labels"),
                         QSize(640, 600), renderMap,

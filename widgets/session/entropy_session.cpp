@@ -1,6 +1,7 @@
 // Attention entropy by layer in sessions and figures.
 #include <qcustomplot.h>
 
+#include "attnscope/session_codecs.h"
 #include "panels/entropy_panel.h"
 #include "plot/layer_curves_plot.h"
 #include "session/panel_sessions.h"
@@ -33,7 +34,7 @@ std::unique_ptr<QCustomPlot> render(const Session& session, const FigureOptions&
 
 void registerEntropyPanel(PanelRegistry& registry) {
     registry.addSession({kPanel, QObject::tr("Entropy by Layer"), save, restore,
-                         [](const Session&, const SessionSection& section) { decodeEntropyProfile(section); },
+                         validateBy(decodeEntropyProfile),
                          [](QWidget* parent) -> QWidget* { return new EntropyPanel(parent); }});
     registry.addFigure({QStringLiteral("entropy-by-layer"), kPanel,
                         QObject::tr("each layer's attention entropy against the query position, with ln(i+1)"),

@@ -62,7 +62,7 @@ std::unique_ptr<QCustomPlot> renderGrid(const Session& session, const FigureOpti
 
 void registerHeadGridPanel(PanelRegistry& registry) {
     registry.addSession({kPanel, QObject::tr("Head grid"), save, restore,
-                         [](const Session&, const SessionSection& section) { decodeHeadScores(section); }});
+                         validateBy(decodeHeadScores)});
     registry.addFigure({QStringLiteral("head-grid"), kPanel,
                         QObject::tr("every layer x head coloured by a score (--opt score=entropy|first_token|previous_token|diagonal)"),
                         QSize(560, 520), renderGrid,

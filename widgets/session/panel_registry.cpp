@@ -10,22 +10,12 @@
 #include "attnscope/error.h"
 #include "plot/figure_style.h"
 #include "plot/plot_menu.h"
-#include "session/panel_sessions.h"
 
 namespace attnscope::widgets {
 
 QString FigureOptions::option(const QString& key, const QString& fallback) const {
     auto it = extra.find(key);
     return it == extra.end() ? fallback : it->second;
-}
-
-PanelRegistry& PanelRegistry::instance() {
-    static PanelRegistry* registry = [] {
-        auto* r = new PanelRegistry;
-        registerBuiltinPanels(*r);
-        return r;
-    }();
-    return *registry;
 }
 
 void PanelRegistry::addFigure(FigureSpec spec) {
@@ -77,22 +67,12 @@ QStringList PanelRegistry::sessionPanels() const {
     return out;
 }
 
-// One line per panel; adding a panel adds a line here (and its file in session/).
-void registerBuiltinPanels(PanelRegistry& registry) {
-    registerAttentionPanel(registry);
-    registerHeadGridPanel(registry);
-    registerSinksPanel(registry);
-    registerWeibullPanel(registry);
-    registerKvPanel(registry);
-    registerQuantPanel(registry);
-    registerEntropyPanel(registry);
-}
-
-void exportFigure(const Session& session, const QString& name, const FigureOptions& options, const QString& path) {
-    const FigureSpec* spec = PanelRegistry::instance().figure(name);
+void exportFigure(const PanelRegistry& registry, const Session& session, const QString& name,
+                  const FigureOptions& options, const QString& path) {
+    const FigureSpec* spec = registry.figure(name);
     if (!spec)
         fail(ErrorKind::BadInput, "unknown figure '" + name.toStdString() + "' (known: " +
-                                      PanelRegistry::instance().figureNames().join(QStringLiteral(", ")).toStdString() + ")");
+                                      registry.figureNames().join(QStringLiteral(", ")).toStdString() + ")");
     const QString suffix = QFileInfo(path).suffix().toLower();
     if (!QStringList{"png", "svg", "pdf", "csv"}.contains(suffix))
         fail(ErrorKind::BadInput, path.toStdString() + ": the file name must end in .png, .svg, .pdf or .csv");

@@ -1,5 +1,6 @@
-// The one registry of AttnScope's panels for sessions and figures (docs/session-format.md).
-// A panel registers, in registerBuiltinPanels() (panel_registry.cpp, one line each):
+// The registry of AttnScope's panels for sessions and figures (docs/session-format.md). The
+// app fills one from its panel table (app/gui/panel_table.h), where each panel registers,
+// by its own function (panel_sessions.h):
 //   - its figures: a name and a render function that builds a QCustomPlot from the
 //     session's stored results (its SessionSection) - the GUI's "Export figures" and the
 //     CLI's `export` both call it, so both draw exactly the same thing;
@@ -71,9 +72,6 @@ struct PanelSessionSpec {
 
 class PanelRegistry {
 public:
-    // The process-wide registry, filled by registerBuiltinPanels() on first use.
-    static PanelRegistry& instance();
-
     void addFigure(FigureSpec spec);         // replaces one of the same name
     void addSession(PanelSessionSpec spec);  // replaces one of the same panel id
 
@@ -89,11 +87,9 @@ private:
     std::vector<PanelSessionSpec> m_sessions;
 };
 
-// The explicit list of built-in panels (attention, heads, sinks, weibull, ...).
-void registerBuiltinPanels(PanelRegistry& registry);
-
 // Renders a registered figure and writes it by suffix (.png .svg .pdf .csv). Throws
 // attnscope::Error (unknown name, missing results, unwritable path).
-void exportFigure(const Session& session, const QString& name, const FigureOptions& options, const QString& path);
+void exportFigure(const PanelRegistry& registry, const Session& session, const QString& name,
+                  const FigureOptions& options, const QString& path);
 
 }  // namespace attnscope::widgets

@@ -34,11 +34,7 @@ const char* keyOf(ReconMethod m) {
 
 QuantLabView labOf(const QuantSection& q) {
     QuantLabView lab;
-    lab.quant = q.quant;
-    lab.calibTokens = q.calibTokens;
-    lab.matrices = q.matrices;
-    lab.quantOnly = q.quantOnly;
-    lab.curves = q.curves;
+    static_cast<QuantLab&>(lab) = q;
     return lab;
 }
 
@@ -71,11 +67,7 @@ bool save(QWidget* w, SessionSection& out) {
     if (!panel || panel->lab().matrices.empty()) return false;
     const QuantLabView& lab = panel->lab();
     QuantSection q;
-    q.quant = lab.quant;
-    q.calibTokens = lab.calibTokens;
-    q.matrices = lab.matrices;
-    q.quantOnly = lab.quantOnly;
-    q.curves = lab.curves;
+    static_cast<QuantLab&>(q) = lab;
     q.methodA = keyOf(panel->methodA());
     q.methodB = keyOf(panel->methodB());
     q.error = panel->errorKind() == QuantErrorKind::Weight ? "weight" : "output";
@@ -119,7 +111,7 @@ QString quantTitle(const QuantSection& q) {
 
 void registerQuantPanel(PanelRegistry& registry) {
     registry.addSession({kPanel, QObject::tr("Quantization error"), save, restore,
-                         [](const Session&, const SessionSection& section) { decodeChecked(section); }});
+                         validateBy(decodeChecked)});
     registry.addFigure({QStringLiteral("quant-error-bars"), kPanel,
                         QObject::tr("per-layer error of two methods at one rank (--opt rank=R,method_a=none,method_b=qera-exact,"
                                     "error=output|weight,component=q)"),

@@ -63,7 +63,7 @@ std::unique_ptr<QCustomPlot> render(const Session& session, const FigureOptions&
 
 void registerWeibullPanel(PanelRegistry& registry) {
     registry.addSession({kPanel, QObject::tr("Weibull fits"), save, restore,
-                         [](const Session&, const SessionSection& section) { decodeWeibull(section); }});
+                         validateBy(decodeWeibull)});
     registry.addFigure({QStringLiteral("weibull-k-map"), kPanel,
                         QObject::tr("Weibull shape k per layer x component, centred on the HalfNormal anchor 1.2054"),
                         QSize(560, 560), [](const Session& s, const FigureOptions& o) {

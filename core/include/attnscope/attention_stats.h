@@ -1,9 +1,9 @@
 // Exact attention statistics without materializing T x T (reference §1.5, two-pass LSE).
 #pragma once
 #include <cstdint>
-#include <stop_token>
 #include <vector>
 
+#include "attnscope/job.h"
 #include "attnscope/views.h"
 
 namespace attnscope {
@@ -21,9 +21,9 @@ struct StatsOptions {
     // true: also A[i, i] and A[i, i-1] of every row (HeadStats::diagonal / previous), exact from
     // the same pass (the head grid's diagonal and previous-token scores).
     bool diagonal = false;
-    // Checked between tiles on the CPU: a requested stop ends the computation with a
-    // Cancelled error (so the GUI can put a background analysis aside for a tile).
-    std::stop_token stop;
+    // Its stop is checked between tiles on the CPU: a requested stop ends the computation with
+    // a Cancelled error (so the GUI can put a background analysis aside for a tile).
+    JobControl job;
 };
 
 struct HeadStats {

@@ -60,11 +60,18 @@ public:
     std::vector<int32_t> tokenize(const std::string& text, bool addSpecial) const;
     std::string piece(int32_t id) const;  // "#id" without a tokenizer
     TokenStrip tokenStrip(const std::vector<int32_t>& ids) const;
+    std::string decode(const std::vector<int32_t>& ids) const;  // the text; "" without a tokenizer
+    // Continues `ids` with a KV cache (greedy unless `sampling` says otherwise); independent of
+    // the prompt and its traces.
+    Generation generate(const std::vector<int32_t>& ids, int maxNewTokens, bool stopAtEos,
+                        const SamplingOptions& sampling = {}, const JobControl& job = {});
 
     // ---- the prompt -----------------------------------------------------------------------
-    // Traces `ids` with viewTracePolicy(). The previous prompt and its traces stay until the
-    // new trace exists, so a failed or cancelled run leaves them usable.
-    PromptInfo setPrompt(std::vector<int32_t> ids, const JobControl& job = {});
+    // Traces `ids` with `policy` (the views' unless told otherwise: the CLI's raw-trace verbs
+    // keep less or more). The previous prompt and its traces stay until the new trace exists, so
+    // a failed or cancelled run leaves them usable.
+    PromptInfo setPrompt(std::vector<int32_t> ids, const JobControl& job = {},
+                         const TracePolicy& policy = viewTracePolicy());
     // The prompt without tracing it now: the first analysis that needs a trace makes it (the
     // CLI's KV and quantization verbs never need the view trace).
     void setPromptIds(std::vector<int32_t> ids);

@@ -8,6 +8,10 @@
 namespace attnscope {
 
 struct JobControl {
+    JobControl() = default;
+    // Implicit from a bare stop token: a job that reports no progress.
+    JobControl(std::stop_token s, std::function<void(double)> p = {}) : stop(std::move(s)), progress(std::move(p)) {}
+
     std::stop_token stop;
     std::function<void(double)> progress;  // fraction done in [0, 1], from the running thread
 

@@ -4,10 +4,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <stop_token>
 #include <string>
 #include <vector>
 
+#include "attnscope/job.h"
+#include "attnscope/model_shape.h"
 #include "attnscope/trace.h"
 #include "attnscope/views.h"
 
@@ -24,20 +25,12 @@ Device parseDevice(const std::string& s);  // throws Error(BadInput)
 DType parseDType(const std::string& s);    // throws Error(BadInput)
 bool cudaAvailable();
 
-struct ModelInfo {
+struct ModelInfo : ModelShape {
     std::string path;
     std::string arch;        // registry name: llama, mistral, qwen2, qwen3, gpt2, gpt_neox, llama2c
     std::string storedDtype; // dtype of the weights on disk
     Device device = Device::CPU;
     DType dtype = DType::F32;
-    int nLayers = 0;
-    int nHeads = 0;
-    int nKvHeads = 0;
-    int headDim = 0;
-    int dModel = 0;
-    int dFF = 0;
-    int vocabSize = 0;
-    int contextLength = 0;
     int slidingWindow = 0;  // 0 = full causal attention
     int64_t nParams = 0;
 };
@@ -51,15 +44,10 @@ struct OpenOptions {
 
 // A Llama-family model with random weights (N(0, 0.02), unit norms): for benchmarks and
 // tests of shapes no shipped model has.
-struct RandomModelSpec {
-    int nLayers = 2;
-    int nHeads = 4;
-    int nKvHeads = 2;
-    int headDim = 16;
-    int dModel = 64;
-    int dFF = 128;
-    int vocabSize = 256;
-    int contextLength = 1024;
+struct RandomModelSpec : ModelShape {
+    // 2 layers, 4 heads (2 KV heads) of 16 dims, d_model 64, d_ff 128, 256 tokens, 1024 positions.
+    RandomModelSpec() : ModelShape{2, 4, 2, 16, 64, 128, 256, 1024} {}
+
     double ropeTheta = 10000.0;
     bool tiedEmbeddings = true;
     uint64_t seed = 0;
@@ -69,8 +57,7 @@ struct RandomModelSpec {
 
 struct RunOptions {
     TracePolicy trace;
-    std::stop_token stop;
-    std::function<void(double)> progress;  // fraction done, called from the running thread
+    JobControl job;  // stop between layers; progress: fraction done, from the running thread
 };
 
 // temperature 0 = greedy; otherwise softmax(logits / temperature) restricted to the
@@ -105,9 +92,10 @@ public:
     // when the prompt is empty or longer than the context, Error(Cancelled) on stop.
     std::unique_ptr<Trace> run(const std::vector<int32_t>& ids, const RunOptions& options = {});
 
-    // Decoding with a KV cache: greedy unless `sampling` says otherwise.
+    // Decoding with a KV cache: greedy unless `sampling` says otherwise. Progress: the share of
+    // maxNewTokens generated; a stop throws Error(Cancelled).
     Generation generate(const std::vector<int32_t>& prompt, int maxNewTokens, bool stopAtEos,
-                        std::stop_token stop = {}, const SamplingOptions& sampling = {});
+                        const JobControl& job = {}, const SamplingOptions& sampling = {});
 
     // Weight access for the weight analyses (Weibull fits, ...). Safetensors models list
     // their files' 2-D weight matrices and embeddings under the files' names; llama2.c and

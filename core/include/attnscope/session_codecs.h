@@ -15,6 +15,13 @@
 
 namespace attnscope {
 
+// A section validator (the core registry's AnalysisSpec::validate, the widgets' PanelSessionSpec::validate)
+// for a codec whose decode needs nothing but the section: it decodes and drops the result.
+template <class Decode>
+auto validateBy(Decode decode) {
+    return [decode](const Session&, const SessionSection& section) { decode(section); };
+}
+
 // --- attention: stored maps --------------------------------------------------------------
 struct StoredAttentionMap {
     int layer = 0;

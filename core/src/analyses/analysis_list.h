@@ -1,13 +1,16 @@
 // The registry's entries, one per analysis folder (analysis_registry.cpp lists them in order).
 #pragma once
 #include "attnscope/analysis_registry.h"
+#include "attnscope/session_codecs.h"
 
 namespace attnscope {
 
-// The `validate` of an analysis whose codec needs nothing but the section.
-template <class Decode>
-auto validateBy(Decode decode) {
-    return [decode](const Session&, const SessionSection& section) { decode(section); };
+// The `compute` of an analysis that ignores earlier sections: encode(result(inspector, options, job)).
+template <class Result, class Encode>
+auto encodeBy(Result result, Encode encode) {
+    return [result, encode](Inspector& inspector, const Options& o, const Session&, const JobControl& job) {
+        return encode(result(inspector, o, job));
+    };
 }
 
 AnalysisSpec attentionAnalysis();  // attention/attention_analysis.cpp

@@ -6,6 +6,8 @@
 namespace attnscope::core {
 namespace {
 
+constexpr bool kConv1D = true;  // TensorLoader::linear: stored [in, out]
+
 // HF GPT-2 checkpoints exist with and without the "transformer." prefix.
 std::string prefixOf(const TensorLoader& ld) {
     return ld.has("transformer.wte.weight") ? "transformer." : "";
@@ -17,15 +19,13 @@ Weights loadGpt2(const TensorLoader& ld, const ModelConfig& c) {
     Weights w;
     w.tokEmb = ld.get(pre + "wte.weight", {V, D});
     w.posEmb = ld.get(pre + "wpe.weight", {c.contextLength, D});
-    w.finalNormW = ld.get(pre + "ln_f.weight", {D});
-    w.finalNormB = ld.get(pre + "ln_f.bias", {D});
+    ld.layerNorm(pre + "ln_f", D, w.finalNormW, w.finalNormB);
     w.lmHead = ld.optional("lm_head.weight", {V, D});
     if (!w.lmHead.defined()) w.lmHead = w.tokEmb;
     for (int l = 0; l < c.nLayers; ++l) {
         const std::string p = pre + "h." + std::to_string(l) + ".";
         LayerWeights L;
-        L.attnNormW = ld.get(p + "ln_1.weight", {D});
-        L.attnNormB = ld.get(p + "ln_1.bias", {D});
+        ld.layerNorm(p + "ln_1", D, L.attnNormW, L.attnNormB);
         // Conv1D stores [in, out]; the decoder wants nn.Linear's [out, in].
         const at::Tensor qkv = ld.get(p + "attn.c_attn.weight", {D, 3 * D}).t();
         const at::Tensor qkvB = ld.get(p + "attn.c_attn.bias", {3 * D});
@@ -35,14 +35,10 @@ Weights loadGpt2(const TensorLoader& ld, const ModelConfig& c) {
         L.bq = qkvB.slice(0, 0, D).contiguous();
         L.bk = qkvB.slice(0, D, 2 * D).contiguous();
         L.bv = qkvB.slice(0, 2 * D, 3 * D).contiguous();
-        L.wo = ld.get(p + "attn.c_proj.weight", {D, D}).t().contiguous();
-        L.bo = ld.get(p + "attn.c_proj.bias", {D});
-        L.mlpNormW = ld.get(p + "ln_2.weight", {D});
-        L.mlpNormB = ld.get(p + "ln_2.bias", {D});
-        L.wUp = ld.get(p + "mlp.c_fc.weight", {D, F}).t().contiguous();
-        L.bUp = ld.get(p + "mlp.c_fc.bias", {F});
-        L.wDown = ld.get(p + "mlp.c_proj.weight", {F, D}).t().contiguous();
-        L.bDown = ld.get(p + "mlp.c_proj.bias", {D});
+        ld.linear(p + "attn.c_proj", D, D, L.wo, L.bo, kConv1D);
+        ld.layerNorm(p + "ln_2", D, L.mlpNormW, L.mlpNormB);
+        ld.linear(p + "mlp.c_fc", F, D, L.wUp, L.bUp, kConv1D);
+        ld.linear(p + "mlp.c_proj", D, F, L.wDown, L.bDown, kConv1D);
         w.layers.push_back(std::move(L));
     }
     return w;

@@ -10,14 +10,12 @@ Weights loadNeoX(const TensorLoader& ld, const ModelConfig& c) {
     const int64_t D = c.dModel, F = c.dFF, V = c.vocabSize, H = c.nHeads, d = c.headDim;
     Weights w;
     w.tokEmb = ld.get("gpt_neox.embed_in.weight", {V, D});
-    w.finalNormW = ld.get("gpt_neox.final_layer_norm.weight", {D});
-    w.finalNormB = ld.get("gpt_neox.final_layer_norm.bias", {D});
+    ld.layerNorm("gpt_neox.final_layer_norm", D, w.finalNormW, w.finalNormB);
     w.lmHead = c.tiedEmbeddings ? w.tokEmb : ld.get("embed_out.weight", {V, D});
     for (int l = 0; l < c.nLayers; ++l) {
         const std::string p = "gpt_neox.layers." + std::to_string(l) + ".";
         LayerWeights L;
-        L.attnNormW = ld.get(p + "input_layernorm.weight", {D});
-        L.attnNormB = ld.get(p + "input_layernorm.bias", {D});
+        ld.layerNorm(p + "input_layernorm", D, L.attnNormW, L.attnNormB);
         const at::Tensor qkv = ld.get(p + "attention.query_key_value.weight", {3 * D, D}).view({H, 3, d, D});
         const at::Tensor qkvB = ld.get(p + "attention.query_key_value.bias", {3 * D}).view({H, 3, d});
         L.wq = qkv.select(1, 0).reshape({H * d, D}).contiguous();
@@ -26,14 +24,10 @@ Weights loadNeoX(const TensorLoader& ld, const ModelConfig& c) {
         L.bq = qkvB.select(1, 0).reshape({H * d}).contiguous();
         L.bk = qkvB.select(1, 1).reshape({H * d}).contiguous();
         L.bv = qkvB.select(1, 2).reshape({H * d}).contiguous();
-        L.wo = ld.get(p + "attention.dense.weight", {D, D});
-        L.bo = ld.get(p + "attention.dense.bias", {D});
-        L.mlpNormW = ld.get(p + "post_attention_layernorm.weight", {D});
-        L.mlpNormB = ld.get(p + "post_attention_layernorm.bias", {D});
-        L.wUp = ld.get(p + "mlp.dense_h_to_4h.weight", {F, D});
-        L.bUp = ld.get(p + "mlp.dense_h_to_4h.bias", {F});
-        L.wDown = ld.get(p + "mlp.dense_4h_to_h.weight", {D, F});
-        L.bDown = ld.get(p + "mlp.dense_4h_to_h.bias", {D});
+        ld.linear(p + "attention.dense", D, D, L.wo, L.bo);
+        ld.layerNorm(p + "post_attention_layernorm", D, L.mlpNormW, L.mlpNormB);
+        ld.linear(p + "mlp.dense_h_to_4h", F, D, L.wUp, L.bUp);
+        ld.linear(p + "mlp.dense_4h_to_h", D, F, L.wDown, L.bDown);
         w.layers.push_back(std::move(L));
     }
     return w;

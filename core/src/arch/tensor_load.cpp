@@ -42,4 +42,15 @@ at::Tensor TensorLoader::optional(const std::string& name, const std::vector<int
     return get(name, shape);
 }
 
+void TensorLoader::layerNorm(const std::string& name, int64_t D, at::Tensor& weight, at::Tensor& bias) const {
+    weight = get(name + ".weight", {D});
+    bias = get(name + ".bias", {D});
+}
+
+void TensorLoader::linear(const std::string& name, int64_t out, int64_t in, at::Tensor& weight, at::Tensor& bias,
+                          bool conv1d) const {
+    weight = conv1d ? get(name + ".weight", {in, out}).t().contiguous() : get(name + ".weight", {out, in});
+    bias = get(name + ".bias", {out});
+}
+
 }  // namespace attnscope::core

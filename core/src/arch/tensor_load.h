@@ -24,6 +24,12 @@ public:
     // Undefined tensor when absent; a present tensor must still have the shape.
     at::Tensor optional(const std::string& name, const std::vector<int64_t>& shape) const;
     bool has(const std::string& name) const { return m_weights.find(name) != nullptr; }
+    // `<name>.weight` and `<name>.bias` of a LayerNorm over D.
+    void layerNorm(const std::string& name, int64_t D, at::Tensor& weight, at::Tensor& bias) const;
+    // A biased linear map in → out as nn.Linear's [out, in] weight; `conv1d`: stored [in, out]
+    // (GPT-2's Conv1D) and transposed here.
+    void linear(const std::string& name, int64_t out, int64_t in, at::Tensor& weight, at::Tensor& bias,
+                bool conv1d = false) const;
     at::Tensor convert(at::Tensor cpu) const;
 
 private:

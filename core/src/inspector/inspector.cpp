@@ -80,8 +80,7 @@ const Trace& Inspector::Impl::traceFor(const TracePolicy& needs, const JobContro
     if (trace && covers(policy, needs)) return *trace;
     RunOptions options;
     options.trace = trace ? unite(policy, needs) : unite(viewTracePolicy(), needs);
-    options.stop = job.stop;
-    options.progress = job.progress;
+    options.job = job;
     std::unique_ptr<Trace> wider = requireModel().run(prompt, options);
     trace = std::move(wider);  // statistics caches stay valid: same prompt, same numbers
     policy = options.trace;
@@ -131,6 +130,16 @@ std::string Inspector::piece(int32_t id) const {
     return tokenizer ? tokenizer->piece(id) : "#" + std::to_string(id);
 }
 
+std::string Inspector::decode(const std::vector<int32_t>& ids) const {
+    const Tokenizer* tokenizer = m->requireModel().tokenizer();
+    return tokenizer ? guarded([&] { return tokenizer->decode(ids); }) : std::string();
+}
+
+Generation Inspector::generate(const std::vector<int32_t>& ids, int maxNewTokens, bool stopAtEos,
+                               const SamplingOptions& sampling, const JobControl& job) {
+    return guarded([&] { return m->requireModel().generate(ids, maxNewTokens, stopAtEos, job, sampling); });
+}
+
 TokenStrip Inspector::tokenStrip(const std::vector<int32_t>& ids) const {
     TokenStrip strip;
     strip.ids = ids;
@@ -138,13 +147,12 @@ TokenStrip Inspector::tokenStrip(const std::vector<int32_t>& ids) const {
     return strip;
 }
 
-PromptInfo Inspector::setPrompt(std::vector<int32_t> ids, const JobControl& job) {
+PromptInfo Inspector::setPrompt(std::vector<int32_t> ids, const JobControl& job, const TracePolicy& policy) {
     return guarded([&] {
         Model& model = m->requireModel();
         RunOptions options;
-        options.trace = viewTracePolicy();
-        options.stop = job.stop;
-        options.progress = job.progress;
+        options.trace = policy;
+        options.job = job;
         std::unique_ptr<Trace> trace = model.run(ids, options);  // the last prompt stays until this exists
         m->dropPrompt();
         m->prompt = std::move(ids);
@@ -215,8 +223,7 @@ std::shared_ptr<const SinkInputs> Inspector::sinkInputs(const SinkParams& params
         if (it != m->sinkInputs.end()) return it->second;
         SinkInputOptions options;
         options.references = key.second;
-        options.stop = job.stop;
-        options.progress = job.progress;
+        options.job = job;
         auto inputs = std::make_shared<const SinkInputs>(computeSinkInputs(trace, params.minQueryPos, options));
         m->sinkInputs[key] = inputs;
         return inputs;

@@ -36,7 +36,7 @@ std::shared_ptr<const Calibration> Inspector::calibration(const JobControl& job)
         if (!m->calibration) {
             Model& model = m->requireModel();
             m->calibration = std::make_shared<const Calibration>(
-                calibrate(model, promptCalibrationWindows(model, m->prompt), CalibParams{}, job.stop, job.progress));
+                calibrate(model, promptCalibrationWindows(model, m->prompt), CalibParams{}, job));
         }
         return m->calibration;
     });
@@ -56,18 +56,18 @@ QuantModelResult Inspector::evaluateQuant(const WeightQuantParams& quant, ReconM
         qp.recon = method;
         qp.rank = rank;
         Model& model = m->requireModel();
-        return quantizeModel(model, *calib, promptCalibrationWindows(model, m->prompt), qp, job.stop, job.progress);
+        return quantizeModel(model, *calib, promptCalibrationWindows(model, m->prompt), qp, job);
     });
 }
 
 AttnQuantResult Inspector::kvQuant(const KvQuantParams& params, const JobControl& job) {
     const Trace& trace = this->trace(valuesPolicy(), job);
-    return guarded([&] { return analyseKvQuant(trace, params, job.stop); });
+    return guarded([&] { return analyseKvQuant(trace, params, job); });
 }
 
 AttnQuantResult Inspector::scoreQuant(const ScoreQuantParams& params, const JobControl& job) {
     const Trace& trace = this->trace(valuesPolicy(), job);
-    return guarded([&] { return analyseScoreQuant(trace, params, job.stop); });
+    return guarded([&] { return analyseScoreQuant(trace, params, job); });
 }
 
 Matrix2D Inspector::kvQuantErrorMap(int layer, int head, const KvQuantParams& params, const JobControl& job) {
@@ -100,7 +100,7 @@ std::vector<WeibullSeriesPoint> Inspector::weibullSeries(const std::string& dire
             const std::filesystem::path p(m->requireModel().info().path);
             root = std::filesystem::is_directory(p) ? p.string() : p.parent_path().string();
         }
-        return fitWeibullSeries(checkpointsIn(root), params, job.progress, job.stop);
+        return fitWeibullSeries(checkpointsIn(root), params, job);
     });
 }
 

@@ -120,14 +120,7 @@ void fillInfo(Model::Impl& impl, const std::string& path, Device device, DType d
     info.arch = c.arch;
     info.device = device;
     info.dtype = dtype;
-    info.nLayers = c.nLayers;
-    info.nHeads = c.nHeads;
-    info.nKvHeads = c.nKvHeads;
-    info.headDim = c.headDim;
-    info.dModel = c.dModel;
-    info.dFF = c.dFF;
-    info.vocabSize = c.vocabSize;
-    info.contextLength = c.contextLength;
+    static_cast<ModelShape&>(info) = c;
     info.slidingWindow = c.slidingWindow;
     info.nParams = impl.decoder.weights().parameterCount();
 }

@@ -13,8 +13,7 @@ std::unique_ptr<Model> Model::random(const RandomModelSpec& s) {
         fail(ErrorKind::Unsupported, "CUDA was requested but this build or machine has no CUDA device");
     ModelConfig c;
     c.arch = "llama";
-    c.nLayers = s.nLayers; c.nHeads = s.nHeads; c.nKvHeads = s.nKvHeads; c.headDim = s.headDim;
-    c.dModel = s.dModel; c.dFF = s.dFF; c.vocabSize = s.vocabSize; c.contextLength = s.contextLength;
+    static_cast<ModelShape&>(c) = s;
     c.rope.theta = s.ropeTheta;
     c.rope.rotaryDim = s.headDim;
     c.tiedEmbeddings = s.tiedEmbeddings;

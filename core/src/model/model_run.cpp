@@ -50,8 +50,7 @@ std::unique_ptr<Trace> Model::run(const std::vector<int32_t>& ids, const RunOpti
         req.ids = idsTensor(ids, *m);
         req.trace = &o.trace;
         req.allLogits = o.trace.keepLogits;
-        req.stop = o.stop;
-        req.progress = o.progress;
+        req.job = o.job;
         const TracePolicy& p = o.trace;
         const ModelConfig& c = m->decoder.config();
         std::vector<LayerStatTensors> stats;
@@ -92,7 +91,7 @@ int32_t sampleToken(const at::Tensor& logits, const SamplingOptions& s, std::mt1
 }  // namespace
 
 Generation Model::generate(const std::vector<int32_t>& prompt, int maxNewTokens, bool stopAtEos,
-                           std::stop_token stop, const SamplingOptions& sampling) {
+                           const JobControl& job, const SamplingOptions& sampling) {
     return guardTorch([&] {
         const ModelConfig& c = m->decoder.config();
         if (maxNewTokens < 0) fail(ErrorKind::BadInput, "the number of tokens to generate must be >= 0");
@@ -106,7 +105,7 @@ Generation Model::generate(const std::vector<int32_t>& prompt, int maxNewTokens,
         req.ids = idsTensor(prompt, *m);
         req.cache = &cache;
         req.allLogits = false;
-        req.stop = stop;
+        req.job.stop = job.stop;
         if (sampling.temperature < 0 || !(sampling.topP > 0 && sampling.topP <= 1))
             fail(ErrorKind::BadInput, "temperature must be >= 0 and top-p in (0, 1]");
         std::mt19937_64 rng(sampling.seed);
@@ -114,6 +113,7 @@ Generation Model::generate(const std::vector<int32_t>& prompt, int maxNewTokens,
             ForwardResult r = m->decoder.forward(req);
             const int32_t next = sampleToken(r.logits[0], sampling, rng);
             g.tokens.push_back(next);
+            job.report(double(n + 1) / double(maxNewTokens));
             if (stopAtEos && next == eos) { g.stoppedAtEos = true; break; }
             req.pos0 = cache.length;
             req.ids = at::tensor(std::vector<int64_t>{next}, at::kLong).to(m->decoder.device());

@@ -111,7 +111,7 @@ ForwardResult Decoder::forward(const ForwardRequest& req) const {
     geo.kPos0 = 0;
 
     for (int l = 0; l < c.nLayers; ++l) {
-        if (req.stop.stop_requested()) fail(ErrorKind::Cancelled, "run cancelled");
+        if (req.job.stopRequested()) fail(ErrorKind::Cancelled, "run cancelled");
         const LayerWeights& L = m_weights.layers[size_t(l)];
         const at::Tensor residIn = x;
         const at::Tensor attnIn = norm(x, L.attnNormW, L.attnNormB);
@@ -139,8 +139,8 @@ ForwardResult Decoder::forward(const ForwardRequest& req) const {
         const bool statsHook = req.onLayerQk && !req.cache && B == 1;
         at::Tensor rowLse;
         const at::Tensor headOut = statsHook  // [B,T,H,d]
-            ? attentionForward(q[0], kAll[0], vAll[0], geo, req.stop, req.wantRowLse ? &rowLse : nullptr).unsqueeze(0)
-            : batchedAttention(q, kAll, vAll, geo, req.stop);
+            ? attentionForward(q[0], kAll[0], vAll[0], geo, req.job.stop, req.wantRowLse ? &rowLse : nullptr).unsqueeze(0)
+            : batchedAttention(q, kAll, vAll, geo, req.job.stop);
         if (statsHook) req.onLayerQk(l, q[0], k[0], rowLse);
         const at::Tensor attn = linear(headOut.reshape({B, T, H * d}), L.wo, L.bo);
         at::Tensor mlpIn, mlpOut;
@@ -169,7 +169,7 @@ ForwardResult Decoder::forward(const ForwardRequest& req) const {
             }
             out.layers.push_back(std::move(cap));
         }
-        if (req.progress) req.progress(double(l + 1) / c.nLayers);
+        req.job.report(double(l + 1) / c.nLayers);
     }
     if (req.cache) req.cache->length += T;
     at::Tensor last = req.allLogits ? x : x.slice(1, T - 1, T);

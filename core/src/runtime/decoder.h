@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "arch/config/model_config.h"
+#include "attnscope/job.h"
 #include "attnscope/trace.h"
 #include "runtime/rope.h"
 #include "arch/weights.h"
@@ -37,8 +38,7 @@ struct ForwardRequest {
     // KV eviction (analyses/kv): empty, or per layer a bool [Hm, Tk] over every key position
     // (cache + new; Hm = 1, Hkv or H); false hides that key from all queries of this request.
     std::vector<at::Tensor> keyMask;
-    std::stop_token stop;
-    std::function<void(double)> progress;
+    JobControl job;  // stop between layers (and attention tiles on the CPU), progress per layer
     // Called for every layer of a prefill (no cache) with post-RoPE q [T, H, d] and k
     // [T, Hkv, d] before the trace policy may drop them: statistics while the forward runs.
     // With wantRowLse, rowLse is the fused (cuDNN or flash) forward's row log-sum-exp [H, T] where it ran

@@ -131,7 +131,7 @@ void addDiagonalStats(const QkView& v, const StatsOptions& o, std::vector<HeadSt
     auto lopts = at::TensorOptions().dtype(at::kLong).device(v.q.device());
     at::Tensor diagonal = at::zeros({H, T}, fopts), previous = at::zeros({H, T}, fopts);
     for (int64_t q0 = 0; q0 < T; q0 += o.blockQ) {
-        if (o.stop.stop_requested()) fail(ErrorKind::Cancelled, "attention statistics cancelled");
+        if (o.job.stopRequested()) fail(ErrorKind::Cancelled, "attention statistics cancelled");
         const int64_t q1 = std::min(T, q0 + o.blockQ);
         const at::Tensor lse = rowLogSumExp(v, q0, q1, o.blockK);  // [H, b]
         const at::Tensor rows = at::arange(q0, q1, lopts);

@@ -131,7 +131,7 @@ void accumulateStatsCpu(const QkView& v, const StatsOptions& o, StatSums& acc) {
             float* const diagonal = acc.diagonal.defined() ? acc.diagonal[h].data_ptr<float>() : nullptr;
             float* const previous = acc.previous.defined() ? acc.previous[h].data_ptr<float>() : nullptr;
             for (const RowTile& t : tiles) {
-                if (o.stop.stop_requested()) fail(ErrorKind::Cancelled, "attention statistics cancelled");
+                if (o.job.stopRequested()) fail(ErrorKind::Cancelled, "attention statistics cancelled");
                 logitsTile(x, h, t, s);  // [rows, K], -inf where invisible
                 const int64_t rows = t.r1 - t.r0, K = t.ke - t.kb;
                 float* sp = s.data_ptr<float>();

@@ -9,6 +9,7 @@
 
 #include "attnscope/model.h"
 #include "attnscope/trace.h"
+#include "test_models.h"
 
 namespace headref {
 
@@ -72,6 +73,13 @@ inline std::vector<int32_t> ids(int n) {
     std::vector<int32_t> v;
     for (int i = 0; i < n; ++i) v.push_back(int32_t((i * 37 + 11) % 250));
     return v;
+}
+
+// randomModel(seed) and its trace of ids(n).
+inline testmodels::ModelRun randomRun(uint64_t seed, int n, const RunOptions& options = {}) {
+    testmodels::ModelRun r{randomModel(seed), nullptr};
+    r.trace = r.model->run(ids(n), options);
+    return r;
 }
 
 }  // namespace headref

@@ -11,18 +11,18 @@
 
 using namespace attnscope;
 using namespace headref;
+using testmodels::ModelRun;
 
 class TestEntropyProfile : public QObject {
     Q_OBJECT
 private slots:
     // Entropy by layer: per-row entropy averaged over heads, bounded by ln(i + 1); codec round trip.
     void matchesTextbookAttention() {
-        auto model = randomModel(11);
-        const auto trace = model->run(ids(120));
-        const EntropyProfile e = computeEntropyProfile(*trace);
+        const ModelRun run = randomRun(11, 120);
+        const EntropyProfile e = computeEntropyProfile(*run.trace);
         QCOMPARE(e.nLayers, 2);
         for (int l = 0; l < e.nLayers; ++l) {
-            const ReferenceScores want = reference(*trace, l, 0);
+            const ReferenceScores want = reference(*run.trace, l, 0);
             double mean = 0;
             for (int64_t i = 0; i < e.tokens; ++i) {
                 QVERIFY(std::abs(e.at(l, i) - want.rowEntropy[size_t(i)]) <= 2e-6);

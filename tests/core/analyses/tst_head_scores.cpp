@@ -28,33 +28,31 @@ void compareLayer(const HeadLayerScores& got, const ReferenceScores& want, doubl
     }
 }
 
+// Every layer of `trace` against the reference, exact to float rounding.
+void compareEveryLayer(const Trace& trace) {
+    for (int l = 0; l < trace.nLayers(); ++l)
+        compareLayer(computeHeadLayerScores(trace, l), reference(trace, l, 0), 2e-6);
+}
+
 }  // namespace
 
 class TestHeadScores : public QObject {
     Q_OBJECT
 private slots:
     // Exact over every row, on the CPU statistics pass (T not a multiple of the 256-row tile).
-    void matchesTextbookAttention() {
-        auto model = randomModel(3);
-        const auto trace = model->run(ids(300));
-        for (int l = 0; l < trace->nLayers(); ++l) compareLayer(computeHeadLayerScores(*trace, l), reference(*trace, l, 0), 2e-6);
-    }
+    void matchesTextbookAttention() { compareEveryLayer(*randomRun(3, 300).trace); }
 
     // Statistics kept from the forward (no second pass over q/k for them): the diagonal comes
     // from the row log-sum-exp path and must equal the same reference.
     void statisticsKeptFromTheForward() {
-        auto model = randomModel(5);
         RunOptions o;
         o.trace.statsDuringForward = true;
-        const auto trace = model->run(ids(90), o);
-        for (int l = 0; l < trace->nLayers(); ++l) compareLayer(computeHeadLayerScores(*trace, l), reference(*trace, l, 0), 2e-6);
+        compareEveryLayer(*randomRun(5, 90, o).trace);
     }
 
     // Identities: rows sum to one, so Σ_i A[i,i] + Σ_i A[i,i−1] <= T; row 0 attends only to itself.
     void identities() {
-        auto model = randomModel(7);
-        const auto trace = model->run(ids(1));
-        const HeadLayerScores one = computeHeadLayerScores(*trace, 0);
+        const HeadLayerScores one = computeHeadLayerScores(*randomRun(7, 1).trace, 0);
         for (size_t h = 0; h < one.diagonal.size(); ++h) {
             QCOMPARE(one.diagonal[h], 1.0f);  // a single token attends to itself
             QCOMPARE(one.previousToken[h], 0.0f);

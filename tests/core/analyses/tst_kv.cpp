@@ -7,31 +7,22 @@
 
 #include <cmath>
 #include <map>
-#include <random>
 
 #include "attnscope/analyses/kv.h"
 #include "attnscope/error.h"
 #include "attnscope/model.h"
 #include "kv_reference.h"
-#include "test_paths.h"
+#include "test_models.h"
+#include "test_rows.h"
 
 using namespace attnscope;
 
 namespace {
 
-struct Case {
-    std::unique_ptr<Model> model;
-    std::unique_ptr<Trace> trace;
-    int64_t Tp = 0;
+struct Case : testmodels::ModelRun {
+    int64_t Tp = 0;  // prompt length: the tokens after it are the continuation
     kvref::Rope rope;
 };
-
-std::unique_ptr<Model> open(const QString& path, const QString& tokenizer = {}) {
-    OpenOptions o;
-    o.path = path.toStdString();
-    o.tokenizerPath = tokenizer.toStdString();
-    return Model::open(o);
-}
 
 // The model, prompt + continuation ids and the prompt length of a named case; false: absent.
 bool loadCase(const QString& name, Case& c) {
@@ -39,15 +30,13 @@ bool loadCase(const QString& name, Case& c) {
     if (name == "stories260K") {
         const QString dir = testpaths::stories260K();
         if (dir.isEmpty()) return false;
-        c.model = open(dir + "/stories260K.bin", dir + "/tok512.bin");
-        QFile f(testpaths::data("stories260K_greedy.txt"));
-        if (!f.open(QIODevice::ReadOnly)) return false;
-        ids = c.model->tokenize(f.readAll().toStdString(), true);
-        ids.resize(200);
+        c.model = testmodels::openStories(dir);
+        ids = testmodels::dataPrompt(*c.model, "stories260K_greedy.txt", 200);
+        if (ids.empty()) return false;
         c.Tp = 160;
         c.rope.interleaved = true;  // llama2.c pairs (2i, 2i+1)
     } else if (name == "tiny") {
-        c.model = open(testpaths::data("../../resources/models/attnscope-tiny"));
+        c.model = testmodels::openBuiltin();
         ids = c.model->tokenize("The President shall, from time to time, give to the Congress information of the "
                                 "State of the Union, and recommend to their Consideration such Measures as he shall "
                                 "judge necessary and expedient. Call me Ishmael. Some years ago, never mind how long "
@@ -56,9 +45,8 @@ bool loadCase(const QString& name, Case& c) {
                                 true);
         c.Tp = int64_t(ids.size()) - 16;
     } else {  // qwen2 / mistral fixtures: seeded ids
-        c.model = open(testpaths::data("models/" + name));
-        std::mt19937 rng(7);
-        for (int i = 0; i < 120; ++i) ids.push_back(int32_t(rng() % 256));
+        c.model = testmodels::openFixture(name);
+        ids = testmodels::seededIds(7, 120);
         c.Tp = 100;
     }
     c.trace = c.model->run(ids);
@@ -168,11 +156,10 @@ void TestKv::registry() {
 }
 
 void TestKv::keptEqualsReference_data() {
-    QTest::addColumn<QString>("name");
-    QTest::newRow("stories260K") << "stories260K";
-    QTest::newRow("qwen2") << "qwen2";
-    QTest::newRow("mistral (sliding window 6)") << "mistral";
-    QTest::newRow("attnscope-tiny") << "tiny";
+    testrows::addStringRows("name", {{"stories260K", "stories260K"},
+                                     {"qwen2", "qwen2"},
+                                     {"mistral (sliding window 6)", "mistral"},
+                                     {"attnscope-tiny", "tiny"}});
 }
 
 void TestKv::keptEqualsReference() {

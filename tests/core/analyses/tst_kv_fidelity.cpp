@@ -5,46 +5,38 @@
 #include <QtTest>
 
 #include <cmath>
-#include <random>
 
 #include "attnscope/analyses/kv.h"
 #include "attnscope/error.h"
 #include "attnscope/model.h"
-#include "test_paths.h"
+#include "test_models.h"
+#include "test_rows.h"
 
 using namespace attnscope;
 
 namespace {
 
-struct Run {
-    std::unique_ptr<Model> model;
-    std::unique_ptr<Trace> trace;
-    int64_t Tp = 0;
+struct Run : testmodels::ModelRun {
+    int64_t Tp = 0;  // prompt length: the tokens after it are the continuation
 };
+
+// `model`'s trace of `ids`, the first Tp of them the prompt.
+Run traced(std::unique_ptr<Model> model, const std::vector<int32_t>& ids, int64_t Tp) {
+    auto trace = model->run(ids);
+    return {{std::move(model), std::move(trace)}, Tp};
+}
 
 // The built-in model on a real text (BOS sink) or a fixture on seeded ids.
 Run load(const QString& name) {
-    Run r;
-    OpenOptions o;
-    std::vector<int32_t> ids;
-    if (name == "tiny") {
-        o.path = testpaths::data("../../resources/models/attnscope-tiny").toStdString();
-        r.model = Model::open(o);
-        ids = r.model->tokenize("It was the best of times. The Congress shall have power to lay and collect taxes, "
-                                "duties, imposts and excises, to pay the debts and provide for the common defence and "
-                                "general welfare of the United States. Whenever I find myself growing grim about the "
-                                "mouth, I account it high time to get to sea as soon as I can.",
-                                true);
-        r.Tp = int64_t(ids.size()) - 12;
-    } else {
-        o.path = testpaths::data("models/" + name).toStdString();
-        r.model = Model::open(o);
-        std::mt19937 rng(11);
-        for (int i = 0; i < 90; ++i) ids.push_back(int32_t(rng() % 256));
-        r.Tp = 78;
-    }
-    r.trace = r.model->run(ids);
-    return r;
+    if (name != "tiny") return traced(testmodels::openFixture(name), testmodels::seededIds(11, 90), 78);
+    auto model = testmodels::openBuiltin();
+    const std::vector<int32_t> ids =
+        model->tokenize("It was the best of times. The Congress shall have power to lay and collect taxes, "
+                        "duties, imposts and excises, to pay the debts and provide for the common defence and "
+                        "general welfare of the United States. Whenever I find myself growing grim about the "
+                        "mouth, I account it high time to get to sea as soon as I can.",
+                        true);
+    return traced(std::move(model), ids, int64_t(ids.size()) - 12);
 }
 
 KvInputs inputsOf(const Run& r, const std::vector<KvParams>& ps) {
@@ -70,9 +62,7 @@ private slots:
 };
 
 void TestKvFidelity::localMetricsAndIdentity_data() {
-    QTest::addColumn<QString>("name");
-    QTest::newRow("attnscope-tiny") << "tiny";
-    QTest::newRow("qwen2") << "qwen2";
+    testrows::addStringRows("name", {{"attnscope-tiny", "tiny"}, {"qwen2", "qwen2"}});
 }
 
 void TestKvFidelity::localMetricsAndIdentity() {

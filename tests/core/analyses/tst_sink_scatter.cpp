@@ -9,6 +9,7 @@
 
 #include "attnscope/analyses/sink_scatter.h"
 #include "attnscope/model.h"
+#include "test_models.h"
 #include "test_paths.h"
 
 using namespace attnscope;
@@ -69,8 +70,11 @@ void checkAgainstDirect(const LinearFit& f, const std::vector<double>& x, const 
     QVERIFY2(std::abs(f.r - d.r) <= tol, qPrintable(QString("r %1 vs %2").arg(f.r).arg(d.r)));
 }
 
-// Every sink of a real run: ρ recomputed from the captured MLP output, fits vs the direct formula.
-void checkRealRun(Model& model, const std::vector<int32_t>& ids) {
+// Every sink of a real run on the first `maxTokens` of a text under tests/data: ρ recomputed
+// from the captured MLP output, fits vs the direct formula.
+void checkRealRun(Model& model, const QString& textFile, size_t maxTokens) {
+    const std::vector<int32_t> ids = testmodels::dataPrompt(model, textFile, maxTokens);
+    QVERIFY2(!ids.empty(), qPrintable(textFile));
     auto trace = model.run(ids);
     // A looser cosine over every layer: the default thresholds find one sink (BOS) on these
     // small models, and a line needs several.
@@ -174,28 +178,13 @@ void TestSinkScatter::noMlpOutputs() {
 void TestSinkScatter::stories260K() {
     const QString dir = testpaths::stories260K();
     if (dir.isEmpty()) QSKIP("../shared/models/stories260K is absent");
-    OpenOptions o;
-    o.path = (dir + "/stories260K.bin").toStdString();
-    o.tokenizerPath = (dir + "/tok512.bin").toStdString();
-    auto m = Model::open(o);
-    QFile f(testpaths::data("stories260K_greedy.txt"));
-    QVERIFY(f.open(QIODevice::ReadOnly));
-    std::vector<int32_t> ids = m->tokenize(f.readAll().toStdString(), true);
-    ids.resize(std::min<size_t>(ids.size(), 200));
-    checkRealRun(*m, ids);
+    checkRealRun(*testmodels::openStories(dir), "stories260K_greedy.txt", 200);
 }
 
 void TestSinkScatter::defaultModel() {
-    const QString dir = QStringLiteral(ATTNSCOPE_TEST_DATA_DIR "/../../resources/models/attnscope-tiny");
+    const QString dir = testmodels::builtinModelDir();
     if (!QFileInfo::exists(dir + "/config.json")) QSKIP("built-in model absent");
-    OpenOptions o;
-    o.path = dir.toStdString();
-    auto m = Model::open(o);
-    QFile f(testpaths::data("heldout_slice.txt"));
-    QVERIFY(f.open(QIODevice::ReadOnly));
-    std::vector<int32_t> ids = m->tokenize(f.readAll().toStdString(), true);
-    ids.resize(std::min<size_t>(ids.size(), 256));
-    checkRealRun(*m, ids);
+    checkRealRun(*testmodels::openBuiltin(), "heldout_slice.txt", 256);
 }
 
 QTEST_MAIN(TestSinkScatter)

@@ -13,22 +13,29 @@
 #include "attnscope/error.h"
 #include "attnscope/model.h"
 #include "fixture_ref.h"
+#include "test_models.h"
 #include "test_paths.h"
 
 using namespace attnscope;
 
 namespace {
 
+// What a fake trace captured besides the attention means: nothing (the attention-only
+// fallback), hidden states, or hidden states and MLP outputs; all zero until set.
+enum class Captured { Attention, Hidden, HiddenAndMlp };
+
 // A trace built by hand: per-head causal means and per-layer hidden states / MLP outputs.
 class FakeTrace : public Trace {
 public:
-    FakeTrace(int64_t T, int L, int H, int64_t D) : m_T(T), m_L(L), m_H(H), m_D(D) {
+    FakeTrace(int64_t T, int L, int H, int64_t D, Captured captured = Captured::Attention)
+        : m_T(T), m_L(L), m_H(H), m_D(D) {
         m_ids.resize(size_t(T));
         for (int64_t t = 0; t < T; ++t) m_ids[size_t(t)] = int32_t(t + 1);
         alpha.assign(size_t(L), std::vector<std::vector<float>>(size_t(H), std::vector<float>(size_t(T), 0.01f)));
+        const Matrix2D zeros{T, D, std::vector<float>(size_t(T * D))};
+        if (captured != Captured::Attention) hidden.assign(size_t(L), zeros);
+        if (captured == Captured::HiddenAndMlp) mlp.assign(size_t(L), zeros);
     }
-    void useHidden() { hidden.assign(size_t(m_L), Matrix2D{m_T, m_D, std::vector<float>(size_t(m_T * m_D))}); }
-    void useMlp() { mlp.assign(size_t(m_L), Matrix2D{m_T, m_D, std::vector<float>(size_t(m_T * m_D))}); }
     float* h(int l, int64_t t) { return hidden[size_t(l)].data.data() + t * m_D; }
     float* y(int l, int64_t t) { return mlp[size_t(l)].data.data() + t * m_D; }
 
@@ -109,21 +116,8 @@ void compareLayers(const SinkResult& r, const Materialized& m, int64_t T) {
         }
 }
 
-std::unique_ptr<Model> openStories(const QString& dir) {
-    OpenOptions o;
-    o.path = (dir + "/stories260K.bin").toStdString();
-    o.tokenizerPath = (dir + "/tok512.bin").toStdString();
-    return Model::open(o);
-}
-
 // ~200 tokens of llama2.c's own sample, BOS first.
-std::vector<int32_t> storiesPrompt(const Model& m) {
-    QFile f(testpaths::data("stories260K_greedy.txt"));
-    if (!f.open(QIODevice::ReadOnly)) return {};
-    std::vector<int32_t> ids = m.tokenize(f.readAll().toStdString(), true);
-    ids.resize(std::min<size_t>(ids.size(), 200));
-    return ids;
-}
+std::vector<int32_t> storiesPrompt(const Model& m) { return testmodels::dataPrompt(m, "stories260K_greedy.txt", 200); }
 
 }  // namespace
 
@@ -138,7 +132,13 @@ private slots:
     void attentionOnlyFallback();
     void stories260KPrimarySink();
     void recomputeNeededAndErrors();
-    void fitLineKnownAnswer();
+    void fitLineKnownAnswer() {
+        const LinearFit f = fitLine({1, 2, 3, 4}, {3, 5, 7, 9});
+        QCOMPARE(f.n, 4);
+        QVERIFY(std::abs(f.slope - 2) < 1e-12 && std::abs(f.intercept - 1) < 1e-12 && std::abs(f.r - 1) < 1e-12);
+        const LinearFit g = fitLine({1, 2, 3}, {1, 0, 1});
+        QVERIFY(std::abs(g.r) < 1e-12);
+    }
     void reclassifyIsFast();
 };
 
@@ -161,14 +161,12 @@ void TestSinks::scoresEqualMaterialized() {
     if (model == "stories260K") {
         const QString dir = testpaths::stories260K();
         if (dir.isEmpty()) QSKIP("../shared/models/stories260K is absent");
-        m = openStories(dir);
+        m = testmodels::openStories(dir);
         ids = storiesPrompt(*m);
         QVERIFY(ids.size() >= 150);
     } else {
-        OpenOptions o;
-        o.path = testpaths::data("models/qwen2").toStdString();
-        m = Model::open(o);
-        ids = fixture::ids(*io::SafetensorsFile::open(o.path + "/ref.safetensors"));
+        m = testmodels::openFixture("qwen2");
+        ids = fixture::ids(*io::SafetensorsFile::open(testpaths::data("models/qwen2/ref.safetensors").toStdString()));
     }
     auto trace = m->run(ids);
     const int64_t T = trace->length();
@@ -195,9 +193,7 @@ void TestSinks::fixtureMatchesTransformers() {
     const auto ids = fixture::ids(*refFile);
     const auto attn = fixture::floats(*refFile, "attentions");     // [L, H, T, T]
     const auto hs = fixture::floats(*refFile, "hidden_states");    // [L+1, T, D], last post-norm
-    OpenOptions o;
-    o.path = dir;
-    auto m = Model::open(o);
+    auto m = testmodels::openPath(dir);
     auto trace = m->run(ids);
     const int L = int(attn.shape[0]), H = int(attn.shape[1]);
     const int64_t T = attn.shape[2], D = hs.shape[2];
@@ -245,9 +241,7 @@ void TestSinks::constructedSecondaryAndNoise() {
     // layer 20, so the range is [2, 20). Other tokens live in dims 1..7 at ~0.1 scale.
     const int L = 24, H = 2;
     const int64_t T = 16, D = 8;
-    FakeTrace tr(T, L, H, D);
-    tr.useHidden();
-    tr.useMlp();
+    FakeTrace tr(T, L, H, D, Captured::HiddenAndMlp);
     std::mt19937 rng(3);
     std::uniform_real_distribution<float> u(0.05f, 0.15f);
     for (int l = 0; l < L; ++l) {
@@ -283,28 +277,25 @@ void TestSinks::constructedSecondaryAndNoise() {
     QCOMPARE(r.offset, 20);
     QCOMPARE(int(r.sinks.size()), 4);  // tokens 0, 5, 9, 11
 
-    const SinkToken* s0 = findSink(r, 0);
-    QVERIFY(s0);
-    QCOMPARE(s0->cls, SinkClass::Primary);
-    QCOMPARE(s0->lifetime, 18);
+    struct Want {
+        int64_t token;
+        SinkClass cls;
+        int lifetime;
+    };
+    for (const Want& w : {Want{0, SinkClass::Primary, 18}, Want{5, SinkClass::Secondary, 5},
+                          Want{9, SinkClass::Noise, 2}, Want{11, SinkClass::Secondary, 6}}) {
+        const SinkToken* s = findSink(r, w.token);
+        QVERIFY2(s, qPrintable(QString("token %1 is no sink").arg(w.token)));
+        QCOMPARE(s->cls, w.cls);
+        QCOMPARE(s->lifetime, w.lifetime);
+    }
+    QCOMPARE(findSink(r, 11)->creationLayer, 12);
     const SinkToken* s5 = findSink(r, 5);
-    QVERIFY(s5);
-    QCOMPARE(s5->cls, SinkClass::Secondary);
     QCOMPARE(s5->creationLayer, 3);
-    QCOMPARE(s5->lifetime, 5);
     QCOMPARE(s5->maxRun, 5);
     QVERIFY(std::abs(s5->meanScore - 0.1f) < 1e-6);
     QVERIFY(std::abs(s5->mlpNormAtCreation - std::sqrt(49.f + 1.f)) < 1e-5);
     QVERIFY(std::abs(s5->mlpCosAtCreation - 14.f / (std::sqrt(50.f) * std::sqrt(5.f))) < 1e-5);
-    const SinkToken* s9 = findSink(r, 9);
-    QVERIFY(s9);
-    QCOMPARE(s9->cls, SinkClass::Noise);
-    QCOMPARE(s9->lifetime, 2);
-    const SinkToken* s11 = findSink(r, 11);
-    QVERIFY(s11);
-    QCOMPARE(s11->cls, SinkClass::Secondary);
-    QCOMPARE(s11->creationLayer, 12);
-    QCOMPARE(s11->lifetime, 6);
     QVERIFY(!findSink(r, 13));
     QVERIFY(!findSink(r, 7));
 
@@ -342,8 +333,7 @@ void TestSinks::onsetOffsetRule() {
     // b = ||h_p0||: Δ = [0,-50,2,2,56,1,1,-2,-1,-49,-1]. argmax Δ = 4 → l_on = 5; argmin over
     // l >= 5 is Δ^9 → l_off = 10 (the larger drop Δ^1 lies before the onset).
     const std::vector<float> b = {60, 60, 10, 12, 14, 70, 71, 72, 70, 69, 20, 19};
-    FakeTrace tr(6, int(b.size()), 1, 4);
-    tr.useHidden();
+    FakeTrace tr(6, int(b.size()), 1, 4, Captured::Hidden);
     for (int l = 0; l < int(b.size()); ++l) {
         tr.h(l, 0)[0] = b[size_t(l)];
         for (int64_t t = 1; t < 6; ++t) tr.h(l, t)[1] = 1.f;
@@ -359,8 +349,7 @@ void TestSinks::onsetOffsetRule() {
     QCOMPARE(r.offset, 12);
 
     // The largest jump into the last layer: nothing follows, the range runs to the end.
-    FakeTrace last(4, 6, 1, 4);
-    last.useHidden();
+    FakeTrace last(4, 6, 1, 4, Captured::Hidden);
     for (int l = 0; l < 6; ++l) last.h(l, 0)[0] = l == 5 ? 50.f : 1.f;
     r = classifySinks(computeSinkInputs(last, 0), SinkParams{});
     QCOMPARE(r.onset, 5);
@@ -405,7 +394,7 @@ void TestSinks::stories260KPrimarySink() {
     // (Wong et al.), not by attention (Gu et al.); the numbers are printed below.
     const QString dir = testpaths::stories260K();
     if (dir.isEmpty()) QSKIP("../shared/models/stories260K is absent");
-    auto m = openStories(dir);
+    auto m = testmodels::openStories(dir);
     const std::vector<int32_t> ids = storiesPrompt(*m);
     QCOMPARE(ids[0], 1);  // BOS
     auto trace = m->run(ids);
@@ -451,8 +440,7 @@ void TestSinks::stories260KPrimarySink() {
 }
 
 void TestSinks::recomputeNeededAndErrors() {
-    FakeTrace tr(8, 3, 1, 4);
-    tr.useHidden();
+    FakeTrace tr(8, 3, 1, 4, Captured::Hidden);
     for (int l = 0; l < 3; ++l) tr.h(l, 0)[0] = 1.f + l;
     SinkInputOptions o;
     o.references = {0};
@@ -470,25 +458,15 @@ void TestSinks::recomputeNeededAndErrors() {
     QVERIFY_THROWS_EXCEPTION(Error, computeSinkInputs(tr, 8));
     std::stop_source stop;
     stop.request_stop();
-    o.stop = stop.get_token();
+    o.job.stop = stop.get_token();
     QVERIFY_THROWS_EXCEPTION(Error, computeSinkInputs(tr, 0, o));
-}
-
-void TestSinks::fitLineKnownAnswer() {
-    const LinearFit f = fitLine({1, 2, 3, 4}, {3, 5, 7, 9});
-    QCOMPARE(f.n, 4);
-    QVERIFY(std::abs(f.slope - 2) < 1e-12 && std::abs(f.intercept - 1) < 1e-12 && std::abs(f.r - 1) < 1e-12);
-    const LinearFit g = fitLine({1, 2, 3}, {1, 0, 1});
-    QVERIFY(std::abs(g.r) < 1e-12);
 }
 
 void TestSinks::reclassifyIsFast() {
     // The panel's budget: ≤ 50 ms per parameter edit at 1K tokens (32 layers x 32 heads).
     const int L = 32, H = 32;
     const int64_t T = 1024, D = 64;
-    FakeTrace tr(T, L, H, D);
-    tr.useHidden();
-    tr.useMlp();
+    FakeTrace tr(T, L, H, D, Captured::HiddenAndMlp);
     std::mt19937 rng(5);
     std::normal_distribution<float> nd;
     for (int l = 0; l < L; ++l) {

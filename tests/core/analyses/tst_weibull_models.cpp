@@ -22,10 +22,12 @@
 #include "attnscope/error.h"
 #include "attnscope/model.h"
 #include "io/safetensors.h"
+#include "test_models.h"
 #include "test_paths.h"
 #include "weibull_test_samples.h"
 
 using namespace attnscope;
+using testmodels::openPath;
 using namespace weibull_test;
 namespace fs = std::filesystem;
 
@@ -59,13 +61,6 @@ std::map<std::string, std::pair<int, std::string>> labelsOf(const std::vector<Mo
     std::map<std::string, std::pair<int, std::string>> out;
     for (const auto& w : ws) out[w.name] = {w.layer, w.component};
     return out;
-}
-
-std::unique_ptr<Model> openPath(const std::string& path, DType dtype = DType::F32) {
-    OpenOptions o;
-    o.path = path;
-    o.dtype = dtype;
-    return Model::open(o);
 }
 
 }  // namespace

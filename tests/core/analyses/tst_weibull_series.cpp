@@ -103,7 +103,7 @@ void TestWeibullSeries::seriesFits() {
     const std::vector<WeibullCheckpoint> all = checkpointsIn(kDefault.string());
     const std::vector<WeibullCheckpoint> two = {all.front(), all.back()};
     std::vector<double> progress;
-    const auto series = fitWeibullSeries(two, WeibullParams{}, [&](double f) { progress.push_back(f); });
+    const auto series = fitWeibullSeries(two, WeibullParams{}, {{}, [&](double f) { progress.push_back(f); }});
     QCOMPARE(series.size(), size_t(2));
     QCOMPARE(progress, (std::vector<double>{0.5, 1.0}));
     // Step 0 is the Gaussian initialisation: |w| is HalfNormal, k = 1.2054 within the
@@ -125,7 +125,7 @@ void TestWeibullSeries::seriesFits() {
     }
     std::stop_source stop;
     stop.request_stop();
-    QCOMPARE(errorOf([&] { fitWeibullSeries(two, WeibullParams{}, {}, stop.get_token()); }), ErrorKind::Cancelled);
+    QCOMPARE(errorOf([&] { fitWeibullSeries(two, WeibullParams{}, stop.get_token()); }), ErrorKind::Cancelled);
 }
 
 void TestWeibullSeries::deviceHistogram() {

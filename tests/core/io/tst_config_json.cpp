@@ -4,10 +4,12 @@
 #include <QtTest>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "arch/config/arch_spec.h"
 #include "attnscope/error.h"
+#include "test_rows.h"
 
 using namespace attnscope;
 using namespace attnscope::core;
@@ -22,6 +24,24 @@ json fixtureConfig(const std::string& family) {
     return json::parse(text.str());
 }
 
+// What each fixture family's config.json reads as. layerNorm: also a plain MLP with one KV
+// head per query head.
+struct Layout {
+    QString arch;
+    Activation act;
+    bool layerNorm;
+};
+const std::map<QString, Layout> kLayouts = {
+    {"gpt2", {"gpt2", Activation::GeluTanh, true}},
+    {"gpt_neox", {"gpt_neox", Activation::Gelu, true}},
+    {"gpt_neox_seq", {"gpt_neox", Activation::Gelu, true}},
+    {"llama2", {"llama", Activation::Silu, false}},
+    {"llama3", {"llama", Activation::Silu, false}},
+    {"mistral", {"mistral", Activation::Silu, false}},
+    {"qwen2", {"qwen2", Activation::Silu, false}},
+    {"qwen3", {"qwen3", Activation::Silu, false}},
+};
+
 }  // namespace
 
 class TestConfigJson : public QObject {
@@ -33,33 +53,17 @@ private slots:
     void activations();
 };
 
-void TestConfigJson::fixtures_data() {
-    QTest::addColumn<QString>("family");
-    QTest::addColumn<QString>("arch");
-    QTest::addColumn<int>("act");
-    QTest::addColumn<bool>("layerNorm");  // and a plain MLP with one KV head per query head
-    auto row = [](const char* family, const char* arch, Activation act, bool layerNorm) {
-        QTest::newRow(family) << QString(family) << QString(arch) << int(act) << layerNorm;
-    };
-    row("gpt2", "gpt2", Activation::GeluTanh, true);
-    row("gpt_neox", "gpt_neox", Activation::Gelu, true);
-    row("gpt_neox_seq", "gpt_neox", Activation::Gelu, true);
-    row("llama2", "llama", Activation::Silu, false);
-    row("llama3", "llama", Activation::Silu, false);
-    row("mistral", "mistral", Activation::Silu, false);
-    row("qwen2", "qwen2", Activation::Silu, false);
-    row("qwen3", "qwen3", Activation::Silu, false);
-}
+void TestConfigJson::fixtures_data() { testrows::addFamilyRows("family"); }
 
 void TestConfigJson::fixtures() {
     QFETCH(QString, family);
-    QFETCH(QString, arch);
-    QFETCH(int, act);
-    QFETCH(bool, layerNorm);
+    const auto layout = kLayouts.find(family);
+    QVERIFY2(layout != kLayouts.end(), "a fixture family with no expected layout in kLayouts");
+    const auto& [arch, act, layerNorm] = layout->second;
     const json raw = fixtureConfig(family.toStdString());
     const ModelConfig c = configFromJson(raw, "config.json");
     QCOMPARE(QString::fromStdString(c.arch), arch);
-    QCOMPARE(int(c.act), act);
+    QCOMPARE(int(c.act), int(act));
     QCOMPARE(c.norm == NormKind::Layer, layerNorm);
     QCOMPARE(c.mlp == MlpKind::Plain, layerNorm);
     if (layerNorm) {

@@ -3,6 +3,7 @@
 #include "../../../core/src/io/safetensors.h"
 #include "attnscope/error.h"
 #include "test_paths.h"
+#include "test_rows.h"
 
 #include <QtTest>  // with all of QtCore (QDir, QFile, QJsonDocument, QTemporaryDir, QtEndian)
 
@@ -91,45 +92,51 @@ void wb(Shapes& s, const std::string& p, std::vector<int64_t> w, std::vector<int
     s[p + ".bias"] = std::move(b);
 }
 
+// The names of GPT-2's and GPT-NeoX's parameters: every block holds two LayerNorms, a fused
+// q/k/v projection, the attention output and a two-matrix MLP, each with a bias.
+struct BiasedFamily {
+    const char *embed, *layers;  // token embedding; the blocks' prefix before the layer index
+    const char *ln1, *ln2, *qkv, *attnOut, *up, *down;
+    const char *finalNorm, *head;  // head: the untied output projection
+    bool conv1d;                   // GPT-2's Conv1D stores [in, out]; Linear [out, in]
+};
+const BiasedFamily kGpt2{"transformer.wte", "transformer.h.",
+                         "ln_1", "ln_2", "attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj",
+                         "transformer.ln_f", "lm_head", true};
+const BiasedFamily kGptNeox{"gpt_neox.embed_in", "gpt_neox.layers.",
+                            "input_layernorm", "post_attention_layernorm", "attention.query_key_value",
+                            "attention.dense", "mlp.dense_h_to_4h", "mlp.dense_4h_to_h",
+                            "gpt_neox.final_layer_norm", "embed_out", false};
+
 // Tensor names and shapes that a Hugging Face checkpoint of this config must hold.
 Shapes expectedShapes(const Config& c) {
     const QString type = c.type();
     const bool tied = c.j.value("tie_word_embeddings").toBool();
     const int64_t V = c.get("vocab_size"), H = c.hidden(), L = c.layers(), nh = c.heads();
     Shapes s;
-    if (type == "gpt2") {
-        const int64_t I = c.get("n_inner", 4 * H);  // null in the config means 4 * n_embd
-        s["transformer.wte.weight"] = {V, H};
-        s["transformer.wpe.weight"] = {c.get("n_positions"), H};
+    if (type == "gpt2" || type == "gpt_neox") {
+        const BiasedFamily& f = type == "gpt2" ? kGpt2 : kGptNeox;
+        // GPT-2's n_inner is null in the config, meaning 4 * n_embd.
+        const int64_t I = type == "gpt2" ? c.get("n_inner", 4 * H) : c.get("intermediate_size");
+        auto linear = [&](const std::string& name, int64_t in, int64_t out) {
+            wb(s, name, f.conv1d ? std::vector<int64_t>{in, out} : std::vector<int64_t>{out, in}, {out});
+        };
+        s[std::string(f.embed) + ".weight"] = {V, H};
+        if (type == "gpt2") s["transformer.wpe.weight"] = {c.get("n_positions"), H};
         for (int64_t l = 0; l < L; ++l) {
-            const std::string p = "transformer.h." + std::to_string(l) + ".";
-            wb(s, p + "ln_1", {H}, {H});
-            wb(s, p + "ln_2", {H}, {H});
-            wb(s, p + "attn.c_attn", {H, 3 * H}, {3 * H});  // Conv1D stores [in, out]
-            wb(s, p + "attn.c_proj", {H, H}, {H});
-            wb(s, p + "mlp.c_fc", {H, I}, {I});
-            wb(s, p + "mlp.c_proj", {I, H}, {H});
+            const std::string p = f.layers + std::to_string(l) + ".";
+            wb(s, p + f.ln1, {H}, {H});
+            wb(s, p + f.ln2, {H}, {H});
+            linear(p + f.qkv, H, 3 * H);
+            linear(p + f.attnOut, H, H);
+            linear(p + f.up, H, I);
+            linear(p + f.down, I, H);
         }
-        wb(s, "transformer.ln_f", {H}, {H});
-        if (!tied) s["lm_head.weight"] = {V, H};
+        wb(s, f.finalNorm, {H}, {H});
+        if (!tied) s[std::string(f.head) + ".weight"] = {V, H};
         return s;
     }
     const int64_t I = c.get("intermediate_size");
-    if (type == "gpt_neox") {
-        s["gpt_neox.embed_in.weight"] = {V, H};
-        for (int64_t l = 0; l < L; ++l) {
-            const std::string p = "gpt_neox.layers." + std::to_string(l) + ".";
-            wb(s, p + "input_layernorm", {H}, {H});
-            wb(s, p + "post_attention_layernorm", {H}, {H});
-            wb(s, p + "attention.query_key_value", {3 * H, H}, {3 * H});
-            wb(s, p + "attention.dense", {H, H}, {H});
-            wb(s, p + "mlp.dense_h_to_4h", {I, H}, {I});
-            wb(s, p + "mlp.dense_4h_to_h", {H, I}, {H});
-        }
-        wb(s, "gpt_neox.final_layer_norm", {H}, {H});
-        if (!tied) s["embed_out.weight"] = {V, H};
-        return s;
-    }
     // Llama family: llama, mistral, qwen2 (q/k/v biases), qwen3 (q_norm/k_norm).
     const int64_t nkv = c.get("num_key_value_heads", nh), hd = c.get("head_dim", H / nh);
     s["model.embed_tokens.weight"] = {V, H};
@@ -198,11 +205,7 @@ void TestSafetensors::dtypeTable() {
     QVERIFY(!stDTypeFromName("f32") && !stDTypeFromName("U32"));
 }
 
-void TestSafetensors::fixtures_data() {
-    QTest::addColumn<QString>("model");
-    for (const char* m : {"gpt2", "gpt_neox", "gpt_neox_seq", "llama2", "llama3", "mistral", "qwen2", "qwen3"})
-        QTest::newRow(m) << QString(m);
-}
+void TestSafetensors::fixtures_data() { testrows::addFamilyRows("model"); }
 
 void TestSafetensors::fixtures() {
     QFETCH(QString, model);

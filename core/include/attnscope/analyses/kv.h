@@ -17,7 +17,6 @@
 #include <limits>
 #include <map>
 #include <memory>
-#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -80,8 +79,6 @@ struct KvInputOptions {
     int64_t expectedFuture = 512; // ExpectedAttention n_future_positions F [SRC]
     int64_t triOffsetMax = 65536; // TriAttention offsets 1, 2, 4, ... up to this [SRC]
     bool triMlr = true;           // TriAttention norm term (E|q| − |q̄|)|k|; false: disable_mlr, E|q||k|
-    std::stop_token stop;
-    std::function<void(double)> progress;
 };
 
 // Opaque tensors of the metrics (continuation attention, values, W_O).
@@ -93,7 +90,7 @@ struct KvInputs {
     int nLayers = 0, nHeads = 0, nKvHeads = 0, headDim = 0;
     int64_t slidingWindow = 0;
     std::vector<int32_t> ids;
-    KvInputOptions options;         // what was computed (stop/progress cleared)
+    KvInputOptions options;         // what was computed
     std::vector<float> colSum;      // [L, H, T_p] Σ_{i<T_p} A_ij, raw (H2O)
     int64_t windowRows = 0;         // W
     std::vector<float> windowProbs; // [L, H, W, T_p] rows T_p−W .. T_p−1 of A
@@ -116,7 +113,8 @@ KvInputOptions kvInputOptionsFor(const std::vector<KvParams>& params, int64_t pr
 
 // From a trace of prompt + continuation (the model's own Trace: q/k/v, pre-RoPE q/k and the
 // residual stream kept) and its model (W_O, RoPE). Memory O(L·H·(W + C)·T).
-KvInputs computeKvInputs(const Model& model, const Trace& trace, const KvInputOptions& options);
+KvInputs computeKvInputs(const Model& model, const Trace& trace, const KvInputOptions& options,
+                         const JobControl& job = {});
 
 // From raw post-RoPE q [T, H*d], k and v [T, Hkv*d] of a single layer stack (L = q.size() /
 // (T·H·d)), for tests and benches: policies that need pre-RoPE geometry (TriAttention,
@@ -191,21 +189,16 @@ struct KvEndToEnd {
     std::vector<uint8_t> stepTop1;
 };
 
-struct KvRunOptions {
-    std::stop_token stop;
-    std::function<void(double)> progress;
-};
-
 // Prefill mode: the prompt with the full cache, then the continuation (teacher-forced) on the
 // compressed cache: −∞ logits on evicted keys at their original positions (ZipCache:
 // quantized prompt keys/values). The reference runs the same path without compression.
 KvEndToEnd kvEndToEnd(const Model& model, const KvInputs& inputs, const KvSelection& selection,
-                      const KvRunOptions& options = {});
+                      const JobControl& job = {});
 
 // Decode mode through the model: prefill decision, then one token at a time, every layer
 // scoring the row of its own compressed cache (hidden states propagate). Fills `e2e` too.
 KvSelection simulateKvDecode(const Model& model, const KvInputs& inputs, const KvParams& params,
-                             KvEndToEnd* e2e = nullptr, const KvRunOptions& options = {});
+                             KvEndToEnd* e2e = nullptr, const JobControl& job = {});
 
 // Decode mode with the traced q/k fixed (no model, fast; what the first layer sees exactly).
 // oracle = true scores on the full-cache rows instead (§3.1's "oracle" attention).

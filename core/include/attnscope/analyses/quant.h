@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -157,7 +156,7 @@ struct Calibration {
 // Runs the model on each window (ids as given: include BOS yourself) and accumulates R in
 // float64. Throws Error(Cancelled) on stop.
 Calibration calibrate(Model& model, const std::vector<std::vector<int32_t>>& windows, const CalibParams& params,
-                      std::stop_token stop = {}, const std::function<void(double)>& progress = {});
+                      const JobControl& job = {});
 
 // Random calibration statistics of `dim` channels from `tokens` Gaussian tokens whose channel
 // scales are log-normal (a few outlier channels, as in real activations), R in float64
@@ -193,13 +192,12 @@ struct QuantModelResult {
 // the fake-quantized model against the original on evalWindows.
 QuantModelResult quantizeModel(Model& model, const Calibration& calib,
                                const std::vector<std::vector<int32_t>>& evalWindows, const QuantParams& params,
-                               std::stop_token stop = {}, const std::function<void(double)>& progress = {});
+                               const JobControl& job = {});
 
 // One ReconLab per quantMatrices() entry (the panel's bars and curves): quantize, then every
 // method's SVD. Throws Error(Cancelled) on stop; progress is the fraction of matrices done.
 std::vector<ReconLab> reconLabs(const Model& model, const Calibration& calib, const WeightQuantParams& quant,
-                                const ReconParams& params = {}, std::stop_token stop = {},
-                                const std::function<void(double)>& progress = {});
+                                const ReconParams& params = {}, const JobControl& job = {});
 
 // A copy of `model` whose quantizable matrices are replaced by `weights` (same order as
 // quantMatrices(); [out, in] float32). It shares nothing mutable with the original, has no
@@ -212,7 +210,7 @@ struct EvalResult {
     int64_t tokens = 0;
 };
 EvalResult compareModels(const Model& reference, const Model& quantized,
-                         const std::vector<std::vector<int32_t>>& windows, std::stop_token stop = {});
+                         const std::vector<std::vector<int32_t>>& windows, const JobControl& job = {});
 
 // ---------------------------------------------------------------- KV cache
 
@@ -291,7 +289,7 @@ struct AttnQuantResult {
 };
 
 // Every layer of a trace (needs q, k, v: TracePolicy::keepValues).
-AttnQuantResult analyseKvQuant(const Trace& trace, const KvQuantParams& p, std::stop_token stop = {});
+AttnQuantResult analyseKvQuant(const Trace& trace, const KvQuantParams& p, const JobControl& job = {});
 // The same metrics for one layer's raw tensors.
 AttnQuantResult analyseKvQuant(const QkvTensors& x, const KvQuantParams& p);
 
@@ -322,7 +320,7 @@ struct ScoreQuantParams {
     bool fp8PV = false;          // P̃ and V through FP8 E4M3 (needs libtorch with Float8)
 };
 bool fp8Supported();
-AttnQuantResult analyseScoreQuant(const Trace& trace, const ScoreQuantParams& p, std::stop_token stop = {});
+AttnQuantResult analyseScoreQuant(const Trace& trace, const ScoreQuantParams& p, const JobControl& job = {});
 AttnQuantResult analyseScoreQuant(const QkvTensors& x, const ScoreQuantParams& p);
 // kvScoreErrorMap for the quantized Q/K operands (Ŝ with smoothing and the row bias added back).
 Matrix2D scoreQuantErrorMap(const Trace& trace, int layer, int head, const ScoreQuantParams& p);

@@ -10,8 +10,9 @@
 #pragma once
 #include <cstdint>
 #include <functional>
-#include <stop_token>
 #include <vector>
+
+#include "attnscope/job.h"
 
 namespace attnscope {
 
@@ -85,8 +86,7 @@ struct SinkInputs {
 
 struct SinkInputOptions {
     std::vector<int64_t> references = {0, 1, 2, 3};  // candidate BOS positions to prepare cosines for
-    std::stop_token stop;                             // checked between layers: Error(Cancelled)
-    std::function<void(double)> progress;             // fraction done
+    JobControl job;                                   // stop checked between layers; fraction done
 };
 
 // Statistics from the trace. Hidden/MLP parts are left empty when the trace policy dropped

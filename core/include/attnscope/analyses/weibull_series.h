@@ -4,10 +4,10 @@
 #pragma once
 #include <cstdint>
 #include <functional>
-#include <stop_token>
 #include <string>
 #include <vector>
 
+#include "attnscope/job.h"
 #include "attnscope/analyses/weibull.h"
 
 namespace attnscope {
@@ -38,7 +38,6 @@ std::vector<WeibullCheckpoint> checkpointsFromDirectories(const std::vector<std:
 // throws Error(Cancelled).
 std::vector<WeibullSeriesPoint> fitWeibullSeries(const std::vector<WeibullCheckpoint>& checkpoints,
                                                  const WeibullParams& params,
-                                                 const std::function<void(double)>& progress = {},
-                                                 std::stop_token stop = {});
+                                                 const JobControl& job = {});
 
 }  // namespace attnscope

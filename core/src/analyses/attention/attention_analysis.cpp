@@ -33,6 +33,12 @@ AttentionSection attentionMaps(Inspector& inspector, const AnalysisView& view, i
     return a;
 }
 
+AttentionSection attentionSection(Inspector& inspector, const Options& o, const JobControl& job) {
+    const int maxMap = o.integer("--max-map", 256);
+    if (maxMap < 8 || maxMap > 4096) fail(ErrorKind::BadInput, "--max-map must be in [8, 4096]");
+    return attentionMaps(inspector, analysisView(o), maxMap, job);
+}
+
 }  // namespace
 
 AnalysisSpec attentionAnalysis() {
@@ -42,11 +48,7 @@ AnalysisSpec attentionAnalysis() {
              {"--head", "H: the selected head, -1 = mean of heads (0)"},
              {"--max-map", "N: maps larger than N x N tokens are max-pooled to N x N (256)"}},
             false,
-            [](Inspector& inspector, const Options& o, const Session&, const JobControl& job) {
-                const int maxMap = o.integer("--max-map", 256);
-                if (maxMap < 8 || maxMap > 4096) fail(ErrorKind::BadInput, "--max-map must be in [8, 4096]");
-                return encodeAttention(attentionMaps(inspector, analysisView(o), maxMap, job));
-            },
+            encodeBy(attentionSection, encodeAttention),
             validateBy(decodeAttention)};
 }
 

@@ -12,7 +12,7 @@ EntropyProfile computeEntropyProfile(const Trace& trace, const JobControl& job) 
     for (int l = 0; l < e.nLayers; ++l) {
         job.check();
         StatsOptions options;
-        options.stop = job.stop;
+        options.job.stop = job.stop;
         const std::vector<HeadStats> heads = trace.layerStats(l, options);
         std::vector<double> sum(size_t(e.tokens), 0.0);
         for (const HeadStats& h : heads)

@@ -23,7 +23,7 @@ HeadLayerScores computeHeadLayerScores(const Trace& trace, int layer, const JobC
              "layer " + std::to_string(layer) + " out of range (model has " + std::to_string(trace.nLayers()) + ")");
     StatsOptions options;  // min query position 0: the first-token score is the causal mean of A[i, 0]
     options.diagonal = true;
-    options.stop = job.stop;
+    options.job.stop = job.stop;  // progress is per layer, the caller's
     const std::vector<HeadStats> stats = trace.layerStats(layer, options);
     HeadLayerScores out;
     out.layer = layer;

@@ -165,7 +165,7 @@ KvSelection simulateKvDecodeFixed(const KvInputs& in, const KvParams& p, bool or
 }
 
 KvSelection simulateKvDecode(const Model& model, const KvInputs& in, const KvParams& p, KvEndToEnd* e2e,
-                             const KvRunOptions& o) {
+                             const JobControl& job) {
     return guardTorch([&] {
         at::NoGradGuard noGrad;
         const core::Decoder& dec = ModelAccess::impl(model).decoder;
@@ -176,7 +176,7 @@ KvSelection simulateKvDecode(const Model& model, const KvInputs& in, const KvPar
         req.ids = idsTensor(in.ids, 0, Tp, dec.device());
         req.cache = &cache;
         req.allLogits = false;
-        req.stop = o.stop;
+        req.job.stop = job.stop;
         dec.forward(req);
         core::KvCache reference = cache;  // appends build new tensors: the copy stays intact
         TracePolicy qOnly{false, false, false, false, false, true};
@@ -195,18 +195,18 @@ KvSelection simulateKvDecode(const Model& model, const KvInputs& in, const KvPar
                 const at::Tensor k = cache.k[size_t(l)].to(at::kCPU, at::kFloat).contiguous();        // [i+1,Hkv,d]
                 run.step(l, i, q.data_ptr<float>(), {k.data_ptr<float>(), in.headDim, int64_t(in.nKvHeads) * in.headDim}, nullptr);
             }
-            if (o.progress) o.progress(0.5 * double(i - Tp + 1) / double(T - Tp));
+            job.report(0.5 * double(i - Tp + 1) / double(T - Tp));
         }
         if (e2e) {
             core::ForwardRequest ref;
             ref.cache = &reference;
             ref.allLogits = false;
-            ref.stop = o.stop;
+            ref.job.stop = job.stop;
             for (int64_t i = Tp; i < T; ++i) {
                 ref.ids = idsTensor(in.ids, i, i + 1, dec.device());
                 ref.pos0 = i;
                 full.push_back(dec.forward(ref).logits[0].to(at::kCPU));
-                if (o.progress) o.progress(0.5 + 0.5 * double(i - Tp + 1) / double(T - Tp));
+                job.report(0.5 + 0.5 * double(i - Tp + 1) / double(T - Tp));
             }
             *e2e = full.empty() ? KvEndToEnd{} : compareLogits(at::stack(full), at::stack(comp), in.ids, Tp);
         }

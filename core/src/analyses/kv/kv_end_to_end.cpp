@@ -36,7 +36,7 @@ KvEndToEnd kv::compareLogits(const at::Tensor& full, const at::Tensor& comp, con
     return e;
 }
 
-KvEndToEnd kvEndToEnd(const Model& model, const KvInputs& in, const KvSelection& sel, const KvRunOptions& o) {
+KvEndToEnd kvEndToEnd(const Model& model, const KvInputs& in, const KvSelection& sel, const JobControl& job) {
     if (sel.T != in.T || sel.promptLength != in.promptLength) fail(ErrorKind::BadInput, "the selection was made on other KV inputs");
     if (sel.mode != KvMode::Prefill) fail(ErrorKind::BadInput, "kvEndToEnd re-runs prefill decisions; decode mode has simulateKvDecode");
     const int64_t Tp = in.promptLength, T = in.T;
@@ -52,16 +52,16 @@ KvEndToEnd kvEndToEnd(const Model& model, const KvInputs& in, const KvSelection&
         req.ids = ids(0, Tp);
         req.cache = &prompt;
         req.allLogits = false;
-        req.stop = o.stop;
+        req.job.stop = job.stop;
         dec.forward(req);
-        if (o.progress) o.progress(0.4);
+        job.report(0.4);
         req.ids = ids(Tp, T);
         req.pos0 = Tp;
         req.allLogits = true;
         core::KvCache cache = prompt;  // appends build new tensors: `prompt` stays intact
         req.cache = &cache;
         const at::Tensor full = dec.forward(req).logits.to(at::kCPU);
-        if (o.progress) o.progress(0.7);
+        job.report(0.7);
         cache = prompt;
         if (sel.precision) {
             for (int l = 0; l < in.nLayers; ++l) {
@@ -78,7 +78,7 @@ KvEndToEnd kvEndToEnd(const Model& model, const KvInputs& in, const KvSelection&
             }
         }
         const at::Tensor comp = dec.forward(req).logits.to(at::kCPU);
-        if (o.progress) o.progress(1.0);
+        job.report(1.0);
         return compareLogits(full, comp, in.ids, Tp);
     });
 }

@@ -89,7 +89,7 @@ const KvPolicyEntry& expectedAttentionPolicy() {
           {"future", 512, 1, 1e9, {}, "n_future_positions F averaged into R̄ (512 [SRC])", true},
           {"vnorm", 1, 0, 1, {}, "multiply by ||v_j|| (use_vnorm [SRC])", false},
           {"epsilon", 0, 0, 1e9, {}, "ε added before the value norm (0 [SRC])", false}}},
-        [](const KvInputs&, const KvParams&) { return KvGranularity::KvHead; },
+        perKvHead,
         select,
         nullptr};
     return e;

@@ -22,8 +22,6 @@ int64_t recentOf(const KvParams& p) {
     return std::clamp<int64_t>(recent, 0, B);
 }
 
-KvGranularity granularity(const KvInputs&, const KvParams& p) { return gqaGranularity(gqaOf(p)); }
-
 // σ of layer l at the granularity: [heads, T_p].
 std::vector<float> scores(const KvInputs& in, const KvParams& p, int l) {
     const int64_t Tp = in.promptLength;
@@ -84,7 +82,7 @@ const KvPolicyEntry& h2oPolicy() {
          {{"recent", -1, -1, 1e9, {}, "recent window; -1: budget/2 (heavy_ratio = recent_ratio = 0.1 [SRC])", false},
           {"heavy", -1, -1, 1e9, {}, "heavy hitters; -1: budget − recent", false},
           {"gqa", 0, 0, 3, gqaChoices(), "none: per query head (MHA original); mean/max/sum: per KV head (GQA ports)", false}}},
-        granularity,
+        byGqaParam,
         select,
         [](const KvInputs& in, const KvParams& p, const KvSelection& s, int l) -> std::unique_ptr<DecodeLayer> {
             return std::make_unique<Decode>(in, p, s, l);

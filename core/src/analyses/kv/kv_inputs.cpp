@@ -28,7 +28,7 @@ struct LayerExtras {
 };
 
 KvInputs build(PrepareContext& ctx, const LayerExtras& extras, const AttentionShape& shape, int L,
-               std::vector<int32_t> ids, const KvInputOptions& o) {
+               std::vector<int32_t> ids, const KvInputOptions& o, const JobControl& job) {
     KvInputs in;
     in.T = shape.T;
     in.promptLength = o.promptLength > 0 ? o.promptLength : shape.T;
@@ -39,8 +39,6 @@ KvInputs build(PrepareContext& ctx, const LayerExtras& extras, const AttentionSh
     in.slidingWindow = shape.window;
     in.ids = std::move(ids);
     in.options = o;
-    in.options.stop = {};
-    in.options.progress = nullptr;
     const int64_t T = in.T, Tp = in.promptLength, C = T - Tp, H = in.nHeads, Hkv = in.nKvHeads, d = in.headDim;
     if (Tp < 1 || Tp > T) fail(ErrorKind::BadInput, "the prompt length must lie in 1.." + std::to_string(T));
     if (o.windowRows < 1) fail(ErrorKind::BadInput, "the KV inputs need at least one window row");
@@ -50,7 +48,7 @@ KvInputs build(PrepareContext& ctx, const LayerExtras& extras, const AttentionSh
     t->scale = ctx.views[0].scale;
     StatsOptions so;
     for (int l = 0; l < L; ++l) {
-        if (o.stop.stop_requested()) fail(ErrorKind::Cancelled, "KV inputs cancelled");
+        if (job.stopRequested()) fail(ErrorKind::Cancelled, "KV inputs cancelled");
         const core::QkView& v = ctx.views[size_t(l)];
         const core::QkView prompt{v.q.slice(0, 0, Tp), v.k.slice(0, 0, Tp), v.scale, v.window};
         for (const HeadStats& s : core::tiledHeadStats(prompt, so)) in.colSum.insert(in.colSum.end(), s.colSum.begin(), s.colSum.end());
@@ -77,16 +75,16 @@ KvInputs build(PrepareContext& ctx, const LayerExtras& extras, const AttentionSh
         }
         if (!extras.residOut.empty() && extras.residOut[size_t(l)].defined())
             t->residNorm.push_back(cpuFloat(extras.residOut[size_t(l)]).slice(0, Tp, T).norm(2, -1));
-        if (o.progress) o.progress(0.7 * double(l + 1) / L);
+        job.report(0.7 * double(l + 1) / L);
     }
     if (int(t->residNorm.size()) != L) t->residNorm.clear();
     in.tensors = t;
     prepareZipCache(in, ctx);
-    if (o.progress) o.progress(0.8);
+    job.report(0.8);
     prepareTriAttention(in, ctx);
-    if (o.progress) o.progress(0.9);
+    job.report(0.9);
     prepareExpectedAttention(in, ctx);
-    if (o.progress) o.progress(1.0);
+    job.report(1.0);
     return in;
 }
 
@@ -133,7 +131,7 @@ bool kvNeedsRecompute(const KvInputs& in, const KvParams& p) {
     return false;
 }
 
-KvInputs computeKvInputs(const Model& model, const Trace& trace, const KvInputOptions& o) {
+KvInputs computeKvInputs(const Model& model, const Trace& trace, const KvInputOptions& o, const JobControl& job) {
     const auto* ti = dynamic_cast<const core::TraceImpl*>(&trace);
     if (!ti) fail(ErrorKind::BadInput, "computeKvInputs needs a trace from Model::run");
     return guardTorch([&] {
@@ -159,7 +157,7 @@ KvInputs computeKvInputs(const Model& model, const Trace& trace, const KvInputOp
         ctx.rope = &cfg.rope;
         AttentionShape shape{trace.length(), cfg.nHeads, cfg.nKvHeads, cfg.headDim, float(cfg.logitScale()),
                              cfg.slidingWindow};
-        KvInputs in = build(ctx, extras, shape, ti->nLayers(), trace.ids(), o);
+        KvInputs in = build(ctx, extras, shape, ti->nLayers(), trace.ids(), o, job);
         return in;
     });
 }
@@ -183,7 +181,7 @@ KvInputs computeKvInputs(const std::vector<float>& q, const std::vector<float>& 
     }
     AttentionShape shape = s;
     shape.scale = float(scale);
-    return build(ctx, {}, shape, L, std::vector<int32_t>(size_t(s.T), 0), o);
+    return build(ctx, {}, shape, L, std::vector<int32_t>(size_t(s.T), 0), o, {});
 }
 
 }  // namespace attnscope

@@ -48,7 +48,7 @@ const KvPolicyEntry& knormPolicy() {
     static const KvPolicyEntry e{
         {"knorm", "KNorm: keep the lowest-norm keys", "§2.10; kvpress KnormPress (score −||k||), Devoto et al. 2024",
          true, false, {}},
-        [](const KvInputs&, const KvParams&) { return KvGranularity::KvHead; },
+        perKvHead,
         select,
         [](const KvInputs& in, const KvParams&, const KvSelection&, int l) -> std::unique_ptr<DecodeLayer> {
             return std::make_unique<Decode>(in, l);

@@ -36,23 +36,20 @@ KvPrepared prepareKv(Model& model, const std::vector<int32_t>& prompt, const KvC
     job.check();
     RunOptions ro;
     ro.trace.keepMlp = ro.trace.keepLogits = false;
-    ro.stop = job.stop;
+    ro.job.stop = job.stop;
     const std::unique_ptr<Trace> trace = model.run(out.ids, ro);
-    KvInputOptions options = kvInputOptionsFor(cover, out.promptLength);
-    options.stop = job.stop;
-    options.progress = job.progress;
-    out.inputs = std::make_shared<const KvInputs>(computeKvInputs(model, *trace, options));
+    out.inputs =
+        std::make_shared<const KvInputs>(computeKvInputs(model, *trace, kvInputOptionsFor(cover, out.promptLength), job));
     return out;
 }
 
 KvOutcome evaluateKv(const Model& model, const KvInputs& inputs, const KvParams& p, const JobControl& job) {
     KvOutcome o;
-    const KvRunOptions ro{job.stop, job.progress};
     if (p.mode == KvMode::Decode) {
-        o.selection = simulateKvDecode(model, inputs, p, &o.e2e, ro);
+        o.selection = simulateKvDecode(model, inputs, p, &o.e2e, job);
     } else {
         o.selection = selectKv(inputs, p);
-        o.e2e = kvEndToEnd(model, inputs, o.selection, ro);
+        o.e2e = kvEndToEnd(model, inputs, o.selection, job);
     }
     o.local = kvLocalMetrics(inputs, o.selection);
     return o;

@@ -69,6 +69,19 @@ struct KvPolicyEntry {
     std::unique_ptr<DecodeLayer> (*decoder)(const KvInputs&, const KvParams&, const KvSelection&, int layer);
 };
 
+// The granularities an entry names most (KvPolicyEntry::granularity).
+inline KvGranularity perLayer(const KvInputs&, const KvParams&) { return KvGranularity::Layer; }
+inline KvGranularity perKvHead(const KvInputs&, const KvParams&) { return KvGranularity::KvHead; }
+inline KvGranularity perQueryHead(const KvInputs&, const KvParams&) { return KvGranularity::QueryHead; }
+KvGranularity gqaGranularity(Gqa g);  // None → QueryHead, else KvHead
+inline KvGranularity byGqaParam(const KvInputs&, const KvParams& p) { return gqaGranularity(gqaOf(p)); }
+
+// KvPolicyEntry::decoder for a decode state that starts empty (it reads only the cache).
+template <class Decode>
+std::unique_ptr<DecodeLayer> freshDecoder(const KvInputs&, const KvParams&, const KvSelection&, int) {
+    return std::make_unique<Decode>();
+}
+
 // The registry (kv_registry.cpp) and every policy's entry, one per file.
 const std::vector<const KvPolicyEntry*>& registry();
 const KvPolicyEntry& entry(const std::string& name);
@@ -108,7 +121,6 @@ std::vector<int64_t> snapKeep(const float* scores, int64_t promptLength, int64_t
 
 // Heads of the granularity.
 int headsOf(KvGranularity g, const KvInputs& in);
-KvGranularity gqaGranularity(Gqa g);  // None → QueryHead, else KvHead
 
 // Deterministic random numbers for the random baseline: uniform [0, 1) from SplitMix64.
 double splitMix01(uint64_t x);

@@ -45,7 +45,7 @@ const KvPolicyEntry& pyramidKvPolicy() {
           {"pool", 1, 0, 1, poolChoices(), "maxpool (LongBench [SRC]) or avgpool", false},
           {"beta", 20, 1, 1e9, {}, "β: min = (P − w)/β (20 [SRC])", false},
           {"gqa", 1, 0, 3, gqaChoices(), "mean: per KV head (summary table, kvpress); none: per query head", false}}},
-        [](const KvInputs&, const KvParams& p) { return gqaGranularity(gqaOf(p)); },
+        byGqaParam,
         select,
         nullptr};
     return e;

@@ -47,7 +47,7 @@ const KvPolicyEntry& randomPolicy() {
     static const KvPolicyEntry e{
         {"random", "Random baseline: a fixed random score per token", "baseline", true, false,
          {{"seed", 0, 0, 9007199254740992.0, {}, "seed of the per-token scores", false}}},
-        [](const KvInputs&, const KvParams&) { return KvGranularity::KvHead; },
+        perKvHead,
         select,
         [](const KvInputs&, const KvParams& p, const KvSelection&, int l) -> std::unique_ptr<DecodeLayer> {
             return std::make_unique<Decode>(uint64_t(p.get("seed")), l);

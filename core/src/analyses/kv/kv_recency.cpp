@@ -23,11 +23,9 @@ public:
 const KvPolicyEntry& recencyPolicy() {
     static const KvPolicyEntry e{
         {"recency", "Recency baseline: the last budget tokens", "baseline (a sliding window)", true, false, {}},
-        [](const KvInputs&, const KvParams&) { return KvGranularity::Layer; },
+        perLayer,
         select,
-        [](const KvInputs&, const KvParams&, const KvSelection&, int) -> std::unique_ptr<DecodeLayer> {
-            return std::make_unique<Decode>();
-        }};
+        freshDecoder<Decode>};
     return e;
 }
 

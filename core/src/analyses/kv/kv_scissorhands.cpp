@@ -120,7 +120,7 @@ const KvPolicyEntry& scissorhandsPolicy() {
          {{"window", -1, -1, 1e9, {}, "history w of attention rows; -1: budget/2 [RECON, third-party]", true},
           {"recent", -1, -1, 1e9, {}, "r most recent tokens protected; -1: budget/4 [RECON]", false},
           {"drop", -1, -1, 1e9, {}, "m tokens dropped when over budget (decode); -1: budget/2 [RECON]", false}}},
-        [](const KvInputs&, const KvParams&) { return KvGranularity::QueryHead; },
+        perQueryHead,
         select,
         [](const KvInputs& in, const KvParams& p, const KvSelection&, int l) -> std::unique_ptr<DecodeLayer> {
             return std::make_unique<Decode>(in, p, l);

@@ -53,7 +53,7 @@ const KvPolicyEntry& snapKvPolicy() {
           {"kernel", 5, 1, 1e9, {}, "pooling kernel, odd (5 [SRC])", false},
           {"pool", 0, 0, 1, poolChoices(), "avgpool (count_include_pad) or maxpool (LongBench configs)", false},
           {"gqa", 0, 0, 3, gqaChoices(), "none: per query head (official); mean: per KV head (kvpress); max/sum", false}}},
-        [](const KvInputs&, const KvParams& p) { return gqaGranularity(gqaOf(p)); },
+        byGqaParam,
         select,
         nullptr};
     return e;

@@ -36,7 +36,7 @@ const KvPolicyEntry& streamingLlmPolicy() {
         {"streaming_llm", "StreamingLLM: attention sinks + recent window",
          "§2.1; mit-han-lab/streaming-llm StartRecentKVCache, kvpress StreamingLLMPress (no re-rotation)", true, false,
          {{"sink", 4, 0, 1e9, {}, "start_size: first tokens always kept (class default 4 [SRC]); recent = budget − sink", false}}},
-        [](const KvInputs&, const KvParams&) { return KvGranularity::Layer; },
+        perLayer,
         select,
         [](const KvInputs&, const KvParams& p, const KvSelection&, int) -> std::unique_ptr<DecodeLayer> {
             return std::make_unique<Decode>(sinksOf(p));

@@ -44,11 +44,9 @@ const KvPolicyEntry& tovaPolicy() {
     static const KvPolicyEntry e{
         {"tova", "TOVA: last query's head-mean attention, per layer",
          "§2.5; schwartz-lab-NLP/TOVA tova_cache.py TOVACache.reduce", true, false, {}},
-        [](const KvInputs&, const KvParams&) { return KvGranularity::Layer; },
+        perLayer,
         select,
-        [](const KvInputs&, const KvParams&, const KvSelection&, int) -> std::unique_ptr<DecodeLayer> {
-            return std::make_unique<Decode>();
-        }};
+        freshDecoder<Decode>};
     return e;
 }
 

@@ -142,7 +142,7 @@ const KvPolicyEntry& triAttentionPolicy() {
           {"group_agg", 0, 0, 1, {"max", "mean"}, "over the query heads of a group (max [SRC])", false},
           {"offset_max", 65536, 1, 1e12, {}, "largest offset δ (offset_max_length [SRC])", true},
           {"mlr", 1, 0, 1, {}, "norm term (E|q| − |q̄|)|k|; 0: disable_mlr, E|q||k|", true}}},
-        [](const KvInputs&, const KvParams&) { return KvGranularity::KvHead; },
+        perKvHead,
         select,
         nullptr};
     return e;

@@ -112,7 +112,7 @@ const KvPolicyEntry& zipCachePolicy() {
           {"low_bits", 2, 1, 16, {}, "bits of the other tokens (2 [SRC])", false},
           {"probe_ratio", 0.05, 0.0, 1, {}, "probe share: last 5% + 5% random [SRC]", true},
           {"probe_seed", 0, 0, 9007199254740992.0, {}, "seed of the random probes", true}}},
-        [](const KvInputs&, const KvParams&) { return KvGranularity::KvHead; },
+        perKvHead,
         select,
         nullptr};
     return e;

@@ -101,7 +101,7 @@ std::vector<double> toVector(const at::Tensor& t) {
 }  // namespace
 
 Calibration calibrate(Model& model, const std::vector<std::vector<int32_t>>& windows, const CalibParams& params,
-                      std::stop_token stop, const std::function<void(double)>& progress) {
+                      const JobControl& job) {
     const Model::Impl& impl = ModelAccess::impl(model);
     return guardTorch([&] {
         at::NoGradGuard noGrad;
@@ -116,12 +116,12 @@ Calibration calibrate(Model& model, const std::vector<std::vector<int32_t>>& win
         for (size_t wi = 0; wi < windows.size(); ++wi) {
             const std::vector<int32_t>& ids = windows[wi];
             if (ids.empty()) continue;
-            if (stop.stop_requested()) fail(ErrorKind::Cancelled, "calibration cancelled");
+            if (job.stopRequested()) fail(ErrorKind::Cancelled, "calibration cancelled");
             ForwardRequest req;
             req.ids = at::tensor(std::vector<int64_t>(ids.begin(), ids.end()), at::kLong).to(dec.device());
             req.trace = &policy;
             req.allLogits = false;
-            req.stop = stop;
+            req.job.stop = job.stop;
             const ForwardResult res = dec.forward(req);
             const int64_t T = int64_t(ids.size());
             tokens += T;
@@ -136,7 +136,7 @@ Calibration calibrate(Model& model, const std::vector<std::vector<int32_t>>& win
                 a[int(LinearInput::MlpIn)].add(cap.mlpIn, w);
                 a[int(LinearInput::DownIn)].add(quant_detail::downInput(c, L, cap.mlpIn), w);
             }
-            if (progress) progress(double(wi + 1) / double(windows.size()));
+            job.report(double(wi + 1) / double(windows.size()));
         }
         if (tokens == 0) fail(ErrorKind::BadInput, "calibration needs at least one token");
         Calibration out;

@@ -211,15 +211,16 @@ AttnQuantResult analyseKvQuant(const QkvTensors& x, const KvQuantParams& p) {
     });
 }
 
-AttnQuantResult analyseKvQuant(const Trace& trace, const KvQuantParams& p, std::stop_token stop) {
+AttnQuantResult analyseKvQuant(const Trace& trace, const KvQuantParams& p, const JobControl& job) {
     return guardTorch([&] {
         at::NoGradGuard noGrad;
         AttnQuantResult r;
         for (int l = 0; l < trace.nLayers(); ++l) {
-            if (stop.stop_requested()) fail(ErrorKind::Cancelled, "KV analysis cancelled");
+            if (job.stopRequested()) fail(ErrorKind::Cancelled, "KV analysis cancelled");
             const kd::LayerQkv x = kd::traceLayer(trace, l);
             if (l == 0) initResult(r, x, trace.nLayers(), kvMethodName(p.method));
             kvLayer(x, p, l, r);
+            job.report(double(l + 1) / double(trace.nLayers()));
         }
         return r;
     });

@@ -45,9 +45,7 @@ AnalysisSpec quantAnalysis() {
              {"--quant-methods", "A,B: the bars' two methods (none,qera-exact)"},
              {"--quant-error", "output|weight (output)"}},
             false,
-            [](Inspector& inspector, const Options& o, const Session&, const JobControl& job) {
-                return encodeQuant(quantSection(inspector, o, job));
-            },
+            encodeBy(quantSection, encodeQuant),
             validateBy(decodeQuant)};
 }
 

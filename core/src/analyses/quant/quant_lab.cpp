@@ -13,7 +13,7 @@ std::vector<std::vector<int32_t>> promptCalibrationWindows(const Model& model, c
 
 QuantLab computeQuantLab(const Model& model, const Calibration& calib, const WeightQuantParams& quant,
                          const JobControl& job) {
-    const std::vector<ReconLab> labs = reconLabs(model, calib, quant, {}, job.stop, job.progress);
+    const std::vector<ReconLab> labs = reconLabs(model, calib, quant, {}, job);
     QuantLab out;
     out.quant = quant;
     out.calibTokens = calib.tokens;

@@ -106,7 +106,7 @@ std::unique_ptr<Model> modelWithWeights(const Model& model, const std::vector<Ma
 }
 
 EvalResult compareModels(const Model& reference, const Model& quantized,
-                         const std::vector<std::vector<int32_t>>& windows, std::stop_token stop) {
+                         const std::vector<std::vector<int32_t>>& windows, const JobControl& job) {
     return guardTorch([&] {
         at::NoGradGuard noGrad;
         const Decoder& a = ModelAccess::impl(reference).decoder;
@@ -115,12 +115,12 @@ EvalResult compareModels(const Model& reference, const Model& quantized,
         int64_t n = 0;
         for (const std::vector<int32_t>& ids : windows) {
             if (ids.size() < 2) continue;
-            if (stop.stop_requested()) fail(ErrorKind::Cancelled, "evaluation cancelled");
+            if (job.stopRequested()) fail(ErrorKind::Cancelled, "evaluation cancelled");
             const at::Tensor t = at::tensor(std::vector<int64_t>(ids.begin(), ids.end()), at::kLong);
             auto logProbs = [&](const Decoder& d) {
                 ForwardRequest req;
                 req.ids = t.to(d.device());
-                req.stop = stop;
+                req.job.stop = job.stop;
                 return at::log_softmax(d.forward(req).logits.to(at::kCPU).to(at::kDouble), -1);  // [T, V]
             };
             const int64_t T = int64_t(ids.size());
@@ -138,24 +138,23 @@ EvalResult compareModels(const Model& reference, const Model& quantized,
 }
 
 std::vector<ReconLab> reconLabs(const Model& model, const Calibration& calib, const WeightQuantParams& quant,
-                                const ReconParams& params, std::stop_token stop,
-                                const std::function<void(double)>& progress) {
+                                const ReconParams& params, const JobControl& job) {
     const std::vector<QuantMatrix> ms = quantMatrices(model);
     if (calib.nLayers != model.info().nLayers) fail(ErrorKind::BadInput, "calibration is of another model");
     std::vector<ReconLab> labs;
     for (size_t i = 0; i < ms.size(); ++i) {
-        if (stop.stop_requested()) fail(ErrorKind::Cancelled, "quantization cancelled");
+        if (job.stopRequested()) fail(ErrorKind::Cancelled, "quantization cancelled");
         const Matrix2D w = quantMatrixWeight(model, ms[i]);
         const Matrix2D wq{w.rows, w.cols, fakeQuantize(w.data.data(), w.rows, w.cols, quant)};
         labs.emplace_back(w, wq, calib.of(ms[i].layer, ms[i].input), params);
-        if (progress) progress(double(i + 1) / double(ms.size()));
+        job.report(double(i + 1) / double(ms.size()));
     }
     return labs;
 }
 
 QuantModelResult quantizeModel(Model& model, const Calibration& calib,
                                const std::vector<std::vector<int32_t>>& evalWindows, const QuantParams& params,
-                               std::stop_token stop, const std::function<void(double)>& progress) {
+                               const JobControl& job) {
     const std::vector<QuantMatrix> ms = quantMatrices(model);
     if (calib.nLayers != model.info().nLayers) fail(ErrorKind::BadInput, "calibration is of another model");
     if (params.recon != ReconMethod::None && params.rank < 0) fail(ErrorKind::BadInput, "rank must be >= 0");
@@ -164,7 +163,7 @@ QuantModelResult quantizeModel(Model& model, const Calibration& calib,
     ReconParams rp = params.reconParams;
     rp.methods = {params.recon};
     for (size_t i = 0; i < ms.size(); ++i) {
-        if (stop.stop_requested()) fail(ErrorKind::Cancelled, "quantization cancelled");
+        if (job.stopRequested()) fail(ErrorKind::Cancelled, "quantization cancelled");
         const QuantMatrix& m = ms[i];
         Matrix2D w = quantMatrixWeight(model, m);
         Matrix2D wq{w.rows, w.cols, fakeQuantize(w.data.data(), w.rows, w.cols, params.quant)};
@@ -174,18 +173,18 @@ QuantModelResult quantizeModel(Model& model, const Calibration& calib,
         QuantMatrixResult r{m, lab.quantOnly(), lab.at(params.recon, params.rank)};
         out.matrices.push_back(r);
         corrected.push_back(params.recon == ReconMethod::None ? std::move(wq) : lab.corrected(params.recon, params.rank));
-        if (progress) progress(0.5 * double(i + 1) / double(ms.size()));
+        job.report(0.5 * double(i + 1) / double(ms.size()));
     }
     if (params.evaluate && !evalWindows.empty()) {
         const std::unique_ptr<Model> q = modelWithWeights(model, corrected);
-        const EvalResult e = compareModels(model, *q, evalWindows, stop);
+        const EvalResult e = compareModels(model, *q, evalWindows, job);
         out.ppl = e.ppl;
         out.pplFp = e.pplRef;
         out.kl = e.kl;
         out.top1Agreement = e.top1Agreement;
         out.evalTokens = e.tokens;
     }
-    if (progress) progress(1.0);
+    job.report(1.0);
     return out;
 }
 

@@ -182,16 +182,17 @@ AttnQuantResult analyseScoreQuant(const QkvTensors& x, const ScoreQuantParams& p
     });
 }
 
-AttnQuantResult analyseScoreQuant(const Trace& trace, const ScoreQuantParams& p, std::stop_token stop) {
+AttnQuantResult analyseScoreQuant(const Trace& trace, const ScoreQuantParams& p, const JobControl& job) {
     checkParams(p);
     return guardTorch([&] {
         at::NoGradGuard noGrad;
         AttnQuantResult r;
         for (int l = 0; l < trace.nLayers(); ++l) {
-            if (stop.stop_requested()) fail(ErrorKind::Cancelled, "score analysis cancelled");
+            if (job.stopRequested()) fail(ErrorKind::Cancelled, "score analysis cancelled");
             const kd::LayerQkv x = kd::traceLayer(trace, l);
             if (l == 0) initScoreResult(r, x, trace.nLayers(), p);
             scoreLayer(x, p, l, r);
+            job.report(double(l + 1) / double(trace.nLayers()));
         }
         return r;
     });

@@ -112,10 +112,10 @@ SinkInputs computeSinkInputs(const Trace& trace, int64_t minQueryPos, const Sink
     bool hidden = true, mlp = true;
     StatsOptions so;
     so.minQueryPos = minQueryPos;
-    so.stop = options.stop;
+    so.job.stop = options.job.stop;
     std::vector<float> values, scratch;
     for (int l = 0; l < L; ++l) {
-        if (options.stop.stop_requested()) fail(ErrorKind::Cancelled, "sinks analysis cancelled");
+        if (options.job.stopRequested()) fail(ErrorKind::Cancelled, "sinks analysis cancelled");
         const std::vector<HeadStats> stats = trace.layerStats(l, so);
         if (int(stats.size()) != H) fail(ErrorKind::Internal, "layerStats returned the wrong head count");
         float* score = in.sinkScore.data() + int64_t(l) * T;
@@ -147,7 +147,7 @@ SinkInputs computeSinkInputs(const Trace& trace, int64_t minQueryPos, const Sink
             const LayerGeometry g = layerGeometry(values, T, D, in.references);
             appendGeometry(g, l, L, T, in.mlpNorm, nullptr, nullptr, in.mlpCos);
         }
-        if (options.progress) options.progress(double(l + 1) / L);
+        options.job.report(double(l + 1) / L);
     }
     // The trace policy is per trace, so a capture is present in every layer or in none;
     // clear partial arrays anyway so hasHidden()/hasMlp() never lie.

@@ -34,9 +34,7 @@ AnalysisSpec weibullAnalysis() {
              {"--trim", "mid80|mid90|full: the fitted quantile band (mid80)"},
              {"--weibull-matrix", "NAME: the matrix whose probability plot is stored (the first in a block)"}},
             false,
-            [](Inspector& inspector, const Options& o, const Session&, const JobControl& job) {
-                return encodeWeibull(weibullSection(inspector, o, job));
-            },
+            encodeBy(weibullSection, encodeWeibull),
             validateBy(decodeWeibull)};
 }
 

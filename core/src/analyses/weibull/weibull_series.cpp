@@ -88,17 +88,17 @@ std::vector<WeibullCheckpoint> checkpointsFromDirectories(const std::vector<std:
 
 std::vector<WeibullSeriesPoint> fitWeibullSeries(const std::vector<WeibullCheckpoint>& checkpoints,
                                                  const WeibullParams& params,
-                                                 const std::function<void(double)>& progress, std::stop_token stop) {
+                                                 const JobControl& job) {
     std::vector<WeibullSeriesPoint> out;
     for (size_t i = 0; i < checkpoints.size(); ++i) {
-        if (stop.stop_requested()) fail(ErrorKind::Cancelled, "Cancelled");
+        job.check();
         OpenOptions o;
         o.path = checkpoints[i].path;
         const std::unique_ptr<Model> model = Model::open(o);
         WeibullParams p = params;
         p.isInit = checkpoints[i].step == 0;
         out.push_back({checkpoints[i], fitModelWeights(*model, p)});
-        if (progress) progress(double(i + 1) / double(checkpoints.size()));
+        job.report(double(i + 1) / double(checkpoints.size()));
     }
     return out;
 }

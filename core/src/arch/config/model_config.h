@@ -3,6 +3,8 @@
 #pragma once
 #include <string>
 
+#include "attnscope/model_shape.h"
+
 namespace attnscope::core {
 
 enum class NormKind { RMS, Layer };
@@ -22,16 +24,8 @@ struct RopeConfig {
     double originalContext = 8192.0;
 };
 
-struct ModelConfig {
+struct ModelConfig : ModelShape {
     std::string arch;  // registry name
-    int nLayers = 0;
-    int nHeads = 0;
-    int nKvHeads = 0;
-    int headDim = 0;
-    int dModel = 0;
-    int dFF = 0;
-    int vocabSize = 0;
-    int contextLength = 0;
     NormKind norm = NormKind::RMS;
     double normEps = 1e-5;
     MlpKind mlp = MlpKind::GatedSilu;
