@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "attnscope/analyses/a3.h"
 #include "attnscope/analyses/head_scores.h"
 #include "attnscope/analyses/kv.h"
 #include "attnscope/analyses/quant.h"
@@ -131,6 +132,13 @@ public:
     // Every checkpoint of `directory` ("" = the open model's directory and its series).
     std::vector<WeibullSeriesPoint> weibullSeries(const std::string& directory, const WeibullParams& params,
                                                   const JobControl& job = {});
+
+    // ---- A^3 low-rank attention --------------------------------------------------------------
+    // Calibration on `calibration` windows (each traced alone) with the whole prompt held out;
+    // without windows, on the prompt's first (1 − holdout) rows with the rest held out. The
+    // moments are cached for the prompt and calibration, so rank edits only re-score.
+    A3Result a3(const std::vector<double>& fractions, const A3Params& params, double holdout = 0.5,
+                const std::vector<std::vector<int32_t>>& calibration = {}, const JobControl& job = {});
 
 private:
     struct Impl;

@@ -93,6 +93,7 @@ void Inspector::Impl::dropPrompt() {
     trace.reset();
     sinkInputs.clear();
     calibration.reset();
+    a3Stats.clear();
 }
 
 Inspector::Inspector() : m(std::make_unique<Impl>()) {}

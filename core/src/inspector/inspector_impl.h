@@ -20,6 +20,8 @@ struct Inspector::Impl {
     // Caches of the prompt, dropped with it.
     std::map<std::pair<int64_t, std::vector<int64_t>>, std::shared_ptr<const SinkInputs>> sinkInputs;
     std::shared_ptr<const Calibration> calibration;
+    // A^3 moments by what they were taken from: (held-out row, calibration windows).
+    std::map<std::pair<int64_t, std::vector<std::vector<int32_t>>>, std::shared_ptr<const A3Stats>> a3Stats;
 
     Model& requireModel() const;
     const Trace& requireTrace() const;  // the trace that exists

@@ -1,6 +1,9 @@
-// The Inspector's labs: KV-cache eviction, quantization and Weibull fits.
+// The Inspector's labs: KV-cache eviction, quantization, Weibull fits and A^3.
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 
+#include "attnscope/error.h"
 #include "inspector/inspector_impl.h"
 
 namespace attnscope {
@@ -10,6 +13,13 @@ namespace {
 TracePolicy valuesPolicy() {
     TracePolicy p = viewTracePolicy();
     p.keepValues = true;
+    return p;
+}
+
+// A^3 reads pre-RoPE q/k, head outputs and MLP inputs besides the views' q/k.
+TracePolicy a3Policy() {
+    TracePolicy p = valuesPolicy();
+    p.keepPreRope = p.keepMlp = true;
     return p;
 }
 
@@ -102,6 +112,36 @@ std::vector<WeibullSeriesPoint> Inspector::weibullSeries(const std::string& dire
         }
         return fitWeibullSeries(checkpointsIn(root), params, job);
     });
+}
+
+A3Result Inspector::a3(const std::vector<double>& fractions, const A3Params& params, double holdout,
+                       const std::vector<std::vector<int32_t>>& calibration, const JobControl& job) {
+    if (calibration.empty() && !(holdout > 0 && holdout < 1))
+        fail(ErrorKind::BadInput, "the A^3 held-out share must be in (0, 1)");
+    const Trace& trace = this->trace(a3Policy(), job.part(0, 0.3));
+    const int64_t T = trace.length();
+    if (T < 2) fail(ErrorKind::BadInput, "A^3 needs a prompt of at least 2 tokens");
+    const int64_t row0 =
+        calibration.empty() ? std::clamp<int64_t>(int64_t(std::lround(double(T) * (1 - holdout))), 1, T - 1) : 0;
+    auto& stats = m->a3Stats[{row0, calibration}];
+    if (!stats) {
+        Model& model = m->requireModel();
+        stats = guarded([&] {
+            A3Accumulator acc(model);
+            if (calibration.empty()) acc.add(trace, 0, row0, job.part(0.3, 0.6));
+            for (size_t i = 0; i < calibration.size(); ++i) {
+                if (calibration[i].empty()) continue;
+                RunOptions ro;
+                ro.trace = a3Policy();
+                ro.job.stop = job.stop;
+                const std::unique_ptr<Trace> t = model.run(calibration[i], ro);
+                acc.add(*t, 0, t->length(), job.part(0.3 + 0.3 * double(i) / double(calibration.size()),
+                                                     0.3 + 0.3 * double(i + 1) / double(calibration.size())));
+            }
+            return acc.finish();
+        });
+    }
+    return guarded([&] { return computeA3(m->requireModel(), *stats, trace, row0, fractions, params, job.part(0.6, 1)); });
 }
 
 }  // namespace attnscope

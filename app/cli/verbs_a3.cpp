@@ -1,0 +1,116 @@
+// a3: A^3 low-rank attention (issue 18; shared/reference/weibull-and-quantization.md §4.1):
+// every layer's QK, OV and MLP cut at each rank fraction, A^3 beside its baseline, through
+// the Inspector. Ranks are fractions of each component's full dimension ("rank"); "r" is the
+// kept dimension it rounds to.
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+#include "attnscope/error.h"
+#include "attnscope/inspector.h"
+#include "attnscope/tokenizer.h"
+#include "cli_common.h"
+
+namespace attnscope::app {
+namespace {
+
+constexpr const char* kErrorName[] = {"score_err", "output_err", "output_err"};  // by A3Component
+
+nlohmann::ordered_json pointJson(const A3Point& p, A3Component c, bool baseline) {
+    const std::string err = kErrorName[int(c)];
+    nlohmann::ordered_json j = {{"rank", p.fraction}, {"r", p.r}, {err, p.heldOut}};
+    if (c == A3Component::QK) j["row_kl"] = p.rowKl;
+    j["objective"] = p.objective;
+    j["weight_err"] = p.weightErr;
+    j["params_saved"] = p.paramsSaved;
+    if (baseline) {
+        j["baseline_" + err] = p.baselineHeldOut;
+        if (c == A3Component::QK) j["baseline_row_kl"] = p.baselineRowKl;
+        j["baseline_objective"] = p.baselineObjective;
+        j["baseline_weight_err"] = p.baselineWeightErr;
+    }
+    return j;
+}
+
+}  // namespace
+
+int verbA3(const std::vector<std::string>& argv) {
+    auto valued = kModelOptions;
+    valued.insert({"--calib-file", "--ranks", "--component", "--a3-rope", "--holdout"});
+    auto flags = kModelFlags;
+    flags.insert({"--baseline", "--no-refit"});
+    const CliArgs a(argv, valued, flags);
+    std::vector<double> fractions;
+    for (const std::string& s : splitList(a.str("--ranks", "0.125,0.25,0.5,0.75,1"))) {
+        try {
+            fractions.push_back(std::stod(s));
+        } catch (const std::exception&) {
+            fail(ErrorKind::BadInput, "--ranks expects comma-separated fractions in (0, 1], got '" + s + "'");
+        }
+    }
+    const std::string component = a.str("--component", "all");
+    std::vector<A3Component> components;
+    for (A3Component c : {A3Component::QK, A3Component::OV, A3Component::MLP})
+        if (component == "all" || component == a3ComponentName(c)) components.push_back(c);
+    if (components.empty()) fail(ErrorKind::BadInput, "--component expects qk, ov, mlp or all");
+    A3Params params;
+    params.rope = parseA3Rope(a.str("--a3-rope", a3RopeName(params.rope)));
+    params.refit = !a.has("--no-refit");
+
+    auto inspector = openInspector(a);
+    std::vector<std::vector<int32_t>> calibration;
+    if (a.has("--calib-file")) {
+        const std::vector<int32_t> ids = inspector->tokenize(readTextFile(a.str("--calib-file")), true);
+        const Tokenizer* tok = inspector->model().tokenizer();
+        calibration = splitWindows(ids, std::min(kCalibrationWindow, inspector->info().contextLength),
+                                   tok ? tok->bosId() : -1);
+    }
+    inspector->setPromptIds(promptIds(a, *inspector));
+    const A3Result r = inspector->a3(fractions, params, a.number("--holdout", 0.5), calibration);
+
+    const ModelInfo& info = inspector->info();
+    const int bytes = info.dtype == DType::F32 ? 4 : 2;
+    nlohmann::ordered_json j;
+    j["qk_mode"] = r.qkMode;
+    j["calib_tokens"] = r.calibTokens;
+    j["held_out_rows"] = r.heldOutRows;
+    j["layers"] = nlohmann::ordered_json::array();
+    for (const A3Layer& layer : r.layers) {
+        nlohmann::ordered_json lj = nlohmann::ordered_json::object();
+        for (A3Component c : components) {
+            nlohmann::ordered_json pts = nlohmann::ordered_json::array();
+            for (const A3Point& p : layer.of(c)) pts.push_back(pointJson(p, c, a.has("--baseline")));
+            lj[a3ComponentName(c)] = std::move(pts);
+        }
+        j["layers"].push_back(std::move(lj));
+    }
+    nlohmann::ordered_json kv = {{"full", a3KvBytesPerToken(r.nLayers, r.nKvHeads, r.headDim, r.headDim, bytes)},
+                                 {"bytes_per_element", bytes}};
+    kv["reduced"] = nlohmann::ordered_json::array();
+    for (double f : r.fractions) {
+        const int rqk = a3Rank(r, A3Component::QK, f), rvo = a3Rank(r, A3Component::OV, f);
+        kv["reduced"].push_back({{"rank", f}, {"r_qk", rqk}, {"r_vo", rvo},
+                                 {"bytes", a3KvBytesPerToken(r.nLayers, r.nKvHeads, rqk, rvo, bytes)}});
+    }
+    j["kv_bytes_per_token"] = std::move(kv);
+    if (a.has("--json")) {
+        std::cout << j.dump(-1) << "\n";
+        return 0;
+    }
+    std::printf("A^3 on %lld calibration tokens, %lld held-out rows; QK: %s\n", (long long)r.calibTokens,
+                (long long)r.heldOutRows, r.qkMode.c_str());
+    std::printf("layer comp  rank     r   held-out err  baseline err  objective  params saved\n");
+    for (size_t l = 0; l < r.layers.size(); ++l)
+        for (A3Component c : components)
+            for (const A3Point& p : r.layers[l].of(c))
+                std::printf("%5zu %-4s %5.3f %5d   %11.5f   %11.5f  %9.5f  %12lld\n", l, a3ComponentName(c), p.fraction,
+                            p.r, p.heldOut, p.baselineHeldOut, p.objective, (long long)p.paramsSaved);
+    std::printf("KV cache: %s bytes/token in full\n", j["kv_bytes_per_token"]["full"].dump().c_str());
+    for (const auto& e : j["kv_bytes_per_token"]["reduced"])
+        std::printf("  rank %s: r_qk %s, r_vo %s -> %s bytes/token\n", e["rank"].dump().c_str(),
+                    e["r_qk"].dump().c_str(), e["r_vo"].dump().c_str(), e["bytes"].dump().c_str());
+    return 0;
+}
+
+}  // namespace attnscope::app

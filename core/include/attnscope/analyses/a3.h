@@ -1,0 +1,105 @@
+// A^3 (Wong, Zhang et al., "A^3: an Analytical Low-Rank Approximation Framework for Attention",
+// arXiv 2505.12942): each layer's three functional components, each reduced inside by the
+// closed form that minimises that component's own error, beside a plain baseline.
+//   QK  - score error Σ_ij (q_i Δ k_jᵀ)² ; per KV group, queries stacked (GQA) [§4.1]
+//   OV  - head-output error ‖O_h (W_vo − Ŵ_vo)‖² ; GQA shares V̂: group-mean statistics [§4.1, approximate]
+//   MLP - output error of W_down on the kept intermediate channels (CUR-style selection
+//         ‖h_:,i‖·‖W_down[:, i]‖, optional least-squares refit) [§4.1, PAPER via audit]
+// Definitions: shared/reference/weibull-and-quantization.md §4.1, §5 and
+// attention-variants-and-heads.md §G. Everything is computed in the head's own coordinates
+// from second moments of the captured q, k, head outputs and MLP activations (float64), so a
+// rank edit costs no model pass. Plain structs; no torch, no Qt.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "attnscope/job.h"
+
+namespace attnscope {
+
+class Model;
+class Trace;
+
+enum class A3Component { QK, OV, MLP };
+inline constexpr int kA3Components = 3;
+
+// How QK treats rotary position embeddings [RECON: the paper's RoPE handling was not available].
+enum class A3Rope {
+    PreRope,         // the §4.1 closed form on pre-RoPE q/k: scores without the rotation
+    FrequencyPairs,  // keep whole rotary frequency pairs by E|q̃_f|²·E|k̃_f|² (§G.1): RoPE stays exact
+    NoRotaryCut,     // cut only the non-rotary dimensions (partial rotary); full-rotary heads keep d
+};
+
+struct A3Params {
+    A3Rope rope = A3Rope::FrequencyPairs;  // ignored (the closed form is exact) for models without RoPE
+    bool refit = true;                     // MLP: least-squares refit of W_down on the kept channels
+    double damping = 1e-8;                 // added to the moments' diagonal, relative to its mean
+};
+
+// Second moments of the calibration tokens (opaque: torch tensors inside core).
+struct A3Stats;
+
+// Accumulates A3Stats over calibration rows: each add() reads rows [row0, row1) of a trace that
+// kept pre-RoPE q/k, values (head outputs) and MLP inputs (TracePolicy defaults).
+class A3Accumulator {
+public:
+    explicit A3Accumulator(const Model& model);
+    ~A3Accumulator();
+    void add(const Trace& trace, int64_t row0, int64_t row1, const JobControl& job = {});
+    int64_t tokens() const;
+    std::shared_ptr<const A3Stats> finish();  // throws Error(BadInput) without tokens
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m;
+};
+
+// One rank of one component of one layer. Errors are relative (÷ the unreduced quantity).
+struct A3Point {
+    int r = 0;                  // kept dimensions: per head (QK, OV) or MLP channels
+    double fraction = 0;        // r / full
+    double objective = 0;       // the component's objective on the calibration rows (A^3)
+    double baselineObjective = 0;
+    double heldOut = 0;         // on the held-out rows: QK score error, OV output error, MLP output error
+    double baselineHeldOut = 0;
+    double rowKl = 0;           // QK: mean over held-out rows and heads of KL(softmax(S) ‖ softmax(Ŝ)), nats
+    double baselineRowKl = 0;
+    double weightErr = 0;       // the fused map's error: W_qᵀW_k, W_vᵀW_oᵀ per head, W_down
+    double baselineWeightErr = 0;
+    int64_t paramsSaved = 0;    // weights removed from the layer at this rank
+};
+
+struct A3Layer {
+    std::vector<A3Point> qk, ov, mlp;  // by rank fraction
+    const std::vector<A3Point>& of(A3Component c) const { return c == A3Component::QK ? qk : c == A3Component::OV ? ov : mlp; }
+};
+
+struct A3Result {
+    A3Params params;
+    std::vector<double> fractions;  // the rank fractions of every point list
+    int nLayers = 0, nHeads = 0, nKvHeads = 0, headDim = 0, dModel = 0, dFF = 0;
+    bool rope = false;      // the model rotates q/k
+    int rotaryDim = 0;
+    std::string qkMode;     // the QK choice shown, in words (e.g. "pre-RoPE scores (no rotation)")
+    int64_t calibTokens = 0, heldOutRows = 0;
+    std::vector<A3Layer> layers;
+};
+
+// Every layer x component at every fraction in (0, 1], on the held-out rows [row0, T) of
+// `heldOut` (queries; keys are every causal position). Ranks round to the nearest dimension
+// a component allows (even for frequency pairs), at least 1.
+A3Result computeA3(const Model& model, const A3Stats& stats, const Trace& heldOut, int64_t row0,
+                   const std::vector<double>& fractions, const A3Params& params = {}, const JobControl& job = {});
+
+// KV-cache bytes per token: 2·L·H_kv·d·b in full, L·H_kv·(r_qk + r_vo)·b reduced (§G.4).
+int64_t a3KvBytesPerToken(int nLayers, int nKvHeads, int rQk, int rVo, int bytesPerElement);
+// The kept dimension of a fraction for a component (what computeA3 uses).
+int a3Rank(const A3Result& result, A3Component component, double fraction);
+
+const char* a3ComponentName(A3Component c);  // "qk", "ov", "mlp"
+const char* a3RopeName(A3Rope r);            // "pre_rope", "freq_pairs", "no_rotary_cut"
+A3Rope parseA3Rope(const std::string& name);  // throws Error(BadInput)
+
+}  // namespace attnscope
