@@ -2,7 +2,8 @@
 // arXiv 2505.12942): each layer's three functional components, each reduced inside by the
 // closed form that minimises that component's own error, beside a plain baseline.
 //   QK  - score error Σ_ij (q_i Δ k_jᵀ)² ; per KV group, queries stacked (GQA) [§4.1]
-//   OV  - head-output error ‖O_h (W_vo − Ŵ_vo)‖² ; GQA shares V̂: group-mean statistics [§4.1, approximate]
+//   OV  - head-output error ‖O_h (W_vo − Ŵ_vo)‖² ; GQA shares V̂: its basis from the group-mean
+//         statistics [§4.1, approximate], each head's W_o refit on it by least squares [RECON]
 //   MLP - output error of W_down on the kept intermediate channels (CUR-style selection
 //         ‖h_:,i‖·‖W_down[:, i]‖, optional least-squares refit) [§4.1, PAPER via audit]
 // Definitions: shared/reference/weibull-and-quantization.md §4.1, §5 and

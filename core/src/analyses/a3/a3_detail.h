@@ -46,6 +46,9 @@ struct OvFactors {
 };
 OvFactors ovFactors(const at::Tensor& gMean, const std::vector<at::Tensor>& m, double damping);
 at::Tensor ovCut(const OvFactors& f, int r);  // P = L⁻¹ U_r U_rᵀ L
+// Head h's own W_o refit on the group's V̂ basis B = L⁻¹ U_r (least squares under its moment
+// G_h): P_h = B (Bᵀ G_h B)⁻¹ Bᵀ G_h, never worse than P for that head; equal to P for one head.
+at::Tensor ovHeadCut(const OvFactors& f, int r, const at::Tensor& gh, double damping);
 
 }  // namespace a3
 }  // namespace attnscope

@@ -317,8 +317,10 @@ public:
     }
 
 private:
+    // The baseline keeps the plain SVD's per-head W_o (no moments); A^3 refits each head's.
     void score(int r, const std::vector<OvFactors>& factors, double& objective, double& heldOut,
                double& weightErr) const {
+        const bool refit = &factors == &m_a3;
         const core::ModelConfig& c = m_in.c;
         const int d = c.headDim, per = c.nHeads / c.nKvHeads;
         const at::Tensor eye = at::eye(d, at::kDouble);
@@ -328,13 +330,14 @@ private:
             const at::Tensor pg = r >= d ? eye : ovCut(factors[size_t(g)], r);
             for (int i = 0; i < per; ++i) {
                 const size_t h = size_t(g * per + i);
-                obj += weightedSquare(m_g[h], eye - pg, m_mm[h]);
+                const at::Tensor ph = r < d && refit && per > 1 ? ovHeadCut(factors[size_t(g)], r, m_g[h], m_in.params.damping) : pg;
+                obj += weightedSquare(m_g[h], eye - ph, m_mm[h]);
                 objTotal += weightedSquare(m_g[h], eye, m_mm[h]);
-                w += weightedSquare(m_wg[size_t(g)], eye - pg, m_mm[h]);
+                w += weightedSquare(m_wg[size_t(g)], eye - ph, m_mm[h]);
                 wTotal += weightedSquare(m_wg[size_t(g)], eye, m_mm[h]);
                 const at::Tensor oh = m_o.select(1, int64_t(h));
                 y += oh.mm(m_m[h]);
-                yHat += oh.mm(pg).mm(m_m[h]);
+                yHat += oh.mm(ph).mm(m_m[h]);
             }
         }
         objective = safeRatio(obj, objTotal);

@@ -63,4 +63,12 @@ at::Tensor ovCut(const OvFactors& f, int r) {
     return f.l.inverse.mm(ur).mm(ur.t()).mm(f.l.root);
 }
 
+at::Tensor ovHeadCut(const OvFactors& f, int r, const at::Tensor& gh, double damping) {
+    const at::Tensor b = f.l.inverse.mm(f.u.slice(1, 0, r));  // [d, r]
+    const at::Tensor btg = b.t().mm(gh);                      // [r, d]
+    const at::Tensor gram = btg.mm(b);
+    const double floor = std::max(gram.diagonal().mean().item<double>(), 1e-300) * std::max(damping, 1e-15);
+    return b.mm(at::linalg_solve(gram + floor * at::eye(r, gram.options()), btg));
+}
+
 }  // namespace attnscope::a3
