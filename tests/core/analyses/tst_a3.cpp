@@ -250,6 +250,38 @@ private slots:
         QCOMPARE(a3KvBytesPerToken(16, 8, 32, 16, 2), int64_t(16) * 8 * 48 * 2);
     }
 
+    // The session section: decode(encode(x)) encodes to the same bytes; corrupt sections fail.
+    void sessionRoundTrip() {
+        const Lab l = lab(randomModel(4, 2, 23), testmodels::seededIds(4, int(kRows)), kCalibRows);
+        const A3Result res = computeA3(*l.model, *l.stats, *l.trace, kCalibRows, {0.25, 0.5, 1.0});
+        const SessionSection s = encodeA3(res);
+        const A3Result back = decodeA3(s);
+        const SessionSection again = encodeA3(back);
+        QCOMPARE(again.params, s.params);
+        for (const auto& [name, t] : s.tensors) QVERIFY2(again.tensors.at(name).bytes == t.bytes, name.c_str());
+        QCOMPARE(back.layers[1].ov[1].heldOut, res.layers[1].ov[1].heldOut);
+        QCOMPARE(back.layers[1].mlp[0].paramsSaved, res.layers[1].mlp[0].paramsSaved);
+        auto kind = [](const SessionSection& bad) {
+            try {
+                decodeA3(bad);
+            } catch (const Error& e) {
+                return e.kind();
+            }
+            return ErrorKind::Internal;
+        };
+        SessionSection bad = s;
+        bad.params["fractions"] = {0.25, 0.5};  // the tensors hold three
+        QCOMPARE(kind(bad), ErrorKind::BadInput);
+        bad = s;
+        bad.params["a3_rope"] = "sideways";
+        QCOMPARE(kind(bad), ErrorKind::BadInput);
+        bad = s;
+        std::vector<int32_t> r = s.tensors.at("r").toI32("r");
+        r[0] = 1000;
+        bad.tensors["r"] = SessionTensor::i32(s.tensors.at("r").shape, r);
+        QCOMPARE(kind(bad), ErrorKind::BadInput);
+    }
+
     void badInput() {
         const Lab l = lab(randomModel(4, 2, 19), testmodels::seededIds(2, 40), 20);
         auto kind = [&](auto f) {

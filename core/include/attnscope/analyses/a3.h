@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "attnscope/job.h"
+#include "attnscope/model_shape.h"
+#include "attnscope/session.h"
 
 namespace attnscope {
 
@@ -77,10 +79,9 @@ struct A3Layer {
     const std::vector<A3Point>& of(A3Component c) const { return c == A3Component::QK ? qk : c == A3Component::OV ? ov : mlp; }
 };
 
-struct A3Result {
+struct A3Result : ModelShape {  // the model's dimensions
     A3Params params;
     std::vector<double> fractions;  // the rank fractions of every point list
-    int nLayers = 0, nHeads = 0, nKvHeads = 0, headDim = 0, dModel = 0, dFF = 0;
     bool rope = false;      // the model rotates q/k
     int rotaryDim = 0;
     std::string qkMode;     // the QK choice shown, in words (e.g. "pre-RoPE scores (no rotation)")
@@ -98,6 +99,13 @@ A3Result computeA3(const Model& model, const A3Stats& stats, const Trace& heldOu
 int64_t a3KvBytesPerToken(int nLayers, int nKvHeads, int rQk, int rVo, int bytesPerElement);
 // The kept dimension of a fraction for a component (what computeA3 uses).
 int a3Rank(const A3Result& result, A3Component component, double fraction);
+
+// Session section "a3" (docs/session-format.md): params (dimensions, choices, fractions) and
+// tensors points [L, 3, F, 9] (fraction, objective, baseline objective, held-out, baseline
+// held-out, row KL, baseline row KL, weight error, baseline weight error), r [L, 3, F] and
+// params_saved [L, 3, F]. Decode throws Error(BadInput) for anything inconsistent.
+SessionSection encodeA3(const A3Result& r);
+A3Result decodeA3(const SessionSection& s);
 
 const char* a3ComponentName(A3Component c);  // "qk", "ov", "mlp"
 const char* a3RopeName(A3Rope r);            // "pre_rope", "freq_pairs", "no_rotary_cut"

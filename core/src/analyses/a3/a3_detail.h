@@ -10,8 +10,7 @@
 namespace attnscope {
 
 // Σ over calibration rows of xᵀx (float64, CPU), per layer.
-struct A3Stats {
-    int nLayers = 0, nHeads = 0, nKvHeads = 0, headDim = 0, dModel = 0, dFF = 0;
+struct A3Stats : ModelShape {
     int64_t tokens = 0;
     std::vector<at::Tensor> gq;  // [H, d, d]   pre-RoPE q (after a QK norm)
     std::vector<at::Tensor> gk;  // [Hkv, d, d] pre-RoPE k

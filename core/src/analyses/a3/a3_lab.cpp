@@ -115,6 +115,15 @@ QkHeldOut qkHeldOut(const at::Tensor& q, const at::Tensor& k, const std::vector<
     return out;
 }
 
+// A point at kept dimension r of `full`, removing `saved` weights.
+A3Point pointAt(int r, int full, int64_t saved) {
+    A3Point p;
+    p.r = r;
+    p.fraction = double(r) / full;
+    p.paramsSaved = saved;
+    return p;
+}
+
 int roundRank(double fraction, int full, int lo = 1) {
     return std::clamp(int(std::lround(fraction * full)), std::min(lo, full), full);
 }
@@ -190,10 +199,7 @@ public:
     A3Point point(double fraction) const {
         const core::ModelConfig& c = m_in.c;
         const int d = c.headDim, r = rank(fraction);
-        A3Point p;
-        p.r = r;
-        p.fraction = double(r) / d;
-        p.paramsSaved = int64_t(c.nHeads + c.nKvHeads) * (d - r) * c.dModel;
+        A3Point p = pointAt(r, d, int64_t(c.nHeads + c.nKvHeads) * (d - r) * c.dModel);
         score(cuts(r, false), p.objective, p.heldOut, p.rowKl, p.weightErr);
         score(cuts(r, true), p.baselineObjective, p.baselineHeldOut, p.baselineRowKl, p.baselineWeightErr);
         return p;
@@ -307,10 +313,7 @@ public:
     A3Point point(double fraction) const {
         const core::ModelConfig& c = m_in.c;
         const int d = c.headDim, r = rank(fraction);
-        A3Point p;
-        p.r = r;
-        p.fraction = double(r) / d;
-        p.paramsSaved = int64_t(c.nKvHeads + c.nHeads) * (d - r) * c.dModel;
+        A3Point p = pointAt(r, d, int64_t(c.nKvHeads + c.nHeads) * (d - r) * c.dModel);
         score(r, m_a3, p.objective, p.heldOut, p.weightErr);
         score(r, m_base, p.baselineObjective, p.baselineHeldOut, p.baselineWeightErr);
         return p;
@@ -372,10 +375,7 @@ public:
     A3Point point(double fraction) const {
         const core::ModelConfig& c = m_in.c;
         const int F = c.dFF, r = rank(fraction);
-        A3Point p;
-        p.r = r;
-        p.fraction = double(r) / F;
-        p.paramsSaved = int64_t(F - r) * c.dModel * (m_in.w.wGate.defined() ? 3 : 2);
+        A3Point p = pointAt(r, F, int64_t(F - r) * c.dModel * (m_in.w.wGate.defined() ? 3 : 2));
         score(r, m_score, m_in.params.refit, p.objective, p.heldOut, p.weightErr);
         score(r, m_magnitude, false, p.baselineObjective, p.baselineHeldOut, p.baselineWeightErr);
         return p;
@@ -449,12 +449,7 @@ A3Result computeA3(const Model& model, const A3Stats& stats, const Trace& heldOu
         A3Result out;
         out.params = params;
         out.fractions = fractions;
-        out.nLayers = c.nLayers;
-        out.nHeads = c.nHeads;
-        out.nKvHeads = c.nKvHeads;
-        out.headDim = c.headDim;
-        out.dModel = c.dModel;
-        out.dFF = c.dFF;
+        static_cast<ModelShape&>(out) = c;
         out.rope = c.rope.style != core::RopeStyle::None;
         out.rotaryDim = out.rope ? (c.rope.rotaryDim > 0 ? c.rope.rotaryDim : c.headDim) : 0;
         out.calibTokens = stats.tokens;

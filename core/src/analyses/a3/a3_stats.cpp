@@ -33,12 +33,7 @@ void addTo(at::Tensor& sum, const at::Tensor& delta) {
 A3Accumulator::A3Accumulator(const Model& model) : m(std::make_unique<Impl>(Impl{model, {}})) {
     const core::ModelConfig& c = ModelAccess::impl(model).decoder.config();
     A3Stats& s = m->stats;
-    s.nLayers = c.nLayers;
-    s.nHeads = c.nHeads;
-    s.nKvHeads = c.nKvHeads;
-    s.headDim = c.headDim;
-    s.dModel = c.dModel;
-    s.dFF = c.dFF;
+    static_cast<ModelShape&>(s) = c;
     s.gq.resize(size_t(c.nLayers));
     s.gk.resize(size_t(c.nLayers));
     s.go.resize(size_t(c.nLayers));

@@ -1,0 +1,93 @@
+// Session codec of the A^3 lab (torch-free: built into attnscope_io, for widgets and export).
+#include "attnscope/analyses/a3.h"
+#include "attnscope/error.h"
+#include "session/codec_json.h"
+
+namespace attnscope {
+
+namespace {
+
+using Type = SessionTensor::Type;
+constexpr int64_t kColumns = 9;
+constexpr A3Component kComponents[] = {A3Component::QK, A3Component::OV, A3Component::MLP};
+constexpr const char* kRopes[] = {"pre_rope", "freq_pairs", "no_rotary_cut"};  // A3Rope order
+
+std::vector<A3Point>& pointsOf(A3Layer& l, A3Component c) {
+    return c == A3Component::QK ? l.qk : c == A3Component::OV ? l.ov : l.mlp;
+}
+
+}  // namespace
+
+SessionSection encodeA3(const A3Result& r) {
+    SessionSection s;
+    s.params = {{"layers", r.nLayers},        {"heads", r.nHeads},
+                {"kv_heads", r.nKvHeads},     {"head_dim", r.headDim},
+                {"d_model", r.dModel},        {"d_ff", r.dFF},
+                {"rope", r.rope},             {"rotary_dim", r.rotaryDim},
+                {"qk_mode", r.qkMode},        {"a3_rope", kRopes[int(r.params.rope)]},
+                {"refit", r.params.refit},    {"damping", r.params.damping},
+                {"fractions", r.fractions},   {"calib_tokens", r.calibTokens},
+                {"held_out_rows", r.heldOutRows}};
+    const int64_t L = r.nLayers, F = int64_t(r.fractions.size());
+    std::vector<double> points;
+    std::vector<int32_t> ranks;
+    std::vector<int64_t> saved;
+    for (const A3Layer& l : r.layers)
+        for (A3Component c : kComponents)
+            for (const A3Point& p : l.of(c)) {
+                points.insert(points.end(), {p.fraction, p.objective, p.baselineObjective, p.heldOut, p.baselineHeldOut,
+                                             p.rowKl, p.baselineRowKl, p.weightErr, p.baselineWeightErr});
+                ranks.push_back(p.r);
+                saved.push_back(p.paramsSaved);
+            }
+    if (int64_t(ranks.size()) != L * 3 * F) fail(ErrorKind::Internal, "a3: every layer and component needs a point per fraction");
+    s.tensors["points"] = SessionTensor::f64({L, 3, F, kColumns}, points);
+    s.tensors["r"] = SessionTensor::i32({L, 3, F}, ranks);
+    s.tensors["params_saved"] = SessionTensor::i64({L, 3, F}, saved);
+    return s;
+}
+
+A3Result decodeA3(const SessionSection& s) {
+    const codec::JsonReader p(s.params, "a3");
+    A3Result r;
+    r.nLayers = int(p.integer("layers", 1, 4096));
+    r.nHeads = int(p.integer("heads", 1, 4096));
+    r.nKvHeads = int(p.integer("kv_heads", 1, r.nHeads));
+    if (r.nHeads % r.nKvHeads) p.bad("'heads' must be a multiple of 'kv_heads'");
+    r.headDim = int(p.integer("head_dim", 1, 65536));
+    r.dModel = int(p.integer("d_model", 1, 1 << 20));
+    r.dFF = int(p.integer("d_ff", 1, 1 << 22));
+    r.rope = p.boolean("rope");
+    r.rotaryDim = int(p.integer("rotary_dim", 0, r.headDim));
+    r.qkMode = p.str("qk_mode");
+    r.params.rope = A3Rope(p.choice("a3_rope", kRopes));
+    r.params.refit = p.boolean("refit");
+    r.params.damping = p.number("damping");
+    r.fractions = p.numbers("fractions", 64);
+    if (r.fractions.empty()) p.bad("'fractions' is empty");
+    for (double f : r.fractions)
+        if (!(f > 0 && f <= 1)) p.bad("'fractions' must lie in (0, 1]");
+    r.calibTokens = p.integer("calib_tokens", 1, int64_t(1) << 40);
+    r.heldOutRows = p.integer("held_out_rows", 1, int64_t(1) << 40);
+    const int64_t L = r.nLayers, F = int64_t(r.fractions.size());
+    const std::vector<double> points = s.require("a3", "points", Type::F64, {L, 3, F, kColumns}).toF64("a3/points");
+    const std::vector<int32_t> ranks = s.require("a3", "r", Type::I32, {L, 3, F}).toI32("a3/r");
+    const std::vector<int64_t> saved = s.require("a3", "params_saved", Type::I64, {L, 3, F}).toI64("a3/params_saved");
+    size_t i = 0;
+    for (int64_t l = 0; l < L; ++l) {
+        A3Layer layer;
+        for (A3Component c : kComponents) {
+            const int full = c == A3Component::MLP ? r.dFF : r.headDim;
+            for (int64_t f = 0; f < F; ++f, ++i) {
+                const double* v = points.data() + i * size_t(kColumns);
+                A3Point pt{ranks[i], v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], saved[i]};
+                if (pt.r < 1 || pt.r > full) p.bad("tensor 'r' holds a rank outside [1, " + std::to_string(full) + "]");
+                pointsOf(layer, c).push_back(pt);
+            }
+        }
+        r.layers.push_back(std::move(layer));
+    }
+    return r;
+}
+
+}  // namespace attnscope
