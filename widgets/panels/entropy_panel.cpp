@@ -82,11 +82,13 @@ void EntropyPanel::setProfile(const EntropyProfile& p) {
     m_plot->xAxis->setRange(0, std::max<double>(1, double(T - 1)));
     m_plot->yAxis->setRange(0, top * 1.05);
     m_plot->replot();
-    m_summary->setText(tr("%1 tokens, %2 layers; curves are running means over %3 tokens. Lowest mean entropy: layer "
+    const QString smoothing = window > 1 ? tr("curves are running means over %1 tokens").arg(window)
+                                         : tr("one point per token");
+    m_summary->setText(tr("%1 tokens, %2 layers; %3. Lowest mean entropy: layer "
                           "%4 (%5 nats; uniform attention over the whole prompt would be %6).")
                            .arg(T)
                            .arg(p.nLayers)
-                           .arg(window)
+                           .arg(smoothing)
                            .arg(focused)
                            .arg(lowest, 0, 'f', 2)
                            .arg(top, 0, 'f', 2));

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <numeric>
+#include <tuple>
 
 #include "analyses/a3/a3_detail.h"
 #include "analyses/quant/quant_model_detail.h"
@@ -85,35 +87,49 @@ std::vector<double> unitEnergy(const Units& units, const at::Tensor& g) {
 // A symmetric matrix restricted to `idx` rows and columns.
 at::Tensor principal(const at::Tensor& g, const at::Tensor& idx) { return g.index_select(0, idx).index_select(1, idx); }
 
-// Held-out score error and row KL of one layer's QK cut (cuts[h]: d x d, scores q C kᵀ).
-struct QkHeldOut {
-    double err2 = 0, total2 = 0, kl = 0;
-    int64_t rows = 0;
-};
-
-QkHeldOut qkHeldOut(const at::Tensor& q, const at::Tensor& k, const std::vector<at::Tensor>& cuts, int64_t row0,
-                    int window, double scale) {
-    // q [n, H, d] (rows row0..T-1), k [T, Hkv, d]
-    const int64_t n = q.size(0), T = k.size(0), H = q.size(1), Hkv = k.size(1);
-    const at::Tensor qi = at::arange(row0, row0 + n, at::kLong).unsqueeze(1), kj = at::arange(T, at::kLong).unsqueeze(0);
-    at::Tensor visible = kj <= qi;
-    if (window > 0) visible = visible & (kj > qi - window);
-    const at::Tensor hidden = visible.logical_not();
-    QkHeldOut out;
-    for (int64_t h = 0; h < H; ++h) {
-        const at::Tensor qh = q.select(1, h), kg = k.select(1, h / (H / Hkv));
-        const at::Tensor s = qh.mm(kg.t()).masked_fill(hidden, 0.0);
-        const at::Tensor sHat = qh.mm(cuts[size_t(h)]).mm(kg.t()).masked_fill(hidden, 0.0);
-        out.err2 += (s - sHat).pow(2).sum().item<double>();
-        out.total2 += s.pow(2).sum().item<double>();
-        const double ninf = -std::numeric_limits<double>::infinity();
-        const at::Tensor lp = at::log_softmax((s * scale).masked_fill(hidden, ninf), 1);
-        const at::Tensor lq = at::log_softmax((sHat * scale).masked_fill(hidden, ninf), 1);
-        out.kl += (lp.exp() * (lp - lq)).masked_fill(hidden, 0.0).sum().item<double>();
-        out.rows += n;
+// The held-out scores of one layer, unreduced, kept across ranks: per query head the masked
+// scores S [n, T] and log softmax(scale·S) over the visible keys.
+class QkHeldOut {
+public:
+    QkHeldOut(const at::Tensor& q, const at::Tensor& k, int64_t row0, int window, double scale)
+        : m_q(q), m_k(k), m_scale(scale) {  // q [n, H, d] (rows row0..T-1), k [T, Hkv, d]
+        const int64_t n = q.size(0), T = k.size(0), H = q.size(1);
+        const at::Tensor qi = at::arange(row0, row0 + n, at::kLong).unsqueeze(1), kj = at::arange(T, at::kLong).unsqueeze(0);
+        at::Tensor visible = kj <= qi;
+        if (window > 0) visible = visible & (kj > qi - window);
+        m_hidden = visible.logical_not();
+        for (int64_t h = 0; h < H; ++h) {
+            m_s.push_back(q.select(1, h).mm(keys(h).t()).masked_fill(m_hidden, 0.0));
+            m_total2 += m_s.back().pow(2).sum().item<double>();
+            m_logP.push_back(logSoftmax(m_s.back()));
+        }
+        m_rows = n * H;
     }
-    return out;
-}
+
+    // (relative score error, mean row KL) of the scores q C_h kᵀ.
+    std::pair<double, double> score(const std::vector<at::Tensor>& cuts) const {
+        double err2 = 0, kl = 0;
+        for (size_t h = 0; h < m_s.size(); ++h) {
+            const at::Tensor kh = keys(int64_t(h));
+            const at::Tensor sHat = m_q.select(1, int64_t(h)).mm(cuts[h]).mm(kh.t()).masked_fill(m_hidden, 0.0);
+            err2 += (m_s[h] - sHat).pow(2).sum().item<double>();
+            kl += (m_logP[h].exp() * (m_logP[h] - logSoftmax(sHat))).masked_fill(m_hidden, 0.0).sum().item<double>();
+        }
+        return {safeRatio(err2, m_total2), m_rows > 0 ? kl / double(m_rows) : 0.0};
+    }
+
+private:
+    at::Tensor keys(int64_t h) const { return m_k.select(1, h / (m_q.size(1) / m_k.size(1))); }
+    at::Tensor logSoftmax(const at::Tensor& s) const {
+        return at::log_softmax((s * m_scale).masked_fill(m_hidden, -std::numeric_limits<double>::infinity()), 1);
+    }
+
+    at::Tensor m_q, m_k, m_hidden;
+    double m_scale;
+    std::vector<at::Tensor> m_s, m_logP;
+    double m_total2 = 0;
+    int64_t m_rows = 0;
+};
 
 // A point at kept dimension r of `full`, removing `saved` weights.
 A3Point pointAt(int r, int full, int64_t saved) {
@@ -163,8 +179,7 @@ public:
         const at::Tensor& q = pre && in.held.qPre.defined() ? in.held.qPre : in.held.q;
         const at::Tensor& k = pre && in.held.kPre.defined() ? in.held.kPre : in.held.k;
         if (!q.defined() || !k.defined()) fail(ErrorKind::NotFound, "A^3 needs the held-out trace's q and k");
-        m_q = f64(q.slice(0, in.row0));
-        m_k = f64(k);
+        m_held = std::make_unique<QkHeldOut>(f64(q.slice(0, in.row0)), f64(k), in.row0, c.slidingWindow, c.logitScale());
         if (m_mode == A3Rope::PreRope) {
             for (int g = 0; g < c.nKvHeads; ++g) {
                 m_a3.push_back(qkFactors(group(m_gq, g), m_gk[size_t(g)], in.params.damping));
@@ -267,9 +282,7 @@ private:
         }
         objective = safeRatio(obj, objTotal);
         weightErr = safeRatio(w, wTotal);
-        const QkHeldOut ho = qkHeldOut(m_q, m_k, cuts, m_in.row0, c.slidingWindow, c.logitScale());
-        heldOut = safeRatio(ho.err2, ho.total2);
-        rowKl = ho.rows > 0 ? ho.kl / double(ho.rows) : 0.0;
+        std::tie(heldOut, rowKl) = m_held->score(cuts);
     }
 
     const LayerInputs& m_in;
@@ -279,7 +292,7 @@ private:
     int m_rot = 0;
     at::Tensor m_nr;  // non-rotary dimensions
     std::vector<at::Tensor> m_gq, m_gk, m_wgq, m_wgk;
-    at::Tensor m_q, m_k;
+    std::unique_ptr<QkHeldOut> m_held;
     std::vector<QkFactors> m_a3, m_base;
 };
 
