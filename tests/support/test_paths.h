@@ -1,10 +1,18 @@
 // Where tests find their data. Paths are compiled in by tests/CMakeLists.txt.
 #pragma once
+#include <QByteArray>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QString>
 
 namespace testpaths {
+
+// A file's bytes; empty when it cannot be read.
+inline QByteArray readBytes(const QString& path) {
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
 
 inline QString data(const QString& rel) {
     return QDir(QStringLiteral(ATTNSCOPE_TEST_DATA_DIR)).filePath(rel);

@@ -19,10 +19,6 @@ using namespace attnscope;
 using namespace attnscope::io;
 
 namespace {
-QByteArray readAll(const QString& path) {
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
 void writeFile(const QString& path, const QByteArray& bytes) {
     QFile f(path);
     QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
@@ -154,7 +150,7 @@ void TestSafetensors::roundTrip() {
     }
     QVERIFY(f->find("scalar")->numel() == 1 && f->find("empty")->numel() == 0);
     // The raw file against the spec, read with Qt's JSON parser.
-    const QByteArray raw = readAll(path);
+    const QByteArray raw = testpaths::readBytes(path);
     const quint64 n = headerLen(raw);
     QVERIFY(8 + n <= quint64(raw.size()) && (8 + n) % 8 == 0);  // padded: the data section starts 8-aligned
     const QJsonObject h = QJsonDocument::fromJson(raw.mid(8, int(n))).object();
@@ -183,7 +179,7 @@ void TestSafetensors::atomicWrite() {
     const std::vector<NamedBuffer> v1 = {buf("w", StDType::F32, {4}, seqBytes(16, 1))};
     writeSafetensors(p, v1, {{"v", "1"}});
     QVERIFY(QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner | QFile::ReadGroup));
-    const QByteArray old = readAll(path);
+    const QByteArray old = testpaths::readBytes(path);
     QVERIFY(!old.isEmpty());
     // 1. Invalid tensors (byte count, duplicate, negative dim, reserved or non-UTF-8 name):
     //    rejected before anything is written.
@@ -194,7 +190,7 @@ void TestSafetensors::atomicWrite() {
     EXPECT_ERROR(writeSafetensors(p, {buf("a", StDType::U8, {-1}, {})}, {}), ErrorKind::BadInput, "'a'");
     EXPECT_ERROR(writeSafetensors(p, {buf("__metadata__", StDType::U8, {1}, {1})}, {}), ErrorKind::BadInput);
     EXPECT_ERROR(writeSafetensors(p, {buf("bad\xff", StDType::U8, {1}, {1})}, {}), ErrorKind::BadInput);
-    QCOMPARE(readAll(path), old);
+    QCOMPARE(testpaths::readBytes(path), old);
     // 2. The write fails mid-way: a file size limit makes write() fail with EFBIG after the
     //    temp file exists and has received data.
     const std::vector<NamedBuffer> big = {buf("w", StDType::F32, {16384}, seqBytes(65536, 2))};
@@ -208,7 +204,7 @@ void TestSafetensors::atomicWrite() {
     setrlimit(RLIMIT_FSIZE, &saved);
     std::signal(SIGXFSZ, oldHandler);
     QVERIFY2(r.isEmpty(), qPrintable(r));
-    QCOMPARE(readAll(path), old);
+    QCOMPARE(testpaths::readBytes(path), old);
     QVERIFY2(leftoverTemps(dir).isEmpty(), qPrintable(leftoverTemps(dir).join(',')));
     // 3. The directory does not exist: NotFound, nothing created anywhere.
     EXPECT_ERROR(writeSafetensors((dir + "/missing/model.safetensors").toStdString(), v1, {}), ErrorKind::NotFound,
@@ -218,11 +214,11 @@ void TestSafetensors::atomicWrite() {
     QVERIFY(QDir(dir).mkpath("occupied"));
     writeFile(dir + "/occupied/keep", "keep");
     EXPECT_ERROR(writeSafetensors((dir + "/occupied").toStdString(), v1, {}), ErrorKind::BadInput, "occupied");
-    QCOMPARE(readAll(dir + "/occupied/keep"), QByteArray("keep"));
+    QCOMPARE(testpaths::readBytes(dir + "/occupied/keep"), QByteArray("keep"));
     QVERIFY2(leftoverTemps(dir).isEmpty(), qPrintable(leftoverTemps(dir).join(',')));
     // 5. A completed write replaces the file and keeps its permissions.
     writeSafetensors(p, big, {{"v", "2"}});
-    QVERIFY(readAll(path) != old);
+    QVERIFY(testpaths::readBytes(path) != old);
     const auto f = SafetensorsFile::open(p);
     QVERIFY(f->metadata().at("v") == "2" && f->find("w")->nbytes == 65536);
     QVERIFY(std::memcmp(f->find("w")->data, big[0].bytes.data(), 65536) == 0);
@@ -340,7 +336,7 @@ void TestSafetensors::badIndexes() {
 }
 
 void TestSafetensors::mutatedHeadersNeverCrash() {
-    const QByteArray raw = readAll(testpaths::data("models/llama2/model.safetensors"));
+    const QByteArray raw = testpaths::readBytes(testpaths::data("models/llama2/model.safetensors"));
     QVERIFY(raw.size() > 64);
     const std::vector<uint8_t> orig(raw.begin(), raw.end());
     // 0: parsed with every tensor inside the buffer, 1: Error thrown, 2: out of bounds.

@@ -15,10 +15,6 @@ using namespace attnscope;
 using namespace attnscope::io;
 
 namespace {
-QByteArray readAll(const QString& path) {
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
 // The spec's layout: u64 little-endian header length N, N bytes of JSON, then data.
 quint64 headerLen(const QByteArray& raw) { return qFromLittleEndian<quint64>(raw.constData()); }
 // F16 through Qt's qfloat16; BF16 is the top half of an F32 (both little-endian, as stored).
@@ -34,7 +30,7 @@ float readFloat(const TensorEntry& t, int64_t i) {  // memcpy: data may be unali
 }
 struct Config {
     QJsonObject j;
-    explicit Config(const QString& dir) : j(QJsonDocument::fromJson(readAll(dir + "/config.json")).object()) {}
+    explicit Config(const QString& dir) : j(QJsonDocument::fromJson(testpaths::readBytes(dir + "/config.json")).object()) {}
     QString type() const { return j.value("model_type").toString(); }
     int64_t get(const char* k, int64_t d = -1) const { return j.value(k).isDouble() ? j.value(k).toInteger() : d; }
     // GPT-2 names its sizes differently.
@@ -155,7 +151,7 @@ void TestSafetensorFixtures::fixtures() {
     } else {
         // HF packs tensors back to back: 8 + header + data is the whole file.
         QCOMPARE(ws->fileCount(), size_t(1));
-        const QByteArray raw = readAll(dir + "/model.safetensors");
+        const QByteArray raw = testpaths::readBytes(dir + "/model.safetensors");
         QCOMPARE(quint64(raw.size()), 8 + headerLen(raw) + bytes);
         QCOMPARE(ws->metadata().at("format"), std::string("pt"));
     }
@@ -188,7 +184,7 @@ void TestSafetensorFixtures::fixtures() {
 
 void TestSafetensorFixtures::shardedIndexMatchesJson() {
     const QString dir = testpaths::data("models/llama3");
-    const QJsonObject idx = QJsonDocument::fromJson(readAll(dir + "/model.safetensors.index.json")).object();
+    const QJsonObject idx = QJsonDocument::fromJson(testpaths::readBytes(dir + "/model.safetensors.index.json")).object();
     const QJsonObject map = idx.value("weight_map").toObject();
     const auto ws = WeightSet::openDirectory(dir.toStdString());
     QCOMPARE(ws->names().size(), size_t(map.size()));
