@@ -23,14 +23,8 @@ CorpusOptions corpusOptions(const CliArgs& a) {
 }
 
 std::vector<int64_t> int64List(const std::string& s) {
-    std::vector<int64_t> out;
-    std::stringstream ss(s);
-    for (std::string x; std::getline(ss, x, ',');) {
-        try { out.push_back(std::stoll(x)); } catch (const std::exception&) {
-            fail(ErrorKind::BadInput, "expected comma-separated integers, got '" + x + "'");
-        }
-    }
-    return out;
+    const std::vector<long long> v = integerList(s, "--snapshots");
+    return {v.begin(), v.end()};
 }
 
 }  // namespace
@@ -60,12 +54,12 @@ int verbTrain(const std::vector<std::string>& argv) {
     o.tokenizerDir = a.str("--tokenizer");
     o.outDir = a.str("--out");
     if (o.tokenizerDir.empty() || o.outDir.empty()) fail(ErrorKind::BadInput, "--tokenizer DIR and --out DIR are required");
-    o.nLayers = a.integer("--layers", o.nLayers);
-    o.dModel = a.integer("--d-model", o.dModel);
-    o.nHeads = a.integer("--heads", o.nHeads);
-    o.nKvHeads = a.integer("--kv-heads", o.nKvHeads);
-    o.dFF = a.integer("--ff", o.dFF);
-    o.contextLength = a.integer("--context", o.contextLength);
+    o.shape.nLayers = a.integer("--layers", o.shape.nLayers);
+    o.shape.dModel = a.integer("--d-model", o.shape.dModel);
+    o.shape.nHeads = a.integer("--heads", o.shape.nHeads);
+    o.shape.nKvHeads = a.integer("--kv-heads", o.shape.nKvHeads);
+    o.shape.dFF = a.integer("--ff", o.shape.dFF);
+    o.shape.contextLength = a.integer("--context", o.shape.contextLength);
     o.batchSize = a.integer("--batch", o.batchSize);
     o.steps = a.integer64("--steps", o.steps);
     o.warmupSteps = a.integer64("--warmup", o.warmupSteps);

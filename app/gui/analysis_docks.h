@@ -6,10 +6,10 @@
 
 #include <QObject>
 
-#include "panel_dock.h"
 #include <QStringList>
 
-class QMainWindow;
+#include "panel_dock.h"  // with PanelHost's forward declarations (QMainWindow, PromptInfo, the worker, ...)
+
 class QMenu;
 
 namespace attnscope::widgets {
@@ -18,16 +18,10 @@ class SinksPanel;
 class WeibullPanel;
 }  // namespace attnscope::widgets
 
-namespace attnscope {
-struct PromptInfo;  // inspector.h: what a prompt run tells the front ends
-}  // namespace attnscope
-
 namespace attnscope::app {
 
-class InspectorWorker;
 class KvDock;
 class QuantDock;
-class SelectionModel;
 
 class AnalysisDocks : public QObject {
     Q_OBJECT

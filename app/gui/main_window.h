@@ -33,7 +33,6 @@ struct PromptInfo;  // inspector.h: what a prompt run tells the front ends
 namespace attnscope::app {
 
 class AnalysisDocks;
-class InspectorWorker;
 class SessionController;
 class SelectionModel;
 

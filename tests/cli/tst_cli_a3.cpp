@@ -16,11 +16,7 @@ const QStringList kPrompt = {"--prompt", "We the People of the United States, in
                                          "establish Justice, insure domestic Tranquility, provide for the common "
                                          "defence, promote the general Welfare, and secure the Blessings of Liberty."};
 
-QJsonObject a3(const QStringList& args) {
-    const clitest::Result r = cli(QStringList{"a3"} + kPrompt + args + QStringList{"--json"});
-    if (r.code != 0) qWarning("exit %d: %s", r.code, r.err.constData());
-    return QJsonDocument::fromJson(r.out).object();
-}
+QJsonObject a3(const QStringList& args) { return clitest::cliJson(QStringList{"a3"} + kPrompt + args); }
 
 }  // namespace
 

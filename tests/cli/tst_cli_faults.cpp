@@ -29,10 +29,7 @@ QString writeFile(const QTemporaryDir& dir, const QString& name, const QByteArra
 }
 
 QJsonObject runJson(const QString& promptFile, Result* raw = nullptr) {
-    const Result r = cli({"run", "--prompt-file", promptFile, "--json"});
-    if (raw) *raw = r;
-    if (r.code != 0) qWarning("exit %d: %s", r.code, r.err.constData());
-    return QJsonDocument::fromJson(r.out).object();
+    return clitest::cliJson({"run", "--prompt-file", promptFile}, raw);
 }
 
 // Runs the CLI with its data segment (heap and anonymous mappings) capped at `bytes`.

@@ -18,11 +18,7 @@ const QStringList kPrompt = {"--prompt", "The Congress shall have power to lay a
                                          "excises, to pay the debts and provide for the common defence.",
                              "--continuation", "8"};
 
-QJsonObject kv(const QStringList& args) {
-    const clitest::Result r = cli(QStringList{"kv"} + kPrompt + args + QStringList{"--json"});
-    if (r.code != 0) qWarning("exit %d: %s", r.code, r.err.constData());
-    return QJsonDocument::fromJson(r.out).object();
-}
+QJsonObject kv(const QStringList& args) { return clitest::cliJson(QStringList{"kv"} + kPrompt + args); }
 
 }  // namespace
 
@@ -127,9 +123,7 @@ void TestCliKv::continuationFile() {
     QVERIFY(n > 8);
     const QStringList prompt = kPrompt.mid(0, 2);  // without --continuation
     auto run = [&](const QStringList& args) {
-        const clitest::Result r = cli(QStringList{"kv"} + prompt + args + QStringList{"--continuation-file", path, "--json"});
-        if (r.code != 0) qWarning("exit %d: %s", r.code, r.err.constData());
-        return QJsonDocument::fromJson(r.out).object();
+        return clitest::cliJson(QStringList{"kv"} + prompt + args + QStringList{"--continuation-file", path});
     };
     const QJsonObject j = run({"--policy", "h2o", "--budget", "8"});
     QCOMPARE(j["continuation_tokens"].toInt(), n);

@@ -79,46 +79,59 @@ const HelpText kSinkParameterHelps[] = {
 
 }  // namespace
 
-QString sinkQuantityName(SinkQuantity q) {
-    switch (q) {
-    case SinkQuantity::Score: return tr("Sink score s");
-    case SinkQuantity::FracHeads: return tr("Fraction of heads with \u03b1 > \u03b5");
-    case SinkQuantity::AbsCos: return tr("|cos| to the primary sink");
-    case SinkQuantity::HiddenNorm: return tr("Hidden-state norm \u2016h\u2016");
-    }
-    return {};
+namespace {
+
+// One row per quantity: combo text, colour-bar title (short: the bar is only as tall as the
+// map; the tooltip says the rest), and what it is with the paper that defines it.
+struct QuantityText {
+    SinkQuantity quantity;
+    const char* name;
+    const char* title;
+    const char* help;
+    const char* source;
+};
+
+const QuantityText kQuantityTexts[] = {
+    {SinkQuantity::Score, QT_TRANSLATE_NOOP("SinkViews", "Sink score s"), QT_TRANSLATE_NOOP("SinkViews", "sink score s"),
+     QT_TRANSLATE_NOOP("SinkViews",
+                       "<b>Sink score</b> s<sup>l</sup><sub>t</sub>: the attention token t receives in layer l, "
+                       "averaged over heads and over the queries that can see it (causally normalised: "
+                       "the column sum divided by the number of rows below the diagonal)."),
+     kGu},
+    {SinkQuantity::FracHeads, QT_TRANSLATE_NOOP("SinkViews", "Fraction of heads with \u03b1 > \u03b5"),
+     QT_TRANSLATE_NOOP("SinkViews", "heads with \u03b1 > \u03b5"),
+     QT_TRANSLATE_NOOP("SinkViews",
+                       "<b>Fraction of heads</b> f<sup>l</sup><sub>t</sub>: the share of layer l's heads whose "
+                       "causal mean attention to token t exceeds \u03b5 (0.3 by default)."),
+     kGu},
+    {SinkQuantity::AbsCos, QT_TRANSLATE_NOOP("SinkViews", "|cos| to the primary sink"),
+     QT_TRANSLATE_NOOP("SinkViews", "|cos(h, h at p0)|"),
+     QT_TRANSLATE_NOOP("SinkViews",
+                       "<b>|cos| to the primary sink</b>: |cos(h<sup>l</sup><sub>t</sub>, h<sup>l</sup><sub>p0</sub>)| "
+                       "between token t's residual stream and the primary sink's. A token whose value exceeds "
+                       "the threshold (0.9) is a sink in that layer."),
+     kWong},
+    {SinkQuantity::HiddenNorm, QT_TRANSLATE_NOOP("SinkViews", "Hidden-state norm \u2016h\u2016"),
+     QT_TRANSLATE_NOOP("SinkViews", "\u2016h\u2016 (residual)"),
+     QT_TRANSLATE_NOOP("SinkViews",
+                       "<b>Hidden-state norm</b> \u2016h<sup>l</sup><sub>t</sub>\u2016: sinks carry \u201cmassive "
+                       "activations\u201d, a few channels orders of magnitude above the median."),
+     kSun},
+};
+
+const QuantityText& textOf(SinkQuantity q) {
+    for (const QuantityText& t : kQuantityTexts)
+        if (t.quantity == q) return t;
+    return kQuantityTexts[0];
 }
 
-QString sinkQuantityTitle(SinkQuantity q) {
-    switch (q) {
-    // Short: the colour bar is only as tall as the map (the tooltip says the rest).
-    case SinkQuantity::Score: return tr("sink score s");
-    case SinkQuantity::FracHeads: return tr("heads with \u03b1 > \u03b5");
-    case SinkQuantity::AbsCos: return tr("|cos(h, h at p0)|");
-    case SinkQuantity::HiddenNorm: return tr("\u2016h\u2016 (residual)");
-    }
-    return {};
-}
+}  // namespace
 
-QString sinkQuantityHelp(SinkQuantity q) {
-    switch (q) {
-    case SinkQuantity::Score:
-        return tr("<b>Sink score</b> s<sup>l</sup><sub>t</sub>: the attention token t receives in layer l, "
-                  "averaged over heads and over the queries that can see it (causally normalised: "
-                  "the column sum divided by the number of rows below the diagonal).") + citeSource(kGu);
-    case SinkQuantity::FracHeads:
-        return tr("<b>Fraction of heads</b> f<sup>l</sup><sub>t</sub>: the share of layer l's heads whose "
-                  "causal mean attention to token t exceeds \u03b5 (0.3 by default).") + citeSource(kGu);
-    case SinkQuantity::AbsCos:
-        return tr("<b>|cos| to the primary sink</b>: |cos(h<sup>l</sup><sub>t</sub>, h<sup>l</sup><sub>p0</sub>)| "
-                  "between token t's residual stream and the primary sink's. A token whose value exceeds "
-                  "the threshold (0.9) is a sink in that layer.") + citeSource(kWong);
-    case SinkQuantity::HiddenNorm:
-        return tr("<b>Hidden-state norm</b> \u2016h<sup>l</sup><sub>t</sub>\u2016: sinks carry \u201cmassive "
-                  "activations\u201d, a few channels orders of magnitude above the median.") + citeSource(kSun);
-    }
-    return {};
-}
+QString sinkQuantityName(SinkQuantity q) { return tr(textOf(q).name); }
+
+QString sinkQuantityTitle(SinkQuantity q) { return tr(textOf(q).title); }
+
+QString sinkQuantityHelp(SinkQuantity q) { return tr(textOf(q).help) + citeSource(textOf(q).source); }
 
 Matrix2D sinkQuantityMatrix(const SinkResult& r, SinkQuantity q) {
     const int64_t T = r.T;

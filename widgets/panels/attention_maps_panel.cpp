@@ -85,10 +85,7 @@ AttentionMapsPanel::AttentionMapsPanel(QWidget* parent) : QWidget(parent) {
     split->setStretchFactor(0, 1);
     split->setStretchFactor(1, 0);  // extra height goes to the map
 
-    auto* layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addLayout(controls);
-    layout->addWidget(split, 1);
+    controlsAbove(this, controls, split);
     applyColorScale();
 
     connect(m_layer, &QSpinBox::valueChanged, this, &AttentionMapsPanel::emitViewRequest);

@@ -128,17 +128,10 @@ QWidget* KvPanel::buildSweepTab() {
     row->addWidget(m_sweepBudgets, 1);
     for (QWidget* w : std::initializer_list<QWidget*>{m_sweepMetric, m_sweepLog, m_sweepProgress, m_sweepRun, m_sweepCancel})
         row->addWidget(w);
-    auto* body = new QHBoxLayout;
-    auto* left = new QVBoxLayout;
-    left->addWidget(new QLabel(tr("Policies"), tab));
-    left->addWidget(m_sweepPolicies, 1);
-    body->addLayout(left);
-    body->addWidget(m_sweepPlot, 1);
-    auto* layout = new QVBoxLayout(tab);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addLayout(row);
-    layout->addLayout(body, 1);
-    return tab;
+    auto* caption = new QHBoxLayout;
+    caption->addWidget(new QLabel(tr("Policies"), tab));
+    QWidget* policies = controlsAbove(new QWidget(tab), caption, m_sweepPolicies);
+    return controlsAbove(tab, row, makeSplitter(Qt::Horizontal, tab, {policies, m_sweepPlot}, {190, 600}));
 }
 
 QWidget* KvPanel::buildCompareTab() {
@@ -175,11 +168,7 @@ QWidget* KvPanel::buildCompareTab() {
     auto* row = new QHBoxLayout;
     row->addWidget(pin);
     row->addWidget(m_compareCaption, 1);
-    auto* layout = new QVBoxLayout(tab);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addLayout(row);
-    layout->addWidget(split, 1);
-    return tab;
+    return controlsAbove(tab, row, split);
 }
 
 }  // namespace attnscope::widgets

@@ -1,6 +1,7 @@
 #include "panels/panel_layout.h"
 
 #include <QSplitter>
+#include <QVBoxLayout>
 
 namespace attnscope::widgets {
 
@@ -11,6 +12,14 @@ QSplitter* makeSplitter(Qt::Orientation orientation, QWidget* parent, std::initi
     if (!sizes.isEmpty()) split->setSizes(sizes);
     split->setChildrenCollapsible(false);
     return split;
+}
+
+QWidget* controlsAbove(QWidget* owner, QLayout* controls, QWidget* body) {
+    auto* layout = new QVBoxLayout(owner);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addLayout(controls);
+    layout->addWidget(body, 1);
+    return owner;
 }
 
 }  // namespace attnscope::widgets

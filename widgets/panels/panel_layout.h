@@ -5,6 +5,7 @@
 #include <QList>
 #include <Qt>
 
+class QLayout;
 class QSplitter;
 class QWidget;
 
@@ -14,5 +15,9 @@ namespace attnscope::widgets {
 // given, are their initial sizes.
 QSplitter* makeSplitter(Qt::Orientation orientation, QWidget* parent, std::initializer_list<QWidget*> panes,
                         const QList<int>& sizes = {});
+
+// Lays `owner` out as a row of controls above `body`, which takes the rest (no margins).
+// Returns owner.
+QWidget* controlsAbove(QWidget* owner, QLayout* controls, QWidget* body);
 
 }  // namespace attnscope::widgets

@@ -18,23 +18,24 @@ QString FigureOptions::option(const QString& key, const QString& fallback) const
     return it == extra.end() ? fallback : it->second;
 }
 
-void PanelRegistry::addFigure(FigureSpec spec) {
-    for (FigureSpec& f : m_figures)
-        if (f.name == spec.name) {
-            f = std::move(spec);
-            return;
-        }
-    m_figures.push_back(std::move(spec));
-}
+namespace {
 
-void PanelRegistry::addSession(PanelSessionSpec spec) {
-    for (PanelSessionSpec& s : m_sessions)
-        if (s.panel == spec.panel) {
+// Replaces the entry with the same key, or appends.
+template <class Spec, class Key>
+void upsert(std::vector<Spec>& list, Spec spec, Key Spec::*key) {
+    for (Spec& s : list)
+        if (s.*key == spec.*key) {
             s = std::move(spec);
             return;
         }
-    m_sessions.push_back(std::move(spec));
+    list.push_back(std::move(spec));
 }
+
+}  // namespace
+
+void PanelRegistry::addFigure(FigureSpec spec) { upsert(m_figures, std::move(spec), &FigureSpec::name); }
+
+void PanelRegistry::addSession(PanelSessionSpec spec) { upsert(m_sessions, std::move(spec), &PanelSessionSpec::panel); }
 
 const FigureSpec* PanelRegistry::figure(const QString& name) const {
     for (const FigureSpec& f : m_figures)

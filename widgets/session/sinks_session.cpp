@@ -67,17 +67,25 @@ void restore(QWidget* w, const Session& session, const SessionSection& section) 
     show(panel, session, s, quantityFromKey(s.quantity));
 }
 
+enum class SinkFigure { TokenMap, Levels, Layers };
+
 // Builds the panel from the session and hands the chosen plot out.
-template <class Pick>
-std::unique_ptr<QCustomPlot> render(const Session& session, const FigureOptions& o, Pick pick) {
+std::unique_ptr<QCustomPlot> render(const Session& session, const FigureOptions& o, SinkFigure which) {
     const SinksSection s = decodeChecked(session, requireSection(session, kPanel, "attention sink"));
     const SinkQuantity q = quantityFromKey(o.option(QStringLiteral("quantity"), QString::fromStdString(s.quantity)).toStdString());
     auto panel = std::make_unique<SinksPanel>();  // freed if anything throws before detachPlot takes it
     show(panel.get(), session, s, q);
-    auto [plot, title] = pick(panel.get(), q);
+    QCustomPlot* plot = panel->layerPlot();
+    QString title = QObject::tr("Primary sink by layer");
+    if (which == SinkFigure::TokenMap) {
+        plot = panel->tokenMap();
+        title = QObject::tr("Attention sinks: %1").arg(sinkQuantityName(q));
+        panel->tokenMap()->setAxisTitles(QObject::tr("token position"), QObject::tr("layer"));  // no navigation hints on paper
+    } else if (which == SinkFigure::Levels) {
+        plot = panel->levelMap();
+        title = QObject::tr("Sink levels");
+    }
     addFigureTitle(plot, title);
-    if (auto* map = qobject_cast<MatrixPlot*>(plot); map == panel->tokenMap())  // no navigation hints on paper
-        map->setAxisTitles(QObject::tr("token position"), QObject::tr("layer"));
     return detachPlot(panel.release(), plot);
 }
 
@@ -86,30 +94,29 @@ std::unique_ptr<QCustomPlot> render(const Session& session, const FigureOptions&
 void registerSinksPanel(PanelRegistry& registry) {
     registry.addSession({kPanel, QObject::tr("Attention sinks"), save, restore,
                          [](const Session& session, const SessionSection& section) { decodeChecked(session, section); }});
-    registry.addFigure({QStringLiteral("sink-map"), kPanel,
-                        QObject::tr("token x layer map of a sink quantity with primary/secondary marks (--opt quantity=score|frac|abs_cos|hidden_norm)"),
-                        QSize(900, 420), [](const Session& s, const FigureOptions& o) {
-                            return render(s, o, [](SinksPanel* p, SinkQuantity q) {
-                                return std::pair<QCustomPlot*, QString>(p->tokenMap(), QObject::tr("Attention sinks: %1").arg(sinkQuantityName(q)));
-                            });
-                        },
-                        sinkQuantityHelp(SinkQuantity::Score) + QStringLiteral("<br>") + sinkParameterHelp("token")});
-    registry.addFigure({QStringLiteral("sink-levels"), kPanel,
-                        QObject::tr("sink levels: creation layer x lifetime, coloured by the number of tokens"),
-                        QSize(520, 440), [](const Session& s, const FigureOptions& o) {
-                            return render(s, o, [](SinksPanel* p, SinkQuantity) {
-                                return std::pair<QCustomPlot*, QString>(p->levelMap(), QObject::tr("Sink levels"));
-                            });
-                        },
-                        sinkParameterHelp("levels")});
-    registry.addFigure({QStringLiteral("sink-layers"), kPanel,
-                        QObject::tr("per-layer curves: primary sink strength, weakening, secondary creations"),
-                        QSize(640, 420), [](const Session& s, const FigureOptions& o) {
-                            return render(s, o, [](SinksPanel* p, SinkQuantity) {
-                                return std::pair<QCustomPlot*, QString>(p->layerPlot(), QObject::tr("Primary sink by layer"));
-                            });
-                        },
-                        sinkParameterHelp("layers")});
+    const struct {
+        const char* name;
+        SinkFigure which;
+        QSize size;
+        const char* description;
+        const char* help;  // sinkParameterHelp's key
+    } figures[] = {
+        {"sink-map", SinkFigure::TokenMap, {900, 420},
+         QT_TR_NOOP("token x layer map of a sink quantity with primary/secondary marks "
+                    "(--opt quantity=score|frac|abs_cos|hidden_norm)"),
+         "token"},
+        {"sink-levels", SinkFigure::Levels, {520, 440},
+         QT_TR_NOOP("sink levels: creation layer x lifetime, coloured by the number of tokens"), "levels"},
+        {"sink-layers", SinkFigure::Layers, {640, 420},
+         QT_TR_NOOP("per-layer curves: primary sink strength, weakening, secondary creations"), "layers"},
+    };
+    for (const auto& f : figures) {
+        QString note = sinkParameterHelp(f.help);
+        if (f.which == SinkFigure::TokenMap) note = sinkQuantityHelp(SinkQuantity::Score) + QStringLiteral("<br>") + note;
+        registry.addFigure({QString::fromLatin1(f.name), kPanel, QObject::tr(f.description), f.size,
+                            [which = f.which](const Session& s, const FigureOptions& o) { return render(s, o, which); },
+                            note});
+    }
 }
 
 }  // namespace attnscope::widgets

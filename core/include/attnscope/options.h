@@ -2,6 +2,7 @@
 // parameters for the analysis registry (analysis_registry.h). Torch-free and Qt-free.
 #pragma once
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -28,8 +29,14 @@ private:
     std::map<std::string, std::string> m_values;
 };
 
+// Whole-text parses: nullopt unless all of `text` is one number (or one base-10 integer in range).
+std::optional<double> parseNumber(const std::string& text);
+std::optional<long long> parseInteger(const std::string& text);
 // "a,b,c" into its non-empty items.
 std::vector<std::string> splitList(const std::string& s);
+// "a,b,c" of numbers / integers; Error(BadInput) "<what> expects comma-separated ..., got 'x'".
+std::vector<double> numberList(const std::string& s, const std::string& what);
+std::vector<long long> integerList(const std::string& s, const std::string& what);
 // A whole file (prompts, continuations); throws Error(NotFound) naming it.
 std::string readTextFile(const std::string& path);
 

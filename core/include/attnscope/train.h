@@ -40,12 +40,8 @@ struct TrainOptions {
     CorpusOptions corpus;
     std::string tokenizerDir;   // with tokenizer.json (from trainBpeTokenizer)
     std::string outDir;         // run directory: checkpoints, loss.csv, final HF model
-    int nLayers = 6;
-    int dModel = 256;
-    int nHeads = 8;
-    int nKvHeads = 2;
-    int dFF = 256;
-    int contextLength = 1024;
+    // The decoder to train. headDim 0: dModel / nHeads; the vocabulary is the tokenizer's.
+    ModelShape shape{.nLayers = 6, .nHeads = 8, .nKvHeads = 2, .dModel = 256, .dFF = 256, .contextLength = 1024};
     double ropeTheta = 10000.0;
     int batchSize = 32;
     int64_t steps = 2000;

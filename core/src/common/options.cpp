@@ -30,14 +30,26 @@ std::string Options::str(const std::string& key, const std::string& fallback) co
     return it == m_values.end() ? fallback : it->second;
 }
 
-long long Options::integer64(const std::string& key, long long fallback) const {
-    if (!has(key)) return fallback;
-    const std::string s = str(key);
+std::optional<double> parseNumber(const std::string& text) {
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end) return std::nullopt;
+    return v;
+}
+
+std::optional<long long> parseInteger(const std::string& text) {
     char* end = nullptr;
     errno = 0;
-    const long long v = std::strtoll(s.c_str(), &end, 10);
-    if (s.empty() || *end || errno) fail(ErrorKind::BadInput, key + " expects an integer, got '" + s + "'");
+    const long long v = std::strtoll(text.c_str(), &end, 10);
+    if (text.empty() || *end || errno) return std::nullopt;
     return v;
+}
+
+long long Options::integer64(const std::string& key, long long fallback) const {
+    if (!has(key)) return fallback;
+    const auto v = parseInteger(str(key));
+    if (!v) fail(ErrorKind::BadInput, key + " expects an integer, got '" + str(key) + "'");
+    return *v;
 }
 
 int Options::integer(const std::string& key, int fallback) const {
@@ -48,11 +60,9 @@ int Options::integer(const std::string& key, int fallback) const {
 
 double Options::number(const std::string& key, double fallback) const {
     if (!has(key)) return fallback;
-    const std::string s = str(key);
-    char* end = nullptr;
-    const double v = std::strtod(s.c_str(), &end);
-    if (s.empty() || *end) fail(ErrorKind::BadInput, key + " expects a number, got '" + s + "'");
-    return v;
+    const auto v = parseNumber(str(key));
+    if (!v) fail(ErrorKind::BadInput, key + " expects a number, got '" + str(key) + "'");
+    return *v;
 }
 
 std::vector<std::string> splitList(const std::string& s) {
@@ -60,6 +70,26 @@ std::vector<std::string> splitList(const std::string& s) {
     std::stringstream ss(s);
     for (std::string item; std::getline(ss, item, ',');)
         if (!item.empty()) out.push_back(item);
+    return out;
+}
+
+std::vector<double> numberList(const std::string& s, const std::string& what) {
+    std::vector<double> out;
+    for (const std::string& item : splitList(s)) {
+        const auto v = parseNumber(item);
+        if (!v) fail(ErrorKind::BadInput, what + " expects comma-separated numbers, got '" + item + "'");
+        out.push_back(*v);
+    }
+    return out;
+}
+
+std::vector<long long> integerList(const std::string& s, const std::string& what) {
+    std::vector<long long> out;
+    for (const std::string& item : splitList(s)) {
+        const auto v = parseInteger(item);
+        if (!v) fail(ErrorKind::BadInput, what + " expects comma-separated integers, got '" + item + "'");
+        out.push_back(*v);
+    }
     return out;
 }
 

@@ -59,9 +59,9 @@ std::pair<at::Tensor, at::Tensor> batchAt(const std::vector<int32_t>& stream, in
 ModelConfig configFor(const TrainOptions& o, const Tokenizer& tok) {
     ModelConfig c;
     c.arch = "llama";
-    c.nLayers = o.nLayers; c.nHeads = o.nHeads; c.nKvHeads = o.nKvHeads;
-    c.dModel = o.dModel; c.headDim = o.dModel / o.nHeads; c.dFF = o.dFF;
-    c.vocabSize = tok.vocabSize(); c.contextLength = o.contextLength;
+    static_cast<ModelShape&>(c) = o.shape;
+    if (c.headDim == 0 && c.nHeads > 0) c.headDim = c.dModel / c.nHeads;
+    c.vocabSize = tok.vocabSize();
     c.rope.theta = o.ropeTheta; c.rope.rotaryDim = c.headDim;
     c.tiedEmbeddings = true;
     c.bosId = tok.bosId(); c.eosId = tok.eosId();
@@ -127,7 +127,7 @@ double evalLoss(const Decoder& dec, const std::vector<int32_t>& stream, int32_t 
     std::mt19937_64 rng(o.seed ^ 0x5eed);  // the same held-out windows at every evaluation
     double total = 0;
     for (int64_t i = 0; i < o.evalBatches; ++i) {
-        auto [x, y] = batchAt(stream, bos, o.batchSize, o.contextLength, rng, dev);
+        auto [x, y] = batchAt(stream, bos, o.batchSize, o.shape.contextLength, rng, dev);
         AutocastScope ac(autocast);
         ForwardRequest req;
         req.ids = x;
@@ -145,7 +145,7 @@ bool trainModel(const TrainOptions& o, const std::function<void(const TrainProgr
         if (tok->bosId() < 0 || tok->eosId() < 0) fail(ErrorKind::BadInput, o.tokenizerDir + ": the tokenizer needs BOS and EOS tokens");
         const auto docs = loadCorpus(o.corpus);
         const auto train = tokenStream(docs, *tok, false), held = tokenStream(docs, *tok, true);
-        if (train.size() < size_t(o.contextLength) * 4 || held.size() < size_t(o.contextLength) + 2)
+        if (train.size() < size_t(o.shape.contextLength) * 4 || held.size() < size_t(o.shape.contextLength) + 2)
             fail(ErrorKind::BadInput, o.corpus.dir + ": corpus too small for the context length");
         const at::Device dev = o.device == Device::CUDA ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
         const bool autocast = o.bf16Autocast && o.device == Device::CUDA;
@@ -186,7 +186,7 @@ bool trainModel(const TrainOptions& o, const std::function<void(const TrainProgr
         for (; state.step < o.steps; ) {
             if (stop.stop_requested()) fail(ErrorKind::Cancelled, "training cancelled");
             std::mt19937_64 rng(o.seed + uint64_t(state.step) * 7919);  // resumable: depends on the step only
-            auto [x, y] = batchAt(train, tok->bosId(), o.batchSize, o.contextLength, rng, dev);
+            auto [x, y] = batchAt(train, tok->bosId(), o.batchSize, o.shape.contextLength, rng, dev);
             const double lr = lrAt(o, state.step);
             for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
             opt.zero_grad();
@@ -203,7 +203,7 @@ bool trainModel(const TrainOptions& o, const std::function<void(const TrainProgr
             torch::nn::utils::clip_grad_norm_(all, o.gradClip);
             opt.step();
             ++state.step;
-            state.tokensSeen += int64_t(o.batchSize) * o.contextLength;
+            state.tokensSeen += int64_t(o.batchSize) * o.shape.contextLength;
             TrainProgress p{state.step, state.tokensSeen, lr, loss.item<double>(), -1};
             state.lastTrainLoss = p.trainLoss;
             const bool last = state.step == o.steps;

@@ -21,10 +21,9 @@ void setParam(KvParams& p, const std::string& name, const std::string& text) {
                 p.values[name] = double(c);
                 return;
             }
-        char* end = nullptr;
-        const double v = std::strtod(text.c_str(), &end);
-        if (text.empty() || *end) fail(ErrorKind::BadInput, "--" + name + " expects a number or a choice, got '" + text + "'");
-        p.values[name] = v;
+        const auto v = parseNumber(text);
+        if (!v) fail(ErrorKind::BadInput, "--" + name + " expects a number or a choice, got '" + text + "'");
+        p.values[name] = *v;
         p.get(name);  // range check
         return;
     }
@@ -39,15 +38,9 @@ std::vector<std::string> csvCells(const std::string& line) {
 }
 
 double csvNumber(const std::string& cell, const std::string& where) {
-    size_t used = 0;
-    double v = 0;
-    try {
-        v = std::stod(cell, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (cell.empty() || used != cell.size()) fail(ErrorKind::BadInput, where + ": '" + cell + "' is not a number");
-    return v;
+    const auto v = parseNumber(cell);
+    if (!v) fail(ErrorKind::BadInput, where + ": '" + cell + "' is not a number");
+    return *v;
 }
 
 KvSection kvSection(Inspector& inspector, const Options& a, const Session& earlier, const JobControl& job) {
@@ -135,15 +128,9 @@ std::vector<std::string> kvPolicyList(const std::string& spec) {
 std::vector<int64_t> kvBudgetList(const std::string& spec) {
     std::vector<int64_t> budgets;
     for (const std::string& b : splitList(spec)) {
-        size_t used = 0;
-        int64_t v = 0;
-        try {
-            v = std::stoll(b, &used);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (used != b.size() || v < 1) fail(ErrorKind::BadInput, "budgets must be comma-separated integers >= 1, got '" + b + "'");
-        budgets.push_back(v);
+        const auto v = parseInteger(b);
+        if (!v || *v < 1) fail(ErrorKind::BadInput, "budgets must be comma-separated integers >= 1, got '" + b + "'");
+        budgets.push_back(*v);
     }
     return budgets;
 }

@@ -82,21 +82,17 @@ std::unique_ptr<DecodeLayer> freshDecoder(const KvInputs&, const KvParams&, cons
     return std::make_unique<Decode>();
 }
 
-// The registry (kv_registry.cpp) and every policy's entry, one per file.
+// The registry (kv_registry.cpp) and every policy's entry, one per file: X(name) stands for
+// `const KvPolicyEntry& namePolicy()` in kv_name.cpp. Registry order is this list's order
+// (the panels and the CLI list policies in it); adding a policy is its file and one X here.
 const std::vector<const KvPolicyEntry*>& registry();
 const KvPolicyEntry& entry(const std::string& name);
-const KvPolicyEntry& streamingLlmPolicy();
-const KvPolicyEntry& h2oPolicy();
-const KvPolicyEntry& snapKvPolicy();
-const KvPolicyEntry& pyramidKvPolicy();
-const KvPolicyEntry& tovaPolicy();
-const KvPolicyEntry& scissorhandsPolicy();
-const KvPolicyEntry& zipCachePolicy();
-const KvPolicyEntry& triAttentionPolicy();
-const KvPolicyEntry& expectedAttentionPolicy();
-const KvPolicyEntry& knormPolicy();
-const KvPolicyEntry& randomPolicy();
-const KvPolicyEntry& recencyPolicy();
+#define ATTNSCOPE_KV_POLICIES(X)                                                                          \
+    X(streamingLlm) X(h2o) X(snapKv) X(pyramidKv) X(tova) X(scissorhands) X(zipCache) X(triAttention) \
+        X(expectedAttention) X(knorm) X(random) X(recency)
+#define ATTNSCOPE_KV_DECLARE(name) const KvPolicyEntry& name##Policy();
+ATTNSCOPE_KV_POLICIES(ATTNSCOPE_KV_DECLARE)
+#undef ATTNSCOPE_KV_DECLARE
 
 // ---- selection helpers --------------------------------------------------------------
 

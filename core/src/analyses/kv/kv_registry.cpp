@@ -11,20 +11,9 @@ namespace attnscope {
 namespace kv {
 
 const std::vector<const KvPolicyEntry*>& registry() {
-    static const std::vector<const KvPolicyEntry*> table = {
-        &streamingLlmPolicy(),
-        &h2oPolicy(),
-        &snapKvPolicy(),
-        &pyramidKvPolicy(),
-        &tovaPolicy(),
-        &scissorhandsPolicy(),
-        &zipCachePolicy(),
-        &triAttentionPolicy(),
-        &expectedAttentionPolicy(),
-        &knormPolicy(),
-        &randomPolicy(),
-        &recencyPolicy(),
-    };
+#define ATTNSCOPE_KV_ENTRY(name) &name##Policy(),
+    static const std::vector<const KvPolicyEntry*> table = {ATTNSCOPE_KV_POLICIES(ATTNSCOPE_KV_ENTRY)};
+#undef ATTNSCOPE_KV_ENTRY
     return table;
 }
 

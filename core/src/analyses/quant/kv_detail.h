@@ -44,6 +44,13 @@ Matrix2D scoreErrorMap(const LayerQkv& x, const ScoresFn& scoresHat, int head);
 LayerQkv fromQkvTensors(const QkvTensors& x);
 // One layer of a trace from Model::run as float32 CPU tensors (needs values).
 LayerQkv traceLayer(const Trace& trace, int layer);
+// Every layer of the trace in order, torch errors translated: init(r, x, nLayers) before
+// layer 0, then perLayer(x, l, r); stops with Error(Cancelled) "<what> cancelled" and reports
+// progress per layer through `job`.
+using LayerInit = std::function<void(AttnQuantResult&, const LayerQkv&, int nLayers)>;
+using LayerStep = std::function<void(const LayerQkv&, int layer, AttnQuantResult&)>;
+AttnQuantResult overTraceLayers(const Trace& trace, const JobControl& job, const std::string& what,
+                                const LayerInit& init, const LayerStep& perLayer);
 // ‖â_t − a_t‖ / ‖a_t‖ over heads, per token ([T, heads, d] tensors).
 std::vector<float> tokenRelErr(const at::Tensor& a, const at::Tensor& ahat);
 

@@ -183,6 +183,22 @@ LayerQkv traceLayer(const Trace& trace, int layer) {
     return x;
 }
 
+AttnQuantResult overTraceLayers(const Trace& trace, const JobControl& job, const std::string& what,
+                                const LayerInit& init, const LayerStep& perLayer) {
+    return guardTorch([&] {
+        at::NoGradGuard noGrad;
+        AttnQuantResult r;
+        for (int l = 0; l < trace.nLayers(); ++l) {
+            if (job.stopRequested()) fail(ErrorKind::Cancelled, what + " cancelled");
+            const LayerQkv x = traceLayer(trace, l);
+            if (l == 0) init(r, x, trace.nLayers());
+            perLayer(x, l, r);
+            job.report(double(l + 1) / double(trace.nLayers()));
+        }
+        return r;
+    });
+}
+
 }  // namespace kv_detail
 
 KvQuantized fakeQuantizeKv(const QkvTensors& x, const KvQuantParams& p) {
@@ -212,18 +228,10 @@ AttnQuantResult analyseKvQuant(const QkvTensors& x, const KvQuantParams& p) {
 }
 
 AttnQuantResult analyseKvQuant(const Trace& trace, const KvQuantParams& p, const JobControl& job) {
-    return guardTorch([&] {
-        at::NoGradGuard noGrad;
-        AttnQuantResult r;
-        for (int l = 0; l < trace.nLayers(); ++l) {
-            if (job.stopRequested()) fail(ErrorKind::Cancelled, "KV analysis cancelled");
-            const kd::LayerQkv x = kd::traceLayer(trace, l);
-            if (l == 0) initResult(r, x, trace.nLayers(), kvMethodName(p.method));
-            kvLayer(x, p, l, r);
-            job.report(double(l + 1) / double(trace.nLayers()));
-        }
-        return r;
-    });
+    return kd::overTraceLayers(
+        trace, job, "KV analysis",
+        [&](AttnQuantResult& r, const kd::LayerQkv& x, int n) { initResult(r, x, n, kvMethodName(p.method)); },
+        [&](const kd::LayerQkv& x, int l, AttnQuantResult& r) { kvLayer(x, p, l, r); });
 }
 
 Matrix2D kvScoreErrorMap(const Trace& trace, int layer, int head, const KvQuantParams& p) {

@@ -184,18 +184,10 @@ AttnQuantResult analyseScoreQuant(const QkvTensors& x, const ScoreQuantParams& p
 
 AttnQuantResult analyseScoreQuant(const Trace& trace, const ScoreQuantParams& p, const JobControl& job) {
     checkParams(p);
-    return guardTorch([&] {
-        at::NoGradGuard noGrad;
-        AttnQuantResult r;
-        for (int l = 0; l < trace.nLayers(); ++l) {
-            if (job.stopRequested()) fail(ErrorKind::Cancelled, "score analysis cancelled");
-            const kd::LayerQkv x = kd::traceLayer(trace, l);
-            if (l == 0) initScoreResult(r, x, trace.nLayers(), p);
-            scoreLayer(x, p, l, r);
-            job.report(double(l + 1) / double(trace.nLayers()));
-        }
-        return r;
-    });
+    return kd::overTraceLayers(
+        trace, job, "score analysis",
+        [&](AttnQuantResult& r, const kd::LayerQkv& x, int n) { initScoreResult(r, x, n, p); },
+        [&](const kd::LayerQkv& x, int l, AttnQuantResult& r) { scoreLayer(x, p, l, r); });
 }
 
 Matrix2D scoreQuantErrorMap(const Trace& trace, int layer, int head, const ScoreQuantParams& p) {

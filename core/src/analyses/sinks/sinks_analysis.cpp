@@ -10,18 +10,8 @@ namespace attnscope {
 namespace {
 
 std::vector<int64_t> parsePositions(const std::string& s) {
-    std::vector<int64_t> out;
-    std::stringstream ss(s);
-    for (std::string item; std::getline(ss, item, ',');) {
-        try {
-            size_t used = 0;
-            out.push_back(std::stoll(item, &used));
-            if (used != item.size()) throw std::invalid_argument(item);
-        } catch (const std::exception&) {
-            fail(ErrorKind::BadInput, "--bos expects comma-separated positions, got '" + item + "'");
-        }
-    }
-    return out;
+    const std::vector<long long> v = integerList(s, "--bos");
+    return {v.begin(), v.end()};
 }
 
 }  // namespace
