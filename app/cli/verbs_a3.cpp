@@ -9,7 +9,6 @@
 
 #include "attnscope/error.h"
 #include "attnscope/inspector.h"
-#include "attnscope/tokenizer.h"
 #include "cli_common.h"
 
 namespace attnscope::app {
@@ -41,33 +40,21 @@ int verbA3(const std::vector<std::string>& argv) {
     auto flags = kModelFlags;
     flags.insert({"--baseline", "--no-refit"});
     const CliArgs a(argv, valued, flags);
-    std::vector<double> fractions;
-    for (const std::string& s : splitList(a.str("--ranks", "0.125,0.25,0.5,0.75,1"))) {
-        try {
-            fractions.push_back(std::stod(s));
-        } catch (const std::exception&) {
-            fail(ErrorKind::BadInput, "--ranks expects comma-separated fractions in (0, 1], got '" + s + "'");
-        }
-    }
+    A3Request request;
+    request.fractions = numberList(a.str("--ranks", "0.125,0.25,0.5,0.75,1"), "--ranks");
+    request.params.rope = parseA3Rope(a.str("--a3-rope", a3RopeName(request.params.rope)));
+    request.params.refit = !a.has("--no-refit");
+    request.holdout = a.number("--holdout", request.holdout);
+    request.calibFile = a.str("--calib-file");
     const std::string component = a.str("--component", "all");
     std::vector<A3Component> components;
     for (A3Component c : {A3Component::QK, A3Component::OV, A3Component::MLP})
         if (component == "all" || component == a3ComponentName(c)) components.push_back(c);
     if (components.empty()) fail(ErrorKind::BadInput, "--component expects qk, ov, mlp or all");
-    A3Params params;
-    params.rope = parseA3Rope(a.str("--a3-rope", a3RopeName(params.rope)));
-    params.refit = !a.has("--no-refit");
 
     auto inspector = openInspector(a);
-    std::vector<std::vector<int32_t>> calibration;
-    if (a.has("--calib-file")) {
-        const std::vector<int32_t> ids = inspector->tokenize(readTextFile(a.str("--calib-file")), true);
-        const Tokenizer* tok = inspector->model().tokenizer();
-        calibration = splitWindows(ids, std::min(kCalibrationWindow, inspector->info().contextLength),
-                                   tok ? tok->bosId() : -1);
-    }
     inspector->setPromptIds(promptIds(a, *inspector));
-    const A3Result r = inspector->a3(fractions, params, a.number("--holdout", 0.5), calibration);
+    const A3Result r = inspector->a3(request);
 
     const ModelInfo& info = inspector->info();
     const int bytes = info.dtype == DType::F32 ? 4 : 2;

@@ -49,6 +49,7 @@ const std::vector<PanelEntry>& panelTable() {
         entry<KvDock>("kv", widgets::registerKvPanel),
         entry<QuantDock>("quant", widgets::registerQuantPanel),
         sectionEntry("entropy", widgets::registerEntropyPanel),
+        sectionEntry("a3", widgets::registerA3Panel),
     };
     return table;
 }

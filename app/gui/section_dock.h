@@ -1,9 +1,12 @@
-// A dock for an analysis that needs no controls of its own: after every run it asks the core's
-// analysis registry for the analysis's section (on the model's worker) and shows it through the
-// panel's session restore (widgets' PanelRegistry). Adding such an analysis adds no app code.
+// A dock for an analysis whose panel needs no dock code of its own: once a run is done and the
+// dock is on screen, it asks the core's analysis registry for the analysis's section (on the
+// model's worker) and shows it through the panel's session restore (widgets' PanelRegistry).
+// A panel with a signal optionsChanged(QStringList) ("--key", "value", ...) gets the section
+// recomputed with those options. Adding such an analysis adds no app code.
 #pragma once
 #include <QStringList>
 
+#include "attnscope/session.h"
 #include "panel_dock.h"
 
 namespace attnscope::app {
@@ -13,8 +16,21 @@ class SectionDock : public PanelDock {
 public:
     SectionDock(const PanelHost& host, const QString& id, const QString& title, QObject* parent);
 
+    void onModelLoaded() override;
+    void onRunStarted() override;
     void onRunDone(const PromptInfo& run) override;
     void cancelRunJobs() override;
+    void onStoredSession() override;
+
+public Q_SLOTS:
+    void setOptions(const QStringList& options);
+
+private:
+    void startIfWanted();
+
+    QStringList m_options;
+    Session m_shown;  // what restore reads besides the section: the prompt's tokens
+    bool m_haveRun = false, m_done = false;
 };
 
 }  // namespace attnscope::app

@@ -1,7 +1,7 @@
 // The GUI and the CLI compute every analysis one way (issue 17): the same prompt run through
 // the real main window (worker, docks, panels, session save) and through `attnscope-cli
 // session` with the panels' parameters gives bit-identical session sections for the head
-// scores, sinks, Weibull fits, KV-cache eviction and quantization.
+// scores, sinks, Weibull fits, KV-cache eviction, quantization, entropy by layer and A^3.
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QtTest>
@@ -25,6 +25,10 @@ const QString kPrompt = QStringLiteral(
     "Call me Ishmael. Some years ago, never mind how long precisely, having little or no money in my purse, and "
     "nothing particular to interest me on shore, I thought I would sail about a little and see the watery part of "
     "the world.");
+
+// Every analysis whose section both paths compute (the attention section stores the views the
+// user looked at, which the CLI chooses by --layer/--head).
+constexpr const char* kCompared[] = {"heads", "sinks", "weibull", "kv", "quant", "entropy", "a3"};
 
 bool sawPanel(const QSignalSpy& spy, const QString& id) {
     return std::any_of(spy.begin(), spy.end(), [&](const QList<QVariant>& a) { return a.at(0).toString() == id; });
@@ -94,6 +98,10 @@ void TestGuiCliSessions::sameSectionsFromBothPaths() {
         w.showPanel(QStringLiteral("quant"));  // the quantization lab computes while its dock is visible
         for (const char* id : {"heads", "sinks", "weibull", "kv", "quant"})
             QTRY_VERIFY2_WITH_TIMEOUT(sawPanel(shown, QString::fromLatin1(id)), id, 300000);
+        for (const char* id : {"entropy", "a3"}) {  // section docks compute while on screen
+            w.showPanel(QString::fromLatin1(id));
+            QTRY_VERIFY2_WITH_TIMEOUT(sawPanel(shown, QString::fromLatin1(id)), id, 300000);
+        }
         ids = w.runTokens().ids;
         // The Weibull panel's selected matrix gets its plot after the fits: wait for it too.
         QTRY_VERIFY_WITH_TIMEOUT(([&] {
@@ -106,16 +114,16 @@ void TestGuiCliSessions::sameSectionsFromBothPaths() {
     }
     const Session gui = loadSession(guiPath.toStdString());
     QCOMPARE(gui.tokenIds, ids);
-    for (const char* id : {"heads", "sinks", "weibull", "kv", "quant"}) QVERIFY2(gui.panels.count(id), id);
+    for (const char* id : kCompared) QVERIFY2(gui.panels.count(id), id);
 
     QStringList args = {"session", "--model", dir, "--ids", clitest::idsArg(ids), "--no-bos", "--out", cliPath,
-                        "--panels", "heads,sinks,weibull,kv,quant"};
+                        "--panels", "heads,sinks,weibull,kv,quant,entropy,a3"};
     args << optionsFromGui(gui);
     const clitest::Result r = clitest::cli(args, 600000);
     QVERIFY2(r.code == 0, r.err.constData());
     const Session cli = loadSession(cliPath.toStdString());
     QCOMPARE(cli.tokenIds, ids);
-    for (const char* id : {"heads", "sinks", "weibull", "kv", "quant"}) {
+    for (const char* id : kCompared) {
         QVERIFY2(cli.panels.count(id), id);
         compareSections(id, gui.panels.at(id), cli.panels.at(id));
         if (QTest::currentTestFailed()) return;

@@ -7,6 +7,7 @@
 #include <functional>
 #include <random>
 
+#include "attnscope/analyses/a3.h"
 #include "attnscope/session.h"
 #include "attnscope/session_codecs.h"
 
@@ -149,6 +150,37 @@ inline QuantSection syntheticQuant() {
     return q;
 }
 
+// An A^3 sweep whose errors fall with rank to 0 at full rank, A^3 below its baseline.
+inline A3Result syntheticA3() {
+    A3Result r;
+    r.nLayers = kL, r.nHeads = kH, r.nKvHeads = 1, r.headDim = 8, r.dModel = 24, r.dFF = 32;
+    r.vocabSize = 64, r.contextLength = 128;
+    r.rope = true, r.rotaryDim = 8;
+    r.qkMode = "whole rotary frequency pairs";
+    r.fractions = {0.25, 0.5, 0.75, 1.0};
+    r.calibTokens = 40, r.heldOutRows = 40;
+    for (int l = 0; l < kL; ++l) {
+        A3Layer layer;
+        for (A3Component c : {A3Component::QK, A3Component::OV, A3Component::MLP}) {
+            const int full = c == A3Component::MLP ? r.dFF : r.headDim;
+            std::vector<A3Point>& pts = c == A3Component::QK ? layer.qk : c == A3Component::OV ? layer.ov : layer.mlp;
+            for (double f : r.fractions) {
+                const double e = (1 - f) * (0.5 + 0.1 * l + 0.05 * int(c));
+                A3Point p;
+                p.r = int(f * full), p.fraction = f;
+                p.objective = 0.9 * e, p.baselineObjective = e;
+                p.heldOut = e, p.baselineHeldOut = 1.2 * e;
+                p.rowKl = c == A3Component::QK ? 0.1 * e : 0, p.baselineRowKl = c == A3Component::QK ? 0.15 * e : 0;
+                p.weightErr = 1.1 * e, p.baselineWeightErr = 0.8 * e;
+                p.paramsSaved = int64_t(full - p.r) * r.dModel * 2;
+                pts.push_back(p);
+            }
+        }
+        r.layers.push_back(layer);
+    }
+    return r;
+}
+
 inline Session syntheticSession() {
     Session s;
     s.appVersion = "test";
@@ -224,6 +256,7 @@ inline Session syntheticSession() {
     s.panels["weibull"] = encodeWeibull(w);
     s.panels["kv"] = encodeKv(syntheticKv());
     s.panels["quant"] = encodeQuant(syntheticQuant());
+    s.panels["a3"] = encodeA3(syntheticA3());
     return s;
 }
 

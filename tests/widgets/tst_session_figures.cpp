@@ -13,6 +13,7 @@
 
 #include "attnscope/error.h"
 #include "attnscope/session_codecs.h"
+#include "panels/a3_panel.h"
 #include "panels/attention_maps_panel.h"
 #include "panels/head_grid_panel.h"
 #include "panels/kv_panel.h"
@@ -36,7 +37,7 @@ const PanelRegistry& registry() {
     static const PanelRegistry r = [] {
         PanelRegistry out;
         for (auto add : {registerAttentionPanel, registerHeadGridPanel, registerSinksPanel, registerWeibullPanel,
-                         registerKvPanel, registerQuantPanel, registerEntropyPanel})
+                         registerKvPanel, registerQuantPanel, registerEntropyPanel, registerA3Panel})
             add(out);
         return out;
     }();
@@ -112,10 +113,10 @@ void TestSessionFigures::registryListsBuiltinFigures() {
     const QStringList names = registry().figureNames();
     for (const char* n : {"attention-map", "head-grid", "sink-map", "sink-levels", "sink-layers", "weibull-k-map",
                           "weibull-k-layers", "weibull-probability", "kv-keep-map", "kv-budget-sweep",
-                          "quant-error-bars", "quant-error-vs-rank"})
+                          "quant-error-bars", "quant-error-vs-rank", "a3-layer-map", "a3-error-vs-rank", "a3-savings"})
         QVERIFY2(names.contains(QLatin1String(n)), n);
     QCOMPARE(QStringList(names).removeDuplicates(), qsizetype(0));
-    for (const char* p : {"attention", "heads", "sinks", "weibull", "kv", "quant"}) QVERIFY(registry().session(p));
+    for (const char* p : {"attention", "heads", "sinks", "weibull", "kv", "quant", "a3"}) QVERIFY(registry().session(p));
 }
 
 void TestSessionFigures::everyFigureExports_data() {
@@ -203,7 +204,8 @@ void TestSessionFigures::sectionsRoundTripThroughPanels() {
                                                             {"sinks", new SinksPanel},
                                                             {"weibull", new WeibullPanel},
                                                             {"kv", new KvPanel},
-                                                            {"quant", new QuantPanel}};
+                                                            {"quant", new QuantPanel},
+                                                            {"a3", new A3Panel}};
     for (auto& [id, panel] : panels) {
         const PanelSessionSpec* spec = registry().session(QString::fromLatin1(id));
         const SessionSection& stored = session.panels.at(id);

@@ -19,6 +19,7 @@ void registerWeibullPanel(PanelRegistry& registry);    // weibull_session.cpp
 void registerKvPanel(PanelRegistry& registry);         // kv_session.cpp
 void registerQuantPanel(PanelRegistry& registry);      // quant_session.cpp
 void registerEntropyPanel(PanelRegistry& registry);    // entropy_session.cpp
+void registerA3Panel(PanelRegistry& registry);         // a3_session.cpp
 
 // The session's prompt as the panels show it.
 attnscope::TokenStrip sessionTokens(const Session& session);

@@ -139,6 +139,9 @@ public:
     // moments are cached for the prompt and calibration, so rank edits only re-score.
     A3Result a3(const std::vector<double>& fractions, const A3Params& params, double holdout = 0.5,
                 const std::vector<std::vector<int32_t>>& calibration = {}, const JobControl& job = {});
+    // The same for a front end's request: its calibration file tokenized (with BOS) and split
+    // into windows of kCalibrationWindow (at most the model's context).
+    A3Result a3(const A3Request& request, const JobControl& job = {});
 
 private:
     struct Impl;

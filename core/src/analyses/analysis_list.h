@@ -20,5 +20,6 @@ AnalysisSpec weibullAnalysis();    // weibull/weibull_analysis.cpp
 AnalysisSpec kvAnalysis();         // kv/kv_analysis.cpp
 AnalysisSpec quantAnalysis();      // quant/quant_analysis.cpp
 AnalysisSpec entropyAnalysis();    // entropy/entropy_analysis.cpp
+AnalysisSpec a3Analysis();         // a3/a3_analysis.cpp
 
 }  // namespace attnscope

@@ -144,4 +144,15 @@ A3Result Inspector::a3(const std::vector<double>& fractions, const A3Params& par
     return guarded([&] { return computeA3(m->requireModel(), *stats, trace, row0, fractions, params, job.part(0.6, 1)); });
 }
 
+A3Result Inspector::a3(const A3Request& request, const JobControl& job) {
+    std::vector<std::vector<int32_t>> calibration;
+    if (!request.calibFile.empty()) {
+        const std::vector<int32_t> ids = tokenize(readTextFile(request.calibFile), true);
+        const Tokenizer* tok = m->requireModel().tokenizer();
+        calibration = splitWindows(ids, std::min(kCalibrationWindow, info().contextLength), tok ? tok->bosId() : -1);
+        if (calibration.empty()) fail(ErrorKind::BadInput, request.calibFile + ": no tokens to calibrate on");
+    }
+    return a3(request.fractions, request.params, request.holdout, calibration, job);
+}
+
 }  // namespace attnscope

@@ -18,6 +18,7 @@
 
 #include "attnscope/job.h"
 #include "attnscope/model_shape.h"
+#include "attnscope/options.h"
 #include "attnscope/session.h"
 
 namespace attnscope {
@@ -40,6 +41,18 @@ struct A3Params {
     bool refit = true;                     // MLP: least-squares refit of W_down on the kept channels
     double damping = 1e-8;                 // added to the moments' diagonal, relative to its mean
 };
+
+// What a front end asks the Inspector for (Inspector::a3).
+struct A3Request {
+    // The panel's sweep: finer where the error falls fastest; every rank edit looks one up.
+    std::vector<double> fractions = {0.0625, 0.125, 0.1875, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1.0};
+    A3Params params;
+    double holdout = 0.5;   // share of the prompt's rows held out (without a calibration file)
+    std::string calibFile;  // text to calibrate on (windows of kCalibrationWindow); the whole prompt is held out
+};
+// The session and panel options: --a3-ranks F,F,..., --a3-rope NAME, --a3-refit 0|1,
+// --a3-holdout S, --a3-calib-file PATH. Throws Error(BadInput).
+A3Request a3RequestFrom(const Options& options);
 
 // Second moments of the calibration tokens (opaque: torch tensors inside core).
 struct A3Stats;
@@ -108,6 +121,7 @@ SessionSection encodeA3(const A3Result& r);
 A3Result decodeA3(const SessionSection& s);
 
 const char* a3ComponentName(A3Component c);  // "qk", "ov", "mlp"
+A3Component parseA3Component(const std::string& name);  // throws Error(BadInput)
 const char* a3RopeName(A3Rope r);            // "pre_rope", "freq_pairs", "no_rotary_cut"
 A3Rope parseA3Rope(const std::string& name);  // throws Error(BadInput)
 

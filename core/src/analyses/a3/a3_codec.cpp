@@ -1,5 +1,7 @@
-// Session codec of the A^3 lab (torch-free: built into attnscope_io, for widgets and export).
+// Session codec of the A^3 lab and its torch-free helpers (built into attnscope_io, for
+// widgets and export).
 #include "attnscope/analyses/a3.h"
+#include "attnscope/enum_names.h"
 #include "attnscope/error.h"
 #include "session/codec_json.h"
 
@@ -11,12 +13,33 @@ using Type = SessionTensor::Type;
 constexpr int64_t kColumns = 9;
 constexpr A3Component kComponents[] = {A3Component::QK, A3Component::OV, A3Component::MLP};
 constexpr const char* kRopes[] = {"pre_rope", "freq_pairs", "no_rotary_cut"};  // A3Rope order
+constexpr EnumName<A3Component> kComponentNames[] = {
+    {A3Component::QK, "qk"}, {A3Component::OV, "ov"}, {A3Component::MLP, "mlp"}};
+constexpr EnumName<A3Rope> kRopeNames[] = {
+    {A3Rope::PreRope, kRopes[0]}, {A3Rope::FrequencyPairs, kRopes[1]}, {A3Rope::NoRotaryCut, kRopes[2]}};
 
 std::vector<A3Point>& pointsOf(A3Layer& l, A3Component c) {
     return c == A3Component::QK ? l.qk : c == A3Component::OV ? l.ov : l.mlp;
 }
 
 }  // namespace
+
+const char* a3ComponentName(A3Component c) { return enumName(kComponentNames, c); }
+A3Component parseA3Component(const std::string& name) { return parseEnum(kComponentNames, name, "A^3 component"); }
+const char* a3RopeName(A3Rope r) { return enumName(kRopeNames, r); }
+A3Rope parseA3Rope(const std::string& name) { return parseEnum(kRopeNames, name, "A^3 RoPE handling"); }
+
+int64_t a3KvBytesPerToken(int nLayers, int nKvHeads, int rQk, int rVo, int bytesPerElement) {
+    return int64_t(nLayers) * nKvHeads * (rQk + rVo) * bytesPerElement;
+}
+
+int a3Rank(const A3Result& result, A3Component component, double fraction) {
+    if (result.layers.empty()) return 0;
+    const std::vector<A3Point>& pts = result.layers.front().of(component);
+    for (size_t i = 0; i < result.fractions.size() && i < pts.size(); ++i)
+        if (result.fractions[i] == fraction) return pts[i].r;
+    fail(ErrorKind::BadInput, "A^3: no point at rank fraction " + std::to_string(fraction));
+}
 
 SessionSection encodeA3(const A3Result& r) {
     SessionSection s;

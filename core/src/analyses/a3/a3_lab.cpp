@@ -11,7 +11,6 @@
 
 #include "analyses/a3/a3_detail.h"
 #include "analyses/quant/quant_model_detail.h"
-#include "attnscope/enum_names.h"
 #include "attnscope/error.h"
 #include "model/model_access.h"
 #include "trace/trace_impl.h"
@@ -21,11 +20,6 @@ namespace attnscope {
 using namespace a3;
 
 namespace {
-
-constexpr EnumName<A3Component> kComponentNames[] = {
-    {A3Component::QK, "qk"}, {A3Component::OV, "ov"}, {A3Component::MLP, "mlp"}};
-constexpr EnumName<A3Rope> kRopeNames[] = {
-    {A3Rope::PreRope, "pre_rope"}, {A3Rope::FrequencyPairs, "freq_pairs"}, {A3Rope::NoRotaryCut, "no_rotary_cut"}};
 
 at::Tensor f64(const at::Tensor& t) { return t.to(at::kCPU, at::kDouble).contiguous(); }
 
@@ -428,22 +422,6 @@ private:
 };
 
 }  // namespace
-
-const char* a3ComponentName(A3Component c) { return enumName(kComponentNames, c); }
-const char* a3RopeName(A3Rope r) { return enumName(kRopeNames, r); }
-A3Rope parseA3Rope(const std::string& name) { return parseEnum(kRopeNames, name, "A^3 RoPE handling"); }
-
-int64_t a3KvBytesPerToken(int nLayers, int nKvHeads, int rQk, int rVo, int bytesPerElement) {
-    return int64_t(nLayers) * nKvHeads * (rQk + rVo) * bytesPerElement;
-}
-
-int a3Rank(const A3Result& result, A3Component component, double fraction) {
-    if (result.layers.empty()) return 0;
-    const std::vector<A3Point>& pts = result.layers.front().of(component);
-    for (size_t i = 0; i < result.fractions.size() && i < pts.size(); ++i)
-        if (result.fractions[i] == fraction) return pts[i].r;
-    fail(ErrorKind::BadInput, "A^3: no point at rank fraction " + std::to_string(fraction));
-}
 
 A3Result computeA3(const Model& model, const A3Stats& stats, const Trace& heldOut, int64_t row0,
                    const std::vector<double>& fractions, const A3Params& params, const JobControl& job) {

@@ -1,0 +1,69 @@
+// The A^3 lab (issue 18): how far each layer's QK, OV and MLP can be cut, and what it costs.
+// A layer x component map of one metric at the chosen rank, the selected layer's error
+// against rank (A^3 beside its baseline), and what the rank saves (KV bytes per token,
+// weights). The result holds every rank of the sweep, so a rank edit only redraws.
+// Choices the result depends on (RoPE handling, MLP refit) ask for a new computation
+// through optionsChanged.
+#pragma once
+#include <QWidget>
+
+#include "attnscope/analyses/a3.h"
+#include "models/a3_views.h"
+
+class QComboBox;
+class QLabel;
+class QSlider;
+class QCheckBox;
+
+namespace attnscope::widgets {
+
+class LayerCurvesPlot;
+class MatrixPlot;
+
+class A3Panel : public QWidget {
+    Q_OBJECT
+public:
+    explicit A3Panel(QWidget* parent = nullptr);
+
+    void setResult(const A3Result& result);
+    const A3Result& result() const { return m_result; }
+    bool hasResult() const { return !m_result.layers.empty(); }
+    void clear();
+
+    // View state (sessions, figures, tests). Out-of-range values are clamped.
+    void setView(int layer, A3Component component, size_t fractionIndex, A3Metric metric, A3MapMode mode);
+    int layer() const { return m_layer; }
+    A3Component component() const;
+    size_t fractionIndex() const;
+    A3Metric metric() const;
+    A3MapMode mapMode() const;
+
+    MatrixPlot* layerMap() const { return m_map; }
+    LayerCurvesPlot* curves() const { return m_curves; }
+    LayerCurvesPlot* savings() const { return m_savings; }
+
+signals:
+    // The analysis's options for a new computation ("--a3-rope", NAME, "--a3-refit", "0|1").
+    void optionsChanged(const QStringList& options);
+
+private:
+    void redraw();
+    void showMap();
+    void showCurves();
+    void showSavings();
+    void showSummary();
+    void emitOptions();
+
+    A3Result m_result;
+    int m_layer = 0;
+    bool m_quiet = false;
+
+    QComboBox *m_component = nullptr, *m_metric = nullptr, *m_mode = nullptr, *m_rope = nullptr;
+    QCheckBox* m_refit = nullptr;
+    QSlider* m_rank = nullptr;
+    QLabel *m_rankLabel = nullptr, *m_summary = nullptr;
+    MatrixPlot* m_map = nullptr;
+    LayerCurvesPlot *m_curves = nullptr, *m_savings = nullptr;
+};
+
+}  // namespace attnscope::widgets
