@@ -4,6 +4,7 @@
 // kept dimension it rounds to.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -36,7 +37,8 @@ nlohmann::ordered_json pointJson(const A3Point& p, A3Component c, bool baseline)
 
 int verbA3(const std::vector<std::string>& argv) {
     auto valued = kModelOptions;
-    valued.insert({"--calib-file", "--ranks", "--component", "--a3-rope", "--holdout"});
+    valued.insert({"--calib-file", "--ranks", "--component", "--a3-rope", "--holdout", "--apply", "--apply-epsilon",
+                   "--continuation", "--apply-components"});
     auto flags = kModelFlags;
     flags.insert({"--baseline", "--no-refit"});
     const CliArgs a(argv, valued, flags);
@@ -46,6 +48,13 @@ int verbA3(const std::vector<std::string>& argv) {
     request.params.refit = !a.has("--no-refit");
     request.holdout = a.number("--holdout", request.holdout);
     request.calibFile = a.str("--calib-file");
+    if (a.has("--apply") && a.has("--apply-epsilon")) fail(ErrorKind::BadInput, "--apply and --apply-epsilon exclude each other");
+    const double applyRatio = a.number("--apply", 0);
+    if (a.has("--apply")) {
+        if (!(applyRatio > 0 && applyRatio <= 1)) fail(ErrorKind::BadInput, "--apply expects a rank fraction in (0, 1]");
+        if (std::find(request.fractions.begin(), request.fractions.end(), applyRatio) == request.fractions.end())
+            request.fractions.push_back(applyRatio);
+    }
     const std::string component = a.str("--component", "all");
     std::vector<A3Component> components;
     for (A3Component c : {A3Component::QK, A3Component::OV, A3Component::MLP})
@@ -53,7 +62,8 @@ int verbA3(const std::vector<std::string>& argv) {
     if (components.empty()) fail(ErrorKind::BadInput, "--component expects qk, ov, mlp or all");
 
     auto inspector = openInspector(a);
-    inspector->setPromptIds(promptIds(a, *inspector));
+    const std::vector<int32_t> ids = promptIds(a, *inspector);
+    inspector->setPromptIds(ids);
     const A3Result r = inspector->a3(request);
 
     const ModelInfo& info = inspector->info();
@@ -75,12 +85,37 @@ int verbA3(const std::vector<std::string>& argv) {
     nlohmann::ordered_json kv = {{"full", a3KvBytesPerToken(r.nLayers, r.nKvHeads, r.headDim, r.headDim, bytes)},
                                  {"bytes_per_element", bytes}};
     kv["reduced"] = nlohmann::ordered_json::array();
-    for (double f : r.fractions) {
+    for (size_t i = 0; i < r.fractions.size(); ++i) {
+        const double f = r.fractions[i];
         const int rqk = a3Rank(r, A3Component::QK, f), rvo = a3Rank(r, A3Component::OV, f);
         kv["reduced"].push_back({{"rank", f}, {"r_qk", rqk}, {"r_vo", rvo},
-                                 {"bytes", a3KvBytesPerToken(r.nLayers, r.nKvHeads, rqk, rvo, bytes)}});
+                                 {"bytes", a3KvBytesPerToken(r.nLayers, r.nKvHeads, rqk, rvo, bytes)},
+                                 {"flops_saved_per_token", a3FlopsSavedPerToken(r, i, int64_t(ids.size()))}});
     }
     j["kv_bytes_per_token"] = std::move(kv);
+    if (a.has("--apply") || a.has("--apply-epsilon")) {
+        A3Profile profile = a.has("--apply") ? a3UniformProfile(r, applyRatio)
+                                             : a3ThresholdProfile(r, a.number("--apply-epsilon", 0));
+        if (a.has("--apply-components")) {  // the others stay whole
+            const std::vector<std::string> keep = splitList(a.str("--apply-components"));
+            for (A3Component c : {A3Component::QK, A3Component::OV, A3Component::MLP}) {
+                if (std::find(keep.begin(), keep.end(), a3ComponentName(c)) != keep.end()) continue;
+                for (auto& rk : profile.ranks) rk[size_t(c)] = c == A3Component::MLP ? r.dFF : r.headDim;
+            }
+            for (const std::string& k : keep) parseA3Component(k);  // unknown names: a clear error
+            profile.name += " (" + a.str("--apply-components") + ")";
+        }
+        const A3EndToEnd e = inspector->a3EndToEnd(request, profile, a.integer("--continuation", 16));
+        nlohmann::ordered_json ranks = nlohmann::ordered_json::array(), dims = nlohmann::ordered_json::array();
+        for (const auto& rk : e.profile.ranks) ranks.push_back({rk[0], rk[1], rk[2]});
+        for (const auto& d : e.cacheDims) dims.push_back({d[0], d[1]});
+        j["end_to_end"] = {{"profile", e.profile.name}, {"ranks", ranks}, {"ppl_full", e.pplFull},
+                           {"ppl_reduced", e.ppl}, {"kl", e.kl}, {"top1", e.top1}, {"tokens", e.tokens},
+                           {"kv_bytes_per_token", {{"full", e.kvBytesFull}, {"reduced", e.kvBytesReduced}}},
+                           {"cache_dims", dims}, {"params_saved", e.paramsSaved},
+                           {"continuation_full", inspector->decode(e.continuationFull)},
+                           {"continuation_reduced", inspector->decode(e.continuation)}, {"note", e.note}};
+    }
     if (a.has("--json")) {
         std::cout << j.dump(-1) << "\n";
         return 0;
@@ -93,6 +128,15 @@ int verbA3(const std::vector<std::string>& argv) {
             for (const A3Point& p : r.layers[l].of(c))
                 std::printf("%5zu %-4s %5.3f %5d   %11.5f   %11.5f  %9.5f  %12lld\n", l, a3ComponentName(c), p.fraction,
                             p.r, p.heldOut, p.baselineHeldOut, p.objective, (long long)p.paramsSaved);
+    if (j.contains("end_to_end")) {
+        const auto& e = j["end_to_end"];
+        std::printf("End to end (%s): perplexity %.4f -> %.4f, KL %.5f nats, top-1 %.3f over %s held-out tokens\n",
+                    e["profile"].get<std::string>().c_str(), e["ppl_full"].get<double>(), e["ppl_reduced"].get<double>(),
+                    e["kl"].get<double>(), e["top1"].get<double>(), e["tokens"].dump().c_str());
+        std::printf("  full:    %s\n  reduced: %s\n", e["continuation_full"].get<std::string>().c_str(),
+                    e["continuation_reduced"].get<std::string>().c_str());
+        if (!e["note"].get<std::string>().empty()) std::printf("  note: %s\n", e["note"].get<std::string>().c_str());
+    }
     std::printf("KV cache: %s bytes/token in full\n", j["kv_bytes_per_token"]["full"].dump().c_str());
     for (const auto& e : j["kv_bytes_per_token"]["reduced"])
         std::printf("  rank %s: r_qk %s, r_vo %s -> %s bytes/token\n", e["rank"].dump().c_str(),

@@ -6,6 +6,8 @@
 #include <QJsonObject>
 #include <QtTest>
 
+#include <cmath>
+
 #include "cli_runner.h"
 
 using clitest::cli;
@@ -61,6 +63,37 @@ private slots:
         QCOMPARE(half["bytes"].toDouble() / kv["full"].toDouble(),
                  (half["r_qk"].toDouble() + half["r_vo"].toDouble()) / (2 * d));
         QVERIFY(bytes == 4 || bytes == 2);
+    }
+
+    // --apply: the uniform profile written into the weights, against the full model on the
+    // held-out positions. At rank 1 nothing changes; at 0.5 the measured key/value dimensions
+    // are the profile's ranks and the KV bytes follow from them.
+    void applyEndToEnd() {
+        const QJsonObject same = a3({"--ranks", "0.5", "--apply", "1", "--continuation", "6"})["end_to_end"].toObject();
+        QVERIFY2(same["kl"].toDouble() < 1e-9, qPrintable(QString::number(same["kl"].toDouble())));
+        QCOMPARE(same["ppl_reduced"].toDouble(), same["ppl_full"].toDouble());
+        QCOMPARE(same["continuation_reduced"].toString(), same["continuation_full"].toString());
+        QVERIFY(!same["continuation_full"].toString().isEmpty());
+
+        const QJsonObject j = a3({"--ranks", "0.25", "--apply", "0.5"});
+        const QJsonObject e = j["end_to_end"].toObject();
+        QVERIFY(e["kl"].toDouble() > 0 && e["ppl_reduced"].toDouble() > 0 && e["tokens"].toInt() > 0);
+        QCOMPARE(e["top1"].toDouble() <= 1.0, true);
+        const QJsonArray ranks = e["ranks"].toArray(), dims = e["cache_dims"].toArray();
+        QCOMPARE(ranks.size(), j["layers"].toArray().size());
+        double bytes = 0;
+        for (qsizetype l = 0; l < ranks.size(); ++l) {
+            const QJsonArray r = ranks[l].toArray(), d = dims[l].toArray();
+            QCOMPARE(d[0].toInt(), r[0].toInt());
+            QCOMPARE(d[1].toInt(), r[1].toInt());
+            bytes += d[0].toDouble() + d[1].toDouble();
+        }
+        const QJsonObject kv = e["kv_bytes_per_token"].toObject();
+        const QJsonObject qk = j["layers"].toArray()[0].toObject()["qk"].toArray().last().toObject();
+        const double d = std::round(qk["r"].toDouble() / qk["rank"].toDouble());  // the head dimension
+        QCOMPARE(kv["reduced"].toDouble() / kv["full"].toDouble(), bytes / (2.0 * double(ranks.size()) * d));
+        QCOMPARE(cli(QStringList{"a3"} + kPrompt + QStringList{"--apply", "0.5", "--apply-epsilon", "0.1"}).code, 2);
+        QCOMPARE(cli(QStringList{"a3"} + kPrompt + QStringList{"--apply", "0"}).code, 2);
     }
 
     void componentFilter() {

@@ -142,9 +142,15 @@ public:
     // The same for a front end's request: its calibration file tokenized (with BOS) and split
     // into windows of kCalibrationWindow (at most the model's context).
     A3Result a3(const A3Request& request, const JobControl& job = {});
+    // `profile` (from a3(request)'s sweep: a3UniformProfile, ...) applied to a copy of the model:
+    // perplexity, KL and top-1 against the full model on the held-out positions (all of them
+    // with a calibration file), and a greedy continuation of `continuation` tokens from each.
+    A3EndToEnd a3EndToEnd(const A3Request& request, const A3Profile& profile, int continuation = 16,
+                          const JobControl& job = {});
 
 private:
     struct Impl;
+    struct A3Access;
     std::unique_ptr<Impl> m;
 };
 

@@ -3,7 +3,9 @@
 #include <cmath>
 #include <filesystem>
 
+#include "analyses/a3/a3_apply.h"
 #include "attnscope/error.h"
+#include "attnscope/tokenizer.h"
 #include "inspector/inspector_impl.h"
 
 namespace attnscope {
@@ -114,45 +116,99 @@ std::vector<WeibullSeriesPoint> Inspector::weibullSeries(const std::string& dire
     });
 }
 
+namespace {
+
+// What the A^3 sweep and its end-to-end run read: the prompt's trace, where its held-out rows
+// start, and the calibration moments (cached per prompt and calibration).
+struct A3Inputs {
+    const Trace* trace = nullptr;
+    int64_t row0 = 0;
+    std::shared_ptr<const A3Stats> stats;
+};
+
+std::vector<std::vector<int32_t>> a3Windows(Inspector& inspector, const std::string& file) {
+    if (file.empty()) return {};
+    const std::vector<int32_t> ids = inspector.tokenize(readTextFile(file), true);
+    const Tokenizer* tok = inspector.model().tokenizer();
+    auto windows = splitWindows(ids, std::min(kCalibrationWindow, inspector.info().contextLength), tok ? tok->bosId() : -1);
+    if (windows.empty()) fail(ErrorKind::BadInput, file + ": no tokens to calibrate on");
+    return windows;
+}
+
+}  // namespace
+
+struct Inspector::A3Access {
+    static A3Inputs inputs(Inspector& self, double holdout, const std::vector<std::vector<int32_t>>& calibration,
+                           const JobControl& job) {
+        Impl& m = *self.m;
+        if (calibration.empty() && !(holdout > 0 && holdout < 1))
+            fail(ErrorKind::BadInput, "the A^3 held-out share must be in (0, 1)");
+        A3Inputs in;
+        in.trace = &self.trace(a3Policy(), job.part(0, 0.5));
+        const int64_t T = in.trace->length();
+        if (T < 2) fail(ErrorKind::BadInput, "A^3 needs a prompt of at least 2 tokens");
+        in.row0 = calibration.empty() ? std::clamp<int64_t>(int64_t(std::lround(double(T) * (1 - holdout))), 1, T - 1) : 0;
+        auto& stats = m.a3Stats[{in.row0, calibration}];
+        if (!stats) {
+            Model& model = m.requireModel();
+            stats = guarded([&] {
+                A3Accumulator acc(model);
+                if (calibration.empty()) acc.add(*in.trace, 0, in.row0, job.part(0.5, 1));
+                for (size_t i = 0; i < calibration.size(); ++i) {
+                    if (calibration[i].empty()) continue;
+                    RunOptions ro;
+                    ro.trace = a3Policy();
+                    ro.job.stop = job.stop;
+                    const std::unique_ptr<Trace> t = model.run(calibration[i], ro);
+                    acc.add(*t, 0, t->length(), job.part(0.5 + 0.5 * double(i) / double(calibration.size()),
+                                                         0.5 + 0.5 * double(i + 1) / double(calibration.size())));
+                }
+                return acc.finish();
+            });
+        }
+        in.stats = stats;
+        return in;
+    }
+};
+
 A3Result Inspector::a3(const std::vector<double>& fractions, const A3Params& params, double holdout,
                        const std::vector<std::vector<int32_t>>& calibration, const JobControl& job) {
-    if (calibration.empty() && !(holdout > 0 && holdout < 1))
-        fail(ErrorKind::BadInput, "the A^3 held-out share must be in (0, 1)");
-    const Trace& trace = this->trace(a3Policy(), job.part(0, 0.3));
-    const int64_t T = trace.length();
-    if (T < 2) fail(ErrorKind::BadInput, "A^3 needs a prompt of at least 2 tokens");
-    const int64_t row0 =
-        calibration.empty() ? std::clamp<int64_t>(int64_t(std::lround(double(T) * (1 - holdout))), 1, T - 1) : 0;
-    auto& stats = m->a3Stats[{row0, calibration}];
-    if (!stats) {
-        Model& model = m->requireModel();
-        stats = guarded([&] {
-            A3Accumulator acc(model);
-            if (calibration.empty()) acc.add(trace, 0, row0, job.part(0.3, 0.6));
-            for (size_t i = 0; i < calibration.size(); ++i) {
-                if (calibration[i].empty()) continue;
-                RunOptions ro;
-                ro.trace = a3Policy();
-                ro.job.stop = job.stop;
-                const std::unique_ptr<Trace> t = model.run(calibration[i], ro);
-                acc.add(*t, 0, t->length(), job.part(0.3 + 0.3 * double(i) / double(calibration.size()),
-                                                     0.3 + 0.3 * double(i + 1) / double(calibration.size())));
-            }
-            return acc.finish();
-        });
-    }
-    return guarded([&] { return computeA3(m->requireModel(), *stats, trace, row0, fractions, params, job.part(0.6, 1)); });
+    const A3Inputs in = A3Access::inputs(*this, holdout, calibration, job.part(0, 0.6));
+    return guarded([&] { return computeA3(m->requireModel(), *in.stats, *in.trace, in.row0, fractions, params, job.part(0.6, 1)); });
 }
 
 A3Result Inspector::a3(const A3Request& request, const JobControl& job) {
-    std::vector<std::vector<int32_t>> calibration;
-    if (!request.calibFile.empty()) {
-        const std::vector<int32_t> ids = tokenize(readTextFile(request.calibFile), true);
-        const Tokenizer* tok = m->requireModel().tokenizer();
-        calibration = splitWindows(ids, std::min(kCalibrationWindow, info().contextLength), tok ? tok->bosId() : -1);
-        if (calibration.empty()) fail(ErrorKind::BadInput, request.calibFile + ": no tokens to calibrate on");
+    return a3(request.fractions, request.params, request.holdout, a3Windows(*this, request.calibFile), job);
+}
+
+A3EndToEnd Inspector::a3EndToEnd(const A3Request& request, const A3Profile& profile, int continuation,
+                                 const JobControl& job) {
+    if (continuation < 0) fail(ErrorKind::BadInput, "A^3: the continuation length must be >= 0");
+    const A3Inputs in = A3Access::inputs(*this, request.holdout, a3Windows(*this, request.calibFile), job.part(0, 0.3));
+    Model& model = m->requireModel();
+    A3EndToEnd out;
+    out.profile = profile;
+    const std::unique_ptr<Model> reduced = guarded([&] {
+        return a3ReducedModel(model, *in.stats, *in.trace, in.row0, profile, request.params, out, job.part(0.3, 0.6));
+    });
+    const std::vector<int32_t>& ids = m->requirePrompt();
+    const EvalResult e = guarded([&] { return compareModels(model, *reduced, {ids}, job.part(0.6, 0.8), in.row0); });
+    out.ppl = e.ppl;
+    out.pplFull = e.pplRef;
+    out.kl = e.kl;
+    out.top1 = e.top1Agreement;
+    out.tokens = e.tokens;
+    if (continuation > 0) {
+        out.continuationFull = guarded([&] { return model.generate(ids, continuation, false, job.part(0.8, 0.9)).tokens; });
+        out.continuation = guarded([&] { return reduced->generate(ids, continuation, false, job.part(0.9, 1)).tokens; });
     }
-    return a3(request.fractions, request.params, request.holdout, calibration, job);
+    const ModelInfo& info = model.info();
+    out.kvBytesFull = a3KvBytesPerToken(info.nLayers, info.nKvHeads, info.headDim, info.headDim, 2);
+    for (size_t l = 0; l < profile.ranks.size(); ++l) {
+        const int rqk = out.note.empty() ? profile.ranks[l][0] : info.headDim;  // QK left whole: see note
+        out.kvBytesReduced += a3KvBytesPerToken(1, info.nKvHeads, rqk, profile.ranks[l][1], 2);
+    }
+    return out;
 }
 
 }  // namespace attnscope

@@ -8,8 +8,10 @@
 #include <cmath>
 #include <numeric>
 
+#include "analyses/a3/a3_apply.h"
 #include "attnscope/analyses/a3.h"
 #include "attnscope/error.h"
+#include "attnscope/inspector.h"
 #include "attnscope/model.h"
 #include "test_models.h"
 
@@ -120,6 +122,27 @@ double qkEckartYoung(const Trace& t, int layer, int r) {
         total += all;
     }
     return std::sqrt(tailSum / total);
+}
+
+// ‖S − Ŝ‖_F / ‖S‖_F of one layer's causal scores q kᵀ (post-RoPE, as traced) over rows
+// [row0, T) of two traces, every query head against its group's keys.
+double tracedScoreError(const Trace& full, const Trace& cut, int layer, int64_t row0) {
+    const Matrix2D q = full.captured(Capture::Q, layer), k = full.captured(Capture::K, layer);
+    const Matrix2D q2 = cut.captured(Capture::Q, layer), k2 = cut.captured(Capture::K, layer);
+    const int H = full.nHeads(), per = H / full.nKvHeads(), d = full.headDim();
+    double err = 0, total = 0;
+    for (int h = 0; h < H; ++h)
+        for (int64_t i = row0; i < full.length(); ++i)
+            for (int64_t j = 0; j <= i; ++j) {
+                double s = 0, s2 = 0;
+                for (int a = 0; a < d; ++a) {
+                    s += double(q.at(i, h * d + a)) * k.at(j, (h / per) * d + a);
+                    s2 += double(q2.at(i, h * d + a)) * k2.at(j, (h / per) * d + a);
+                }
+                err += (s - s2) * (s - s2);
+                total += s * s;
+            }
+    return std::sqrt(err / total);
 }
 
 // Eckart–Young for OV with one head per group: each head's output map O_h W_o,hᵀ [n, D].
@@ -280,6 +303,83 @@ private slots:
         r[0] = 1000;
         bad.tensors["r"] = SessionTensor::i32(s.tensors.at("r").shape, r);
         QCOMPARE(kind(bad), ErrorKind::BadInput);
+    }
+
+    // End to end at full rank: the reduced model is the model (KL 0, same perplexity, same
+    // continuation, every key and value dimension read).
+    void endToEndFullRankIsTheModel() {
+        Inspector in;
+        in.adopt(randomModel(4, 2, 29));
+        in.setPromptIds(testmodels::seededIds(5, int(kRows)));
+        A3Request req;
+        req.fractions = {0.5, 1.0};
+        const A3Result r = in.a3(req);
+        const A3EndToEnd e = in.a3EndToEnd(req, a3UniformProfile(r, 1.0), 8);
+        QVERIFY2(e.kl < 1e-9, qPrintable(QString::number(e.kl)));
+        QCOMPARE(e.top1, 1.0);
+        QVERIFY(std::abs(e.ppl - e.pplFull) <= 1e-9 * e.pplFull);
+        QCOMPARE(e.continuation, e.continuationFull);
+        QCOMPARE(int(e.continuation.size()), 8);
+        QCOMPARE(e.tokens, kRows - 1 - std::lround(kRows * 0.5));  // the held-out positions only
+        for (const auto& dims : e.cacheDims) QCOMPARE(dims, (std::array<int, 2>{16, 16}));
+        QCOMPARE(e.kvBytesReduced, e.kvBytesFull);
+        QCOMPARE(e.paramsSaved, int64_t(0));
+    }
+
+    // The cut written into the weights is the cut the lab scored: a model with only layer 0's
+    // QK cut has, in its own forward, the score error the lab predicted for layer 0 (frequency
+    // pairs: post-RoPE scores), and reads exactly r dimensions per key and r_vo per value — the
+    // cache the KV bytes formula counts.
+    void appliedCutsAreTheScoredCuts() {
+        auto base = randomModel(4, 2, 31);
+        const std::vector<int32_t> ids = testmodels::seededIds(6, int(kRows));
+        const Lab l = lab(std::move(base), ids, kCalibRows);
+        A3Params p;
+        const A3Result res = computeA3(*l.model, *l.stats, *l.trace, kCalibRows, {0.25, 0.5, 1.0}, p);
+        for (size_t f : {size_t(0), size_t(1)}) {
+            A3Profile prof = a3UniformProfile(res, res.fractions[f]);
+            for (size_t layer = 1; layer < prof.ranks.size(); ++layer) prof.ranks[layer] = {16, 16, 96};
+            prof.ranks[0][1] = 16, prof.ranks[0][2] = 96;  // QK only
+            A3EndToEnd report;
+            const auto cut = a3ReducedModel(*l.model, *l.stats, *l.trace, kCalibRows, prof, p, report);
+            const auto traced = cut->run(ids);
+            const double measured = tracedScoreError(*l.trace, *traced, 0, kCalibRows);
+            const double predicted = res.layers[0].qk[f].heldOut;
+            QVERIFY2(std::abs(measured - predicted) <= 1e-4 * std::max(1.0, predicted),
+                     qPrintable(QString("rank %1: forward %2, lab %3").arg(prof.ranks[0][0]).arg(measured).arg(predicted)));
+            QCOMPARE(report.cacheDims[0][0], prof.ranks[0][0]);
+            QCOMPARE(report.cacheDims[1][0], 16);
+        }
+        // OV and QK together, every layer: the dimensions the reduced maps read are the ranks.
+        const A3Profile half = a3UniformProfile(res, 0.5);
+        A3EndToEnd report;
+        a3ReducedModel(*l.model, *l.stats, *l.trace, kCalibRows, half, p, report);
+        int64_t measuredBytes = 0;
+        for (size_t layer = 0; layer < half.ranks.size(); ++layer) {
+            QCOMPARE(report.cacheDims[layer][0], half.ranks[layer][0]);
+            QCOMPARE(report.cacheDims[layer][1], half.ranks[layer][1]);
+            measuredBytes += int64_t(l.model->info().nKvHeads) * (report.cacheDims[layer][0] + report.cacheDims[layer][1]) * 2;
+        }
+        QCOMPARE(measuredBytes, a3KvBytesPerToken(2, 2, half.ranks[0][0], half.ranks[0][1], 2));
+    }
+
+    // Profiles: uniform takes the sweep's ranks; the ε profile the smallest swept rank under ε.
+    void profiles() {
+        const Lab l = lab(randomModel(4, 2, 37), testmodels::seededIds(7, int(kRows)), kCalibRows);
+        const A3Result res = computeA3(*l.model, *l.stats, *l.trace, kCalibRows, {0.25, 0.5, 0.75, 1.0});
+        const A3Profile u = a3UniformProfile(res, 0.5);
+        QCOMPARE(u.ranks[1][2], res.layers[1].mlp[1].r);
+        const A3Profile e = a3ThresholdProfile(res, 0.3);
+        for (size_t layer = 0; layer < e.ranks.size(); ++layer)
+            for (A3Component c : {A3Component::QK, A3Component::OV, A3Component::MLP}) {
+                const int r = e.ranks[layer][size_t(c)];
+                for (const A3Point& pt : res.layers[layer].of(c)) {
+                    if (pt.r == r) QVERIFY(pt.heldOut <= 0.3 || pt.fraction == 1.0);
+                    if (pt.r < r) QVERIFY(pt.heldOut > 0.3);
+                }
+            }
+        QVERIFY_THROWS_EXCEPTION(Error, a3UniformProfile(res, 0.6));
+        QVERIFY_THROWS_EXCEPTION(Error, a3LayerProfile(res, {0.5}));
     }
 
     void badInput() {

@@ -11,6 +11,7 @@
 // from second moments of the captured q, k, head outputs and MLP activations (float64), so a
 // rank edit costs no model pass. Plain structs; no torch, no Qt.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -107,6 +108,40 @@ struct A3Result : ModelShape {  // the model's dimensions
 // a component allows (even for frequency pairs), at least 1.
 A3Result computeA3(const Model& model, const A3Stats& stats, const Trace& heldOut, int64_t row0,
                    const std::vector<double>& fractions, const A3Params& params = {}, const JobControl& job = {});
+
+// ---- end to end: the cuts applied to the model ------------------------------------------------
+
+// The kept dimension per layer and component (A3Component order); a component's full
+// dimension leaves it whole.
+struct A3Profile {
+    std::string name;  // how it was chosen, in words
+    std::vector<std::array<int, kA3Components>> ranks;
+};
+// Every layer at the sweep's point for `fraction` (Error(BadInput) when the sweep lacks it).
+A3Profile a3UniformProfile(const A3Result& r, double fraction);
+// Per layer and component the smallest swept rank whose held-out error is ≤ ε (full if none).
+A3Profile a3ThresholdProfile(const A3Result& r, double epsilon);
+// One swept fraction per layer, for all three components.
+A3Profile a3LayerProfile(const A3Result& r, const std::vector<double>& fractionPerLayer);
+
+struct A3EndToEnd {
+    A3Profile profile;
+    // Next-token perplexity of the reduced and the full model, mean KL(full ‖ reduced) and
+    // top-1 agreement over the held-out positions.
+    double ppl = 0, pplFull = 0, kl = 0, top1 = 0;
+    int64_t tokens = 0;
+    std::vector<int32_t> continuation, continuationFull;  // greedy, after the whole prompt
+    int64_t kvBytesFull = 0, kvBytesReduced = 0;          // per token, 2-byte cache, by the formula
+    // Per layer, measured on the applied maps: the key and the value dimensions per KV head the
+    // reduced model's scores and outputs depend on (numerical rank, max over KV groups).
+    std::vector<std::array<int, 2>> cacheDims;
+    int64_t paramsSaved = 0;
+    std::string note;  // what could not be applied, and why
+};
+
+// Rank edits cost per token at context T (FLOPs: 2 per multiply-add): the projections whose
+// rows or columns the cut removes, and QK's scores / OV's weighted sum over T keys.
+int64_t a3FlopsSavedPerToken(const A3Result& r, size_t fractionIndex, int64_t T);
 
 // KV-cache bytes per token: 2·L·H_kv·d·b in full, L·H_kv·(r_qk + r_vo)·b reduced (§G.4).
 int64_t a3KvBytesPerToken(int nLayers, int nKvHeads, int rQk, int rVo, int bytesPerElement);

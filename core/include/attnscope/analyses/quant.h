@@ -204,13 +204,15 @@ std::vector<ReconLab> reconLabs(const Model& model, const Calibration& calib, co
 // tokenizer, and lists its weights under synthesized names.
 std::unique_ptr<Model> modelWithWeights(const Model& model, const std::vector<Matrix2D>& weights);
 
-// Perplexity and KL of `quantized` against `reference` on the same windows.
+// Perplexity and KL of `quantized` against `reference` on the same windows, over the
+// predictions at positions ≥ fromPosition of each window.
 struct EvalResult {
     double ppl = 0, pplRef = 0, kl = 0, top1Agreement = 0;
     int64_t tokens = 0;
 };
 EvalResult compareModels(const Model& reference, const Model& quantized,
-                         const std::vector<std::vector<int32_t>>& windows, const JobControl& job = {});
+                         const std::vector<std::vector<int32_t>>& windows, const JobControl& job = {},
+                         int64_t fromPosition = 0);
 
 // ---------------------------------------------------------------- KV cache
 

@@ -1,5 +1,9 @@
 // Session codec of the A^3 lab and its torch-free helpers (built into attnscope_io, for
 // widgets and export).
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
 #include "attnscope/analyses/a3.h"
 #include "attnscope/enum_names.h"
 #include "attnscope/error.h"
@@ -39,6 +43,71 @@ int a3Rank(const A3Result& result, A3Component component, double fraction) {
     for (size_t i = 0; i < result.fractions.size() && i < pts.size(); ++i)
         if (result.fractions[i] == fraction) return pts[i].r;
     fail(ErrorKind::BadInput, "A^3: no point at rank fraction " + std::to_string(fraction));
+}
+
+namespace {
+
+size_t fractionIndexOf(const A3Result& r, double fraction) {
+    for (size_t i = 0; i < r.fractions.size(); ++i)
+        if (std::abs(r.fractions[i] - fraction) < 1e-9) return i;
+    fail(ErrorKind::BadInput, "A^3: the sweep has no rank fraction " + std::to_string(fraction));
+}
+
+int fullOf(const A3Result& r, A3Component c) { return c == A3Component::MLP ? r.dFF : r.headDim; }
+
+}  // namespace
+
+A3Profile a3UniformProfile(const A3Result& r, double fraction) {
+    const size_t f = fractionIndexOf(r, fraction);
+    A3Profile p;
+    p.name = "uniform " + std::to_string(int(std::lround(fraction * 100))) + "%";
+    for (const A3Layer& l : r.layers) p.ranks.push_back({l.qk[f].r, l.ov[f].r, l.mlp[f].r});
+    return p;
+}
+
+A3Profile a3ThresholdProfile(const A3Result& r, double epsilon) {
+    if (!(epsilon >= 0)) fail(ErrorKind::BadInput, "A^3: the error threshold must be >= 0");
+    A3Profile p;
+    std::ostringstream name;
+    name << "smallest rank with held-out error <= " << epsilon;
+    p.name = name.str();
+    for (const A3Layer& l : r.layers) {
+        std::array<int, kA3Components> ranks{};
+        for (int c = 0; c < kA3Components; ++c) {
+            const A3Component comp = kComponents[c];
+            int best = fullOf(r, comp);
+            for (const A3Point& pt : l.of(comp))
+                if (pt.heldOut <= epsilon) best = std::min(best, pt.r);
+            ranks[size_t(c)] = best;
+        }
+        p.ranks.push_back(ranks);
+    }
+    return p;
+}
+
+A3Profile a3LayerProfile(const A3Result& r, const std::vector<double>& fractionPerLayer) {
+    if (fractionPerLayer.size() != r.layers.size())
+        fail(ErrorKind::BadInput, "A^3: one rank fraction per layer (" + std::to_string(r.layers.size()) + ")");
+    A3Profile p;
+    p.name = "per layer";
+    for (size_t l = 0; l < r.layers.size(); ++l) {
+        const size_t f = fractionIndexOf(r, fractionPerLayer[l]);
+        const A3Layer& y = r.layers[l];
+        p.ranks.push_back({y.qk[f].r, y.ov[f].r, y.mlp[f].r});
+    }
+    return p;
+}
+
+int64_t a3FlopsSavedPerToken(const A3Result& r, size_t f, int64_t T) {
+    int64_t flops = 0;
+    for (const A3Layer& l : r.layers) {
+        if (f >= l.qk.size()) fail(ErrorKind::BadInput, "A^3: no such rank index");
+        for (A3Component c : kComponents) flops += 2 * l.of(c)[f].paramsSaved;
+        // q·k over T keys and Σ p·v over T values, per query head and cut dimension
+        flops += 2 * int64_t(r.nHeads) * (r.headDim - l.qk[f].r) * T;
+        flops += 2 * int64_t(r.nHeads) * (r.headDim - l.ov[f].r) * T;
+    }
+    return flops;
 }
 
 SessionSection encodeA3(const A3Result& r) {

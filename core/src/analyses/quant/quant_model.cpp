@@ -3,6 +3,7 @@
 // the two models' next-token distributions on held-out windows (reference §5).
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -106,7 +107,8 @@ std::unique_ptr<Model> modelWithWeights(const Model& model, const std::vector<Ma
 }
 
 EvalResult compareModels(const Model& reference, const Model& quantized,
-                         const std::vector<std::vector<int32_t>>& windows, const JobControl& job) {
+                         const std::vector<std::vector<int32_t>>& windows, const JobControl& job,
+                         int64_t fromPosition) {
     return guardTorch([&] {
         at::NoGradGuard noGrad;
         const Decoder& a = ModelAccess::impl(reference).decoder;
@@ -123,14 +125,15 @@ EvalResult compareModels(const Model& reference, const Model& quantized,
                 req.job.stop = job.stop;
                 return at::log_softmax(d.forward(req).logits.to(at::kCPU).to(at::kDouble), -1);  // [T, V]
             };
-            const int64_t T = int64_t(ids.size());
-            const at::Tensor la = logProbs(a).slice(0, 0, T - 1), lb = logProbs(b).slice(0, 0, T - 1);
-            const at::Tensor next = t.slice(0, 1, T).unsqueeze(1);
+            const int64_t T = int64_t(ids.size()), t0 = std::clamp<int64_t>(fromPosition, 0, T - 1);
+            if (t0 >= T - 1) continue;
+            const at::Tensor la = logProbs(a).slice(0, t0, T - 1), lb = logProbs(b).slice(0, t0, T - 1);
+            const at::Tensor next = t.slice(0, t0 + 1, T).unsqueeze(1);
             nllA -= la.gather(1, next).sum().item<double>();
             nllB -= lb.gather(1, next).sum().item<double>();
             kl += (la.exp() * (la - lb)).sum().item<double>();
             agree += (la.argmax(1) == lb.argmax(1)).sum().item<double>();
-            n += T - 1;
+            n += T - 1 - t0;
         }
         if (n == 0) fail(ErrorKind::BadInput, "evaluation needs a window of at least 2 tokens");
         return EvalResult{std::exp(nllB / double(n)), std::exp(nllA / double(n)), kl / double(n), agree / double(n), n};
