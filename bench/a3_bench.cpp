@@ -65,8 +65,11 @@ int main(int argc, char** argv) try {
             acc.add(*trace, 0, half);
             stats = acc.finish();
         }));
+        std::fprintf(stderr, "repeat %d: trace %.3f s, moments %.3f s\n", r, traceS.back(), momentS.back());
         sweepS.push_back(seconds([&] { computeA3(*model, *stats, *trace, half, {0.125, 0.25, 0.5, 0.75, 1.0}); }));
+        std::fprintf(stderr, "repeat %d: sweep %.3f s\n", r, sweepS.back());
         editS.push_back(seconds([&] { computeA3(*model, *stats, *trace, half, {0.5}); }));
+        std::fprintf(stderr, "repeat %d: rank edit %.3f s\n", r, editS.back());
     }
     std::printf("| step | seconds |\n|---|---|\n");
     std::printf("| trace (forward keeping A^3's captures) | %.3f |\n", median(traceS));

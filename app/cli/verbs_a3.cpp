@@ -94,17 +94,11 @@ int verbA3(const std::vector<std::string>& argv) {
     }
     j["kv_bytes_per_token"] = std::move(kv);
     if (a.has("--apply") || a.has("--apply-epsilon")) {
-        A3Profile profile = a.has("--apply") ? a3UniformProfile(r, applyRatio)
-                                             : a3ThresholdProfile(r, a.number("--apply-epsilon", 0));
-        if (a.has("--apply-components")) {  // the others stay whole
-            const std::vector<std::string> keep = splitList(a.str("--apply-components"));
-            for (A3Component c : {A3Component::QK, A3Component::OV, A3Component::MLP}) {
-                if (std::find(keep.begin(), keep.end(), a3ComponentName(c)) != keep.end()) continue;
-                for (auto& rk : profile.ranks) rk[size_t(c)] = c == A3Component::MLP ? r.dFF : r.headDim;
-            }
-            for (const std::string& k : keep) parseA3Component(k);  // unknown names: a clear error
-            profile.name += " (" + a.str("--apply-components") + ")";
-        }
+        Options po;  // the profile by the names every front end uses
+        if (a.has("--apply")) po.set("--a3-apply", a.str("--apply"));
+        if (a.has("--apply-epsilon")) po.set("--a3-apply-epsilon", a.str("--apply-epsilon"));
+        if (a.has("--apply-components")) po.set("--a3-apply-components", a.str("--apply-components"));
+        const A3Profile profile = a3ProfileFrom(r, po);
         const A3EndToEnd e = inspector->a3EndToEnd(request, profile, a.integer("--continuation", 16));
         nlohmann::ordered_json ranks = nlohmann::ordered_json::array(), dims = nlohmann::ordered_json::array();
         for (const auto& rk : e.profile.ranks) ranks.push_back({rk[0], rk[1], rk[2]});

@@ -1,5 +1,6 @@
 #include "panel_table.h"
 
+#include "a3_dock.h"
 #include "attnscope/analysis_registry.h"
 #include "attnscope/error.h"
 #include "heads_dock.h"
@@ -49,7 +50,7 @@ const std::vector<PanelEntry>& panelTable() {
         entry<KvDock>("kv", widgets::registerKvPanel),
         entry<QuantDock>("quant", widgets::registerQuantPanel),
         sectionEntry("entropy", widgets::registerEntropyPanel),
-        sectionEntry("a3", widgets::registerA3Panel),
+        entry<A3Dock>("a3", widgets::registerA3Panel),
     };
     return table;
 }

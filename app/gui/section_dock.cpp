@@ -67,10 +67,15 @@ void SectionDock::setOptions(const QStringList& options) {
     startIfWanted();
 }
 
-void SectionDock::startIfWanted() {
-    if (!m_haveRun || m_done || !dock()->isVisible() || m_host.worker->isPending(id())) return;
+Options SectionDock::options() const {
     Options options;
     for (qsizetype i = 0; i + 1 < m_options.size(); i += 2) options.set(m_options[i].toStdString(), m_options[i + 1].toStdString());
+    return options;
+}
+
+void SectionDock::startIfWanted() {
+    if (!m_haveRun || m_done || !dock()->isVisible() || m_host.worker->isPending(id())) return;
+    const Options options = this->options();
     const std::string analysis = id().toStdString();
     const Session shown = m_shown;
     m_host.worker->post(

@@ -6,6 +6,7 @@
 #pragma once
 #include <QStringList>
 
+#include "attnscope/options.h"
 #include "attnscope/session.h"
 #include "panel_dock.h"
 
@@ -24,6 +25,10 @@ public:
 
 public Q_SLOTS:
     void setOptions(const QStringList& options);
+
+protected:
+    // The options the section was (or will be) computed with.
+    Options options() const;
 
 private:
     void startIfWanted();

@@ -7,9 +7,13 @@
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QLocale>
 #include <QSignalBlocker>
 #include <QSlider>
+#include <QDoubleSpinBox>
+#include <QPushButton>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 #include "panels/panel_layout.h"
@@ -104,7 +108,11 @@ A3Panel::A3Panel(QWidget* parent) : QWidget(parent) {
     m_savings = new LayerCurvesPlot(QStringLiteral("a3-savings"), this);
     m_savings->setToolTip(a3Help("savings"));
     m_savings->setLegendColumns(5);
-    QSplitter* split = makeSplitter(Qt::Vertical, this, {m_map, m_curves, m_savings}, {380, 300, 240});
+    m_tabs = new QTabWidget(this);
+    m_tabs->addTab(m_curves, tr("Error vs rank"));
+    m_tabs->addTab(m_savings, tr("Savings"));
+    m_tabs->addTab(buildEndToEnd(), tr("End to end"));
+    QSplitter* split = makeSplitter(Qt::Vertical, this, {m_map, m_tabs}, {420, 420});
 
     auto* box = new QWidget(this);
     controlsAbove(box, controls, split);
@@ -130,6 +138,87 @@ A3Panel::A3Panel(QWidget* parent) : QWidget(parent) {
     clear();
 }
 
+QWidget* A3Panel::buildEndToEnd() {
+    auto* box = new QWidget(this);
+    m_profile = new QComboBox(box);
+    m_profile->addItems({tr("Every layer at the slider's rank"), tr("Per layer: smallest rank with error \u2264 \u03b5")});
+    m_profile->setToolTip(tr("Which ranks to write into the weights: the same fraction everywhere, or per layer and "
+                             "component the smallest swept rank whose held-out error is at most \u03b5."));
+    m_epsilon = new QDoubleSpinBox(box);
+    m_epsilon->setRange(0.0, 1.0);
+    m_epsilon->setSingleStep(0.05);
+    m_epsilon->setValue(0.3);
+    m_epsilon->setPrefix(QStringLiteral("\u03b5 = "));
+    m_applyQk = new QCheckBox(tr("QK"), box);
+    m_applyOv = new QCheckBox(tr("OV"), box);
+    m_applyMlp = new QCheckBox(tr("MLP"), box);
+    for (QCheckBox* c : {m_applyQk, m_applyOv, m_applyMlp}) c->setChecked(true);
+    m_evaluate = new QPushButton(tr("Evaluate"), box);
+    m_evaluate->setToolTip(tr("Write the cuts into a copy of the model's weights (no extra matrices) and compare it "
+                              "with the full model on the held-out tokens: perplexity, KL, top-1, and a greedy "
+                              "continuation of each."));
+    m_e2e = new QLabel(box);
+    m_e2e->setWordWrap(true);
+    m_e2e->setTextFormat(Qt::RichText);
+    m_e2e->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    m_e2e->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_e2e->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    auto* row = new QHBoxLayout;
+    for (QWidget* w : std::initializer_list<QWidget*>{m_profile, m_epsilon, m_applyQk, m_applyOv, m_applyMlp}) row->addWidget(w);
+    row->addStretch(1);
+    row->addWidget(m_evaluate);
+    connect(m_profile, &QComboBox::currentIndexChanged, this, [this](int i) { m_epsilon->setEnabled(i == 1); });
+    m_epsilon->setEnabled(false);
+    connect(m_evaluate, &QPushButton::clicked, this, [this] {
+        if (!hasResult()) return;
+        setEndToEndStatus(tr("Cutting the weights and running both models\u2026"));
+        emit endToEndRequested(endToEndProfile());
+    });
+    return controlsAbove(box, row, m_e2e);
+}
+
+QStringList A3Panel::endToEndProfile() const {
+    QStringList o;
+    if (m_profile->currentIndex() == 1) o << QStringLiteral("--a3-apply-epsilon") << QString::number(m_epsilon->value(), 'g', 6);
+    else if (hasResult()) o << QStringLiteral("--a3-apply") << QString::number(m_result.fractions[fractionIndex()], 'g', 17);
+    QStringList comps;
+    if (m_applyQk->isChecked()) comps << QStringLiteral("qk");
+    if (m_applyOv->isChecked()) comps << QStringLiteral("ov");
+    if (m_applyMlp->isChecked()) comps << QStringLiteral("mlp");
+    o << QStringLiteral("--a3-apply-components") << comps.join(QLatin1Char(','));
+    return o;
+}
+
+void A3Panel::setEndToEndStatus(const QString& text) { m_e2e->setText(text.toHtmlEscaped()); }
+
+void A3Panel::showEndToEndTab() { m_tabs->setCurrentIndex(2); }
+
+void A3Panel::setEndToEnd(const A3EndToEnd& e, const QString& fullText, const QString& reducedText) {
+    int64_t keys = 0, values = 0;
+    for (const auto& d : e.cacheDims) keys += d[0], values += d[1];
+    const int L = std::max<int>(1, int(e.cacheDims.size()));
+    QString text = tr("<b>%1</b><table cellspacing='6'>"
+                      "<tr><td>perplexity (held-out)</td><td>%2 \u2192 <b>%3</b></td></tr>"
+                      "<tr><td>KL(full \u2016 reduced)</td><td>%4 nats per token</td></tr>"
+                      "<tr><td>top-1 agreement</td><td>%5</td></tr>"
+                      "<tr><td>KV cache (16-bit)</td><td>%6 \u2192 %7 per token</td></tr>"
+                      "<tr><td>dimensions read per KV head</td><td>keys %8, values %9 (mean over layers)</td></tr>"
+                      "<tr><td>weights removed</td><td>%10</td></tr></table>")
+                       .arg(QString::fromStdString(e.profile.name).toHtmlEscaped())
+                       .arg(e.pplFull, 0, 'f', 3)
+                       .arg(e.ppl, 0, 'f', 3)
+                       .arg(e.kl, 0, 'f', 4)
+                       .arg(e.top1, 0, 'f', 3)
+                       .arg(bytes(e.kvBytesFull))
+                       .arg(bytes(e.kvBytesReduced))
+                       .arg(double(keys) / L, 0, 'f', 1)
+                       .arg(double(values) / L, 0, 'f', 1)
+                       .arg(QLocale().toString(qlonglong(e.paramsSaved)));
+    text += tr("<p><b>Full model:</b> %1<br><b>Reduced:</b> %2</p>").arg(fullText.toHtmlEscaped(), reducedText.toHtmlEscaped());
+    if (!e.note.empty()) text += QStringLiteral("<p>\u26a0 %1</p>").arg(QString::fromStdString(e.note).toHtmlEscaped());
+    m_e2e->setText(text);
+}
+
 void A3Panel::clear() {
     m_result = {};
     m_map->clearMatrix();
@@ -140,6 +229,7 @@ void A3Panel::clear() {
     m_savings->replot();
     m_rank->setEnabled(false);
     m_rankLabel->clear();
+    m_e2e->setText(tr("Evaluate a profile: its cuts written into a copy of the weights, against the full model."));
     m_summary->setText(tr("Run a prompt: A^3 calibrates on its first half and scores every layer's QK, OV and MLP "
                           "cut on the second, against plain SVD / magnitude pruning."));
 }

@@ -10,10 +10,13 @@
 #include "attnscope/analyses/a3.h"
 #include "models/a3_views.h"
 
-class QComboBox;
-class QLabel;
-class QSlider;
 class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QPushButton;
+class QSlider;
+class QTabWidget;
 
 namespace attnscope::widgets {
 
@@ -38,6 +41,14 @@ public:
     A3Metric metric() const;
     A3MapMode mapMode() const;
 
+    // End to end: the reduced model against the full one (the dock's job answers
+    // endToEndRequested), with the two greedy continuations as text.
+    void setEndToEnd(const A3EndToEnd& e, const QString& fullText, const QString& reducedText);
+    void setEndToEndStatus(const QString& text);
+    void showEndToEndTab();
+    // The profile the end-to-end controls name, as options ("--a3-apply", "0.5", ...).
+    QStringList endToEndProfile() const;
+
     MatrixPlot* layerMap() const { return m_map; }
     LayerCurvesPlot* curves() const { return m_curves; }
     LayerCurvesPlot* savings() const { return m_savings; }
@@ -45,6 +56,8 @@ public:
 signals:
     // The analysis's options for a new computation ("--a3-rope", NAME, "--a3-refit", "0|1").
     void optionsChanged(const QStringList& options);
+    // Evaluate this profile end to end (a3ProfileFrom's options).
+    void endToEndRequested(const QStringList& profile);
 
 private:
     void redraw();
@@ -53,6 +66,7 @@ private:
     void showSavings();
     void showSummary();
     void emitOptions();
+    QWidget* buildEndToEnd();
 
     A3Result m_result;
     int m_layer = 0;
@@ -64,6 +78,12 @@ private:
     QLabel *m_rankLabel = nullptr, *m_summary = nullptr;
     MatrixPlot* m_map = nullptr;
     LayerCurvesPlot *m_curves = nullptr, *m_savings = nullptr;
+    QTabWidget* m_tabs = nullptr;
+    QComboBox* m_profile = nullptr;
+    QDoubleSpinBox* m_epsilon = nullptr;
+    QCheckBox *m_applyQk = nullptr, *m_applyOv = nullptr, *m_applyMlp = nullptr;
+    QPushButton* m_evaluate = nullptr;
+    QLabel* m_e2e = nullptr;
 };
 
 }  // namespace attnscope::widgets

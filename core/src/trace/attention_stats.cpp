@@ -7,6 +7,7 @@
 #include "trace/attention_stats_impl.h"
 #ifdef ATTNSCOPE_WITH_CUDA
 #include "kernels/attention_stats_cuda.h"  // fused statistics kernels for CUDA bf16/fp16 traces
+#include "trace/layer_stats.h"                // toHeadStats, overviewFromStats
 #endif
 
 namespace attnscope::core {

@@ -123,6 +123,10 @@ A3Profile a3UniformProfile(const A3Result& r, double fraction);
 A3Profile a3ThresholdProfile(const A3Result& r, double epsilon);
 // One swept fraction per layer, for all three components.
 A3Profile a3LayerProfile(const A3Result& r, const std::vector<double>& fractionPerLayer);
+// The profile front ends name: --a3-apply F (uniform) | --a3-apply-epsilon E | --a3-apply-layers
+// F,F,... (one per layer), and --a3-apply-components qk,ov,mlp (the others stay whole; all by
+// default). Throws Error(BadInput).
+A3Profile a3ProfileFrom(const A3Result& r, const Options& options);
 
 struct A3EndToEnd {
     A3Profile profile;

@@ -1,4 +1,6 @@
 // The registry entry of the A^3 lab, and the options every front end names its choices by.
+#include <algorithm>
+
 #include "analyses/analysis_list.h"
 #include "attnscope/analyses/a3.h"
 #include "attnscope/error.h"
@@ -16,6 +18,23 @@ A3Request a3RequestFrom(const Options& o) {
     r.holdout = o.number("--a3-holdout", r.holdout);
     r.calibFile = o.str("--a3-calib-file");
     return r;
+}
+
+A3Profile a3ProfileFrom(const A3Result& r, const Options& o) {
+    const int given = int(o.has("--a3-apply")) + int(o.has("--a3-apply-epsilon")) + int(o.has("--a3-apply-layers"));
+    if (given != 1) fail(ErrorKind::BadInput, "name one profile: --a3-apply F, --a3-apply-epsilon E or --a3-apply-layers F,F,...");
+    A3Profile p = o.has("--a3-apply")           ? a3UniformProfile(r, o.number("--a3-apply", 0))
+                  : o.has("--a3-apply-epsilon") ? a3ThresholdProfile(r, o.number("--a3-apply-epsilon", 0))
+                                                : a3LayerProfile(r, numberList(o.str("--a3-apply-layers"), "--a3-apply-layers"));
+    if (!o.has("--a3-apply-components")) return p;
+    const std::vector<std::string> keep = splitList(o.str("--a3-apply-components"));
+    for (const std::string& k : keep) parseA3Component(k);  // unknown names: a clear error
+    for (A3Component c : {A3Component::QK, A3Component::OV, A3Component::MLP}) {
+        if (std::find(keep.begin(), keep.end(), a3ComponentName(c)) != keep.end()) continue;
+        for (auto& ranks : p.ranks) ranks[size_t(c)] = c == A3Component::MLP ? r.dFF : r.headDim;
+    }
+    p.name += " (" + o.str("--a3-apply-components") + ")";
+    return p;
 }
 
 AnalysisSpec a3Analysis() {

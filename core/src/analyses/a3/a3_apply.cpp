@@ -86,6 +86,7 @@ std::unique_ptr<Model> a3ReducedModel(const Model& model, const A3Stats& stats, 
     if (int(profile.ranks.size()) != c.nLayers) fail(ErrorKind::BadInput, "A^3: the profile needs one entry per layer");
     return guardTorch([&] {
         at::NoGradGuard noGrad;
+        const LabDevice onDevice(dec.device());
         core::Weights weights = dec.weights();  // tensors shared; the replaced ones are new
         report.cacheDims.assign(size_t(c.nLayers), {c.headDim, c.headDim});
         report.paramsSaved = 0;

@@ -22,7 +22,23 @@
 namespace attnscope::a3 {
 
 
-inline at::Tensor f64(const at::Tensor& t) { return t.to(at::kCPU, at::kDouble).contiguous(); }
+// Where the lab computes, in float64: the model's device (an H100 runs the 1B shape's sweep in
+// seconds where 16 CPU cores take minutes). Set for the duration of a lab call by LabDevice;
+// the calibration moments stay in host memory and move per layer.
+inline thread_local at::Device tLabDevice = at::Device(at::kCPU);
+class LabDevice {
+public:
+    explicit LabDevice(at::Device d) : m_saved(tLabDevice) { tLabDevice = d; }
+    ~LabDevice() { tLabDevice = m_saved; }
+    LabDevice(const LabDevice&) = delete;
+    LabDevice& operator=(const LabDevice&) = delete;
+
+private:
+    at::Device m_saved;
+};
+inline at::TensorOptions f64Options() { return at::TensorOptions().dtype(at::kDouble).device(tLabDevice); }
+inline at::TensorOptions i64Options() { return at::TensorOptions().dtype(at::kLong).device(tLabDevice); }
+inline at::Tensor f64(const at::Tensor& t) { return t.to(tLabDevice, at::kDouble).contiguous(); }
 
 inline double safeRatio(double num, double den) { return den > 0 ? std::sqrt(std::max(0.0, num) / den) : 0.0; }
 
@@ -63,12 +79,12 @@ inline at::Tensor keepUnits(const Units& units, const std::vector<double>& impor
         for (int64_t a : units.dims[i]) mask[a] = 1.0;
         used += n;
     }
-    return at::diag(mask);
+    return at::diag(mask).to(tLabDevice);
 }
 
 // Per-unit energy Σ_{a∈unit} G[a, a] of one moment.
 inline std::vector<double> unitEnergy(const Units& units, const at::Tensor& g) {
-    const at::Tensor diag = g.diagonal().contiguous();
+    const at::Tensor diag = g.diagonal().to(at::kCPU).contiguous();
     const double* p = diag.data_ptr<double>();
     std::vector<double> out;
     for (const auto& dims : units.dims) {
@@ -89,7 +105,7 @@ public:
     QkHeldOut(const at::Tensor& q, const at::Tensor& k, int64_t row0, int window, double scale)
         : m_q(q), m_k(k), m_scale(scale) {  // q [n, H, d] (rows row0..T-1), k [T, Hkv, d]
         const int64_t n = q.size(0), T = k.size(0), H = q.size(1);
-        const at::Tensor qi = at::arange(row0, row0 + n, at::kLong).unsqueeze(1), kj = at::arange(T, at::kLong).unsqueeze(0);
+        const at::Tensor qi = at::arange(row0, row0 + n, i64Options()).unsqueeze(1), kj = at::arange(T, i64Options()).unsqueeze(0);
         at::Tensor visible = kj <= qi;
         if (window > 0) visible = visible & (kj > qi - window);
         m_hidden = visible.logical_not();
@@ -162,11 +178,11 @@ public:
         const at::Tensor wq = f64(in.w.wq).view({c.nHeads, d, c.dModel});
         const at::Tensor wk = f64(in.w.wk).view({c.nKvHeads, d, c.dModel});
         for (int h = 0; h < c.nHeads; ++h) {
-            m_gq.push_back(in.stats.gq[size_t(in.layer)][h]);
+            m_gq.push_back(f64(in.stats.gq[size_t(in.layer)][h]));
             m_wgq.push_back(wq[h].mm(wq[h].t()));
         }
         for (int g = 0; g < c.nKvHeads; ++g) {
-            m_gk.push_back(in.stats.gk[size_t(in.layer)][g]);
+            m_gk.push_back(f64(in.stats.gk[size_t(in.layer)][g]));
             m_wgk.push_back(wk[g].mm(wk[g].t()));
         }
         // Scores as the model computes them, or before the rotation for the §4.1 form.
@@ -181,7 +197,7 @@ public:
                 m_base.push_back(qkFactors(group(m_wgq, g), m_wgk[size_t(g)], in.params.damping));
             }
         } else if (m_mode == A3Rope::NoRotaryCut && m_rot < d) {
-            m_nr = at::arange(m_rot, d, at::kLong);
+            m_nr = at::arange(m_rot, d, i64Options());
             for (int g = 0; g < c.nKvHeads; ++g) {
                 m_a3.push_back(qkFactors(subs(group(m_gq, g)), principal(m_gk[size_t(g)], m_nr), in.params.damping));
                 m_base.push_back(qkFactors(subs(group(m_wgq, g)), principal(m_wgk[size_t(g)], m_nr), in.params.damping));
@@ -227,15 +243,15 @@ public:
         std::vector<at::Tensor> out;
         for (int g = 0; g < c.nKvHeads; ++g) {
             if (r >= d) {
-                for (int i = 0; i < per; ++i) out.push_back(at::eye(d, at::kDouble));
+                for (int i = 0; i < per; ++i) out.push_back(at::eye(d, f64Options()));
             } else if (m_mode == A3Rope::PreRope) {
                 for (at::Tensor& ch : qkCut(factors[size_t(g)], r)) out.push_back(ch);
             } else if (m_mode == A3Rope::NoRotaryCut) {
                 const int64_t nrKeep = r - m_rot;
                 std::vector<at::Tensor> block = qkCut(factors[size_t(g)], int(nrKeep));
                 for (at::Tensor& b : block) {
-                    at::Tensor ch = at::zeros({d, d}, at::kDouble);
-                    for (int a = 0; a < m_rot; ++a) ch[a][a] = 1.0;
+                    at::Tensor ch = at::zeros({d, d}, f64Options());
+                    ch.diagonal().slice(0, 0, m_rot).fill_(1.0);
                     ch.index_put_({m_nr.unsqueeze(1), m_nr.unsqueeze(0)}, nrKeep > 0 ? b : at::zeros_like(b));
                     out.push_back(ch);
                 }
@@ -269,7 +285,7 @@ private:
                double& weightErr) const {
         const core::ModelConfig& c = m_in.c;
         const int per = c.nHeads / c.nKvHeads;
-        const at::Tensor eye = at::eye(c.headDim, at::kDouble);
+        const at::Tensor eye = at::eye(c.headDim, f64Options());
         double obj = 0, objTotal = 0, w = 0, wTotal = 0;
         for (int h = 0; h < c.nHeads; ++h) {
             const at::Tensor delta = eye - cuts[size_t(h)];
@@ -306,12 +322,12 @@ public:
         for (int h = 0; h < c.nHeads; ++h) {
             m_m.push_back(wo.slice(1, h * d, (h + 1) * d).t().contiguous());  // M_h [d, D]
             m_mm.push_back(m_m.back().mm(m_m.back().t()));
-            m_g.push_back(in.stats.go[size_t(in.layer)][h]);
+            m_g.push_back(f64(in.stats.go[size_t(in.layer)][h]));
         }
         for (int g = 0; g < c.nKvHeads; ++g) {
             m_wg.push_back(wv[g].mm(wv[g].t()));
             const std::vector<at::Tensor> mg(m_m.begin() + g * per, m_m.begin() + (g + 1) * per);
-            at::Tensor mean = at::zeros({d, d}, at::kDouble);
+            at::Tensor mean = at::zeros({d, d}, f64Options());
             for (int i = 0; i < per; ++i) mean += m_g[size_t(g * per + i)];
             m_a3.push_back(ovFactors(mean / per, mg, in.params.damping));
             m_base.push_back(ovFactors(m_wg.back(), mg, in.params.damping));
@@ -328,7 +344,7 @@ public:
         const core::ModelConfig& c = m_in.c;
         const int d = c.headDim, per = c.nHeads / c.nKvHeads;
         const std::vector<OvFactors>& factors = baseline ? m_base : m_a3;
-        const at::Tensor eye = at::eye(d, at::kDouble);
+        const at::Tensor eye = at::eye(d, f64Options());
         std::vector<at::Tensor> out;
         for (int g = 0; g < c.nKvHeads; ++g) {
             const at::Tensor pg = r >= d ? eye : ovCut(factors[size_t(g)], r);
@@ -353,9 +369,9 @@ private:
     void score(const std::vector<at::Tensor>& cuts, double& objective, double& heldOut, double& weightErr) const {
         const core::ModelConfig& c = m_in.c;
         const int d = c.headDim, per = c.nHeads / c.nKvHeads;
-        const at::Tensor eye = at::eye(d, at::kDouble);
+        const at::Tensor eye = at::eye(d, f64Options());
         double obj = 0, objTotal = 0, w = 0, wTotal = 0;
-        at::Tensor y = at::zeros({m_o.size(0), c.dModel}, at::kDouble), yHat = at::zeros_like(y);
+        at::Tensor y = at::zeros({m_o.size(0), c.dModel}, f64Options()), yHat = at::zeros_like(y);
         for (int h = 0; h < c.nHeads; ++h) {
             const at::Tensor& ph = cuts[size_t(h)];
             const size_t g = size_t(h / per);
@@ -382,7 +398,7 @@ class MlpLab {
 public:
     MlpLab(const LayerInputs& in) : m_in(in) {
         const core::ModelConfig& c = in.c;
-        m_r = in.stats.rh[size_t(in.layer)];
+        m_r = f64(in.stats.rh[size_t(in.layer)]);
         m_wd = f64(in.w.wDown);  // [D, F]
         const at::Tensor colNorm = m_wd.norm(2, 0);
         m_score = m_r.diagonal().clamp_min(0).sqrt() * colNorm;
@@ -422,7 +438,7 @@ private:
             const double floor = std::max(rss.diagonal().mean().item<double>(), 1e-300) * std::max(m_in.params.damping, 1e-15);
             const at::Tensor rs = m_r.index_select(0, keep);  // [r, F]
             // X = W_down R_{:,S} R_SS⁻¹ (normal equations of min E‖h W_downᵀ − h_S Xᵀ‖²)
-            kept = at::linalg_solve(rss + floor * at::eye(r, at::kDouble), rs.mm(m_wd.t())).t();
+            kept = at::linalg_solve(rss + floor * at::eye(r, f64Options()), rs.mm(m_wd.t())).t();
         }
         at::Tensor out = at::zeros_like(m_wd);
         out.index_copy_(1, keep, kept);

@@ -22,6 +22,7 @@ A3Result computeA3(const Model& model, const A3Stats& stats, const Trace& heldOu
         fail(ErrorKind::BadInput, "A^3: statistics or trace of another model");
     return guardTorch([&] {
         at::NoGradGuard noGrad;
+        const LabDevice onDevice(dec.device());
         A3Result out;
         out.params = params;
         out.fractions = fractions;
