@@ -8,6 +8,7 @@
 // fraction (map, curves, savings and summary rebuilt and replotted) plus a synchronous repaint
 // of the panel. Milliseconds: median and maximum over the edits.
 #include <QApplication>
+#include <QCheckBox>
 #include <QElapsedTimer>
 
 #include <algorithm>
@@ -69,9 +70,11 @@ int main(int argc, char** argv) try {
     std::printf("| rank edit -> redraw, max | %.1f ms |\n", ms.back());
     if (!screenshot.isEmpty()) {  // the end-to-end tab at 50% QK and OV, as a user would evaluate it
         panel.setView(2, A3Component::QK, 5, widgets::A3Metric::HeldOut, widgets::A3MapMode::A3);
+        for (QCheckBox* box : panel.findChildren<QCheckBox*>())  // the user's clicks: QK and OV only
+            if (box->text() == QLatin1String("MLP")) box->setChecked(false);
+        const QStringList list = panel.endToEndProfile();  // the slider's rank: 50%
         Options po;
-        po.set("--a3-apply", "0.5");
-        po.set("--a3-apply-components", "qk,ov");
+        for (qsizetype i = 0; i + 1 < list.size(); i += 2) po.set(list[i].toStdString(), list[i + 1].toStdString());
         const A3EndToEnd e = inspector.a3EndToEnd(A3Request{}, a3ProfileFrom(r, po), 16);
         panel.setEndToEnd(e, QString::fromStdString(inspector.decode(e.continuationFull)),
                           QString::fromStdString(inspector.decode(e.continuation)));

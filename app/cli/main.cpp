@@ -52,7 +52,7 @@ const std::vector<CliVerb>& cliVerbs() {
         {"sinks", "[--epsilon E] [--cos-threshold C] [--min-query-pos P] [--rule R] [--source S] [--bos 0,1]", "attention sinks: primary, secondary, levels, per-layer views (JSON)", verbSinks},
         {"quant", "--scheme rtn-sym|rtn-asym|mxint|nf4 --bits B [--group G] [--recon lorc|lqer|qera-approx|qera-exact --rank R] [--calib-file F] [--eval-file F]",
          "fake-quantize every linear layer: per-matrix weight/output error, perplexity and KL vs full precision", verbQuant},
-        {"a3", "[--ranks 0.125,0.25,0.5,0.75,1] [--component qk|ov|mlp|all] [--baseline] [--calib-file F] [--holdout 0.5] [--a3-rope pre_rope|freq_pairs|no_rotary_cut] [--no-refit] [--apply RATIO | --apply-epsilon E] [--apply-components qk,ov,mlp] [--continuation N]",
+        {"a3", "[--ranks 0.125,0.25,0.5,0.75,1] [--component qk|ov|mlp|all] [--baseline] [--calib-file F] [--holdout 0.5] [--a3-rope pre_rope|freq_pairs|no_rotary_cut] [--no-refit] [--apply RATIO | --apply-epsilon E | --apply-layers F,F,..] [--apply-components qk,ov,mlp] [--continuation N]",
          "A^3 low-rank attention: each layer's QK, OV and MLP error against rank, A^3 vs plain SVD / magnitude, KV bytes/token", verbA3},
         {"kvquant", "--method kivi|hadamard|oscar|zipcache-mixed|sage --bits B [--group G] [--residual R] [--sink S]",
          "quantize the prompt's KV cache (or Q/K scores): per layer/head score, KL and output errors", verbKvQuant},

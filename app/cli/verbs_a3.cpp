@@ -38,7 +38,7 @@ nlohmann::ordered_json pointJson(const A3Point& p, A3Component c, bool baseline)
 int verbA3(const std::vector<std::string>& argv) {
     auto valued = kModelOptions;
     valued.insert({"--calib-file", "--ranks", "--component", "--a3-rope", "--holdout", "--apply", "--apply-epsilon",
-                   "--continuation", "--apply-components"});
+                   "--continuation", "--apply-components", "--apply-layers"});
     auto flags = kModelFlags;
     flags.insert({"--baseline", "--no-refit"});
     const CliArgs a(argv, valued, flags);
@@ -48,7 +48,8 @@ int verbA3(const std::vector<std::string>& argv) {
     request.params.refit = !a.has("--no-refit");
     request.holdout = a.number("--holdout", request.holdout);
     request.calibFile = a.str("--calib-file");
-    if (a.has("--apply") && a.has("--apply-epsilon")) fail(ErrorKind::BadInput, "--apply and --apply-epsilon exclude each other");
+    if (int(a.has("--apply")) + int(a.has("--apply-epsilon")) + int(a.has("--apply-layers")) > 1)
+        fail(ErrorKind::BadInput, "--apply, --apply-epsilon and --apply-layers exclude each other");
     const double applyRatio = a.number("--apply", 0);
     if (a.has("--apply")) {
         if (!(applyRatio > 0 && applyRatio <= 1)) fail(ErrorKind::BadInput, "--apply expects a rank fraction in (0, 1]");
@@ -93,10 +94,11 @@ int verbA3(const std::vector<std::string>& argv) {
                                  {"flops_saved_per_token", a3FlopsSavedPerToken(r, i, int64_t(ids.size()))}});
     }
     j["kv_bytes_per_token"] = std::move(kv);
-    if (a.has("--apply") || a.has("--apply-epsilon")) {
+    if (a.has("--apply") || a.has("--apply-epsilon") || a.has("--apply-layers")) {
         Options po;  // the profile by the names every front end uses
         if (a.has("--apply")) po.set("--a3-apply", a.str("--apply"));
         if (a.has("--apply-epsilon")) po.set("--a3-apply-epsilon", a.str("--apply-epsilon"));
+        if (a.has("--apply-layers")) po.set("--a3-apply-layers", a.str("--apply-layers"));
         if (a.has("--apply-components")) po.set("--a3-apply-components", a.str("--apply-components"));
         const A3Profile profile = a3ProfileFrom(r, po);
         const A3EndToEnd e = inspector->a3EndToEnd(request, profile, a.integer("--continuation", 16));

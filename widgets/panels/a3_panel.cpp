@@ -390,8 +390,10 @@ void A3Panel::showSummary() {
     for (const A3Layer& l : m_result.layers)
         for (A3Component c : kAllA3Components)
             if (a3MetricApplies(A3Metric::HeldOut, c)) a3 += l.of(c)[f].heldOut, base += l.of(c)[f].baselineHeldOut, ++n;
+    const int64_t T = m_result.calibTokens + m_result.heldOutRows;
     QString text = tr("<b>%1 calibration tokens, %2 held-out rows.</b> QK: %3. At %4 of every dimension: mean held-out "
-                      "error %5 (baseline %6); KV cache %7 \u2192 %8 per token.")
+                      "error %5 (baseline %6); KV cache %7 \u2192 %8 per token; %9 MFLOP less per token at %10 tokens "
+                      "of context.")
                        .arg(m_result.calibTokens)
                        .arg(m_result.heldOutRows)
                        .arg(QString::fromStdString(m_result.qkMode).toHtmlEscaped())
@@ -399,7 +401,9 @@ void A3Panel::showSummary() {
                        .arg(a3 / std::max(1, n), 0, 'f', 3)
                        .arg(base / std::max(1, n), 0, 'f', 3)
                        .arg(bytes(s.kvFullK + s.kvFullV))
-                       .arg(bytes(s.kvK + s.kvV));
+                       .arg(bytes(s.kvK + s.kvV))
+                       .arg(double(a3FlopsSavedPerToken(m_result, f, T)) / 1e6, 0, 'f', 1)
+                       .arg(T);
     const QString warning = a3CalibrationWarning(m_result);
     if (!warning.isEmpty()) text += QStringLiteral("<br><span style='color:#b35806'>\u26a0 %1</span>").arg(warning.toHtmlEscaped());
     m_summary->setText(text);

@@ -16,17 +16,6 @@ namespace {
 
 constexpr char kPanel[] = "a3";
 
-bool save(QWidget* w, SessionSection& out) {
-    auto* panel = qobject_cast<A3Panel*>(w);
-    if (!panel || !panel->hasResult()) return false;
-    out = encodeA3(panel->result());
-    return true;
-}
-
-void restore(QWidget* w, const Session&, const SessionSection& section) {
-    if (auto* panel = qobject_cast<A3Panel*>(w)) panel->setResult(decodeA3(section));
-}
-
 enum class A3Figure { LayerMap, ErrorVsRank, Savings };
 
 // The fraction index nearest to --opt rank=F (default 0.5).
@@ -73,31 +62,21 @@ std::unique_ptr<QCustomPlot> render(const Session& session, const FigureOptions&
 }  // namespace
 
 void registerA3Panel(PanelRegistry& registry) {
-    registry.addSession({kPanel, QObject::tr("A^3 Low-Rank"), save, restore, validateBy(decodeA3),
-                         [](QWidget* parent) -> QWidget* { return new A3Panel(parent); }});
-    const struct {
-        const char* name;
-        A3Figure which;
-        QSize size;
-        const char* description;
-        const char* help;  // a3Help's key
-    } figures[] = {
-        {"a3-layer-map", A3Figure::LayerMap, {520, 560},
-         QT_TR_NOOP("layer x component error at one rank (--opt rank=0.5 metric=held_out|objective|row_kl|weight_err "
-                    "map=a3|baseline|gain)"),
-         "metric"},
-        {"a3-error-vs-rank", A3Figure::ErrorVsRank, {640, 420},
-         QT_TR_NOOP("one layer's error against rank, A^3 beside its baseline (--layer L --opt component=qk|ov|mlp "
-                    "metric=...)"),
-         "component"},
-        {"a3-savings", A3Figure::Savings, {560, 380},
-         QT_TR_NOOP("KV-cache bytes per token in full and reduced, and the weights removed (--opt rank=F)"),
-         "savings"},
-    };
-    for (const auto& f : figures)
-        registry.addFigure({QString::fromLatin1(f.name), kPanel, QObject::tr(f.description), f.size,
-                            [which = f.which](const Session& s, const FigureOptions& o) { return render(s, o, which); },
-                            a3Help(f.help)});
+    registry.addSession(resultSession(kPanel, QObject::tr("A^3 Low-Rank"), encodeA3, decodeA3, &A3Panel::hasResult,
+                                      &A3Panel::result, &A3Panel::setResult));
+    addPanelFigures(registry, kPanel,
+                    {{"a3-layer-map", int(A3Figure::LayerMap), {520, 560},
+                      QT_TR_NOOP("layer x component error at one rank (--opt rank=0.5 "
+                                 "metric=held_out|objective|row_kl|weight_err map=a3|baseline|gain)"),
+                      a3Help("metric")},
+                     {"a3-error-vs-rank", int(A3Figure::ErrorVsRank), {640, 420},
+                      QT_TR_NOOP("one layer's error against rank, A^3 beside its baseline (--layer L "
+                                 "--opt component=qk|ov|mlp metric=...)"),
+                      a3Help("component")},
+                     {"a3-savings", int(A3Figure::Savings), {560, 380},
+                      QT_TR_NOOP("KV-cache bytes per token in full and reduced, and the weights removed (--opt rank=F)"),
+                      a3Help("savings")}},
+                    [](const Session& s, const FigureOptions& o, int which) { return render(s, o, A3Figure(which)); });
 }
 
 }  // namespace attnscope::widgets

@@ -11,17 +11,6 @@ namespace {
 
 constexpr char kPanel[] = "entropy";
 
-bool save(QWidget* w, SessionSection& out) {
-    auto* panel = qobject_cast<EntropyPanel*>(w);
-    if (!panel || !panel->hasProfile()) return false;
-    out = encodeEntropyProfile(panel->profile());
-    return true;
-}
-
-void restore(QWidget* w, const Session&, const SessionSection& section) {
-    if (auto* panel = qobject_cast<EntropyPanel*>(w)) panel->setProfile(decodeEntropyProfile(section));
-}
-
 std::unique_ptr<QCustomPlot> render(const Session& session, const FigureOptions&) {
     const EntropyProfile e = decodeEntropyProfile(requireSection(session, kPanel, "entropy"));
     auto* panel = new EntropyPanel;
@@ -33,9 +22,8 @@ std::unique_ptr<QCustomPlot> render(const Session& session, const FigureOptions&
 }  // namespace
 
 void registerEntropyPanel(PanelRegistry& registry) {
-    registry.addSession({kPanel, QObject::tr("Entropy by Layer"), save, restore,
-                         validateBy(decodeEntropyProfile),
-                         [](QWidget* parent) -> QWidget* { return new EntropyPanel(parent); }});
+    registry.addSession(resultSession(kPanel, QObject::tr("Entropy by Layer"), encodeEntropyProfile, decodeEntropyProfile,
+                                      &EntropyPanel::hasProfile, &EntropyPanel::profile, &EntropyPanel::setProfile));
     registry.addFigure({QStringLiteral("entropy-by-layer"), kPanel,
                         QObject::tr("each layer's attention entropy against the query position, with ln(i+1)"),
                         QSize(800, 520), render,

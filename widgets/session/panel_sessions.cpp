@@ -39,4 +39,12 @@ void addFigureTitle(QCustomPlot* plot, const QString& title) {
     plot->plotLayout()->setRowStretchFactor(0, 0.001);
 }
 
+void addPanelFigures(PanelRegistry& registry, const char* panel, std::initializer_list<PanelFigure> figures,
+                     const PanelFigureRender& render) {
+    for (const PanelFigure& f : figures)
+        registry.addFigure({QString::fromLatin1(f.name), QString::fromLatin1(panel), QObject::tr(f.description), f.size,
+                            [render, which = f.which](const Session& s, const FigureOptions& o) { return render(s, o, which); },
+                            f.note});
+}
+
 }  // namespace attnscope::widgets

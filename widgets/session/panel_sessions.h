@@ -1,9 +1,12 @@
 // Registration of the built-in panels (one function per panel, each in its own file), and
 // the helpers they share.
 #pragma once
+#include <functional>
+#include <initializer_list>
 #include <memory>
 
 #include <QStringList>
+#include <QWidget>
 
 #include "attnscope/views.h"
 #include "session/panel_registry.h"
@@ -30,5 +33,38 @@ const SessionSection& requireSection(const Session& session, const char* panel, 
 std::unique_ptr<QCustomPlot> detachPlot(QWidget* panel, QCustomPlot* plot);
 // A title row above everything else of an exported figure.
 void addFigureTitle(QCustomPlot* plot, const QString& title);
+
+// The session entry of a panel that shows one result type: saved while the panel holds one
+// (encode(panel.*get())), restored through decode (which validates first), created by the
+// panel's QWidget constructor.
+template <class Panel, class Result>
+PanelSessionSpec resultSession(const char* panel, const QString& title, SessionSection (*encode)(const Result&),
+                               Result (*decode)(const SessionSection&), bool (Panel::*has)() const,
+                               const Result& (Panel::*get)() const, void (Panel::*set)(const Result&)) {
+    return {QString::fromLatin1(panel), title,
+            [encode, has, get](QWidget* w, SessionSection& out) {
+                auto* p = qobject_cast<Panel*>(w);
+                if (!p || !(p->*has)()) return false;
+                out = encode((p->*get)());
+                return true;
+            },
+            [decode, set](QWidget* w, const Session&, const SessionSection& section) {
+                if (auto* p = qobject_cast<Panel*>(w)) (p->*set)(decode(section));
+            },
+            [decode](const Session&, const SessionSection& section) { decode(section); },
+            [](QWidget* parent) -> QWidget* { return new Panel(parent); }};
+}
+
+// Figures of one panel drawn by one render function that picks its plot by `which`.
+struct PanelFigure {
+    const char* name;         // "sink-map"
+    int which;                // the render function's choice
+    QSize size;               // default size
+    const char* description;  // untranslated (QT_TR_NOOP), translated in QObject's context
+    QString note;             // what it measures, with its source (rich text)
+};
+using PanelFigureRender = std::function<std::unique_ptr<QCustomPlot>(const Session&, const FigureOptions&, int which)>;
+void addPanelFigures(PanelRegistry& registry, const char* panel, std::initializer_list<PanelFigure> figures,
+                     const PanelFigureRender& render);
 
 }  // namespace attnscope::widgets

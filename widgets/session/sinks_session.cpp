@@ -94,29 +94,19 @@ std::unique_ptr<QCustomPlot> render(const Session& session, const FigureOptions&
 void registerSinksPanel(PanelRegistry& registry) {
     registry.addSession({kPanel, QObject::tr("Attention sinks"), save, restore,
                          [](const Session& session, const SessionSection& section) { decodeChecked(session, section); }});
-    const struct {
-        const char* name;
-        SinkFigure which;
-        QSize size;
-        const char* description;
-        const char* help;  // sinkParameterHelp's key
-    } figures[] = {
-        {"sink-map", SinkFigure::TokenMap, {900, 420},
-         QT_TR_NOOP("token x layer map of a sink quantity with primary/secondary marks "
-                    "(--opt quantity=score|frac|abs_cos|hidden_norm)"),
-         "token"},
-        {"sink-levels", SinkFigure::Levels, {520, 440},
-         QT_TR_NOOP("sink levels: creation layer x lifetime, coloured by the number of tokens"), "levels"},
-        {"sink-layers", SinkFigure::Layers, {640, 420},
-         QT_TR_NOOP("per-layer curves: primary sink strength, weakening, secondary creations"), "layers"},
-    };
-    for (const auto& f : figures) {
-        QString note = sinkParameterHelp(f.help);
-        if (f.which == SinkFigure::TokenMap) note = sinkQuantityHelp(SinkQuantity::Score) + QStringLiteral("<br>") + note;
-        registry.addFigure({QString::fromLatin1(f.name), kPanel, QObject::tr(f.description), f.size,
-                            [which = f.which](const Session& s, const FigureOptions& o) { return render(s, o, which); },
-                            note});
-    }
+    const QString tokenNote = sinkQuantityHelp(SinkQuantity::Score) + QStringLiteral("<br>") + sinkParameterHelp("token");
+    addPanelFigures(registry, kPanel,
+                    {{"sink-map", int(SinkFigure::TokenMap), {900, 420},
+                      QT_TR_NOOP("token x layer map of a sink quantity with primary/secondary marks "
+                                 "(--opt quantity=score|frac|abs_cos|hidden_norm)"),
+                      tokenNote},
+                     {"sink-levels", int(SinkFigure::Levels), {520, 440},
+                      QT_TR_NOOP("sink levels: creation layer x lifetime, coloured by the number of tokens"),
+                      sinkParameterHelp("levels")},
+                     {"sink-layers", int(SinkFigure::Layers), {640, 420},
+                      QT_TR_NOOP("per-layer curves: primary sink strength, weakening, secondary creations"),
+                      sinkParameterHelp("layers")}},
+                    [](const Session& s, const FigureOptions& o, int which) { return render(s, o, SinkFigure(which)); });
 }
 
 }  // namespace attnscope::widgets
