@@ -7,20 +7,28 @@
 #include "attnscope/inspector.h"
 #include "inspector_jobs.h"
 #include "inspector_worker.h"
+#include "main_window.h"
 #include "panels/a3_panel.h"
 
 namespace attnscope::app {
+namespace {
+
+Options optionsOf(const QStringList& list) {
+    Options o;
+    for (qsizetype i = 0; i + 1 < list.size(); i += 2) o.set(list[i].toStdString(), list[i + 1].toStdString());
+    return o;
+}
+
+}  // namespace
 
 A3Dock::A3Dock(const PanelHost& host, const QString& panelId, const QString& title, QObject* parent)
     : SectionDock(host, panelId, title, parent) {
     auto* panel = qobject_cast<widgets::A3Panel*>(this->panel());
     if (!panel) fail(ErrorKind::Internal, "the a3 dock needs the A^3 panel");
     connect(panel, &widgets::A3Panel::endToEndRequested, this, [this, panel](const QStringList& list) {
-        Options profileOptions;
-        for (qsizetype i = 0; i + 1 < list.size(); i += 2) profileOptions.set(list[i].toStdString(), list[i + 1].toStdString());
         A3Profile profile;
         try {
-            profile = a3ProfileFrom(panel->result(), profileOptions);
+            profile = a3ProfileFrom(panel->result(), optionsOf(list));
         } catch (const Error& e) {
             panel->setEndToEndStatus(QString::fromStdString(e.what()));
             return;
@@ -37,14 +45,40 @@ A3Dock::A3Dock(const PanelHost& host, const QString& panelId, const QString& tit
             },
             InspectorWorker::Priority::Preemptible);
     });
+    // Apply / restore change the open model's weights: then every panel runs the prompt again.
+    auto swap = [this, panel](const QStringList& list, bool apply) {
+        A3Profile profile;
+        if (apply) {
+            try {
+                profile = a3ProfileFrom(panel->result(), optionsOf(list));
+            } catch (const Error& e) {
+                panel->setEndToEndStatus(QString::fromStdString(e.what()));
+                return;
+            }
+        }
+        const Options request = options();
+        m_host.worker->post(jobTag("apply"), this, [request, profile, apply, panel, this](JobContext& ctx) -> InspectorWorker::GuiApply {
+            Inspector& in = ctx.inspector();
+            if (apply) in.a3Apply(a3RequestFrom(request), profile, ctx.job());
+            else in.a3Restore();
+            const QString name = QString::fromStdString(in.a3Applied());
+            return [this, panel, name] {
+                panel->setApplied(name);
+                if (auto* window = qobject_cast<MainWindow*>(m_host.window)) window->runPrompt();
+            };
+        });
+    };
+    connect(panel, &widgets::A3Panel::applyRequested, this, [swap](const QStringList& list) { swap(list, true); });
+    connect(panel, &widgets::A3Panel::restoreRequested, this, [swap] { swap({}, false); });
     connect(host.worker, &InspectorWorker::jobFailed, this, [this, panel](const QString& tag, const QString& message, bool cancelled) {
         if (tag == jobTag("e2e")) panel->setEndToEndStatus(cancelled ? tr("Cancelled") : message);
+        if (tag == jobTag("apply")) panel->setApplied(cancelled ? QString() : tr("failed: %1").arg(message));
     });
 }
 
 void A3Dock::cancelRunJobs() {
     SectionDock::cancelRunJobs();
-    m_host.worker->cancel(jobTag("e2e"));
+    m_host.worker->cancel(jobTag("e2e"));  // an apply or restore runs to its end: it changes the model
 }
 
 }  // namespace attnscope::app

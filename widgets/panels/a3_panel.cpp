@@ -157,6 +157,13 @@ QWidget* A3Panel::buildEndToEnd() {
     m_evaluate->setToolTip(tr("Write the cuts into a copy of the model's weights (no extra matrices) and compare it "
                               "with the full model on the held-out tokens: perplexity, KL, top-1, and a greedy "
                               "continuation of each."));
+    m_apply = new QPushButton(tr("Apply to model"), box);
+    m_apply->setToolTip(tr("Make these reduced weights the open model's: every panel then shows the reduced "
+                           "model (the prompt runs again). Restore gives the original weights back."));
+    m_restore = new QPushButton(tr("Restore"), box);
+    m_restore->setEnabled(false);
+    m_applied = new QLabel(box);
+    m_applied->setWordWrap(true);
     m_e2e = new QLabel(box);
     m_e2e->setWordWrap(true);
     m_e2e->setTextFormat(Qt::RichText);
@@ -167,6 +174,22 @@ QWidget* A3Panel::buildEndToEnd() {
     for (QWidget* w : std::initializer_list<QWidget*>{m_profile, m_epsilon, m_applyQk, m_applyOv, m_applyMlp}) row->addWidget(w);
     row->addStretch(1);
     row->addWidget(m_evaluate);
+    auto* applyRow = new QHBoxLayout;
+    applyRow->addWidget(m_applied, 1);
+    applyRow->addWidget(m_apply);
+    applyRow->addWidget(m_restore);
+    auto* controls = new QVBoxLayout;
+    controls->addLayout(row);
+    controls->addLayout(applyRow);
+    connect(m_apply, &QPushButton::clicked, this, [this] {
+        if (!hasResult()) return;
+        m_applied->setText(tr("Applying\u2026"));
+        emit applyRequested(endToEndProfile());
+    });
+    connect(m_restore, &QPushButton::clicked, this, [this] {
+        m_applied->setText(tr("Restoring\u2026"));
+        emit restoreRequested();
+    });
     connect(m_profile, &QComboBox::currentIndexChanged, this, [this](int i) { m_epsilon->setEnabled(i == 1); });
     m_epsilon->setEnabled(false);
     connect(m_evaluate, &QPushButton::clicked, this, [this] {
@@ -174,7 +197,8 @@ QWidget* A3Panel::buildEndToEnd() {
         setEndToEndStatus(tr("Cutting the weights and running both models\u2026"));
         emit endToEndRequested(endToEndProfile());
     });
-    return controlsAbove(box, row, m_e2e);
+    setApplied(QString());
+    return controlsAbove(box, controls, m_e2e);
 }
 
 QStringList A3Panel::endToEndProfile() const {
@@ -190,6 +214,12 @@ QStringList A3Panel::endToEndProfile() const {
 }
 
 void A3Panel::setEndToEndStatus(const QString& text) { m_e2e->setText(text.toHtmlEscaped()); }
+
+void A3Panel::setApplied(const QString& name) {
+    m_restore->setEnabled(!name.isEmpty());
+    m_applied->setText(name.isEmpty() ? tr("The model runs with its original weights.")
+                                      : tr("<b>Applied:</b> %1. Every panel shows the reduced model.").arg(name.toHtmlEscaped()));
+}
 
 void A3Panel::showEndToEndTab() { m_tabs->setCurrentIndex(2); }
 

@@ -45,6 +45,8 @@ public:
     // endToEndRequested), with the two greedy continuations as text.
     void setEndToEnd(const A3EndToEnd& e, const QString& fullText, const QString& reducedText);
     void setEndToEndStatus(const QString& text);
+    // The open model carries an applied profile (name), or its original weights ("").
+    void setApplied(const QString& name);
     void showEndToEndTab();
     // The profile the end-to-end controls name, as options ("--a3-apply", "0.5", ...).
     QStringList endToEndProfile() const;
@@ -58,6 +60,9 @@ signals:
     void optionsChanged(const QStringList& options);
     // Evaluate this profile end to end (a3ProfileFrom's options).
     void endToEndRequested(const QStringList& profile);
+    // Make this profile's weights the open model's / give the original weights back.
+    void applyRequested(const QStringList& profile);
+    void restoreRequested();
 
 private:
     void redraw();
@@ -82,8 +87,8 @@ private:
     QComboBox* m_profile = nullptr;
     QDoubleSpinBox* m_epsilon = nullptr;
     QCheckBox *m_applyQk = nullptr, *m_applyOv = nullptr, *m_applyMlp = nullptr;
-    QPushButton* m_evaluate = nullptr;
-    QLabel* m_e2e = nullptr;
+    QPushButton *m_evaluate = nullptr, *m_apply = nullptr, *m_restore = nullptr;
+    QLabel *m_e2e = nullptr, *m_applied = nullptr;
 };
 
 }  // namespace attnscope::widgets

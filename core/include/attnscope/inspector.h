@@ -147,6 +147,12 @@ public:
     // with a calibration file), and a greedy continuation of `continuation` tokens from each.
     A3EndToEnd a3EndToEnd(const A3Request& request, const A3Profile& profile, int continuation = 16,
                           const JobControl& job = {});
+    // Makes `profile`'s reduced weights the open model's (the cuts always taken from the original
+    // weights; tokenizer and checkpoint files stay): every run and analysis then sees the reduced
+    // model until a3Restore(). The prompt stays, its traces are dropped.
+    void a3Apply(const A3Request& request, const A3Profile& profile, const JobControl& job = {});
+    void a3Restore();                // the original weights back (nothing applied: no-op)
+    std::string a3Applied() const;  // the applied profile's name, "" for the original weights
 
 private:
     struct Impl;

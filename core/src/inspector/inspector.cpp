@@ -114,7 +114,17 @@ void Inspector::adopt(std::unique_ptr<Model> model) {
 
 void Inspector::close() {
     m->dropPrompt();
+    m->a3Original.reset();
+    m->a3Applied.clear();
     m->model.reset();
+}
+
+void Inspector::Impl::dropTraces() {
+    std::vector<int32_t> ids = std::move(prompt);
+    const bool had = hasPrompt;
+    dropPrompt();
+    prompt = std::move(ids);
+    hasPrompt = had;
 }
 
 bool Inspector::hasModel() const { return bool(m->model); }

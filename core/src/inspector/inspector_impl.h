@@ -23,7 +23,12 @@ struct Inspector::Impl {
     // A^3 moments by what they were taken from: (held-out row, calibration windows).
     std::map<std::pair<int64_t, std::vector<std::vector<int32_t>>>, std::shared_ptr<const A3Stats>> a3Stats;
 
+    // A^3 applied to the model: its original decoder, and the profile's name.
+    std::unique_ptr<core::Decoder> a3Original;
+    std::string a3Applied;
+
     Model& requireModel() const;
+    void dropTraces();  // the prompt's ids stay
     const Trace& requireTrace() const;  // the trace that exists
     const std::vector<int32_t>& requirePrompt() const;
     // The prompt's trace keeping at least `needs`: made now when absent, or re-made once with

@@ -7,6 +7,7 @@
 #include "attnscope/error.h"
 #include "attnscope/tokenizer.h"
 #include "inspector/inspector_impl.h"
+#include "model/model_access.h"
 
 namespace attnscope {
 namespace {
@@ -210,5 +211,32 @@ A3EndToEnd Inspector::a3EndToEnd(const A3Request& request, const A3Profile& prof
     }
     return out;
 }
+
+void Inspector::a3Apply(const A3Request& request, const A3Profile& profile, const JobControl& job) {
+    a3Restore();  // cut the original weights, never a reduced copy
+    const A3Inputs in = A3Access::inputs(*this, request.holdout, a3Windows(*this, request.calibFile), job.part(0, 0.5));
+    Model& model = m->requireModel();
+    A3EndToEnd report;
+    const std::unique_ptr<Model> reduced = guarded([&] {
+        return a3ReducedModel(model, *in.stats, *in.trace, in.row0, profile, request.params, report, job.part(0.5, 1));
+    });
+    guarded([&] {
+        core::Decoder& live = ModelAccess::decoder(model);
+        m->a3Original = std::make_unique<core::Decoder>(live);
+        live = ModelAccess::impl(*reduced).decoder;
+    });
+    m->a3Applied = "A^3 " + profile.name + (report.note.empty() ? "" : "; " + report.note);
+    m->dropTraces();  // they are of the full model
+}
+
+void Inspector::a3Restore() {
+    if (!m->a3Original) return;
+    guarded([&] { ModelAccess::decoder(m->requireModel()) = *m->a3Original; });
+    m->a3Original.reset();
+    m->a3Applied.clear();
+    m->dropTraces();
+}
+
+std::string Inspector::a3Applied() const { return m->a3Applied; }
 
 }  // namespace attnscope

@@ -10,6 +10,8 @@ namespace attnscope {
 
 struct ModelAccess {
     static const Model::Impl& impl(const Model& model) { return *model.m; }
+    // The live decoder, for the Inspector's A^3 "apply to model" (tokenizer and files stay).
+    static core::Decoder& decoder(Model& model) { return model.m->decoder; }
     // A model around a new decoder (same config, device and dtype as `like`'s, other
     // weights); no tokenizer and no files, so weights are listed under canonical names.
     static std::unique_ptr<Model> withDecoder(const Model& like, core::Decoder decoder) {

@@ -363,6 +363,32 @@ private slots:
         QCOMPARE(measuredBytes, a3KvBytesPerToken(2, 2, half.ranks[0][0], half.ranks[0][1], 2));
     }
 
+    // Apply to model: every run sees the reduced weights (the same as the evaluated copy's) until
+    // restore gives the original back bit for bit; applying again cuts the original, not a copy.
+    void applyAndRestore() {
+        Inspector in;
+        in.adopt(randomModel(4, 2, 41));
+        const std::vector<int32_t> ids = testmodels::seededIds(8, int(kRows));
+        in.setPromptIds(ids);
+        const Matrix2D before = in.model().run(ids)->captured(Capture::ResidOut, 1);
+        A3Request req;
+        req.fractions = {0.5, 1.0};
+        const A3Result r = in.a3(req);
+        const A3Profile half = a3UniformProfile(r, 0.5);
+        QVERIFY(in.a3Applied().empty());
+        in.a3Apply(req, half);
+        QVERIFY(QString::fromStdString(in.a3Applied()).contains("50%"));
+        const Matrix2D applied = in.model().run(ids)->captured(Capture::ResidOut, 1);
+        QVERIFY(applied.data != before.data);
+        QVERIFY(in.hasPrompt());  // the prompt stays; its traces are re-made from the reduced weights
+        QCOMPARE(in.trace(viewTracePolicy()).length(), int64_t(ids.size()));
+        in.a3Apply(req, half);  // again: from the original weights, so the same reduced model
+        QVERIFY(in.model().run(ids)->captured(Capture::ResidOut, 1).data == applied.data);
+        in.a3Restore();
+        QVERIFY(in.a3Applied().empty());
+        QVERIFY(in.model().run(ids)->captured(Capture::ResidOut, 1).data == before.data);
+    }
+
     // Profiles: uniform takes the sweep's ranks; the ε profile the smallest swept rank under ε.
     void profiles() {
         const Lab l = lab(randomModel(4, 2, 37), testmodels::seededIds(7, int(kRows)), kCalibRows);
