@@ -80,6 +80,17 @@ private slots:
         QVERIFY(a3CalibrationWarning(r).contains(QLatin1String("singular")));
     }
 
+    // The end-to-end controls name the profile the core builds (a3ProfileFrom's options).
+    void endToEndControlsNameTheProfile() {
+        A3Panel panel;
+        panel.setResult(sessiontest::syntheticA3());
+        panel.setView(0, A3Component::QK, 1, A3Metric::HeldOut, A3MapMode::A3);
+        QCOMPARE(panel.endToEndProfile(), (QStringList{"--a3-apply", "0.5", "--a3-apply-components", "qk,ov,mlp"}));
+        panel.setLayerRanks(QStringLiteral("0.5, 0.25,1,0.75"));
+        QCOMPARE(panel.endToEndProfile(),
+                 (QStringList{"--a3-apply-layers", "0.5,0.25,1,0.75", "--a3-apply-components", "qk,ov,mlp"}));
+    }
+
     void panelShowsTheChosenRankAndCell() {
         const A3Result r = sessiontest::syntheticA3();
         A3Panel panel;

@@ -7,6 +7,7 @@
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QLineEdit>
 #include <QLocale>
 #include <QSignalBlocker>
 #include <QSlider>
@@ -141,7 +142,8 @@ A3Panel::A3Panel(QWidget* parent) : QWidget(parent) {
 QWidget* A3Panel::buildEndToEnd() {
     auto* box = new QWidget(this);
     m_profile = new QComboBox(box);
-    m_profile->addItems({tr("Every layer at the slider's rank"), tr("Per layer: smallest rank with error \u2264 \u03b5")});
+    m_profile->addItems({tr("Every layer at the slider's rank"), tr("Per layer: smallest rank with error \u2264 \u03b5"),
+                         tr("Per layer: the fractions I type")});
     m_profile->setToolTip(tr("Which ranks to write into the weights: the same fraction everywhere, or per layer and "
                              "component the smallest swept rank whose held-out error is at most \u03b5."));
     m_epsilon = new QDoubleSpinBox(box);
@@ -149,6 +151,11 @@ QWidget* A3Panel::buildEndToEnd() {
     m_epsilon->setSingleStep(0.05);
     m_epsilon->setValue(0.3);
     m_epsilon->setPrefix(QStringLiteral("\u03b5 = "));
+    m_layerRanks = new QLineEdit(box);
+    m_layerRanks->setPlaceholderText(tr("one swept fraction per layer: 0.5,0.5,0.25,\u2026"));
+    m_layerRanks->setToolTip(tr("One rank fraction per layer, each one of the sweep's (the slider's steps), "
+                                "for all checked components."));
+    m_layerRanks->setEnabled(false);
     m_applyQk = new QCheckBox(tr("QK"), box);
     m_applyOv = new QCheckBox(tr("OV"), box);
     m_applyMlp = new QCheckBox(tr("MLP"), box);
@@ -180,6 +187,7 @@ QWidget* A3Panel::buildEndToEnd() {
     applyRow->addWidget(m_restore);
     auto* controls = new QVBoxLayout;
     controls->addLayout(row);
+    controls->addWidget(m_layerRanks);
     controls->addLayout(applyRow);
     connect(m_apply, &QPushButton::clicked, this, [this] {
         if (!hasResult()) return;
@@ -190,7 +198,10 @@ QWidget* A3Panel::buildEndToEnd() {
         m_applied->setText(tr("Restoring\u2026"));
         emit restoreRequested();
     });
-    connect(m_profile, &QComboBox::currentIndexChanged, this, [this](int i) { m_epsilon->setEnabled(i == 1); });
+    connect(m_profile, &QComboBox::currentIndexChanged, this, [this](int i) {
+        m_epsilon->setEnabled(i == 1);
+        m_layerRanks->setEnabled(i == 2);
+    });
     m_epsilon->setEnabled(false);
     connect(m_evaluate, &QPushButton::clicked, this, [this] {
         if (!hasResult()) return;
@@ -204,6 +215,7 @@ QWidget* A3Panel::buildEndToEnd() {
 QStringList A3Panel::endToEndProfile() const {
     QStringList o;
     if (m_profile->currentIndex() == 1) o << QStringLiteral("--a3-apply-epsilon") << QString::number(m_epsilon->value(), 'g', 6);
+    else if (m_profile->currentIndex() == 2) o << QStringLiteral("--a3-apply-layers") << m_layerRanks->text().simplified().remove(QLatin1Char(' '));
     else if (hasResult()) o << QStringLiteral("--a3-apply") << QString::number(m_result.fractions[fractionIndex()], 'g', 17);
     QStringList comps;
     if (m_applyQk->isChecked()) comps << QStringLiteral("qk");
@@ -211,6 +223,11 @@ QStringList A3Panel::endToEndProfile() const {
     if (m_applyMlp->isChecked()) comps << QStringLiteral("mlp");
     o << QStringLiteral("--a3-apply-components") << comps.join(QLatin1Char(','));
     return o;
+}
+
+void A3Panel::setLayerRanks(const QString& fractions) {
+    m_profile->setCurrentIndex(2);
+    m_layerRanks->setText(fractions);
 }
 
 void A3Panel::setEndToEndStatus(const QString& text) { m_e2e->setText(text.toHtmlEscaped()); }

@@ -14,6 +14,7 @@ class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
+class QLineEdit;
 class QPushButton;
 class QSlider;
 class QTabWidget;
@@ -50,6 +51,8 @@ public:
     void showEndToEndTab();
     // The profile the end-to-end controls name, as options ("--a3-apply", "0.5", ...).
     QStringList endToEndProfile() const;
+    // Per-layer fractions for the third profile ("0.5,0.25,..."), as a user would type them.
+    void setLayerRanks(const QString& fractions);
 
     MatrixPlot* layerMap() const { return m_map; }
     LayerCurvesPlot* curves() const { return m_curves; }
@@ -86,6 +89,7 @@ private:
     QTabWidget* m_tabs = nullptr;
     QComboBox* m_profile = nullptr;
     QDoubleSpinBox* m_epsilon = nullptr;
+    QLineEdit* m_layerRanks = nullptr;
     QCheckBox *m_applyQk = nullptr, *m_applyOv = nullptr, *m_applyMlp = nullptr;
     QPushButton *m_evaluate = nullptr, *m_apply = nullptr, *m_restore = nullptr;
     QLabel *m_e2e = nullptr, *m_applied = nullptr;
