@@ -1,6 +1,7 @@
 #include "a3_dock.h"
 
 #include <memory>
+#include <optional>
 
 #include "attnscope/analyses/a3.h"
 #include "attnscope/error.h"
@@ -13,10 +14,16 @@
 namespace attnscope::app {
 namespace {
 
-Options optionsOf(const QStringList& list) {
+// The profile the panel's controls name, or nullopt after telling the panel why not.
+std::optional<A3Profile> profileOf(widgets::A3Panel* panel, const QStringList& list) {
     Options o;
     for (qsizetype i = 0; i + 1 < list.size(); i += 2) o.set(list[i].toStdString(), list[i + 1].toStdString());
-    return o;
+    try {
+        return a3ProfileFrom(panel->result(), o);
+    } catch (const Error& e) {
+        panel->setEndToEndStatus(QString::fromStdString(e.what()));
+        return std::nullopt;
+    }
 }
 
 }  // namespace
@@ -26,13 +33,9 @@ A3Dock::A3Dock(const PanelHost& host, const QString& panelId, const QString& tit
     auto* panel = qobject_cast<widgets::A3Panel*>(this->panel());
     if (!panel) fail(ErrorKind::Internal, "the a3 dock needs the A^3 panel");
     connect(panel, &widgets::A3Panel::endToEndRequested, this, [this, panel](const QStringList& list) {
-        A3Profile profile;
-        try {
-            profile = a3ProfileFrom(panel->result(), optionsOf(list));
-        } catch (const Error& e) {
-            panel->setEndToEndStatus(QString::fromStdString(e.what()));
-            return;
-        }
+        const std::optional<A3Profile> chosen = profileOf(panel, list);
+        if (!chosen) return;
+        const A3Profile profile = *chosen;
         const Options request = options();
         m_host.worker->post(
             jobTag("e2e"), this,
@@ -47,15 +50,9 @@ A3Dock::A3Dock(const PanelHost& host, const QString& panelId, const QString& tit
     });
     // Apply / restore change the open model's weights: then every panel runs the prompt again.
     auto swap = [this, panel](const QStringList& list, bool apply) {
-        A3Profile profile;
-        if (apply) {
-            try {
-                profile = a3ProfileFrom(panel->result(), optionsOf(list));
-            } catch (const Error& e) {
-                panel->setEndToEndStatus(QString::fromStdString(e.what()));
-                return;
-            }
-        }
+        std::optional<A3Profile> chosen = apply ? profileOf(panel, list) : A3Profile{};
+        if (!chosen) return;
+        const A3Profile profile = *chosen;
         const Options request = options();
         m_host.worker->post(jobTag("apply"), this, [request, profile, apply, panel, this](JobContext& ctx) -> InspectorWorker::GuiApply {
             Inspector& in = ctx.inspector();
