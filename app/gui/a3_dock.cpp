@@ -73,6 +73,11 @@ A3Dock::A3Dock(const PanelHost& host, const QString& panelId, const QString& tit
     });
 }
 
+void A3Dock::onModelLoaded() {
+    SectionDock::onModelLoaded();
+    if (auto* p = qobject_cast<widgets::A3Panel*>(panel())) p->setApplied(QString());
+}
+
 void A3Dock::cancelRunJobs() {
     SectionDock::cancelRunJobs();
     m_host.worker->cancel(jobTag("e2e"));  // an apply or restore runs to its end: it changes the model

@@ -11,6 +11,7 @@ public:
     A3Dock(const PanelHost& host, const QString& id, const QString& title, QObject* parent);
 
     void cancelRunJobs() override;
+    void onModelLoaded() override;  // a new model has its original weights
 };
 
 }  // namespace attnscope::app
