@@ -17,13 +17,14 @@ namespace {
 
 constexpr const char* kErrorName[] = {"score_err", "output_err", "output_err"};  // by A3Component
 
-nlohmann::ordered_json pointJson(const A3Point& p, A3Component c, bool baseline) {
+nlohmann::ordered_json pointJson(const A3Point& p, A3Component c, bool baseline, int64_t flops) {
     const std::string err = kErrorName[int(c)];
     nlohmann::ordered_json j = {{"rank", p.fraction}, {"r", p.r}, {err, p.heldOut}};
     if (c == A3Component::QK) j["row_kl"] = p.rowKl;
     j["objective"] = p.objective;
     j["weight_err"] = p.weightErr;
     j["params_saved"] = p.paramsSaved;
+    j["flops_saved_per_token"] = flops;  // at the prompt's length
     if (baseline) {
         j["baseline_" + err] = p.baselineHeldOut;
         if (c == A3Component::QK) j["baseline_row_kl"] = p.baselineRowKl;
@@ -78,7 +79,8 @@ int verbA3(const std::vector<std::string>& argv) {
         nlohmann::ordered_json lj = nlohmann::ordered_json::object();
         for (A3Component c : components) {
             nlohmann::ordered_json pts = nlohmann::ordered_json::array();
-            for (const A3Point& p : layer.of(c)) pts.push_back(pointJson(p, c, a.has("--baseline")));
+            for (const A3Point& p : layer.of(c))
+                pts.push_back(pointJson(p, c, a.has("--baseline"), a3PointFlopsSaved(r, c, p, int64_t(ids.size()))));
             lj[a3ComponentName(c)] = std::move(pts);
         }
         j["layers"].push_back(std::move(lj));

@@ -40,10 +40,16 @@ private slots:
                 QCOMPARE(full["rank"].toDouble(), 1.0);
                 QVERIFY2(full[err].toDouble() < 1e-5 && full["objective"].toDouble() < 1e-5, c);
                 QCOMPARE(full["params_saved"].toInt(), 0);
+                QCOMPARE(full["flops_saved_per_token"].toDouble(), 0.0);
                 for (int i = 0; i < 2; ++i) {
                     const QJsonObject p = pts[i].toObject();
                     QVERIFY(p["r"].toInt() >= 1 && p["r"].toInt() < full["r"].toInt());
                     QVERIFY(p["params_saved"].toDouble() > 0);
+                    // 2 FLOPs per removed weight, plus (QK, OV) the per-key work of the cut dimensions
+                    if (QLatin1String(c) == QLatin1String("mlp"))
+                        QCOMPARE(p["flops_saved_per_token"].toDouble(), 2 * p["params_saved"].toDouble());
+                    else
+                        QVERIFY(p["flops_saved_per_token"].toDouble() > 2 * p["params_saved"].toDouble());
                     QVERIFY(p.contains("baseline_" + err));
                     // QK and OV: the closed form is the optimum of its objective (this model has one
                     // query head per KV head or stacks them: QK exactly, OV on the group mean).

@@ -57,6 +57,14 @@ private slots:
                 int64_t mlp = 0;
                 for (const A3Layer& l : r.layers) mlp += l.mlp[f].paramsSaved;
                 QCOMPARE(s.paramsSaved[2], mlp);
+                // FLOPs per token at T: 2 per removed weight, and 2·H·(d − r)·T for the QK scores
+                // and the OV weighted sum.
+                const int64_t T = 100;
+                int64_t flops = 0;
+                for (const A3Layer& l : r.layers)
+                    flops += 2 * (l.qk[f].paramsSaved + l.ov[f].paramsSaved + l.mlp[f].paramsSaved) +
+                             2 * int64_t(r.nHeads) * (2 * r.headDim - l.qk[f].r - l.ov[f].r) * T;
+                QCOMPARE(a3FlopsSavedPerToken(r, f, T), flops);
             }
         // At full rank nothing is saved.
         const A3Savings full = a3Savings(r, r.fractions.size() - 1);

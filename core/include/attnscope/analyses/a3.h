@@ -146,6 +146,8 @@ struct A3EndToEnd {
 // Rank edits cost per token at context T (FLOPs: 2 per multiply-add): the projections whose
 // rows or columns the cut removes, and QK's scores / OV's weighted sum over T keys.
 int64_t a3FlopsSavedPerToken(const A3Result& r, size_t fractionIndex, int64_t T);
+// The same for one point of one layer: 2·paramsSaved, plus 2·H·(d − r)·T for QK and OV.
+int64_t a3PointFlopsSaved(const A3Result& r, A3Component c, const A3Point& p, int64_t T);
 
 // KV-cache bytes per token: 2·L·H_kv·d·b in full, L·H_kv·(r_qk + r_vo)·b reduced (§G.4).
 int64_t a3KvBytesPerToken(int nLayers, int nKvHeads, int rQk, int rVo, int bytesPerElement);

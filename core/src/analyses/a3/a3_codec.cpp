@@ -98,14 +98,18 @@ A3Profile a3LayerProfile(const A3Result& r, const std::vector<double>& fractionP
     return p;
 }
 
+int64_t a3PointFlopsSaved(const A3Result& r, A3Component c, const A3Point& p, int64_t T) {
+    int64_t flops = 2 * p.paramsSaved;  // the projections' removed rows and columns
+    // q·k over T keys (QK) and Σ p·v over T values (OV), per query head and cut dimension
+    if (c != A3Component::MLP) flops += 2 * int64_t(r.nHeads) * (r.headDim - p.r) * T;
+    return flops;
+}
+
 int64_t a3FlopsSavedPerToken(const A3Result& r, size_t f, int64_t T) {
     int64_t flops = 0;
     for (const A3Layer& l : r.layers) {
         if (f >= l.qk.size()) fail(ErrorKind::BadInput, "A^3: no such rank index");
-        for (A3Component c : kComponents) flops += 2 * l.of(c)[f].paramsSaved;
-        // q·k over T keys and Σ p·v over T values, per query head and cut dimension
-        flops += 2 * int64_t(r.nHeads) * (r.headDim - l.qk[f].r) * T;
-        flops += 2 * int64_t(r.nHeads) * (r.headDim - l.ov[f].r) * T;
+        for (A3Component c : kComponents) flops += a3PointFlopsSaved(r, c, l.of(c)[f], T);
     }
     return flops;
 }
