@@ -23,6 +23,7 @@ int verbSinks(const std::vector<std::string>&);
 int verbQuant(const std::vector<std::string>&);
 int verbKvQuant(const std::vector<std::string>&);
 int verbA3(const std::vector<std::string>&);
+int verbVariants(const std::vector<std::string>&);
 int verbKv(const std::vector<std::string>&);
 int verbKvSweep(const std::vector<std::string>&);
 int verbSession(const std::vector<std::string>&);
@@ -54,6 +55,8 @@ const std::vector<CliVerb>& cliVerbs() {
          "fake-quantize every linear layer: per-matrix weight/output error, perplexity and KL vs full precision", verbQuant},
         {"a3", "[--ranks 0.125,0.25,0.5,0.75,1] [--component qk|ov|mlp|all] [--baseline] [--calib-file F] [--holdout 0.5] [--a3-rope pre_rope|freq_pairs|no_rotary_cut] [--no-refit] [--apply RATIO | --apply-epsilon E | --apply-layers F,F,..] [--apply-components qk,ov,mlp] [--continuation N]",
          "A^3 low-rank attention: each layer's QK, OV and MLP error against rank, A^3 vs plain SVD / magnitude, KV bytes/token", verbA3},
+        {"variants", "--layer L [--head H] [--variant a,b|all] [--param [name.]k=v ...] [--substitute | --all-layers] [--continuation N] [--out FILE.csv] | --list",
+         "attention variants (linear, sparse, Sinkhorn, binary, ...) on one layer's q, k, v: output error, row KL, entropy gap, rank vs softmax; end-to-end KL and perplexity", verbVariants},
         {"kvquant", "--method kivi|hadamard|oscar|zipcache-mixed|sage --bits B [--group G] [--residual R] [--sink S]",
          "quantize the prompt's KV cache (or Q/K scores): per layer/head score, KL and output errors", verbKvQuant},
         {"kv", "--policy NAME --budget B [--window W --kernel K --pool avg|max --sink N --recent R --heavy H --gqa none|mean|max|sum --mode prefill|decode --continuation-file F | --continuation N]",

@@ -43,20 +43,23 @@ int verbA3(const std::vector<std::string>& argv) {
     auto flags = kModelFlags;
     flags.insert({"--baseline", "--no-refit"});
     const CliArgs a(argv, valued, flags);
-    A3Request request;
-    request.fractions = numberList(a.str("--ranks", "0.125,0.25,0.5,0.75,1"), "--ranks");
-    request.params.rope = parseA3Rope(a.str("--a3-rope", a3RopeName(request.params.rope)));
-    request.params.refit = !a.has("--no-refit");
-    request.holdout = a.number("--holdout", request.holdout);
-    request.calibFile = a.str("--calib-file");
     if (int(a.has("--apply")) + int(a.has("--apply-epsilon")) + int(a.has("--apply-layers")) > 1)
         fail(ErrorKind::BadInput, "--apply, --apply-epsilon and --apply-layers exclude each other");
-    const double applyRatio = a.number("--apply", 0);
+    Options o;  // the request and the profile by the names every front end uses
+    std::string ranks = a.str("--ranks", "0.125,0.25,0.5,0.75,1");
     if (a.has("--apply")) {
+        const double applyRatio = a.number("--apply", 0);
         if (!(applyRatio > 0 && applyRatio <= 1)) fail(ErrorKind::BadInput, "--apply expects a rank fraction in (0, 1]");
-        if (std::find(request.fractions.begin(), request.fractions.end(), applyRatio) == request.fractions.end())
-            request.fractions.push_back(applyRatio);
+        const std::vector<double> swept = numberList(ranks, "--ranks");
+        if (std::find(swept.begin(), swept.end(), applyRatio) == swept.end()) ranks += "," + a.str("--apply");
     }
+    o.set("--a3-ranks", ranks);
+    o.set("--a3-refit", a.has("--no-refit") ? "0" : "1");
+    for (const auto& [cli, name] : {std::pair<const char*, const char*>{"--a3-rope", "--a3-rope"},
+                                    {"--holdout", "--a3-holdout"}, {"--calib-file", "--a3-calib-file"},
+                                    {"--apply", "--a3-apply"}, {"--apply-epsilon", "--a3-apply-epsilon"},
+                                    {"--apply-layers", "--a3-apply-layers"}, {"--apply-components", "--a3-apply-components"}})
+        if (a.has(cli)) o.set(name, a.str(cli));
     const std::string component = a.str("--component", "all");
     std::vector<A3Component> components;
     for (A3Component c : {A3Component::QK, A3Component::OV, A3Component::MLP})
@@ -66,7 +69,7 @@ int verbA3(const std::vector<std::string>& argv) {
     auto inspector = openInspector(a);
     const std::vector<int32_t> ids = promptIds(a, *inspector);
     inspector->setPromptIds(ids);
-    const A3Result r = inspector->a3(request);
+    const A3Result r = inspector->a3(a3RequestFrom(o));
 
     const ModelInfo& info = inspector->info();
     const int bytes = info.dtype == DType::F32 ? 4 : 2;
@@ -97,13 +100,7 @@ int verbA3(const std::vector<std::string>& argv) {
     }
     j["kv_bytes_per_token"] = std::move(kv);
     if (a.has("--apply") || a.has("--apply-epsilon") || a.has("--apply-layers")) {
-        Options po;  // the profile by the names every front end uses
-        if (a.has("--apply")) po.set("--a3-apply", a.str("--apply"));
-        if (a.has("--apply-epsilon")) po.set("--a3-apply-epsilon", a.str("--apply-epsilon"));
-        if (a.has("--apply-layers")) po.set("--a3-apply-layers", a.str("--apply-layers"));
-        if (a.has("--apply-components")) po.set("--a3-apply-components", a.str("--apply-components"));
-        const A3Profile profile = a3ProfileFrom(r, po);
-        const A3EndToEnd e = inspector->a3EndToEnd(request, profile, a.integer("--continuation", 16));
+        const A3EndToEnd e = inspector->a3EndToEnd(o, a.integer("--continuation", 16));  // the sweep above, reused
         nlohmann::ordered_json ranks = nlohmann::ordered_json::array(), dims = nlohmann::ordered_json::array();
         for (const auto& rk : e.profile.ranks) ranks.push_back({rk[0], rk[1], rk[2]});
         for (const auto& d : e.cacheDims) dims.push_back({d[0], d[1]});

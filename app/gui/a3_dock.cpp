@@ -1,9 +1,7 @@
 #include "a3_dock.h"
 
 #include <memory>
-#include <optional>
 
-#include "attnscope/analyses/a3.h"
 #include "attnscope/error.h"
 #include "attnscope/inspector.h"
 #include "inspector_jobs.h"
@@ -14,16 +12,10 @@
 namespace attnscope::app {
 namespace {
 
-// The profile the panel's controls name, or nullopt after telling the panel why not.
-std::optional<A3Profile> profileOf(widgets::A3Panel* panel, const QStringList& list) {
-    Options o;
-    for (qsizetype i = 0; i + 1 < list.size(); i += 2) o.set(list[i].toStdString(), list[i + 1].toStdString());
-    try {
-        return a3ProfileFrom(panel->result(), o);
-    } catch (const Error& e) {
-        panel->setEndToEndStatus(QString::fromStdString(e.what()));
-        return std::nullopt;
-    }
+// The dock's request with the panel's profile choice (--a3-apply ... pairs) on top.
+Options withProfile(Options request, const QStringList& list) {
+    for (qsizetype i = 0; i + 1 < list.size(); i += 2) request.set(list[i].toStdString(), list[i + 1].toStdString());
+    return request;
 }
 
 }  // namespace
@@ -33,15 +25,12 @@ A3Dock::A3Dock(const PanelHost& host, const QString& panelId, const QString& tit
     auto* panel = qobject_cast<widgets::A3Panel*>(this->panel());
     if (!panel) fail(ErrorKind::Internal, "the a3 dock needs the A^3 panel");
     connect(panel, &widgets::A3Panel::endToEndRequested, this, [this, panel](const QStringList& list) {
-        const std::optional<A3Profile> chosen = profileOf(panel, list);
-        if (!chosen) return;
-        const A3Profile profile = *chosen;
-        const Options request = options();
+        const Options request = withProfile(options(), list);
         m_host.worker->post(
             jobTag("e2e"), this,
-            [request, profile, panel](JobContext& ctx) -> InspectorWorker::GuiApply {
+            [request, panel](JobContext& ctx) -> InspectorWorker::GuiApply {
                 Inspector& in = ctx.inspector();
-                auto e = std::make_shared<A3EndToEnd>(in.a3EndToEnd(a3RequestFrom(request), profile, 16, ctx.job()));
+                auto e = std::make_shared<A3EndToEnd>(in.a3EndToEnd(request, 16, ctx.job()));
                 const QString full = QString::fromStdString(in.decode(e->continuationFull));
                 const QString reduced = QString::fromStdString(in.decode(e->continuation));
                 return [panel, e, full, reduced] { panel->setEndToEnd(*e, full, reduced); };
@@ -50,13 +39,10 @@ A3Dock::A3Dock(const PanelHost& host, const QString& panelId, const QString& tit
     });
     // Apply / restore change the open model's weights: then every panel runs the prompt again.
     auto swap = [this, panel](const QStringList& list, bool apply) {
-        std::optional<A3Profile> chosen = apply ? profileOf(panel, list) : A3Profile{};
-        if (!chosen) return;
-        const A3Profile profile = *chosen;
-        const Options request = options();
-        m_host.worker->post(jobTag("apply"), this, [request, profile, apply, panel, this](JobContext& ctx) -> InspectorWorker::GuiApply {
+        const Options request = withProfile(options(), list);
+        m_host.worker->post(jobTag("apply"), this, [request, apply, panel, this](JobContext& ctx) -> InspectorWorker::GuiApply {
             Inspector& in = ctx.inspector();
-            if (apply) in.a3Apply(a3RequestFrom(request), profile, ctx.job());
+            if (apply) in.a3Apply(request, ctx.job());
             else in.a3Restore();
             const QString name = QString::fromStdString(in.a3Applied());
             return [this, panel, name] {

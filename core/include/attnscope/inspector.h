@@ -20,6 +20,7 @@
 #include "attnscope/analyses/kv.h"
 #include "attnscope/analyses/quant.h"
 #include "attnscope/analyses/sinks.h"
+#include "attnscope/analyses/variants.h"
 #include "attnscope/analyses/weibull.h"
 #include "attnscope/analyses/weibull_series.h"
 #include "attnscope/job.h"
@@ -151,8 +152,21 @@ public:
     // weights; tokenizer and checkpoint files stay): every run and analysis then sees the reduced
     // model until a3Restore(). The prompt stays, its traces are dropped.
     void a3Apply(const A3Request& request, const A3Profile& profile, const JobControl& job = {});
+    // The same by the options every front end names its choices by (a3RequestFrom: --a3-ranks,
+    // --a3-rope, ...; a3ProfileFrom: --a3-apply F | --a3-apply-epsilon E | --a3-apply-layers
+    // F,...): the profile is read off the request's sweep, the one the last a3() call of this
+    // prompt left, or computed now.
+    A3EndToEnd a3EndToEnd(const Options& options, int continuation = 16, const JobControl& job = {});
+    void a3Apply(const Options& options, const JobControl& job = {});
     void a3Restore();                // the original weights back (nothing applied: no-op)
     std::string a3Applied() const;  // the applied profile's name, "" for the original weights
+
+    // ---- the attention-variants lab (analyses/variants.h) ---------------------------------
+    // The request's variants on its layer's heads, compared with the softmax the model ran;
+    // with request.substitute, the model re-run with each variant in place.
+    VariantsResult variants(const VariantsRequest& request, const JobControl& job = {});
+    // One head's softmax and one variant, maps and outputs (the panel's side-by-side maps).
+    VariantHeadPair variantHead(int layer, int head, const VariantChoice& variant, const JobControl& job = {});
 
 private:
     struct Impl;

@@ -21,5 +21,6 @@ AnalysisSpec kvAnalysis();         // kv/kv_analysis.cpp
 AnalysisSpec quantAnalysis();      // quant/quant_analysis.cpp
 AnalysisSpec entropyAnalysis();    // entropy/entropy_analysis.cpp
 AnalysisSpec a3Analysis();         // a3/a3_analysis.cpp
+AnalysisSpec variantsAnalysis();   // variants/variants_analysis.cpp
 
 }  // namespace attnscope

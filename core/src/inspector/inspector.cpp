@@ -94,6 +94,8 @@ void Inspector::Impl::dropPrompt() {
     sinkInputs.clear();
     calibration.reset();
     a3Stats.clear();
+    a3SweepKey.clear();
+    a3Sweep.reset();
 }
 
 Inspector::Inspector() : m(std::make_unique<Impl>()) {}

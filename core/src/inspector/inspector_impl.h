@@ -22,6 +22,9 @@ struct Inspector::Impl {
     std::shared_ptr<const Calibration> calibration;
     // A^3 moments by what they were taken from: (held-out row, calibration windows).
     std::map<std::pair<int64_t, std::vector<std::vector<int32_t>>>, std::shared_ptr<const A3Stats>> a3Stats;
+    // The last A^3 sweep and the request it answered (a3 in inspector_labs.cpp).
+    std::string a3SweepKey;
+    std::shared_ptr<const A3Result> a3Sweep;
 
     // A^3 applied to the model: its original decoder, and the profile's name.
     std::unique_ptr<core::Decoder> a3Original;

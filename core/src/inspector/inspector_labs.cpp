@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <sstream>
 
 #include "analyses/a3/a3_apply.h"
 #include "attnscope/error.h"
@@ -170,6 +171,23 @@ struct Inspector::A3Access {
         in.stats = stats;
         return in;
     }
+
+    // The request's sweep, kept until the next request or prompt (an end-to-end run or an
+    // apply after the panel's sweep reads it again).
+    static std::shared_ptr<const A3Result> sweep(Inspector& self, const A3Request& request, const JobControl& job) {
+        std::ostringstream key;
+        key.precision(17);
+        for (double f : request.fractions) key << f << ',';
+        key << '|' << a3RopeName(request.params.rope) << '|' << request.params.refit << '|' << request.params.damping
+            << '|' << request.holdout << '|' << request.calibFile;
+        Impl& m = *self.m;
+        if (m.a3Sweep && m.a3SweepKey == key.str()) return m.a3Sweep;
+        auto r = std::make_shared<const A3Result>(self.a3(request.fractions, request.params, request.holdout,
+                                                          a3Windows(self, request.calibFile), job));
+        m.a3Sweep = r;  // after the computation: a cancelled or failed sweep leaves the last one
+        m.a3SweepKey = key.str();
+        return r;
+    }
 };
 
 A3Result Inspector::a3(const std::vector<double>& fractions, const A3Params& params, double holdout,
@@ -179,7 +197,20 @@ A3Result Inspector::a3(const std::vector<double>& fractions, const A3Params& par
 }
 
 A3Result Inspector::a3(const A3Request& request, const JobControl& job) {
-    return a3(request.fractions, request.params, request.holdout, a3Windows(*this, request.calibFile), job);
+    return *A3Access::sweep(*this, request, job);
+}
+
+A3EndToEnd Inspector::a3EndToEnd(const Options& options, int continuation, const JobControl& job) {
+    const A3Request request = a3RequestFrom(options);
+    const A3Profile profile = a3ProfileFrom(*A3Access::sweep(*this, request, job.part(0, 0.5)), options);
+    return a3EndToEnd(request, profile, continuation, job.part(0.5, 1));
+}
+
+void Inspector::a3Apply(const Options& options, const JobControl& job) {
+    const A3Request request = a3RequestFrom(options);
+    a3Restore();  // the profile is read off the original weights' sweep
+    const A3Profile profile = a3ProfileFrom(*A3Access::sweep(*this, request, job.part(0, 0.5)), options);
+    a3Apply(request, profile, job.part(0.5, 1));
 }
 
 A3EndToEnd Inspector::a3EndToEnd(const A3Request& request, const A3Profile& profile, int continuation,

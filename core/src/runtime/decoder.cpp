@@ -138,10 +138,21 @@ ForwardResult Decoder::forward(const ForwardRequest& req) const {
         if (!req.keyMask.empty()) geo.keyMask = req.keyMask[size_t(l)].to(m_device);
         const bool statsHook = req.onLayerQk && !req.cache && B == 1;
         at::Tensor rowLse;
-        const at::Tensor headOut = statsHook  // [B,T,H,d]
+        at::Tensor headOut = statsHook  // [B,T,H,d]
             ? attentionForward(q[0], kAll[0], vAll[0], geo, req.job.stop, req.wantRowLse ? &rowLse : nullptr).unsqueeze(0)
             : batchedAttention(q, kAll, vAll, geo, req.job.stop);
         if (statsHook) req.onLayerQk(l, q[0], k[0], rowLse);
+        if (req.attentionOverride) {
+            if (req.cache || B != 1) fail(ErrorKind::Internal, "an attention override needs one sequence without a cache");
+            LayerCapture in;
+            in.qPre = qPre[0];
+            in.kPre = kPre[0];
+            in.q = q[0];
+            in.k = k[0];
+            in.v = v[0];
+            const at::Tensor replaced = req.attentionOverride(l, in, headOut[0]);
+            if (replaced.defined()) headOut = replaced.to(headOut.options()).reshape(headOut.sizes());
+        }
         const at::Tensor attn = linear(headOut.reshape({B, T, H * d}), L.wo, L.bo);
         at::Tensor mlpIn, mlpOut;
         if (c.parallelResidual) {

@@ -45,6 +45,11 @@ struct ForwardRequest {
     // (else undefined).
     std::function<void(int layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& rowLse)> onLayerQk;
     bool wantRowLse = false;
+    // Replaces a layer's attention (the attention-variants lab): called for every layer of a
+    // prefill of one sequence without a cache with the layer's inputs (a LayerCapture holding
+    // qPre, kPre, q, k, v) and the model's own per-head output [T, H, d]; what it returns
+    // ([T, H, d], or undefined to keep the model's) goes into the output projection.
+    std::function<at::Tensor(int layer, const LayerCapture& inputs, const at::Tensor& headOut)> attentionOverride;
 };
 
 struct ForwardResult {

@@ -1,0 +1,22 @@
+// The attention-variants lab over a traced prompt (Inspector::variants, variantHead).
+#pragma once
+#include <vector>
+
+#include "attnscope/analyses/variants.h"
+#include "attnscope/job.h"
+
+namespace attnscope {
+
+class Model;
+class Trace;
+
+// The prompt's maps are T x T per head: the lab refuses longer prompts with a clear error.
+inline constexpr int64_t kVariantMaxTokens = 4096;
+
+// `trace` of `ids` keeps q, k, v (and pre-RoPE q, k for models with RoPE).
+VariantsResult computeVariants(Model& model, const Trace& trace, const std::vector<int32_t>& ids,
+                               const VariantsRequest& request, const JobControl& job);
+VariantHeadPair computeVariantHead(const Model& model, const Trace& trace, int layer, int head,
+                                   const VariantChoice& variant);
+
+}  // namespace attnscope
