@@ -3,6 +3,7 @@
 // variants, compared with the softmax the model ran; --substitute re-runs the model with each.
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -55,6 +56,15 @@ void writeMap(const VariantHeadPair& p, const std::string& path) {
     std::filesystem::rename(tmp, path, ec);
     if (ec) fail(ErrorKind::BadInput, path + ": " + ec.message());
 }
+
+// A continuation on one table line: line breaks shown as ⏎.
+std::string oneLine(std::string text) {
+    for (size_t at = text.find('\n'); at != std::string::npos; at = text.find('\n', at)) text.replace(at, 1, "\u23ce");
+    return text;
+}
+
+// 0 for values that print as ±0 at this precision (no "-0.000" in the table).
+double shown(double x, double resolution) { return std::abs(x) < resolution / 2 ? 0.0 : x; }
 
 }  // namespace
 
@@ -126,16 +136,17 @@ int verbVariants(const std::vector<std::string>& argv) {
     for (const VariantRun& v : r.variants) {
         const VariantHeadMetrics& m = v.mean;
         std::printf("%-14s %9.4f %9.4f %8.4f %9.4f %+8.3f %8.2f %7.3f %7.3f", v.name.c_str(), m.outputRelErr, m.cosine,
-                    m.rowKlMean, m.rowTvMean, m.entropyGap, m.effectiveRank, m.keptMass, m.sinkMass);
+                    m.rowKlMean, m.rowTvMean, shown(m.entropyGap, 1e-3), m.effectiveRank, m.keptMass, m.sinkMass);
         if (v.hasEndToEnd)
-            std::printf(" %9.4f %+9.3f %6.3f", v.endToEnd.klMean, v.endToEnd.ppl - v.endToEnd.pplOriginal, v.endToEnd.top1);
+            std::printf(" %9.4f %+9.3f %6.3f", v.endToEnd.klMean, shown(v.endToEnd.ppl - v.endToEnd.pplOriginal, 1e-3),
+                        v.endToEnd.top1);
         std::printf("\n");
     }
     if (e2e && request.continuation > 0 && !r.variants.empty())
-        std::printf("%-14s %s\n", "(original)", inspector->decode(r.variants.front().endToEnd.continuationOriginal).c_str());
+        std::printf("%-14s %s\n", "(original)", oneLine(inspector->decode(r.variants.front().endToEnd.continuationOriginal)).c_str());
     if (e2e && request.continuation > 0)
         for (const VariantRun& v : r.variants)
-            std::printf("%-14s %s\n", v.name.c_str(), inspector->decode(v.endToEnd.continuation).c_str());
+            std::printf("%-14s %s\n", v.name.c_str(), oneLine(inspector->decode(v.endToEnd.continuation)).c_str());
     return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "session/panel_registry.h"
 #include "session/panel_sessions.h"
 #include "sinks_dock.h"
+#include "variants_dock.h"
 #include "weibull_dock.h"
 
 namespace attnscope::app {
@@ -51,6 +52,7 @@ const std::vector<PanelEntry>& panelTable() {
         entry<QuantDock>("quant", widgets::registerQuantPanel),
         sectionEntry("entropy", widgets::registerEntropyPanel),
         entry<A3Dock>("a3", widgets::registerA3Panel),
+        entry<VariantsDock>("variants", widgets::registerVariantsPanel),
     };
     return table;
 }

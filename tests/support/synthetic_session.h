@@ -8,6 +8,7 @@
 #include <random>
 
 #include "attnscope/analyses/a3.h"
+#include "attnscope/analyses/variants.h"
 #include "attnscope/session.h"
 #include "attnscope/session_codecs.h"
 
@@ -181,6 +182,62 @@ inline A3Result syntheticA3() {
     return r;
 }
 
+// Three variants of layer 1 against softmax (two with an end-to-end run) and head 2's map pair:
+// softmax beside its top-2 truncation (each row's two largest weights, renormalised).
+inline VariantsResult syntheticVariants() {
+    VariantsResult r;
+    r.layer = 1, r.head = -1, r.tokens = kT;
+    const char* names[] = {"softmax", "topk", "elu_linear"};
+    for (int v = 0; v < 3; ++v) {
+        VariantRun run;
+        run.name = names[v];
+        run.paramText = v == 1 ? "k=2" : "";
+        if (v == 1) run.params["k"] = 2;
+        for (int h = 0; h < kH; ++h) {
+            VariantHeadMetrics m;
+            m.head = h;
+            m.outputRelErr = 0.1 * v + 0.01 * h, m.cosine = 1 - 0.02 * v, m.rowKlMean = 0.05 * v, m.rowTvMean = 0.03 * v;
+            m.softmaxEntropy = 1.2, m.entropy = 1.2 - 0.3 * v + 0.1 * h, m.entropyGap = m.entropy - m.softmaxEntropy;
+            m.effectiveRank = 6 - v, m.softmaxEffectiveRank = 6, m.stableRank = 2, m.softmaxStableRank = 2;
+            m.keptMass = v == 1 ? 0.8 : 1;
+            run.heads.push_back(m);
+        }
+        run.mean = run.heads[1];
+        run.mean.head = -1;
+        if (v > 0) {
+            run.hasEndToEnd = true;
+            for (int i = 0; i < kT; ++i) run.endToEnd.kl.push_back(0.01 * v * (1 + std::sin(double(i))));
+            run.endToEnd.klMean = 0.01 * v, run.endToEnd.klMax = 0.02 * v, run.endToEnd.top1 = 1 - 0.1 * v;
+            run.endToEnd.heldOutFrom = kT / 2, run.endToEnd.ppl = 10 + v, run.endToEnd.pplOriginal = 10;
+            run.endToEnd.continuation = {3, 4}, run.endToEnd.continuationOriginal = {3, 5};
+        }
+        r.variants.push_back(run);
+    }
+    VariantHeadPair& p = r.pair;
+    p.layer = 1, p.head = 2, p.T = kT, p.dv = 8, p.name = "topk", p.params["k"] = 2;
+    const Matrix2D a = causalAttention(7);
+    p.softmax.map.assign(a.data.begin(), a.data.end());
+    p.variant.map.assign(size_t(kT * kT), 0.0);
+    for (int64_t i = 0; i < kT; ++i) {
+        std::vector<std::pair<double, int64_t>> row;
+        for (int64_t j = 0; j <= i; ++j) row.push_back({p.softmax.map[size_t(i * kT + j)], -j});
+        std::sort(row.rbegin(), row.rend());
+        double z = 0;
+        for (size_t n = 0; n < std::min<size_t>(2, row.size()); ++n) z += row[n].first;
+        for (size_t n = 0; n < std::min<size_t>(2, row.size()); ++n) p.variant.map[size_t(i * kT - row[n].second)] = row[n].first / z;
+    }
+    for (VariantHeadOutput* o : {&p.softmax, &p.variant})
+        for (int64_t i = 0; i < kT; ++i) {
+            double h = 0;
+            for (int64_t j = 0; j <= i; ++j)
+                if (const double w = o->map[size_t(i * kT + j)]; w > 0) h -= w * std::log(w);
+            o->rowEntropy.push_back(h);
+        }
+    p.metrics = r.variants[1].heads[2];
+    r.hasPair = true;
+    return r;
+}
+
 inline Session syntheticSession() {
     Session s;
     s.appVersion = "test";
@@ -257,6 +314,7 @@ inline Session syntheticSession() {
     s.panels["kv"] = encodeKv(syntheticKv());
     s.panels["quant"] = encodeQuant(syntheticQuant());
     s.panels["a3"] = encodeA3(syntheticA3());
+    s.panels["variants"] = encodeVariants(syntheticVariants());
     return s;
 }
 

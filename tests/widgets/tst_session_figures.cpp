@@ -14,6 +14,7 @@
 #include "attnscope/error.h"
 #include "attnscope/session_codecs.h"
 #include "panels/a3_panel.h"
+#include "panels/variants_panel.h"
 #include "panels/attention_maps_panel.h"
 #include "panels/head_grid_panel.h"
 #include "panels/kv_panel.h"
@@ -37,7 +38,7 @@ const PanelRegistry& registry() {
     static const PanelRegistry r = [] {
         PanelRegistry out;
         for (auto add : {registerAttentionPanel, registerHeadGridPanel, registerSinksPanel, registerWeibullPanel,
-                         registerKvPanel, registerQuantPanel, registerEntropyPanel, registerA3Panel})
+                         registerKvPanel, registerQuantPanel, registerEntropyPanel, registerA3Panel, registerVariantsPanel})
             add(out);
         return out;
     }();
@@ -113,10 +114,12 @@ void TestSessionFigures::registryListsBuiltinFigures() {
     const QStringList names = registry().figureNames();
     for (const char* n : {"attention-map", "head-grid", "sink-map", "sink-levels", "sink-layers", "weibull-k-map",
                           "weibull-k-layers", "weibull-probability", "kv-keep-map", "kv-budget-sweep",
-                          "quant-error-bars", "quant-error-vs-rank", "a3-layer-map", "a3-error-vs-rank", "a3-savings"})
+                          "quant-error-bars", "quant-error-vs-rank", "a3-layer-map", "a3-error-vs-rank", "a3-savings",
+                          "variant-map-pair", "variant-compare-table", "variant-kl-curve"})
         QVERIFY2(names.contains(QLatin1String(n)), n);
     QCOMPARE(QStringList(names).removeDuplicates(), qsizetype(0));
-    for (const char* p : {"attention", "heads", "sinks", "weibull", "kv", "quant", "a3"}) QVERIFY(registry().session(p));
+    for (const char* p : {"attention", "heads", "sinks", "weibull", "kv", "quant", "a3", "variants"})
+        QVERIFY(registry().session(p));
 }
 
 void TestSessionFigures::everyFigureExports_data() {
@@ -205,7 +208,8 @@ void TestSessionFigures::sectionsRoundTripThroughPanels() {
                                                             {"weibull", new WeibullPanel},
                                                             {"kv", new KvPanel},
                                                             {"quant", new QuantPanel},
-                                                            {"a3", new A3Panel}};
+                                                            {"a3", new A3Panel},
+                                                            {"variants", new VariantsPanel}};
     for (auto& [id, panel] : panels) {
         const PanelSessionSpec* spec = registry().session(QString::fromLatin1(id));
         const SessionSection& stored = session.panels.at(id);

@@ -23,6 +23,7 @@ void registerKvPanel(PanelRegistry& registry);         // kv_session.cpp
 void registerQuantPanel(PanelRegistry& registry);      // quant_session.cpp
 void registerEntropyPanel(PanelRegistry& registry);    // entropy_session.cpp
 void registerA3Panel(PanelRegistry& registry);         // a3_session.cpp
+void registerVariantsPanel(PanelRegistry& registry);   // variants_session.cpp
 
 // The session's prompt as the panels show it.
 attnscope::TokenStrip sessionTokens(const Session& session);

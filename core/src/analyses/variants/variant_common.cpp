@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "analyses/variants/variant_detail.h"
+#include "analyses/variants/variants_lab.h"
 #include "attnscope/error.h"
 #include "attnscope/options.h"
 #include "model/model_access.h"
@@ -60,7 +61,8 @@ at::Tensor rowEntropy(const at::Tensor& w) {
 }
 
 std::pair<double, double> ranks(const at::Tensor& w) {
-    const at::Tensor s = at::linalg_svdvals(w);
+    // Singular values in float32: half the time of float64, and ranks need no more digits.
+    const at::Tensor s = at::linalg_svdvals(w.to(at::kFloat)).to(at::kDouble);
     const double total = s.sum().item<double>(), top = s.max().item<double>();
     if (!(total > 0)) return {0.0, 0.0};
     const at::Tensor p = s / total;
@@ -69,17 +71,6 @@ std::pair<double, double> ranks(const at::Tensor& w) {
 }
 
 }  // namespace
-
-const char* variantFamilyName(VariantFamily f) {
-    switch (f) {
-    case VariantFamily::Reference: return "reference";
-    case VariantFamily::Linear: return "linear";
-    case VariantFamily::Sparse: return "sparse";
-    case VariantFamily::Normalisation: return "normalisation";
-    case VariantFamily::Quantised: return "quantised";
-    }
-    return "?";
-}
 
 const std::vector<VariantInfo>& variantInfos() {
     static const std::vector<VariantInfo> infos = [] {
@@ -192,7 +183,19 @@ VariantHeadOutput computeVariant(const std::string& name, const VariantParams& p
     });
 }
 
+std::pair<double, double> variantMapRanks(const VariantHeadOutput& o, int64_t T) {
+    return guardTorch([&] {
+        at::NoGradGuard noGrad;
+        return ranks(tensorOf(o.map, T, T, "map"));
+    });
+}
+
 VariantHeadMetrics compareVariant(const VariantHeadOutput& softmax, const VariantHeadOutput& variant, int64_t T, int dv) {
+    return compareVariantWith(softmax, variant, T, dv, variantMapRanks(softmax, T), true);
+}
+
+VariantHeadMetrics compareVariantWith(const VariantHeadOutput& softmax, const VariantHeadOutput& variant, int64_t T, int dv,
+                                      std::pair<double, double> softmaxRanks, bool variantRanks) {
     return guardTorch([&] {
         at::NoGradGuard noGrad;
         const at::Tensor P = tensorOf(softmax.map, T, T, "softmax map"), W = tensorOf(variant.map, T, T, "variant map");
@@ -219,8 +222,8 @@ VariantHeadMetrics compareVariant(const VariantHeadOutput& softmax, const Varian
         m.entropy = rowEntropy(W).mean().item<double>();
         m.softmaxEntropy = rowEntropy(P).mean().item<double>();
         m.entropyGap = m.entropy - m.softmaxEntropy;
-        std::tie(m.effectiveRank, m.stableRank) = ranks(W);
-        std::tie(m.softmaxEffectiveRank, m.softmaxStableRank) = ranks(P);
+        if (variantRanks) std::tie(m.effectiveRank, m.stableRank) = ranks(W);  // an SVD of the T x T map
+        std::tie(m.softmaxEffectiveRank, m.softmaxStableRank) = softmaxRanks;
         m.keptMass = (P * (W != 0)).sum(1).mean().item<double>();
         m.negMass = W.clamp_max(0).sum(1).mean().item<double>();
         m.sinkMass = p.select(1, 0).mean().item<double>();

@@ -41,7 +41,8 @@ VariantsRequest variantsRequestFrom(const Options& o) {
         for (const VariantInfo& info : variantInfos()) r.variants.push_back({info.name, {}});
     for (const VariantChoice& c : r.variants) variantInfo(c.name);  // unknown names: the known ones listed
     assignVariantParams(r.variants, splitList(o.str("--variant-params")));
-    r.substitute = o.integer("--variant-substitute", 0) != 0;
+    // End to end by default: with the layer's outputs computed it costs one forward per variant.
+    r.substitute = o.integer("--variant-substitute", 1) != 0;
     r.allLayers = o.integer("--variant-all-layers", 0) != 0;
     r.continuation = o.integer("--variant-continuation", 0);
     r.heldOutFrom = o.number("--variant-held-out", r.heldOutFrom);
@@ -71,7 +72,7 @@ AnalysisSpec variantsAnalysis() {
              {"--variant-head", "H: one query head, -1 for all (-1)"},
              {"--variants", "a,b,...: registry names (all)"},
              {"--variant-params", "[name.]key=value,...: parameters (a bare key: every chosen variant that has it)"},
-             {"--variant-substitute", "0|1: re-run the model with each variant in the layer (0)"},
+             {"--variant-substitute", "0|1: re-run the model with each variant in the layer (1)"},
              {"--variant-all-layers", "0|1: ... in every layer instead (0)"},
              {"--variant-continuation", "N: greedy tokens beside the original's (0)"},
              {"--variant-held-out", "S: perplexity over positions from this share of the prompt (0.5)"},

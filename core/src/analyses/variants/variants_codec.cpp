@@ -53,6 +53,18 @@ std::string klName(size_t i) { return "kl_" + std::to_string(i); }
 
 }  // namespace
 
+// Torch-free: the panel names families too.
+const char* variantFamilyName(VariantFamily f) {
+    switch (f) {
+    case VariantFamily::Reference: return "reference";
+    case VariantFamily::Linear: return "linear";
+    case VariantFamily::Sparse: return "sparse";
+    case VariantFamily::Normalisation: return "normalisation";
+    case VariantFamily::Quantised: return "quantised";
+    }
+    return "?";
+}
+
 SessionSection encodeVariants(const VariantsResult& r) {
     SessionSection s;
     nlohmann::json runs = nlohmann::json::array();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "analyses/variants/variant_detail.h"
 #include "attnscope/error.h"
@@ -176,10 +177,13 @@ VariantsResult computeVariants(Model& model, const Trace& trace, const std::vect
     for (size_t n = 0; n < heads.size(); ++n) {
         const VariantHeadInput in = variantHeadInput(model, trace, r.layer, heads[n]);
         const VariantHeadOutput softmax = computeVariant("softmax", {}, in);
+        const std::pair<double, double> softmaxRanks = variantMapRanks(softmax, in.T);  // once per head
         for (size_t i = 0; i < choices.size(); ++i) {
             maps.check();
             const VariantHeadOutput o = computeVariant(choices[i].name, choices[i].params, in);
-            VariantHeadMetrics m = compareVariant(softmax, o, in.T, in.dv);
+            const bool isSoftmax = choices[i].name == "softmax";
+            VariantHeadMetrics m = compareVariantWith(softmax, o, in.T, in.dv, softmaxRanks, !isSoftmax);
+            if (isSoftmax) std::tie(m.effectiveRank, m.stableRank) = softmaxRanks;
             m.head = heads[n];
             out.variants[i].heads.push_back(m);
             if (out.variants[i].note.empty()) out.variants[i].note = o.note;
@@ -221,7 +225,8 @@ VariantHeadPair computeVariantHead(const Model& model, const Trace& trace, int l
     p.params = v.params;
     p.softmax = computeVariant("softmax", {}, in);
     p.variant = computeVariant(v.name, v.params, in);
-    p.metrics = compareVariant(p.softmax, p.variant, in.T, in.dv);
+    // A live parameter edit: no SVD of either map (the ranks stay 0; the layer's table has them).
+    p.metrics = compareVariantWith(p.softmax, p.variant, in.T, in.dv, {0.0, 0.0}, false);
     p.metrics.head = head;
     return p;
 }
