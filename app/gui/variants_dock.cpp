@@ -7,6 +7,7 @@
 #include "inspector_jobs.h"
 #include "inspector_worker.h"
 #include "panels/variants_panel.h"
+#include "selection_model.h"
 
 namespace attnscope::app {
 
@@ -34,6 +35,9 @@ VariantsDock::VariantsDock(const PanelHost& host, const QString& panelId, const 
                     },
                     InspectorWorker::Priority::Urgent);
             });
+    // The explorer's layer and head: the panel follows them (its own pickers stay free).
+    connect(host.selection, &SelectionModel::layerHeadChanged, panel,
+            [panel](int layer, int head) { panel->setLayerHead(layer, head); });
     connect(host.worker, &InspectorWorker::jobFailed, this, [this, panel](const QString& tag, const QString& message, bool cancelled) {
         if (tag == jobTag("pair") && !cancelled) panel->setStatus(message);
     });
@@ -42,6 +46,7 @@ VariantsDock::VariantsDock(const PanelHost& host, const QString& panelId, const 
 void VariantsDock::onRunDone(const PromptInfo& run) {
     if (auto* panel = qobject_cast<widgets::VariantsPanel*>(this->panel())) {
         panel->setShape(run.nLayers, run.nHeads);
+        panel->setLayerHead(m_host.selection->layer(), m_host.selection->head());
         QStringList tokens;
         for (const std::string& p : run.tokens.pieces) tokens << QString::fromStdString(p);
         panel->setTokenLabels(tokens);

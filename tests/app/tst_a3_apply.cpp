@@ -18,10 +18,6 @@ using attnscope::app::MainWindow;
 
 namespace {
 
-int timesShown(const QSignalSpy& spy, const QString& id) {
-    return int(std::count_if(spy.begin(), spy.end(), [&](const QList<QVariant>& a) { return a.at(0).toString() == id; }));
-}
-
 QPushButton* button(QWidget* parent, const QString& text) {
     for (QPushButton* b : parent->findChildren<QPushButton*>())
         if (b->text() == text) return b;
@@ -39,14 +35,11 @@ private slots:
         const QString dir = apptest::defaultModelDir();
         if (!QFileInfo::exists(dir + "/config.json")) QSKIP("built-in model absent");
         MainWindow w(false);
-        w.resize(1600, 1000);
-        w.show();
-        w.setPromptText(QStringLiteral("It was the best of times, it was the worst of times, it was the age of wisdom, "
-                                       "it was the age of foolishness, it was the epoch of belief."));
         QSignalSpy shown(&w, &MainWindow::panelShown);
-        w.openModel(attnscope::app::ModelRequest{dir, {}});
-        w.showPanel(QStringLiteral("a3"));
-        QTRY_VERIFY_WITH_TIMEOUT(timesShown(shown, QStringLiteral("a3")) >= 1, 300000);
+        apptest::openBuiltIn(w, QStringLiteral("It was the best of times, it was the worst of times, it was the age of "
+                                               "wisdom, it was the age of foolishness, it was the epoch of belief."),
+                             QStringLiteral("a3"));
+        QTRY_VERIFY_WITH_TIMEOUT(apptest::timesShown(shown, QStringLiteral("a3")) >= 1, 300000);
         auto* panel = w.findChild<attnscope::widgets::A3Panel*>();
         QVERIFY(panel && panel->hasResult());
         QPushButton* apply = button(panel, QStringLiteral("Apply to model"));
@@ -60,11 +53,11 @@ private slots:
         for (QLabel* l : panel->findChildren<QLabel*>()) named |= l->text().contains(QLatin1String("Applied:"));
         QVERIFY(named);
         // The prompt runs again on the reduced weights, and the lab sweeps the reduced model.
-        QTRY_VERIFY_WITH_TIMEOUT(timesShown(shown, QStringLiteral("a3")) >= 2, 300000);
+        QTRY_VERIFY_WITH_TIMEOUT(apptest::timesShown(shown, QStringLiteral("a3")) >= 2, 300000);
 
         restore->click();
         QTRY_VERIFY_WITH_TIMEOUT(!restore->isEnabled(), 120000);
-        QTRY_VERIFY_WITH_TIMEOUT(timesShown(shown, QStringLiteral("a3")) >= 3, 300000);
+        QTRY_VERIFY_WITH_TIMEOUT(apptest::timesShown(shown, QStringLiteral("a3")) >= 3, 300000);
     }
 };
 

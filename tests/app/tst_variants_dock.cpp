@@ -15,6 +15,7 @@
 #include "app_window_support.h"
 #include "main_window.h"
 #include "panels/variants_panel.h"
+#include "selection_model.h"
 
 using attnscope::app::MainWindow;
 using namespace attnscope;
@@ -28,16 +29,11 @@ private slots:
         const QString dir = apptest::defaultModelDir();
         if (!QFileInfo::exists(dir + "/config.json")) QSKIP("built-in model absent");
         MainWindow w(false);
-        w.resize(1600, 1000);
-        w.show();
-        w.setPromptText(QStringLiteral("It was the best of times, it was the worst of times, it was the age of wisdom, "
-                                       "it was the age of foolishness, it was the epoch of belief."));
         QSignalSpy shown(&w, &MainWindow::panelShown);
-        w.openModel(attnscope::app::ModelRequest{dir, {}});
-        w.showPanel(QStringLiteral("variants"));
-        QTRY_VERIFY_WITH_TIMEOUT(std::any_of(shown.begin(), shown.end(),
-                                             [](const QList<QVariant>& a) { return a.at(0).toString() == "variants"; }),
-                                 300000);
+        apptest::openBuiltIn(w, QStringLiteral("Call me Ishmael. Some years ago, never mind how long precisely, having "
+                                               "little or no money in my purse, I thought I would sail about a little."),
+                             QStringLiteral("variants"));
+        QTRY_VERIFY_WITH_TIMEOUT(apptest::timesShown(shown, QStringLiteral("variants")) >= 1, 300000);
         auto* panel = w.findChild<widgets::VariantsPanel*>();
         QVERIFY(panel && panel->hasResult());
         const VariantsResult& r = panel->result();
@@ -64,6 +60,14 @@ private slots:
             QCOMPARE(kept, int(std::min<int64_t>(i + 1, 3)));
         }
         QVERIFY(std::abs(p.metrics.rowTvMean - (1 - p.metrics.keptMass)) < 1e-9);
+
+        // The explorer's selection moves the panel: layer 3, head 5 -> that head's pair, and the
+        // layer's section computed again.
+        w.selection()->setLayerHead(3, 5);
+        QTRY_VERIFY_WITH_TIMEOUT(panel->result().layer == 3 && panel->result().hasPair && panel->result().pair.layer == 3 &&
+                                     panel->result().pair.head == 5,
+                                 300000);
+        QCOMPARE(panel->head(), 5);
     }
 };
 

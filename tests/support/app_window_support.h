@@ -46,6 +46,23 @@ inline QString defaultModelDir() {
     return QStringLiteral(ATTNSCOPE_TEST_DATA_DIR "/../../resources/models/attnscope-tiny");
 }
 
+// How many times `spy` (on MainWindow::panelShown) saw panel `id`.
+inline int timesShown(const QSignalSpy& spy, const QString& id) {
+    int n = 0;
+    for (const QList<QVariant>& a : spy) n += a.at(0).toString() == id;
+    return n;
+}
+
+// The real main window at 1600 x 1000 on the built-in model with `prompt`, `panel` raised (a
+// section dock computes while on screen). Spy on panelShown before calling it.
+inline void openBuiltIn(attnscope::app::MainWindow& w, const QString& prompt, const QString& panel) {
+    w.resize(1600, 1000);
+    w.show();
+    w.setPromptText(prompt);
+    w.openModel(attnscope::app::ModelRequest{defaultModelDir(), {}});
+    w.showPanel(panel);
+}
+
 // Waits for the next viewShown of `window` (spy created before the action that causes it).
 inline bool waitForView(QSignalSpy& spy, int timeoutMs = 60000) {
     return spy.count() > 0 || spy.wait(timeoutMs);

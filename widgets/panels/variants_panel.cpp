@@ -233,6 +233,19 @@ void VariantsPanel::selectVariant(const QString& name) {
 
 QString VariantsPanel::selectedVariant() const { return m_picker->currentData().toString(); }
 void VariantsPanel::setHead(int head) { m_head->setValue(head); }
+
+void VariantsPanel::setLayerHead(int layer, int head) {
+    if (layer < m_layer->minimum() || layer > m_layer->maximum()) return;
+    const bool otherLayer = layer != m_layer->value();
+    const bool otherHead = head >= 0 && head <= m_head->maximum() && head != m_head->value();
+    if (!otherLayer && !otherHead) return;
+    m_quiet = true;
+    m_layer->setValue(layer);
+    if (otherHead) m_head->setValue(head);
+    m_quiet = false;
+    if (otherLayer) emitOptions();
+    requestPair();
+}
 int VariantsPanel::head() const { return m_head->value(); }
 void VariantsPanel::showTab(int index) { m_tabs->setCurrentIndex(index); }
 void VariantsPanel::setStatus(const QString& text) { m_status->setText(text); }

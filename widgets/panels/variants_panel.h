@@ -45,6 +45,9 @@ public:
     void selectVariant(const QString& name);
     QString selectedVariant() const;
     void setHead(int head);
+    // Follow the explorer's selection: another layer recomputes the section, the head's maps
+    // are asked for again (head -1, the mean of heads, keeps the current head).
+    void setLayerHead(int layer, int head);
     int head() const;
     void showTab(int index);
 
