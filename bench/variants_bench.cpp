@@ -49,16 +49,18 @@ int main(int argc, char** argv) try {
         what = shape + " (random weights) on random ids";
     }
     const ModelInfo& info = inspector.info();
-    std::printf("# attnscope-bench-variants: %s, %lld tokens, layer %d, cpu\n\n", what.c_str(), (long long)ids.size(), layer);
-    std::printf("%d layers, %d/%d heads of %d. Milliseconds, median of %d.\n\n", info.nLayers, info.nHeads, info.nKvHeads,
-                info.headDim, repeats);
+    std::printf("# attnscope-bench-variants: %s, %lld tokens, layer %d, cpu\n\n", what.c_str(), (long long)ids.size(),
+                layer);
+    std::printf("%d layers, %d/%d heads of %d. Milliseconds, median of %d.\n\n", info.nLayers, info.nHeads,
+                info.nKvHeads, info.headDim, repeats);
     inspector.setPromptIds(ids);
     inspector.variantHead(layer, 0, {"softmax", {}});  // the trace, once
 
     std::printf("| variant | family | parameter edit (1 head, ms) |\n|---|---|---|\n");
     for (const VariantInfo& v : variantInfos()) {
         std::vector<double> ms;
-        for (int r = 0; r < repeats; ++r) ms.push_back(1e3 * seconds([&] { inspector.variantHead(layer, 0, {v.name, {}}); }));
+        for (int r = 0; r < repeats; ++r)
+            ms.push_back(1e3 * seconds([&] { inspector.variantHead(layer, 0, {v.name, {}}); }));
         std::printf("| %s | %s | %.1f |\n", v.name.c_str(), variantFamilyName(v.family), median(ms));
         std::fflush(stdout);
     }
@@ -73,7 +75,8 @@ int main(int argc, char** argv) try {
     std::vector<double> e2eS;
     for (int r = 0; r < repeats; ++r) e2eS.push_back(seconds([&] { inspector.variants(e2e); }));
     std::printf("\n| step | seconds |\n|---|---|\n");
-    std::printf("| layer table: %zu variants x %d heads | %.3f |\n", variantInfos().size(), info.nHeads, median(tableS));
+    std::printf("| layer table: %zu variants x %d heads | %.3f |\n", variantInfos().size(), info.nHeads,
+                median(tableS));
     std::printf("| end to end: elu_linear in layer %d, every head | %.3f |\n", layer, median(e2eS));
     return 0;
 } catch (const std::exception& e) {

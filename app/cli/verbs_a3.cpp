@@ -56,9 +56,12 @@ int verbA3(const std::vector<std::string>& argv) {
     o.set("--a3-ranks", ranks);
     o.set("--a3-refit", a.has("--no-refit") ? "0" : "1");
     for (const auto& [cli, name] : {std::pair<const char*, const char*>{"--a3-rope", "--a3-rope"},
-                                    {"--holdout", "--a3-holdout"}, {"--calib-file", "--a3-calib-file"},
-                                    {"--apply", "--a3-apply"}, {"--apply-epsilon", "--a3-apply-epsilon"},
-                                    {"--apply-layers", "--a3-apply-layers"}, {"--apply-components", "--a3-apply-components"}})
+                                    {"--holdout", "--a3-holdout"},
+                                    {"--calib-file", "--a3-calib-file"},
+                                    {"--apply", "--a3-apply"},
+                                    {"--apply-epsilon", "--a3-apply-epsilon"},
+                                    {"--apply-layers", "--a3-apply-layers"},
+                                    {"--apply-components", "--a3-apply-components"}})
         if (a.has(cli)) o.set(name, a.str(cli));
     const std::string component = a.str("--component", "all");
     std::vector<A3Component> components;

@@ -96,7 +96,8 @@ int verbVariants(const std::vector<std::string>& argv) {
     o.set("--variant-params", joined);
     o.set("--variant-substitute", a.has("--substitute") || a.has("--all-layers") ? "1" : "0");
     o.set("--variant-all-layers", a.has("--all-layers") ? "1" : "0");
-    o.set("--variant-continuation", a.str("--continuation", a.has("--substitute") || a.has("--all-layers") ? "16" : "0"));
+    o.set("--variant-continuation",
+          a.str("--continuation", a.has("--substitute") || a.has("--all-layers") ? "16" : "0"));
     if (a.has("--held-out")) o.set("--variant-held-out", a.str("--held-out"));
     const VariantsRequest request = variantsRequestFrom(o);  // bad names and values fail before the model opens
     if (a.has("--out") && (request.variants.size() != 1 || request.head < 0))
@@ -143,7 +144,8 @@ int verbVariants(const std::vector<std::string>& argv) {
         std::printf("\n");
     }
     if (e2e && request.continuation > 0 && !r.variants.empty())
-        std::printf("%-14s %s\n", "(original)", oneLine(inspector->decode(r.variants.front().endToEnd.continuationOriginal)).c_str());
+        std::printf("%-14s %s\n", "(original)",
+                    oneLine(inspector->decode(r.variants.front().endToEnd.continuationOriginal)).c_str());
     if (e2e && request.continuation > 0)
         for (const VariantRun& v : r.variants)
             std::printf("%-14s %s\n", v.name.c_str(), oneLine(inspector->decode(v.endToEnd.continuation)).c_str());

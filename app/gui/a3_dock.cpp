@@ -40,16 +40,17 @@ A3Dock::A3Dock(const PanelHost& host, const QString& panelId, const QString& tit
     // Apply / restore change the open model's weights: then every panel runs the prompt again.
     auto swap = [this, panel](const QStringList& list, bool apply) {
         const Options request = withProfile(options(), list);
-        m_host.worker->post(jobTag("apply"), this, [request, apply, panel, this](JobContext& ctx) -> InspectorWorker::GuiApply {
-            Inspector& in = ctx.inspector();
-            if (apply) in.a3Apply(request, ctx.job());
-            else in.a3Restore();
-            const QString name = QString::fromStdString(in.a3Applied());
-            return [this, panel, name] {
-                panel->setApplied(name);
-                if (auto* window = qobject_cast<MainWindow*>(m_host.window)) window->runPrompt();
-            };
-        });
+        m_host.worker->post(jobTag("apply"), this,
+                            [request, apply, panel, this](JobContext& ctx) -> InspectorWorker::GuiApply {
+                                Inspector& in = ctx.inspector();
+                                if (apply) in.a3Apply(request, ctx.job());
+                                else in.a3Restore();
+                                const QString name = QString::fromStdString(in.a3Applied());
+                                return [this, panel, name] {
+                                    panel->setApplied(name);
+                                    if (auto* window = qobject_cast<MainWindow*>(m_host.window)) window->runPrompt();
+                                };
+                            });
     };
     connect(panel, &widgets::A3Panel::applyRequested, this, [swap](const QStringList& list) { swap(list, true); });
     connect(panel, &widgets::A3Panel::restoreRequested, this, [swap] { swap({}, false); });

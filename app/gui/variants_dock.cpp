@@ -30,7 +30,8 @@ VariantsDock::VariantsDock(const PanelHost& host, const QString& panelId, const 
                 m_host.worker->post(
                     jobTag("pair"), this,
                     [layer, head, choice, panel](JobContext& ctx) -> InspectorWorker::GuiApply {
-                        auto pair = std::make_shared<VariantHeadPair>(ctx.inspector().variantHead(layer, head, choice, ctx.job()));
+                        auto pair = std::make_shared<VariantHeadPair>(
+                            ctx.inspector().variantHead(layer, head, choice, ctx.job()));
                         return [panel, pair] { panel->setPair(*pair); };
                     },
                     InspectorWorker::Priority::Urgent);
@@ -38,9 +39,10 @@ VariantsDock::VariantsDock(const PanelHost& host, const QString& panelId, const 
     // The explorer's layer and head: the panel follows them (its own pickers stay free).
     connect(host.selection, &SelectionModel::layerHeadChanged, panel,
             [panel](int layer, int head) { panel->setLayerHead(layer, head); });
-    connect(host.worker, &InspectorWorker::jobFailed, this, [this, panel](const QString& tag, const QString& message, bool cancelled) {
-        if (tag == jobTag("pair") && !cancelled) panel->setStatus(message);
-    });
+    connect(host.worker, &InspectorWorker::jobFailed, this,
+            [this, panel](const QString& tag, const QString& message, bool cancelled) {
+                if (tag == jobTag("pair") && !cancelled) panel->setStatus(message);
+            });
 }
 
 void VariantsDock::onRunDone(const PromptInfo& run) {

@@ -36,8 +36,9 @@ private slots:
         if (!QFileInfo::exists(dir + "/config.json")) QSKIP("built-in model absent");
         MainWindow w(false);
         QSignalSpy shown(&w, &MainWindow::panelShown);
-        apptest::openBuiltIn(w, QStringLiteral("It was the best of times, it was the worst of times, it was the age of "
-                                               "wisdom, it was the age of foolishness, it was the epoch of belief."),
+        apptest::openBuiltIn(w,
+                             QStringLiteral("It was the best of times, it was the worst of times, it was the age of "
+                                            "wisdom, it was the age of foolishness, it was the epoch of belief."),
                              QStringLiteral("a3"));
         QTRY_VERIFY_WITH_TIMEOUT(apptest::timesShown(shown, QStringLiteral("a3")) >= 1, 300000);
         auto* panel = w.findChild<attnscope::widgets::A3Panel*>();

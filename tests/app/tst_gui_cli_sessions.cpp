@@ -116,8 +116,8 @@ void TestGuiCliSessions::sameSectionsFromBothPaths() {
     QCOMPARE(gui.tokenIds, ids);
     for (const char* id : kCompared) QVERIFY2(gui.panels.count(id), id);
 
-    QStringList args = {"session", "--model", dir, "--ids", clitest::idsArg(ids), "--no-bos", "--out", cliPath,
-                        "--panels", "heads,sinks,weibull,kv,quant,entropy,a3,variants"};
+    QStringList args = {"session",  "--model", dir,     "--ids",    clitest::idsArg(ids),
+                        "--no-bos", "--out",   cliPath, "--panels", "heads,sinks,weibull,kv,quant,entropy,a3,variants"};
     args << optionsFromGui(gui);
     const clitest::Result r = clitest::cli(args, 600000);
     QVERIFY2(r.code == 0, r.err.constData());

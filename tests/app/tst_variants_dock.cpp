@@ -30,15 +30,17 @@ private slots:
         if (!QFileInfo::exists(dir + "/config.json")) QSKIP("built-in model absent");
         MainWindow w(false);
         QSignalSpy shown(&w, &MainWindow::panelShown);
-        apptest::openBuiltIn(w, QStringLiteral("Call me Ishmael. Some years ago, never mind how long precisely, having "
-                                               "little or no money in my purse, I thought I would sail about a little."),
+        apptest::openBuiltIn(w,
+                             QStringLiteral("Call me Ishmael. Some years ago, never mind how long precisely, having "
+                                            "little or no money in my purse, I thought I would sail about a little."),
                              QStringLiteral("variants"));
         QTRY_VERIFY_WITH_TIMEOUT(apptest::timesShown(shown, QStringLiteral("variants")) >= 1, 300000);
         auto* panel = w.findChild<widgets::VariantsPanel*>();
         QVERIFY(panel && panel->hasResult());
         const VariantsResult& r = panel->result();
         QCOMPARE(r.variants.size(), size_t(17));
-        for (const VariantRun& v : r.variants) QVERIFY2(v.hasEndToEnd && int64_t(v.endToEnd.kl.size()) == r.tokens, v.name.c_str());
+        for (const VariantRun& v : r.variants)
+            QVERIFY2(v.hasEndToEnd && int64_t(v.endToEnd.kl.size()) == r.tokens, v.name.c_str());
         QVERIFY(r.hasPair);
 
         QComboBox* picker = nullptr;
@@ -64,8 +66,8 @@ private slots:
         // The explorer's selection moves the panel: layer 3, head 5 -> that head's pair, and the
         // layer's section computed again.
         w.selection()->setLayerHead(3, 5);
-        QTRY_VERIFY_WITH_TIMEOUT(panel->result().layer == 3 && panel->result().hasPair && panel->result().pair.layer == 3 &&
-                                     panel->result().pair.head == 5,
+        QTRY_VERIFY_WITH_TIMEOUT(panel->result().layer == 3 && panel->result().hasPair &&
+                                     panel->result().pair.layer == 3 && panel->result().pair.head == 5,
                                  300000);
         QCOMPARE(panel->head(), 5);
     }

@@ -44,15 +44,15 @@ private slots:
     void listsTheRegistry() {
         const clitest::Result r = cli({"variants", "--list"});
         QCOMPARE(r.code, 0);
-        for (const char* name : {"softmax", "elu_linear", "relu_linear", "nalaformer", "mala", "hedgehog", "window",
-                                 "dilated", "power", "topk", "sea", "routing", "hyper", "sinkhorn", "selective",
-                                 "affine_scaled", "binary"})
+        for (const char* name :
+             {"softmax", "elu_linear", "relu_linear", "nalaformer", "mala", "hedgehog", "window", "dilated", "power",
+              "topk", "sea", "routing", "hyper", "sinkhorn", "selective", "affine_scaled", "binary"})
             QVERIFY2(r.out.contains(QByteArray("\n") + name + " ") || r.out.startsWith(QByteArray(name) + " "), name);
     }
 
     void jsonShapeAndIdentities() {
-        const QJsonObject j = variants({"--layer", "1", "--variant", "softmax,topk,window", "--param", "k=4",
-                                        "--param", "window.w=6"});
+        const QJsonObject j =
+            variants({"--layer", "1", "--variant", "softmax,topk,window", "--param", "k=4", "--param", "window.w=6"});
         QCOMPARE(j["layer"].toInt(), 1);
         const QJsonArray vs = j["variants"].toArray();
         QCOMPARE(vs.size(), 3);
@@ -63,7 +63,8 @@ private slots:
             QCOMPARE(v["heads"].toArray().size(), heads);
             for (const auto& hv : v["heads"].toArray()) {
                 const QJsonObject h = hv.toObject();
-                for (const char* key : {"output_rel_err", "row_kl_mean", "entropy_gap", "cosine", "kept_mass", "effective_rank"})
+                for (const char* key :
+                     {"output_rel_err", "row_kl_mean", "entropy_gap", "cosine", "kept_mass", "effective_rank"})
                     QVERIFY2(h.contains(key), key);
                 if (v["name"].toString() == QLatin1String("softmax")) {
                     QCOMPARE(h["output_rel_err"].toDouble(), 0.0);
@@ -84,9 +85,13 @@ private slots:
     void softmaxMapIsTheAttentionCsv() {
         QTemporaryDir dir;
         const QString mine = dir.filePath("v.csv"), theirs = dir.filePath("a.csv");
-        QCOMPARE(cli(QStringList{"variants"} + kPrompt + QStringList{"--layer", "1", "--head", "1", "--variant", "softmax",
-                                                                      "--out", mine}).code, 0);
-        QCOMPARE(cli(QStringList{"attention"} + kPrompt + QStringList{"--layer", "1", "--head", "1", "--out", theirs}).code, 0);
+        QCOMPARE(cli(QStringList{"variants"} + kPrompt +
+                     QStringList{"--layer", "1", "--head", "1", "--variant", "softmax", "--out", mine})
+                     .code,
+                 0);
+        QCOMPARE(
+            cli(QStringList{"attention"} + kPrompt + QStringList{"--layer", "1", "--head", "1", "--out", theirs}).code,
+            0);
         const auto a = readCsv(mine), b = readCsv(theirs);
         QVERIFY(!a.empty());
         QCOMPARE(a.size(), b.size());
@@ -100,10 +105,12 @@ private slots:
     }
 
     void softmaxEndToEndIsTheModel() {
-        const QJsonObject j = variants({"--layer", "0", "--variant", "softmax,elu_linear", "--substitute", "--continuation", "5"});
+        const QJsonObject j =
+            variants({"--layer", "0", "--variant", "softmax,elu_linear", "--substitute", "--continuation", "5"});
         const QJsonArray vs = j["variants"].toArray();
         QCOMPARE(vs.size(), 2);
-        const QJsonObject same = vs[0].toObject()["end_to_end"].toObject(), lin = vs[1].toObject()["end_to_end"].toObject();
+        const QJsonObject same = vs[0].toObject()["end_to_end"].toObject(),
+                          lin = vs[1].toObject()["end_to_end"].toObject();
         QVERIFY2(same["kl_mean"].toDouble() < 1e-9, qPrintable(QString::number(same["kl_mean"].toDouble())));
         QVERIFY(std::abs(same["ppl_delta"].toDouble()) < 1e-6 * same["ppl_original"].toDouble());
         QCOMPARE(same["continuation"].toArray(), same["continuation_original"].toArray());
@@ -119,7 +126,8 @@ private slots:
         QCOMPARE(cli(QStringList{"variants"} + kPrompt + QStringList{"--variant", "softmaxx"}).code, 2);
         QCOMPARE(cli(QStringList{"variants"} + kPrompt + QStringList{"--variant", "topk", "--param", "w=3"}).code, 2);
         QCOMPARE(cli(QStringList{"variants"} + kPrompt + QStringList{"--variant", "topk", "--param", "k=0"}).code, 2);
-        QCOMPARE(cli(QStringList{"variants"} + kPrompt + QStringList{"--variant", "topk", "--out", "/tmp/x.csv"}).code, 2);
+        QCOMPARE(cli(QStringList{"variants"} + kPrompt + QStringList{"--variant", "topk", "--out", "/tmp/x.csv"}).code,
+                 2);
         QCOMPARE(cli(QStringList{"variants"} + kPrompt + QStringList{"--layer", "999", "--variant", "topk"}).code, 2);
         const clitest::Result r = cli(QStringList{"variants"} + kPrompt + QStringList{"--variant", "nonesuch"});
         QVERIFY(r.err.contains("elu_linear"));  // the message lists the known variants

@@ -196,7 +196,8 @@ inline VariantsResult syntheticVariants() {
         for (int h = 0; h < kH; ++h) {
             VariantHeadMetrics m;
             m.head = h;
-            m.outputRelErr = 0.1 * v + 0.01 * h, m.cosine = 1 - 0.02 * v, m.rowKlMean = 0.05 * v, m.rowTvMean = 0.03 * v;
+            m.outputRelErr = 0.1 * v + 0.01 * h, m.cosine = 1 - 0.02 * v, m.rowKlMean = 0.05 * v,
+            m.rowTvMean = 0.03 * v;
             m.softmaxEntropy = 1.2, m.entropy = 1.2 - 0.3 * v + 0.1 * h, m.entropyGap = m.entropy - m.softmaxEntropy;
             m.effectiveRank = 6 - v, m.softmaxEffectiveRank = 6, m.stableRank = 2, m.softmaxStableRank = 2;
             m.keptMass = v == 1 ? 0.8 : 1;
@@ -224,7 +225,8 @@ inline VariantsResult syntheticVariants() {
         std::sort(row.rbegin(), row.rend());
         double z = 0;
         for (size_t n = 0; n < std::min<size_t>(2, row.size()); ++n) z += row[n].first;
-        for (size_t n = 0; n < std::min<size_t>(2, row.size()); ++n) p.variant.map[size_t(i * kT - row[n].second)] = row[n].first / z;
+        for (size_t n = 0; n < std::min<size_t>(2, row.size()); ++n)
+            p.variant.map[size_t(i * kT - row[n].second)] = row[n].first / z;
     }
     for (VariantHeadOutput* o : {&p.softmax, &p.variant})
         for (int64_t i = 0; i < kT; ++i) {

@@ -37,8 +37,9 @@ namespace {
 const PanelRegistry& registry() {
     static const PanelRegistry r = [] {
         PanelRegistry out;
-        for (auto add : {registerAttentionPanel, registerHeadGridPanel, registerSinksPanel, registerWeibullPanel,
-                         registerKvPanel, registerQuantPanel, registerEntropyPanel, registerA3Panel, registerVariantsPanel})
+        for (auto add :
+             {registerAttentionPanel, registerHeadGridPanel, registerSinksPanel, registerWeibullPanel, registerKvPanel,
+              registerQuantPanel, registerEntropyPanel, registerA3Panel, registerVariantsPanel})
             add(out);
         return out;
     }();

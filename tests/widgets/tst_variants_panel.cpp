@@ -22,9 +22,19 @@ namespace {
 
 std::vector<VariantInfo> catalog() {
     VariantInfo soft{"softmax", "Softmax", VariantFamily::Reference, "the model's own", "reference §0", true, {}};
-    VariantInfo topk{"topk", "Oracle top-k", VariantFamily::Sparse, "k largest scores", "reference B.7", true,
+    VariantInfo topk{"topk",
+                     "Oracle top-k",
+                     VariantFamily::Sparse,
+                     "k largest scores",
+                     "reference B.7",
+                     true,
                      {{"k", 64, 1, 1e6, {}, "kept keys"}}};
-    VariantInfo elu{"elu_linear", "ELU+1 linear", VariantFamily::Linear, "phi = elu + 1", "reference A.1", true,
+    VariantInfo elu{"elu_linear",
+                    "ELU+1 linear",
+                    VariantFamily::Linear,
+                    "phi = elu + 1",
+                    "reference A.1",
+                    true,
                     {{"rope_mode", 1, 0, 1, {"post", "pre"}, "RoPE"}, {"eps", 1e-6, 0, 1, {}, "epsilon"}}};
     return {soft, elu, topk};
 }

@@ -49,9 +49,12 @@ struct Metric {
 
 // The comparison's metrics (bars and table): means over the layer's heads, and end to end.
 const Metric kCompare[] = {
-    {"output_rel_err", QT_TRANSLATE_NOOP("VariantsPanel", "output rel. error ‖O′−O‖/‖O‖"), [](const VariantRun& r) { return r.mean.outputRelErr; }},
-    {"row_kl_mean", QT_TRANSLATE_NOOP("VariantsPanel", "row KL(variant ‖ softmax) (nats)"), [](const VariantRun& r) { return r.mean.rowKlMean; }},
-    {"entropy_gap", QT_TRANSLATE_NOOP("VariantsPanel", "entropy gap, variant − softmax (nats)"), [](const VariantRun& r) { return r.mean.entropyGap; }},
+    {"output_rel_err", QT_TRANSLATE_NOOP("VariantsPanel", "output rel. error ‖O′−O‖/‖O‖"),
+     [](const VariantRun& r) { return r.mean.outputRelErr; }},
+    {"row_kl_mean", QT_TRANSLATE_NOOP("VariantsPanel", "row KL(variant ‖ softmax) (nats)"),
+     [](const VariantRun& r) { return r.mean.rowKlMean; }},
+    {"entropy_gap", QT_TRANSLATE_NOOP("VariantsPanel", "entropy gap, variant − softmax (nats)"),
+     [](const VariantRun& r) { return r.mean.entropyGap; }},
     {"sink_mass", QT_TRANSLATE_NOOP("VariantsPanel", "first-token (sink) mass, mean over queries"),
      [](const VariantRun& r) { return r.mean.sinkMass; }},
     {"e2e_kl", QT_TRANSLATE_NOOP("VariantsPanel", "end-to-end next-token KL (nats)"),
@@ -82,7 +85,8 @@ VariantsPanel::VariantsPanel(QWidget* parent) : QWidget(parent) {
     m_picker = new QComboBox(this);
     m_picker->setMinimumContentsLength(12);
     m_picker->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    for (auto [label, w] : {std::pair<QString, QWidget*>{tr("Layer"), m_layer}, {tr("Head"), m_head}, {tr("Variant"), m_picker}}) {
+    for (auto [label, w] :
+         {std::pair<QString, QWidget*>{tr("Layer"), m_layer}, {tr("Head"), m_head}, {tr("Variant"), m_picker}}) {
         row->addWidget(new QLabel(label, this));
         row->addWidget(w, w == m_picker ? 1 : 0);
     }
@@ -146,7 +150,10 @@ VariantsPanel::VariantsPanel(QWidget* parent) : QWidget(parent) {
     m_optionsTimer->setInterval(400);
     connect(m_optionsTimer, &QTimer::timeout, this, &VariantsPanel::emitOptions);
     connect(m_layer, &QSpinBox::valueChanged, this, [this] {
-        if (!m_quiet) { emitOptions(); requestPair(); }
+        if (!m_quiet) {
+            emitOptions();
+            requestPair();
+        }
     });
     connect(m_head, &QSpinBox::valueChanged, this, [this] {
         if (!m_quiet) requestPair();
@@ -205,11 +212,12 @@ void VariantsPanel::fillPicker() {
         family = fam;
         m_picker->addItem(QStringLiteral("  ") + QString::fromStdString(name), QString::fromStdString(name));
         if (const VariantInfo* info = infoOf(QString::fromStdString(name)))
-            m_picker->setItemData(m_picker->count() - 1,
-                                  QStringLiteral("<b>%1</b><br>%2<br><i>%3</i>")
-                                      .arg(QString::fromStdString(info->title), QString::fromStdString(info->explanation).toHtmlEscaped(),
-                                           QString::fromStdString(info->source).toHtmlEscaped()),
-                                  Qt::ToolTipRole);
+            m_picker->setItemData(
+                m_picker->count() - 1,
+                QStringLiteral("<b>%1</b><br>%2<br><i>%3</i>")
+                    .arg(QString::fromStdString(info->title), QString::fromStdString(info->explanation).toHtmlEscaped(),
+                         QString::fromStdString(info->source).toHtmlEscaped()),
+                Qt::ToolTipRole);
     }
     m_quiet = false;
     selectVariant(keep.isEmpty() ? QStringLiteral("topk") : keep);
@@ -273,18 +281,24 @@ void VariantsPanel::buildParams() {
             auto* box = new QComboBox(m_paramBox);
             for (const std::string& c : p.choices) box->addItem(QString::fromStdString(c));
             box->setCurrentIndex(std::clamp(int(std::lround(value)), 0, box->count() - 1));
-            connect(box, &QComboBox::currentIndexChanged, this, [this] { requestPair(); m_optionsTimer->start(); });
+            connect(box, &QComboBox::currentIndexChanged, this, [this] {
+                requestPair();
+                m_optionsTimer->start();
+            });
             editor = box;
         } else {
             auto* spin = new QDoubleSpinBox(m_paramBox);
-            const bool integral = std::floor(p.defaultValue) == p.defaultValue && std::floor(p.minValue) == p.minValue &&
-                                  std::abs(p.defaultValue) >= 1;
+            const bool integral = std::floor(p.defaultValue) == p.defaultValue &&
+                                  std::floor(p.minValue) == p.minValue && std::abs(p.defaultValue) >= 1;
             spin->setDecimals(integral ? 0 : 6);
             spin->setRange(p.minValue, std::min(p.maxValue, 1e9));
             spin->setSingleStep(integral ? 1 : std::max(0.01, std::abs(p.defaultValue) / 10));
             spin->setValue(value);
             spin->setKeyboardTracking(false);
-            connect(spin, &QDoubleSpinBox::valueChanged, this, [this] { requestPair(); m_optionsTimer->start(); });
+            connect(spin, &QDoubleSpinBox::valueChanged, this, [this] {
+                requestPair();
+                m_optionsTimer->start();
+            });
             editor = spin;
         }
         editor->setObjectName(QString::fromStdString(p.name));
@@ -313,16 +327,19 @@ void VariantsPanel::emitOptions() {
     const QString name = selectedVariant();
     QStringList named;
     for (const QString& p : paramAssignments()) named << name + QLatin1Char('.') + p;
-    emit optionsChanged({QStringLiteral("--layer"), QString::number(m_layer->value()), QStringLiteral("--head"),
-                         QString::number(m_head->value()), QStringLiteral("--variant-map"), name.isEmpty() ? QStringLiteral("none") : name,
-                         QStringLiteral("--variant-params"), named.join(QLatin1Char(',')), QStringLiteral("--variant-substitute"),
-                         m_substitute->isChecked() || m_allLayers->isChecked() ? QStringLiteral("1") : QStringLiteral("0"),
-                         QStringLiteral("--variant-all-layers"), m_allLayers->isChecked() ? QStringLiteral("1") : QStringLiteral("0")});
+    emit optionsChanged(
+        {QStringLiteral("--layer"), QString::number(m_layer->value()), QStringLiteral("--head"),
+         QString::number(m_head->value()), QStringLiteral("--variant-map"),
+         name.isEmpty() ? QStringLiteral("none") : name, QStringLiteral("--variant-params"),
+         named.join(QLatin1Char(',')), QStringLiteral("--variant-substitute"),
+         m_substitute->isChecked() || m_allLayers->isChecked() ? QStringLiteral("1") : QStringLiteral("0"),
+         QStringLiteral("--variant-all-layers"), m_allLayers->isChecked() ? QStringLiteral("1") : QStringLiteral("0")});
 }
 
 void VariantsPanel::requestPair() {
     if (selectedVariant().isEmpty() || !hasResult()) return;
-    setStatus(tr("Computing %1 on layer %2 head %3\u2026").arg(selectedVariant()).arg(m_layer->value()).arg(m_head->value()));
+    setStatus(
+        tr("Computing %1 on layer %2 head %3\u2026").arg(selectedVariant()).arg(m_layer->value()).arg(m_head->value()));
     emit pairRequested(m_layer->value(), m_head->value(), selectedVariant(), paramAssignments());
 }
 
@@ -342,7 +359,8 @@ void VariantsPanel::setResult(const VariantsResult& r) {
     for (const VariantRun& v : r.variants)
         for (const VariantHeadMetrics& m : v.heads) heads = std::max(heads, m.head + 1);
     m_head->setMaximum(std::max(0, heads - 1));
-    m_substitute->setChecked(std::any_of(r.variants.begin(), r.variants.end(), [](const VariantRun& v) { return v.hasEndToEnd; }));
+    m_substitute->setChecked(
+        std::any_of(r.variants.begin(), r.variants.end(), [](const VariantRun& v) { return v.hasEndToEnd; }));
     m_allLayers->setChecked(r.allLayers);
     m_quiet = false;
     if (m_catalog.empty()) fillPicker();
@@ -368,21 +386,29 @@ void VariantsPanel::setPair(const VariantHeadPair& p) {
     showSummary();
     const VariantHeadMetrics& m = p.metrics;
     setStatus(tr("Layer %1 head %2, %3: output error %4, row KL %5 nats, entropy gap %6 nats, kept mass %7")
-                  .arg(p.layer).arg(p.head).arg(QString::fromStdString(p.name))
-                  .arg(m.outputRelErr, 0, 'g', 3).arg(m.rowKlMean, 0, 'g', 3).arg(m.entropyGap, 0, 'f', 3).arg(m.keptMass, 0, 'f', 3));
+                  .arg(p.layer)
+                  .arg(p.head)
+                  .arg(QString::fromStdString(p.name))
+                  .arg(m.outputRelErr, 0, 'g', 3)
+                  .arg(m.rowKlMean, 0, 'g', 3)
+                  .arg(m.entropyGap, 0, 'f', 3)
+                  .arg(m.keptMass, 0, 'f', 3));
 }
 
 void VariantsPanel::showSummary() {
     const QString name = selectedVariant();
     const VariantInfo* info = infoOf(name);
     const VariantRun* run = runOf(name);
-    QString text = info ? QStringLiteral("<b>%1</b> (%2): %3 <i>%4</i>")
-                              .arg(QString::fromStdString(info->title), QString::fromLatin1(variantFamilyName(info->family)),
-                                   QString::fromStdString(info->explanation).toHtmlEscaped(),
-                                   QString::fromStdString(info->source).toHtmlEscaped())
-                        : QStringLiteral("<b>%1</b>").arg(name);
-    const std::string& note = m_result.hasPair && QString::fromStdString(m_result.pair.name) == name ? m_result.pair.variant.note
-                              : run ? run->note : std::string();
+    QString text =
+        info ? QStringLiteral("<b>%1</b> (%2): %3 <i>%4</i>")
+                   .arg(QString::fromStdString(info->title), QString::fromLatin1(variantFamilyName(info->family)),
+                        QString::fromStdString(info->explanation).toHtmlEscaped(),
+                        QString::fromStdString(info->source).toHtmlEscaped())
+             : QStringLiteral("<b>%1</b>").arg(name);
+    const std::string& note = m_result.hasPair && QString::fromStdString(m_result.pair.name) == name
+                                  ? m_result.pair.variant.note
+                              : run ? run->note
+                                    : std::string();
     if (!note.empty()) text += QStringLiteral("<br>") + QString::fromStdString(note).toHtmlEscaped();
     m_summary->setText(text);
 }
@@ -405,8 +431,11 @@ void VariantsPanel::showKl() {
     QCPGraph* g = m_kl->addGraph();
     g->setName(tr("%1: mean %2 nats, ppl %3 → %4 (from position %5), top-1 %6")
                    .arg(QString::fromStdString(run->name))
-                   .arg(e.klMean, 0, 'g', 3).arg(e.pplOriginal, 0, 'f', 2).arg(e.ppl, 0, 'f', 2)
-                   .arg(e.heldOutFrom).arg(e.top1, 0, 'f', 2));
+                   .arg(e.klMean, 0, 'g', 3)
+                   .arg(e.pplOriginal, 0, 'f', 2)
+                   .arg(e.ppl, 0, 'f', 2)
+                   .arg(e.heldOutFrom)
+                   .arg(e.top1, 0, 'f', 2));
     g->setPen(QPen(seriesColor(1), 1.5));
     g->setData(x, QVector<double>(e.kl.begin(), e.kl.end()), true);
     m_kl->rescaleAxes();
@@ -416,9 +445,11 @@ void VariantsPanel::showKl() {
 
 void VariantsPanel::showHeads() {
     const VariantRun* run = runOf(selectedVariant());
-    const QStringList headers = {tr("head"), tr("out err"), tr("cosine"), tr("row KL"), tr("row TV"), tr("H variant"),
-                                 tr("H softmax"), tr("H gap"), tr("eff. rank"), tr("eff. rank softmax"), tr("stable rank"),
-                                 tr("kept mass"), tr("neg. mass"), tr("sink mass"), tr("sink mass softmax"), tr("empty rows")};
+    const QStringList headers = {
+        tr("head"),        tr("out err"),   tr("cosine"),    tr("row KL"),    tr("row TV"),
+        tr("H variant"),   tr("H softmax"), tr("H gap"),     tr("eff. rank"), tr("eff. rank softmax"),
+        tr("stable rank"), tr("kept mass"), tr("neg. mass"), tr("sink mass"), tr("sink mass softmax"),
+        tr("empty rows")};
     m_heads->setSortingEnabled(false);
     m_heads->clear();
     m_heads->setColumnCount(int(headers.size()));
@@ -427,9 +458,11 @@ void VariantsPanel::showHeads() {
     if (run)
         for (int r = 0; r < int(run->heads.size()); ++r) {
             const VariantHeadMetrics& m = run->heads[size_t(r)];
-            const double values[] = {double(m.head), m.outputRelErr, m.cosine, m.rowKlMean, m.rowTvMean, m.entropy,
-                                     m.softmaxEntropy, m.entropyGap, m.effectiveRank, m.softmaxEffectiveRank, m.stableRank,
-                                     m.keptMass, m.negMass, m.sinkMass, m.softmaxSinkMass, double(m.zeroRows)};
+            const double values[] = {
+                double(m.head),    m.outputRelErr,   m.cosine,     m.rowKlMean,     m.rowTvMean,
+                m.entropy,         m.softmaxEntropy, m.entropyGap, m.effectiveRank, m.softmaxEffectiveRank,
+                m.stableRank,      m.keptMass,       m.negMass,    m.sinkMass,      m.softmaxSinkMass,
+                double(m.zeroRows)};
             for (int c = 0; c < int(std::size(values)); ++c) m_heads->setItem(r, c, new NumberItem(values[c], 4));
         }
     m_heads->setSortingEnabled(true);
@@ -437,9 +470,9 @@ void VariantsPanel::showHeads() {
 }
 
 void VariantsPanel::showCompare() {
-    const QStringList headers = {tr("variant"), tr("parameters"), tr("out err"), tr("cosine"), tr("row KL"), tr("row TV"),
-                                 tr("H gap"), tr("eff. rank"), tr("kept mass"), tr("sink mass"), tr("e2e KL"), tr("ppl Δ"),
-                                 tr("top-1")};
+    const QStringList headers = {tr("variant"), tr("parameters"), tr("out err"),   tr("cosine"),    tr("row KL"),
+                                 tr("row TV"),  tr("H gap"),      tr("eff. rank"), tr("kept mass"), tr("sink mass"),
+                                 tr("e2e KL"),  tr("ppl Δ"),      tr("top-1")};
     m_compare->setSortingEnabled(false);
     m_compare->clear();
     m_compare->setColumnCount(int(headers.size()));
@@ -500,8 +533,9 @@ void VariantsPanel::setCompareMetric(const QString& key) {
     p->yAxis->setTicker(names);
     p->yAxis->setRange(-0.7, std::max(0, n - 1) + 0.7);
     p->yAxis->setLabel(QString());
-    p->xAxis->setLabel(m_compareKey == QLatin1String("e2e_kl") ? tr(metric->title)
-                                                               : tr(metric->title) + tr(", mean over the layer's heads"));
+    p->xAxis->setLabel(m_compareKey == QLatin1String("e2e_kl")
+                           ? tr(metric->title)
+                           : tr(metric->title) + tr(", mean over the layer's heads"));
     const double pad = std::max(1e-9, (hi - lo) * 0.25);
     p->xAxis->setRange(lo < 0 ? lo - pad : 0, hi + pad);
     p->replot();

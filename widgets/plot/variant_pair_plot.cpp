@@ -25,7 +25,7 @@ void titleAxis(QCPAxisRect* r, const QString& title) {
 
 VariantPairPlot::VariantPairPlot(QWidget* parent) : QCustomPlot(parent) {
     plotLayout()->clear();
-    auto* top = new QCPLayoutGrid, *bottom = new QCPLayoutGrid;
+    auto *top = new QCPLayoutGrid, *bottom = new QCPLayoutGrid;
     plotLayout()->addElement(0, 0, top);
     plotLayout()->addElement(1, 0, bottom);
     for (int i = 0; i < 4; ++i) {
@@ -95,12 +95,14 @@ void VariantPairPlot::linkRanges() {
     for (int i = 0; i < 3; ++i) {
         std::vector<QCPAxis*> keys, queries = {m_rects[3]->axis(QCPAxis::atBottom)};
         for (int j = 0; j < 3; ++j)
-            if (j != i) keys.push_back(m_rects[j]->axis(QCPAxis::atBottom)), queries.push_back(m_rects[j]->axis(QCPAxis::atLeft));
+            if (j != i)
+                keys.push_back(m_rects[j]->axis(QCPAxis::atBottom)),
+                    queries.push_back(m_rects[j]->axis(QCPAxis::atLeft));
         follow(m_rects[i]->axis(QCPAxis::atBottom), keys);
         follow(m_rects[i]->axis(QCPAxis::atLeft), queries);
     }
-    follow(m_rects[3]->axis(QCPAxis::atBottom), {m_rects[0]->axis(QCPAxis::atLeft), m_rects[1]->axis(QCPAxis::atLeft),
-                                                 m_rects[2]->axis(QCPAxis::atLeft)});
+    follow(m_rects[3]->axis(QCPAxis::atBottom),
+           {m_rects[0]->axis(QCPAxis::atLeft), m_rects[1]->axis(QCPAxis::atLeft), m_rects[2]->axis(QCPAxis::atLeft)});
 }
 
 void VariantPairPlot::clearPair() {
@@ -165,9 +167,11 @@ void VariantPairPlot::fill() {
     }
     const bool log = m_log && !signedMaps;  // a signed map (MALA) keeps the linear scale
     const double floor = std::max(minPositive, hi * 1e-4);
-    const QCPRange range = log ? QCPRange(floor, std::max(hi, floor * 10)) : QCPRange(signedMaps ? -hi : 0, hi > 0 ? hi : 1);
+    const QCPRange range =
+        log ? QCPRange(floor, std::max(hi, floor * 10)) : QCPRange(signedMaps ? -hi : 0, hi > 0 ? hi : 1);
     m_scale->setDataScaleType(log ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
-    m_scale->axis()->setTicker(log ? QSharedPointer<QCPAxisTicker>(new QCPAxisTickerLog) : QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+    m_scale->axis()->setTicker(log ? QSharedPointer<QCPAxisTicker>(new QCPAxisTickerLog)
+                                   : QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
     for (int i = 0; i < 2; ++i) {
         m_maps[i]->setDataScaleType(log ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
         m_maps[i]->setDataRange(range);
@@ -189,9 +193,11 @@ void VariantPairPlot::fillEntropy() {
         g->setData(x, y, true);
     };
     add(tr("ln(i+1)"), uniform, Qt::gray, Qt::DashLine);
-    for (const auto& [name, o, color] : {std::tuple{tr("softmax"), &m_pair.softmax, seriesColor(0)},
-                                         std::tuple{QString::fromStdString(m_pair.name), &m_pair.variant, seriesColor(1)}})
-        if (int64_t(o->rowEntropy.size()) == m_T) add(name, QVector<double>(o->rowEntropy.begin(), o->rowEntropy.end()), color, Qt::SolidLine);
+    for (const auto& [name, o, color] :
+         {std::tuple{tr("softmax"), &m_pair.softmax, seriesColor(0)},
+          std::tuple{QString::fromStdString(m_pair.name), &m_pair.variant, seriesColor(1)}})
+        if (int64_t(o->rowEntropy.size()) == m_T)
+            add(name, QVector<double>(o->rowEntropy.begin(), o->rowEntropy.end()), color, Qt::SolidLine);
     r->axis(QCPAxis::atLeft)->setRange(0, std::log(double(m_T)) * 1.08 + 0.05);
 }
 

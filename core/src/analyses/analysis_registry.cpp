@@ -8,8 +8,8 @@ namespace attnscope {
 
 const std::vector<AnalysisSpec>& analysisRegistry() {
     static const std::vector<AnalysisSpec> entries = {
-        attentionAnalysis(), headsAnalysis(), sinksAnalysis(), weibullAnalysis(), kvAnalysis(), quantAnalysis(),
-        entropyAnalysis(), a3Analysis(), variantsAnalysis(),
+        attentionAnalysis(), headsAnalysis(),   sinksAnalysis(), weibullAnalysis(),  kvAnalysis(),
+        quantAnalysis(),     entropyAnalysis(), a3Analysis(),    variantsAnalysis(),
     };
     return entries;
 }

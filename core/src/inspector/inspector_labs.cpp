@@ -182,8 +182,8 @@ struct Inspector::A3Access {
             << '|' << request.holdout << '|' << request.calibFile;
         Impl& m = *self.m;
         if (m.a3Sweep && m.a3SweepKey == key.str()) return m.a3Sweep;
-        auto r = std::make_shared<const A3Result>(self.a3(request.fractions, request.params, request.holdout,
-                                                          a3Windows(self, request.calibFile), job));
+        auto r = std::make_shared<const A3Result>(
+            self.a3(request.fractions, request.params, request.holdout, a3Windows(self, request.calibFile), job));
         m.a3Sweep = r;  // after the computation: a cancelled or failed sweep leaves the last one
         m.a3SweepKey = key.str();
         return r;

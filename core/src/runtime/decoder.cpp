@@ -138,12 +138,15 @@ ForwardResult Decoder::forward(const ForwardRequest& req) const {
         if (!req.keyMask.empty()) geo.keyMask = req.keyMask[size_t(l)].to(m_device);
         const bool statsHook = req.onLayerQk && !req.cache && B == 1;
         at::Tensor rowLse;
-        at::Tensor headOut = statsHook  // [B,T,H,d]
-            ? attentionForward(q[0], kAll[0], vAll[0], geo, req.job.stop, req.wantRowLse ? &rowLse : nullptr).unsqueeze(0)
-            : batchedAttention(q, kAll, vAll, geo, req.job.stop);
+        at::Tensor headOut =
+            statsHook  // [B,T,H,d]
+                ? attentionForward(q[0], kAll[0], vAll[0], geo, req.job.stop, req.wantRowLse ? &rowLse : nullptr)
+                      .unsqueeze(0)
+                : batchedAttention(q, kAll, vAll, geo, req.job.stop);
         if (statsHook) req.onLayerQk(l, q[0], k[0], rowLse);
         if (req.attentionOverride) {
-            if (req.cache || B != 1) fail(ErrorKind::Internal, "an attention override needs one sequence without a cache");
+            if (req.cache || B != 1)
+                fail(ErrorKind::Internal, "an attention override needs one sequence without a cache");
             LayerCapture in;
             in.qPre = qPre[0];
             in.kPre = kPre[0];

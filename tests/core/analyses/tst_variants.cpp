@@ -49,7 +49,8 @@ Vec apply(const Vec& w, const VariantHeadInput& in, const Vec& v) {
     Vec o(size_t(in.T * in.dv), 0.0);
     for (int64_t i = 0; i < in.T; ++i)
         for (int64_t j = 0; j < in.T; ++j)
-            for (int c = 0; c < in.dv; ++c) o[size_t(i * in.dv + c)] += w[size_t(i * in.T + j)] * v[size_t(j * in.dv + c)];
+            for (int c = 0; c < in.dv; ++c)
+                o[size_t(i * in.dv + c)] += w[size_t(i * in.T + j)] * v[size_t(j * in.dv + c)];
     return o;
 }
 
@@ -71,8 +72,9 @@ Vec refMaskedSoftmax(const VariantHeadInput& in, const std::function<bool(int64_
 }
 
 Vec refSoftmax(const VariantHeadInput& in, const std::function<bool(int64_t, int64_t)>& keep = nullptr) {
-    return refMaskedSoftmax(in, keep ? keep : [](int64_t, int64_t) { return true; },
-                            [&](int64_t i, int64_t j) { return in.scale * dot(in.q, i, in.k, j, in.d); });
+    return refMaskedSoftmax(
+        in, keep ? keep : [](int64_t, int64_t) { return true; },
+        [&](int64_t i, int64_t j) { return in.scale * dot(in.q, i, in.k, j, in.d); });
 }
 
 // φ-feature linear attention, quadratic: W_ij = φ(q_i)·φ(k_j) / Σ_l φ(q_i)·φ(k_l).
@@ -104,7 +106,8 @@ double maxRelDiff(const Vec& a, const Vec& b) {
     return a.size() == b.size() ? num / std::max(den, 1e-300) : 1e300;
 }
 
-VariantHeadOutput run(const std::string& name, const VariantHeadInput& in, const std::vector<std::string>& params = {}) {
+VariantHeadOutput run(const std::string& name, const VariantHeadInput& in,
+                      const std::vector<std::string>& params = {}) {
     return computeVariant(name, variantParams(variantInfo(name), params), in);
 }
 
@@ -173,9 +176,16 @@ private slots:
         const VariantHeadInput in = randomInput(257, 16, 1);
         const Vec P = refSoftmax(in);
         const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
-            {"softmax", {}}, {"topk", {"k=257"}}, {"window", {"w=257"}}, {"sinkhorn", {"n_it=1"}},
-            {"selective", {}}, {"affine_scaled", {}}, {"routing", {"clusters=1"}},
-            {"hyper", {"m=257", "min_seq_len=0"}}, {"sea", {"k=257"}}, {"power", {"w_local=257"}}};
+            {"softmax", {}},
+            {"topk", {"k=257"}},
+            {"window", {"w=257"}},
+            {"sinkhorn", {"n_it=1"}},
+            {"selective", {}},
+            {"affine_scaled", {}},
+            {"routing", {"clusters=1"}},
+            {"hyper", {"m=257", "min_seq_len=0"}},
+            {"sea", {"k=257"}},
+            {"power", {"w_local=257"}}};
         for (const auto& [name, params] : cases) {
             const VariantHeadOutput out = run(name, in, params);
             QVERIFY2(maxAbsDiff(out.map, P) < 1e-12, name.c_str());
@@ -202,7 +212,8 @@ private slots:
         const VariantHeadInput in = randomInput(T, d, 2, 0.2);
         auto check = [&](const char* name, const std::vector<std::string>& params, const Vec& w, double tol) {
             const VariantHeadOutput out = run(name, in, params);
-            QVERIFY2(maxAbsDiff(out.map, w) < tol, qPrintable(QString("%1 map %2").arg(name).arg(maxAbsDiff(out.map, w))));
+            QVERIFY2(maxAbsDiff(out.map, w) < tol,
+                     qPrintable(QString("%1 map %2").arg(name).arg(maxAbsDiff(out.map, w))));
             QVERIFY2(maxRelDiff(out.o, apply(w, in, in.v)) < 1e-5, qPrintable(QString("%1 output").arg(name)));
         };
         check("softmax", {}, refSoftmax(in), 1e-12);
@@ -210,16 +221,21 @@ private slots:
         check("relu_linear", {}, refLinear(in, [](double x) { return std::max(x, 0.0); }), 1e-12);
         check("window", {"w=37", "dilation=3", "sink_tokens=4"},
               refSoftmax(in, [](int64_t i, int64_t j) { return j < 4 || (i - j < 111 && (i - j) % 3 == 0); }), 1e-12);
-        check("power", {"w_local=2", "sinks=1"}, refSoftmax(in, [](int64_t i, int64_t j) {
-                  const int64_t off = i - j;
-                  return j < 1 || off < 2 || (off & (off - 1)) == 0;
-              }), 1e-12);
+        check("power", {"w_local=2", "sinks=1"},
+              refSoftmax(in,
+                         [](int64_t i, int64_t j) {
+                             const int64_t off = i - j;
+                             return j < 1 || off < 2 || (off & (off - 1)) == 0;
+                         }),
+              1e-12);
         {  // oracle top-k: the 20 largest scores of each row, ties to the lower key
             Vec w(size_t(T) * size_t(T), 0.0);
             for (int64_t i = 0; i < T; ++i) {
                 std::vector<int64_t> js(size_t(i + 1));
                 std::iota(js.begin(), js.end(), 0);
-                std::stable_sort(js.begin(), js.end(), [&](int64_t a, int64_t b) { return dot(in.q, i, in.k, a, d) > dot(in.q, i, in.k, b, d); });
+                std::stable_sort(js.begin(), js.end(), [&](int64_t a, int64_t b) {
+                    return dot(in.q, i, in.k, a, d) > dot(in.q, i, in.k, b, d);
+                });
                 js.resize(std::min<size_t>(js.size(), 20));
                 double mx = -1e300, z = 0;
                 for (int64_t j : js) mx = std::max(mx, in.scale * dot(in.q, i, in.k, j, d));
@@ -247,10 +263,13 @@ private slots:
         {  // selective: τ_i = τ0 (1 + α log(i+1)) (1 + β tanh(‖q_i‖/median − 1)); values scaled by γ
             const Vec qn = rowNorms(in.q, T, d), vn = rowNorms(in.v, T, d);
             const double mq = median(qn), mv = median(vn);
-            const Vec w = refMaskedSoftmax(in, [](int64_t, int64_t) { return true; }, [&](int64_t i, int64_t j) {
-                const double tau = 1.3 * (1 + 0.3 * std::log(double(i + 1))) * (1 + 0.5 * std::tanh(qn[size_t(i)] / mq - 1));
-                return tau * in.scale * dot(in.q, i, in.k, j, d);
-            });
+            const Vec w = refMaskedSoftmax(
+                in, [](int64_t, int64_t) { return true; },
+                [&](int64_t i, int64_t j) {
+                    const double tau =
+                        1.3 * (1 + 0.3 * std::log(double(i + 1))) * (1 + 0.5 * std::tanh(qn[size_t(i)] / mq - 1));
+                    return tau * in.scale * dot(in.q, i, in.k, j, d);
+                });
             Vec v = in.v;
             for (int64_t j = 0; j < T; ++j)
                 for (int c = 0; c < d; ++c) v[size_t(j * d + c)] *= 1 + 0.2 * std::tanh(vn[size_t(j)] / mv - 1);
@@ -310,17 +329,20 @@ private slots:
             Vec sq(static_cast<size_t>(T)), sk(static_cast<size_t>(T));
             double aq = 0, ak = 0;
             for (int64_t i = 0; i < T; ++i) {
-                for (int c = 0; c < d; ++c) aq += std::abs(in.q[size_t(i * d + c)]), ak += std::abs(in.k[size_t(i * d + c)]);
+                for (int c = 0; c < d; ++c)
+                    aq += std::abs(in.q[size_t(i * d + c)]), ak += std::abs(in.k[size_t(i * d + c)]);
                 sq[size_t(i)] = aq / double((i + 1) * d);
                 sk[size_t(i)] = ak / double((i + 1) * d);
             }
             const bool prefix = std::string(mode) == "prefix";
-            const Vec w = refMaskedSoftmax(in, [](int64_t, int64_t) { return true; }, [&](int64_t i, int64_t j) {
-                double h = 0;
-                for (int c = 0; c < d; ++c) h += (in.q[size_t(i * d + c)] >= 0) != (in.k[size_t(j * d + c)] >= 0);
-                const double sigma = prefix ? sq[size_t(i)] * sk[size_t(i)] : sq[size_t(T - 1)] * sk[size_t(T - 1)];
-                return in.scale * sigma * (d - 2 * h);  // the Hamming identity
-            });
+            const Vec w = refMaskedSoftmax(
+                in, [](int64_t, int64_t) { return true; },
+                [&](int64_t i, int64_t j) {
+                    double h = 0;
+                    for (int c = 0; c < d; ++c) h += (in.q[size_t(i * d + c)] >= 0) != (in.k[size_t(j * d + c)] >= 0);
+                    const double sigma = prefix ? sq[size_t(i)] * sk[size_t(i)] : sq[size_t(T - 1)] * sk[size_t(T - 1)];
+                    return in.scale * sigma * (d - 2 * h);  // the Hamming identity
+                });
             check("binary", {std::string("scale_mode=") + mode}, w, 1e-12);
         }
     }
@@ -328,9 +350,13 @@ private slots:
     void maskIdentities() {
         const VariantHeadInput in = randomInput(300, 16, 3);
         const VariantHeadOutput soft = run("softmax", in);
-        for (const auto& [name, params] : std::vector<std::pair<std::string, std::vector<std::string>>>{
-                 {"window", {"w=20"}}, {"topk", {"k=20"}}, {"routing", {}}, {"sea", {"k=20"}}, {"power", {}},
-                 {"dilated", {"w=10"}}}) {
+        for (const auto& [name, params] :
+             std::vector<std::pair<std::string, std::vector<std::string>>>{{"window", {"w=20"}},
+                                                                           {"topk", {"k=20"}},
+                                                                           {"routing", {}},
+                                                                           {"sea", {"k=20"}},
+                                                                           {"power", {}},
+                                                                           {"dilated", {"w=10"}}}) {
             const VariantHeadOutput out = run(name, in, params);
             const VariantHeadMetrics m = compareVariant(soft, out, in.T, in.dv);
             QVERIFY2(std::abs(m.rowTvMean - (1 - m.keptMass)) < 1e-12, name.c_str());  // TV = dropped mass
@@ -349,8 +375,10 @@ private slots:
         }
         // Deterministic seeds: the same map twice; another seed another map.
         QCOMPARE(run("routing", in, {"seed=5"}).map, run("routing", in, {"seed=5"}).map);
-        QCOMPARE(run("hyper", in, {"min_seq_len=0", "m=8", "b=16"}).map, run("hyper", in, {"min_seq_len=0", "m=8", "b=16"}).map);
-        QVERIFY(run("hyper", in, {"min_seq_len=0", "m=8", "b=16"}).map != run("hyper", in, {"min_seq_len=0", "m=8", "b=16", "seed=1"}).map);
+        QCOMPARE(run("hyper", in, {"min_seq_len=0", "m=8", "b=16"}).map,
+                 run("hyper", in, {"min_seq_len=0", "m=8", "b=16"}).map);
+        QVERIFY(run("hyper", in, {"min_seq_len=0", "m=8", "b=16"}).map !=
+                run("hyper", in, {"min_seq_len=0", "m=8", "b=16", "seed=1"}).map);
         // Softmax against itself: nothing lost.
         const VariantHeadMetrics self = compareVariant(soft, soft, in.T, in.dv);
         QCOMPARE(self.outputRelErr, 0.0);
@@ -377,7 +405,8 @@ private slots:
         std::fill(zero.q.begin(), zero.q.end(), 0.0);
         const Vec sk = run("sinkhorn", zero, {"n_it=5"}).map;
         for (int64_t i = 0; i < in.T; i += 13)
-            for (int64_t j = 0; j <= i; j += 7) QVERIFY(std::abs(sk[size_t(i * in.T + j)] - 1.0 / double(i + 1)) < 1e-12);
+            for (int64_t j = 0; j <= i; j += 7)
+                QVERIFY(std::abs(sk[size_t(i * in.T + j)] - 1.0 / double(i + 1)) < 1e-12);
         // Affine a = 0, b = 1: the causal mean of v.
         const VariantHeadOutput mean = run("affine_scaled", in, {"a=0", "b=1"});
         for (int64_t i = 0; i < in.T; i += 11)
@@ -412,7 +441,8 @@ private slots:
         for (int64_t i = 0; i < pos.T; i += 97) {
             double den = 0;
             for (int64_t j = 0; j <= i; ++j) den += dot(pos.q, i, pos.k, j, pos.d);
-            QVERIFY(std::abs(id.map[size_t(i * pos.T + 3 * i / 4)] - dot(pos.q, i, pos.k, 3 * i / 4, pos.d) / den) < 1e-14);
+            QVERIFY(std::abs(id.map[size_t(i * pos.T + 3 * i / 4)] - dot(pos.q, i, pos.k, 3 * i / 4, pos.d) / den) <
+                    1e-14);
         }
         // Causality of the chunked prefix sums: later keys and values never reach earlier rows.
         const VariantHeadOutput before = run("elu_linear", in);
@@ -437,7 +467,8 @@ private slots:
         auto ce = [&](const Vec& w) {
             double s = 0;
             for (int64_t i = 0; i < 120; ++i)
-                for (int64_t j = 0; j <= i; ++j) s -= P[size_t(i * small.T + j)] * std::log(w[size_t(i * small.T + j)] + 1e-12);
+                for (int64_t j = 0; j <= i; ++j)
+                    s -= P[size_t(i * small.T + j)] * std::log(w[size_t(i * small.T + j)] + 1e-12);
             return s / 120;
         };
         const VariantHeadOutput h0 = run("hedgehog", small, {"steps=0"}), h1 = run("hedgehog", small, {"steps=40"});

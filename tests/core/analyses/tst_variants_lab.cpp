@@ -78,7 +78,7 @@ private slots:
         auto full = inspectorWith(90), prefix = inspectorWith(50);
         for (const char* name : {"elu_linear", "window", "binary"}) {
             const std::string n = name;  // binary with its prefix scale: no scalar from the future
-            const VariantParams params = n == "window" ? VariantParams{{"w", 8}}
+            const VariantParams params = n == "window"   ? VariantParams{{"w", 8}}
                                          : n == "binary" ? VariantParams{{"scale_mode", 1}}
                                                          : VariantParams{};
             VariantsRequest r = requestOf({{n, params}}, 0);
@@ -87,7 +87,8 @@ private slots:
             const VariantEndToEnd b = prefix->variants(r).variants.front().endToEnd;
             QVERIFY2(a.klMean > 1e-12, qPrintable(QString("%1: %2").arg(name).arg(a.klMean)));  // it changes the model
             for (size_t i = 0; i < b.kl.size(); ++i)
-                QVERIFY2(std::abs(a.kl[i] - b.kl[i]) <= 1e-9 + 1e-6 * b.kl[i], qPrintable(QString("%1 at %2").arg(name).arg(i)));
+                QVERIFY2(std::abs(a.kl[i] - b.kl[i]) <= 1e-9 + 1e-6 * b.kl[i],
+                         qPrintable(QString("%1 at %2").arg(name).arg(i)));
             // One head substituted moves the model less than all of them (same variant, same layer).
             VariantsRequest one = r;
             one.head = 2;
@@ -117,7 +118,8 @@ private slots:
         }
         // The first token's share, from the maps themselves (rows of both sum to one).
         double sink = 0, softSink = 0;
-        for (int64_t i = 0; i < p.T; ++i) sink += p.variant.map[size_t(i * p.T)], softSink += p.softmax.map[size_t(i * p.T)];
+        for (int64_t i = 0; i < p.T; ++i)
+            sink += p.variant.map[size_t(i * p.T)], softSink += p.softmax.map[size_t(i * p.T)];
         QVERIFY(std::abs(p.metrics.sinkMass - sink / double(p.T)) < 1e-12);
         QVERIFY(std::abs(p.metrics.softmaxSinkMass - softSink / double(p.T)) < 1e-12);
         QVERIFY_THROWS_EXCEPTION(Error, inspector->variantHead(1, -1, topk));
@@ -130,9 +132,9 @@ private slots:
         QCOMPARE(c[1].params.at("k"), 9.0);
         QCOMPARE(c[2].params.at("w"), 12.0);
         QVERIFY(!c[2].params.count("k"));
-        QVERIFY_THROWS_EXCEPTION(Error, assignVariantParams(c, {"n_it=3"}));        // none has it
+        QVERIFY_THROWS_EXCEPTION(Error, assignVariantParams(c, {"n_it=3"}));           // none has it
         QVERIFY_THROWS_EXCEPTION(Error, assignVariantParams(c, {"sinkhorn.n_it=3"}));  // not chosen
-        QVERIFY_THROWS_EXCEPTION(Error, assignVariantParams(c, {"topk.k=0"}));        // out of range
+        QVERIFY_THROWS_EXCEPTION(Error, assignVariantParams(c, {"topk.k=0"}));         // out of range
         Options o;
         o.set("--layer", "1");
         o.set("--variants", "softmax,sinkhorn");
@@ -180,8 +182,8 @@ private slots:
 
     void badRequests() {
         auto inspector = inspectorWith(30);
-        QVERIFY_THROWS_EXCEPTION(Error, inspector->variants(requestOf({{"softmax", {}}}, 2)));      // 2 layers
-        QVERIFY_THROWS_EXCEPTION(Error, inspector->variants(requestOf({{"softmax", {}}}, 0, 4)));   // 4 heads
+        QVERIFY_THROWS_EXCEPTION(Error, inspector->variants(requestOf({{"softmax", {}}}, 2)));     // 2 layers
+        QVERIFY_THROWS_EXCEPTION(Error, inspector->variants(requestOf({{"softmax", {}}}, 0, 4)));  // 4 heads
         QVERIFY_THROWS_EXCEPTION(Error, inspector->variants(requestOf({{"bogus", {}}}, 0)));
         VariantsRequest r = requestOf({{"softmax", {}}}, 0);
         r.continuation = -1;

@@ -17,7 +17,7 @@ enum class VariantFamily { Reference, Linear, Sparse, Normalisation, Quantised }
 const char* variantFamilyName(VariantFamily f);  // "reference", "linear", ...
 
 struct VariantParamSpec {
-    std::string name;                  // snake_case, as in --param name=value
+    std::string name;  // snake_case, as in --param name=value
     double defaultValue = 0;
     double minValue = 0, maxValue = 1e9;
     std::vector<std::string> choices;  // non-empty: an enumeration, the value is the index
@@ -25,8 +25,8 @@ struct VariantParamSpec {
 };
 
 struct VariantInfo {
-    std::string name;         // registry key: softmax, elu_linear, window, sinkhorn, ...
-    std::string title;        // one line for menus
+    std::string name;   // registry key: softmax, elu_linear, window, sinkhorn, ...
+    std::string title;  // one line for menus
     VariantFamily family = VariantFamily::Reference;
     std::string explanation;  // one paragraph: what it does and what its paper claims
     std::string source;       // the reference section and paper
@@ -79,20 +79,21 @@ VariantHeadOutput computeVariant(const std::string& name, const VariantParams& p
 // Distributions are p_ij = |W_ij| / Σ_j |W_ij| (reference §0).
 struct VariantHeadMetrics {
     int head = 0;
-    double outputRelErr = 0;          // ‖O' − O‖_F / ‖O‖_F
+    double outputRelErr = 0;                                       // ‖O' − O‖_F / ‖O‖_F
     double rowRelErrMean = 0, rowRelErrP95 = 0, rowRelErrMax = 0;  // ‖o'_i − o_i‖ / (‖o_i‖ + 1e-12)
-    double cosine = 0;                // cos(vec O', vec O)
-    double rowKlMean = 0;             // mean_i KL(p_i ‖ P_i) in nats: finite for every variant here
-    double rowTvMean = 0;             // mean_i ½ Σ_j |p_ij − P_ij|
+    double cosine = 0;                                             // cos(vec O', vec O)
+    double rowKlMean = 0;  // mean_i KL(p_i ‖ P_i) in nats: finite for every variant here
+    double rowTvMean = 0;  // mean_i ½ Σ_j |p_ij − P_ij|
     double entropy = 0, softmaxEntropy = 0, entropyGap = 0;  // mean row entropy (nats), variant − softmax
     double effectiveRank = 0, softmaxEffectiveRank = 0;      // exp(entropy of σ/Σσ) of the map
     double stableRank = 0, softmaxStableRank = 0;            // ‖W‖_F² / σ_max²
-    double keptMass = 1;              // mean_i Σ_{j: W_ij ≠ 0} P_ij (sparse variants: 1 − δ)
-    double negMass = 0;               // mean_i Σ_j min(W_ij, 0)
+    double keptMass = 1;                       // mean_i Σ_{j: W_ij ≠ 0} P_ij (sparse variants: 1 − δ)
+    double negMass = 0;                        // mean_i Σ_j min(W_ij, 0)
     double sinkMass = 0, softmaxSinkMass = 0;  // mean_i p_i0: the first token's share (the primary sink)
-    int64_t zeroRows = 0;             // rows with no weight at all (ReLU features)
+    int64_t zeroRows = 0;                      // rows with no weight at all (ReLU features)
 };
-VariantHeadMetrics compareVariant(const VariantHeadOutput& softmax, const VariantHeadOutput& variant, int64_t T, int dv);
+VariantHeadMetrics compareVariant(const VariantHeadOutput& softmax, const VariantHeadOutput& variant, int64_t T,
+                                  int dv);
 
 // ---- the lab: a layer's heads through chosen variants ---------------------------------------
 
@@ -109,10 +110,10 @@ struct VariantsRequest {
     // heads, or `head`), or in every layer, and compare the next-token distributions.
     bool substitute = false;
     bool allLayers = false;
-    int continuation = 0;         // greedy tokens after the prompt, beside the original's
-    double heldOutFrom = 0.5;     // perplexity over positions ≥ this share of the prompt
+    int continuation = 0;      // greedy tokens after the prompt, beside the original's
+    double heldOutFrom = 0.5;  // perplexity over positions ≥ this share of the prompt
     // The map pair to keep: this variant (one of `variants`, or any registered) on `mapHead`.
-    std::string mapVariant;       // "" : none
+    std::string mapVariant;  // "" : none
     VariantParams mapParams;
     int mapHead = 0;
 };
@@ -129,8 +130,8 @@ struct VariantEndToEnd {
 
 struct VariantRun {
     std::string name;
-    VariantParams params;                  // as given (defaults implied)
-    std::string paramText;                 // every parameter with its value, "k=64 rope_mode=post"
+    VariantParams params;                   // as given (defaults implied)
+    std::string paramText;                  // every parameter with its value, "k=64 rope_mode=post"
     std::vector<VariantHeadMetrics> heads;  // per chosen head, in head order
     VariantHeadMetrics mean;                // mean over `heads` (head = −1)
     std::string note;                       // the first head's note (Hedgehog's fit, ...)

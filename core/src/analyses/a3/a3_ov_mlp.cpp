@@ -13,7 +13,7 @@ OvLab::OvLab(const LayerInputs& in) : m_in(in) {
     const core::ModelConfig& c = in.c;
     const int64_t d = c.headDim;
     const int per = c.nHeads / c.nKvHeads;
-    const at::Tensor wo = f64(in.w.wo);                                     // [D, H*d]
+    const at::Tensor wo = f64(in.w.wo);                                  // [D, H*d]
     const at::Tensor wv = f64(in.w.wv).view({c.nKvHeads, d, c.dModel});  // [Hkv, d, D]
     for (int h = 0; h < c.nHeads; ++h) {
         m_m.push_back(wo.slice(1, h * d, (h + 1) * d).t().contiguous());  // M_h [d, D]
@@ -42,7 +42,8 @@ std::vector<at::Tensor> OvLab::headCuts(int r, bool baseline) const {
         const at::Tensor pg = r >= d ? eye : ovCut(factors[size_t(g)], r);
         for (int i = 0; i < per; ++i) {
             const size_t h = size_t(g * per + i);
-            out.push_back(r < d && !baseline && per > 1 ? ovHeadCut(factors[size_t(g)], r, m_g[h], m_in.params.damping) : pg);
+            out.push_back(r < d && !baseline && per > 1 ? ovHeadCut(factors[size_t(g)], r, m_g[h], m_in.params.damping)
+                                                        : pg);
         }
     }
     return out;
@@ -89,7 +90,8 @@ MlpLab::MlpLab(const LayerInputs& in) : m_in(in) {
     if (in.w.wGate.defined()) magnitude = magnitude * f64(in.w.wGate).norm(2, 1);
     m_magnitude = magnitude;
     if (!in.held.mlpIn.defined()) fail(ErrorKind::NotFound, "A^3 needs the held-out trace's MLP inputs");
-    m_h = f64(quant_detail::downInput(c, in.w, in.held.mlpIn.slice(0, in.row0).to(in.w.wDown.device(), in.w.wDown.scalar_type())));
+    m_h = f64(quant_detail::downInput(
+        c, in.w, in.held.mlpIn.slice(0, in.row0).to(in.w.wDown.device(), in.w.wDown.scalar_type())));
     m_y = m_h.mm(m_wd.t());
 }
 
@@ -113,7 +115,8 @@ at::Tensor MlpLab::reduced(int r, const at::Tensor& score, bool refit) const {
     at::Tensor kept = m_wd.index_select(1, keep);
     if (refit) {
         const at::Tensor rss = principal(m_r, keep);
-        const double floor = std::max(rss.diagonal().mean().item<double>(), 1e-300) * std::max(m_in.params.damping, 1e-15);
+        const double floor =
+            std::max(rss.diagonal().mean().item<double>(), 1e-300) * std::max(m_in.params.damping, 1e-15);
         const at::Tensor rs = m_r.index_select(0, keep);  // [r, F]
         // X = W_down R_{:,S} R_SS⁻¹ (normal equations of min E‖h W_downᵀ − h_S Xᵀ‖²)
         kept = at::linalg_solve(rss + floor * at::eye(r, f64Options()), rs.mm(m_wd.t())).t();
@@ -124,11 +127,11 @@ at::Tensor MlpLab::reduced(int r, const at::Tensor& score, bool refit) const {
 }
 
 void MlpLab::score(int r, const at::Tensor& importance, bool refit, double& objective, double& heldOut,
-           double& weightErr) const {
+                   double& weightErr) const {
     const at::Tensor w = reduced(r, importance, refit);
     const at::Tensor delta = (m_wd - w).t();  // [F, D]
-    objective = safeRatio((delta.t().mm(m_r) * delta.t()).sum().item<double>(),
-                          (m_wd.mm(m_r) * m_wd).sum().item<double>());
+    objective =
+        safeRatio((delta.t().mm(m_r) * delta.t()).sum().item<double>(), (m_wd.mm(m_r) * m_wd).sum().item<double>());
     weightErr = safeRatio((m_wd - w).pow(2).sum().item<double>(), m_wd.pow(2).sum().item<double>());
     heldOut = safeRatio((m_y - m_h.mm(w.t())).pow(2).sum().item<double>(), m_y.pow(2).sum().item<double>());
 }

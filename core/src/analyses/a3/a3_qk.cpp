@@ -67,7 +67,8 @@ public:
     QkHeldOut(const at::Tensor& q, const at::Tensor& k, int64_t row0, int window, double scale)
         : m_q(q), m_k(k), m_scale(scale) {  // q [n, H, d] (rows row0..T-1), k [T, Hkv, d]
         const int64_t n = q.size(0), T = k.size(0), H = q.size(1);
-        const at::Tensor qi = at::arange(row0, row0 + n, i64Options()).unsqueeze(1), kj = at::arange(T, i64Options()).unsqueeze(0);
+        const at::Tensor qi = at::arange(row0, row0 + n, i64Options()).unsqueeze(1),
+                         kj = at::arange(T, i64Options()).unsqueeze(0);
         at::Tensor visible = kj <= qi;
         if (window > 0) visible = visible & (kj > qi - window);
         m_hidden = visible.logical_not();
@@ -214,7 +215,7 @@ std::vector<at::Tensor> QkLab::subs(std::vector<at::Tensor> gs) const {
 }
 
 void QkLab::score(const std::vector<at::Tensor>& cuts, double& objective, double& heldOut, double& rowKl,
-           double& weightErr) const {
+                  double& weightErr) const {
     const core::ModelConfig& c = m_in.c;
     const int per = c.nHeads / c.nKvHeads;
     const at::Tensor eye = at::eye(c.headDim, f64Options());

@@ -24,11 +24,14 @@ VariantTensors affine(const HeadTensors& in, const Params& p) {
 
 const VariantEntry& affineScaledVariant() {
     static const VariantEntry e{
-        {"affine_scaled", "Affine-scaled softmax", VariantFamily::Normalisation,
+        {"affine_scaled",
+         "Affine-scaled softmax",
+         VariantFamily::Normalisation,
          "W = a_i·P + b_i/n_i: the softmax row is scaled and a uniform share added, so rows need not sum to 1 "
          "and a query can attend 'less than fully' instead of dumping mass on a sink. Here a_i, b_i are "
          "constants or follow the query norm (the paper learns them).",
-         "reference C.3; Affine-Scaled Attention, arXiv 2602.23057 [RECON exact form]", true,
+         "reference C.3; Affine-Scaled Attention, arXiv 2602.23057 [RECON exact form]",
+         true,
          {{"mode", 0, 0, 1, {"const", "norm"}, "const: a, b as given; norm: a_i = 2σ(κ(‖q_i‖/median − 1)), b = β₀"},
           {"a", 1, -10, 10, {}, "scale a (const mode; 1)"},
           {"b", 0, -10, 10, {}, "uniform share b (const mode; 0)"},

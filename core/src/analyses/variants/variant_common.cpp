@@ -87,7 +87,8 @@ VariantParams variantParams(const VariantInfo& info, const std::vector<std::stri
     VariantParams out;
     for (const std::string& a : assignments) {
         const size_t eq = a.find('=');
-        if (eq == std::string::npos || eq == 0) fail(ErrorKind::BadInput, "variant parameter '" + a + "': expected name=value");
+        if (eq == std::string::npos || eq == 0)
+            fail(ErrorKind::BadInput, "variant parameter '" + a + "': expected name=value");
         const std::string name = a.substr(0, eq), text = a.substr(eq + 1);
         const VariantParamSpec& spec = specOf(info, name);
         double value = 0;
@@ -126,7 +127,8 @@ std::string variantParamText(const VariantInfo& info, const VariantParams& param
     for (const auto& spec : info.params) {
         const double v = variantParam(info, params, spec.name);
         out << (out.tellp() > 0 ? " " : "") << spec.name << '=';
-        if (!spec.choices.empty()) out << spec.choices[size_t(std::clamp<double>(v, 0, double(spec.choices.size() - 1)))];
+        if (!spec.choices.empty())
+            out << spec.choices[size_t(std::clamp<double>(v, 0, double(spec.choices.size() - 1)))];
         else out << v;
     }
     return out.str();
@@ -169,7 +171,8 @@ VariantHeadOutput computeVariant(const std::string& name, const VariantParams& p
         at::NoGradGuard noGrad;
         const at::Tensor q = tensorOf(in.q, in.T, in.d, "q"), k = tensorOf(in.k, in.T, in.d, "k");
         const variants::HeadTensors h = variants::headTensors(
-            q, k, tensorOf(in.v, in.T, in.dv, "v"), in.qPre.empty() ? at::Tensor() : tensorOf(in.qPre, in.T, in.d, "q before RoPE"),
+            q, k, tensorOf(in.v, in.T, in.dv, "v"),
+            in.qPre.empty() ? at::Tensor() : tensorOf(in.qPre, in.T, in.d, "q before RoPE"),
             in.kPre.empty() ? at::Tensor() : tensorOf(in.kPre, in.T, in.d, "k before RoPE"), in.scale, in.window);
         const variants::VariantTensors r = variants::runVariant(name, params, h);
         VariantHeadOutput out;
@@ -190,16 +193,18 @@ std::pair<double, double> variantMapRanks(const VariantHeadOutput& o, int64_t T)
     });
 }
 
-VariantHeadMetrics compareVariant(const VariantHeadOutput& softmax, const VariantHeadOutput& variant, int64_t T, int dv) {
+VariantHeadMetrics compareVariant(const VariantHeadOutput& softmax, const VariantHeadOutput& variant, int64_t T,
+                                  int dv) {
     return compareVariantWith(softmax, variant, T, dv, variantMapRanks(softmax, T), true);
 }
 
-VariantHeadMetrics compareVariantWith(const VariantHeadOutput& softmax, const VariantHeadOutput& variant, int64_t T, int dv,
-                                      std::pair<double, double> softmaxRanks, bool variantRanks) {
+VariantHeadMetrics compareVariantWith(const VariantHeadOutput& softmax, const VariantHeadOutput& variant, int64_t T,
+                                      int dv, std::pair<double, double> softmaxRanks, bool variantRanks) {
     return guardTorch([&] {
         at::NoGradGuard noGrad;
         const at::Tensor P = tensorOf(softmax.map, T, T, "softmax map"), W = tensorOf(variant.map, T, T, "variant map");
-        const at::Tensor O = tensorOf(softmax.o, T, dv, "softmax output"), O2 = tensorOf(variant.o, T, dv, "variant output");
+        const at::Tensor O = tensorOf(softmax.o, T, dv, "softmax output"),
+                         O2 = tensorOf(variant.o, T, dv, "variant output");
         VariantHeadMetrics m;
         const double on = O.norm().item<double>();
         m.outputRelErr = on > 0 ? (O2 - O).norm().item<double>() / on : 0.0;
@@ -214,7 +219,8 @@ VariantHeadMetrics compareVariantWith(const VariantHeadOutput& softmax, const Va
         const at::Tensor nonEmpty = (rs.squeeze(1) > 0);
         m.zeroRows = T - nonEmpty.sum().item<int64_t>();
         const at::Tensor p = a / rs.clamp_min(1e-300);
-        const at::Tensor kl = (p * (p.clamp_min(1e-300).log() - P.clamp_min(1e-300).log())).masked_fill(p <= 0, 0.0).sum(1);
+        const at::Tensor kl =
+            (p * (p.clamp_min(1e-300).log() - P.clamp_min(1e-300).log())).masked_fill(p <= 0, 0.0).sum(1);
         const at::Tensor tv = 0.5 * (p - P).abs().sum(1);
         const double live = std::max<double>(1.0, double(nonEmpty.sum().item<int64_t>()));
         m.rowKlMean = kl.masked_select(nonEmpty).sum().item<double>() / live;
@@ -265,7 +271,11 @@ VariantTensors runVariant(const std::string& name, const VariantParams& params, 
 }
 
 VariantParamSpec ropeParam(int defaultIndex) {
-    return {"rope_mode", double(defaultIndex), 0, 1, ropeChoices(),
+    return {"rope_mode",
+            double(defaultIndex),
+            0,
+            1,
+            ropeChoices(),
             "post: q, k after RoPE, as the model scored them; pre: before RoPE (kernels cannot carry RoPE "
             "through φ exactly) [RECON]"};
 }
@@ -324,7 +334,8 @@ VariantTensors linearAttention(const at::Tensor& phiQ, const at::Tensor& phiK, c
 at::Tensor topKeys(const at::Tensor& rank, const HeadTensors& in, int64_t k) {
     const at::Tensor r = rank.masked_fill(in.visible.logical_not(), -std::numeric_limits<double>::infinity());
     const at::Tensor order = std::get<1>(r.sort(/*stable=*/true, /*dim=*/1, /*descending=*/true));
-    const at::Tensor place = at::empty_like(order).scatter_(1, order, at::arange(in.T, at::kLong).expand_as(order).contiguous());
+    const at::Tensor place =
+        at::empty_like(order).scatter_(1, order, at::arange(in.T, at::kLong).expand_as(order).contiguous());
     return (place < k) & in.visible;
 }
 

@@ -39,7 +39,8 @@ VariantTensors hedgehog(const HeadTensors& in, const Params& p) {
         at::Generator gen = at::detail::createCPUGenerator(uint64_t(p.integer("seed")));
         init.slice(0, d, m).copy_(at::normal(0.0, 0.02, {m - d, d}, gen).to(at::kFloat));
     }
-    std::vector<FeatureMap> maps = {{init.clone(), at::zeros({m}, at::kFloat)}, {init.clone(), at::zeros({m}, at::kFloat)}};
+    std::vector<FeatureMap> maps = {{init.clone(), at::zeros({m}, at::kFloat)},
+                                    {init.clone(), at::zeros({m}, at::kFloat)}};
     const at::Tensor Pfit = P.slice(0, 0, fitT).slice(1, 0, fitT), visFit = vis.slice(0, 0, fitT).slice(1, 0, fitT);
     const at::Tensor qFit = q.slice(0, 0, fitT), kFit = k.slice(0, 0, fitT);
     double before = 0, after = 0;
@@ -80,8 +81,10 @@ VariantTensors hedgehog(const HeadTensors& in, const Params& p) {
         f.b = f.b.detach().to(at::kDouble);
     }
     VariantTensors r = linearAttention(maps[0](q0), maps[1](k0), in, 1e-6);
-    const double held = fitRows < fitT ? crossEntropy(P.to(at::kDouble), maps[0](q0), maps[1](k0), in.visible, fitRows, fitT).item<double>()
-                                       : std::nan("");
+    const double held =
+        fitRows < fitT
+            ? crossEntropy(P.to(at::kDouble), maps[0](q0), maps[1](k0), in.visible, fitRows, fitT).item<double>()
+            : std::nan("");
     std::ostringstream note;
     note.precision(4);
     note << "fit cross-entropy " << before << " -> " << after << " nats/row on " << fitRows << " rows";
@@ -94,12 +97,15 @@ VariantTensors hedgehog(const HeadTensors& in, const Params& p) {
 
 const VariantEntry& hedgehogVariant() {
     static const VariantEntry e{
-        {"hedgehog", "Hedgehog (fitted feature map)", VariantFamily::Linear,
+        {"hedgehog",
+         "Hedgehog (fitted feature map)",
+         VariantFamily::Linear,
          "Linear attention whose feature map φ(x) = [softmax(Wx+b); softmax(−(Wx+b))] is trained to mimic the "
          "head's softmax (here: fitted by Adam on this head's own map, no training data). The spiky, monotone "
          "features are the paper's answer to linear attention's flat, high-entropy maps; the held-out "
          "cross-entropy tells whether the fit generalises along the sequence.",
-         "reference A.2; Hedgehog, arXiv 2402.04347 [RECON fit procedure]", true,
+         "reference A.2; Hedgehog, arXiv 2402.04347 [RECON fit procedure]",
+         true,
          {ropeParam(0),
           {"m", 0, 0, 4096, {}, "feature rows m (0 = d); each map has 2m features"},
           {"steps", 300, 0, 100000, {}, "Adam steps (300)"},

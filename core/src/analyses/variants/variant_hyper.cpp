@@ -36,7 +36,8 @@ std::vector<int64_t> lshRank(const at::Tensor& x, const at::Tensor& R) {
         bucket[size_t(i)] = v;
     }
     std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t c) { return bucket[size_t(a)] < bucket[size_t(c)]; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int64_t a, int64_t c) { return bucket[size_t(a)] < bucket[size_t(c)]; });
     for (int64_t n = 0; n < T; ++n) rank[size_t(order[size_t(n)])] = n;
     return rank;
 }
@@ -83,11 +84,14 @@ VariantTensors hyper(const HeadTensors& in, const Params& p) {
 
 const VariantEntry& hyperVariant() {
     static const VariantEntry e{
-        {"hyper", "HyperAttention", VariantFamily::Sparse,
+        {"hyper",
+         "HyperAttention",
+         VariantFamily::Sparse,
          "Finds each query's heavy keys by sorting queries and keys along a locality-sensitive hash (same "
          "block after sorting = heavy), samples m of the other keys uniformly and scales them up to stand for "
          "all of them. Near-linear time with a provable error bound when few entries are heavy.",
-         "reference B.6; HyperAttention, arXiv 2310.05869 [RECON deterministic per-row form]", true,
+         "reference B.6; HyperAttention, arXiv 2310.05869 [RECON deterministic per-row form]",
+         true,
          {{"r", 8, 1, 30, {}, "hash bits (8)"},
           {"b", 64, 1, 1e9, {}, "block size after sorting (64)"},
           {"m", 64, 0, 1e9, {}, "uniform samples per query (64)"},

@@ -27,11 +27,14 @@ VariantTensors nalaformer(const HeadTensors& in, const Params& p) {
 
 const VariantEntry& nalaformerVariant() {
     static const VariantEntry e{
-        {"nalaformer", "NaLaFormer (norm-aware linear)", VariantFamily::Linear,
+        {"nalaformer",
+         "NaLaFormer (norm-aware linear)",
+         VariantFamily::Linear,
          "Splits q and k into norm and direction. Directions go through a cosine map that stays non-negative but "
          "keeps the sign interaction; the query's norm sets the power of its features, so a larger ‖q‖ sharpens "
          "its row as softmax would. Claims to close part of linear attention's entropy gap.",
-         "reference A.3; NaLaFormer, arXiv 2506.21137 [RECON kernel]", true,
+         "reference A.3; NaLaFormer, arXiv 2506.21137 [RECON kernel]",
+         true,
          {ropeParam(0),
           {"lambda", 1, 0, 100, {}, "norm awareness λ: p(q) = 1 + λ‖q‖/mean‖q‖ (1; 0 = norm-blind) [RECON]"},
           {"pk_mode", 0, 0, 1, {"fixed", "per_token"}, "key power: 1 + λ, or 1 + λ‖k‖/mean‖k‖ [RECON]"},

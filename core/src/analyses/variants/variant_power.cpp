@@ -21,11 +21,14 @@ VariantTensors power(const HeadTensors& in, const Params& p) {
 
 const VariantEntry& powerVariant() {
     static const VariantEntry e{
-        {"power", "PowerAttention", VariantFamily::Sparse,
+        {"power",
+         "PowerAttention",
+         VariantFamily::Sparse,
          "Each query keeps w_local neighbours and the keys 1, 2, 4, 8, ... positions (or blocks) back: O(log T) keys "
          "per row, yet L stacked layers reach 2^L tokens. The lab shows one layer's share of softmax mass on "
          "that pattern.",
-         "reference B.2; PowerAttention, arXiv 2503.04126 [RECON exact pattern]", true,
+         "reference B.2; PowerAttention, arXiv 2503.04126 [RECON exact pattern]",
+         true,
          {{"w_local", 1, 1, 1e9, {}, "local keys (or blocks) kept behind the query, itself included (1)"},
           {"block", 1, 1, 1e6, {}, "block size B (1 = token level)"},
           {"sinks", 0, 0, 1e6, {}, "the first n tokens always kept (0)"}}},

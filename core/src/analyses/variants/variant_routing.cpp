@@ -39,10 +39,12 @@ at::Tensor sphericalKMeans(const at::Tensor& x, int64_t C, int iters, uint64_t s
 }
 
 VariantTensors routing(const HeadTensors& in, const Params& p) {
-    const int64_t C = p.integer("clusters") > 0 ? p.integer("clusters") : std::max<int64_t>(1, std::llround(std::sqrt(double(in.T))));
+    const int64_t C =
+        p.integer("clusters") > 0 ? p.integer("clusters") : std::max<int64_t>(1, std::llround(std::sqrt(double(in.T))));
     auto unit = [](const at::Tensor& x) { return x / x.norm(2, 1, true).clamp_min(1e-12); };
     const at::Tensor q = unit(in.q), k = unit(in.k);
-    const at::Tensor centroids = sphericalKMeans(at::cat({q, k}, 0), C, p.integer("iters"), uint64_t(p.integer("seed")));
+    const at::Tensor centroids =
+        sphericalKMeans(at::cat({q, k}, 0), C, p.integer("iters"), uint64_t(p.integer("seed")));
     const at::Tensor cq = q.mm(centroids.t()).argmax(1), ck = k.mm(centroids.t()).argmax(1);
     const at::Tensor i = at::arange(in.T, at::kLong).unsqueeze(1), j = at::arange(in.T, at::kLong).unsqueeze(0);
     const at::Tensor keep = (cq.unsqueeze(1) == ck.unsqueeze(0)) | ((i - j) < p.integer("local_window"));
@@ -57,11 +59,14 @@ VariantTensors routing(const HeadTensors& in, const Params& p) {
 
 const VariantEntry& routingVariant() {
     static const VariantEntry e{
-        {"routing", "Routing (k-means clusters)", VariantFamily::Sparse,
+        {"routing",
+         "Routing (k-means clusters)",
+         VariantFamily::Sparse,
          "Clusters queries and keys together by direction (spherical k-means, √T clusters) and lets each query "
          "attend only to the keys of its own cluster, causally. Content-based sparsity: it finds the large "
          "scores only where they come from aligned directions.",
-         "reference B.4; Routing Transformer, arXiv 2003.05997 [RECON deterministic k-means]", true,
+         "reference B.4; Routing Transformer, arXiv 2003.05997 [RECON deterministic k-means]",
+         true,
          {{"clusters", 0, 0, 1e6, {}, "C (0 = round(√T))"},
           {"iters", 20, 0, 1000, {}, "k-means iterations (20)"},
           {"seed", 0, 0, 1e9, {}, "k-means++ seed (0)"},

@@ -8,7 +8,8 @@ namespace {
 VariantTensors sea(const HeadTensors& in, const Params& p) {
     const int64_t k = p.integer("k");
     const bool relu = p.choice("estimator") == "relu";
-    const at::Tensor estimate = linearAttention(relu ? at::relu(in.q) : elu1(in.q), relu ? at::relu(in.k) : elu1(in.k), in, 1e-6).w;
+    const at::Tensor estimate =
+        linearAttention(relu ? at::relu(in.q) : elu1(in.q), relu ? at::relu(in.k) : elu1(in.k), in, 1e-6).w;
     const at::Tensor j = at::arange(in.T, at::kLong).unsqueeze(0);
     const at::Tensor keep = topKeys(estimate, in, k) | (j < p.integer("always_keep_first"));
     const at::Tensor s = scores(in);
@@ -24,11 +25,14 @@ VariantTensors sea(const HeadTensors& in, const Params& p) {
 
 const VariantEntry& seaVariant() {
     static const VariantEntry e{
-        {"sea", "SEA (estimated top-k)", VariantFamily::Sparse,
+        {"sea",
+         "SEA (estimated top-k)",
+         VariantFamily::Sparse,
          "Estimates the attention map cheaply with linear attention, keeps each query's k best keys by the "
          "estimate, and runs exact softmax on them. Its gap to oracle top-k is the price of the estimate; the "
          "curve shows the recall of the oracle's keys per query.",
-         "reference B.3; SEA, arXiv 2310.01777 [RECON estimator]", true,
+         "reference B.3; SEA, arXiv 2310.01777 [RECON estimator]",
+         true,
          {{"k", 64, 1, 1e9, {}, "keys kept per query (64)"},
           {"estimator", 0, 0, 1, {"elu1", "relu"}, "the linear-attention feature map of the estimate"},
           {"always_keep_first", 0, 0, 1e6, {}, "the first n tokens always kept (0 or 4)"}}},

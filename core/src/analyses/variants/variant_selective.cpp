@@ -22,11 +22,14 @@ VariantTensors selective(const HeadTensors& in, const Params& p) {
 
 const VariantEntry& selectiveVariant() {
     static const VariantEntry e{
-        {"selective", "Selective (per-query temperature)", VariantFamily::Normalisation,
+        {"selective",
+         "Selective (per-query temperature)",
+         VariantFamily::Normalisation,
          "Multiplies each query's scores by a temperature that grows with its position and its norm, against "
          "the dilution of attention over long contexts; values can be rescaled too. τ > 1 sharpens a row, τ < 1 "
          "flattens it.",
-         "reference C.2; Selective Attention, arXiv 2411.12892 [RECON functional form]", true,
+         "reference C.2; Selective Attention, arXiv 2411.12892 [RECON functional form]",
+         true,
          {{"tau0", 1, 0, 1e6, {}, "base temperature τ₀ (1)"},
           {"alpha", 0, -1, 100, {}, "position term: τ ∝ 1 + α·log(i+1) (0)"},
           {"beta", 0, -1, 1, {}, "query-norm term: τ ∝ 1 + β·tanh(‖q_i‖/median‖q‖ − 1) (0)"},

@@ -33,13 +33,20 @@ VariantTensors sinkhorn(const HeadTensors& in, const Params& p) {
 
 const VariantEntry& sinkhornVariant() {
     static const VariantEntry e{
-        {"sinkhorn", "Sinkhorn (doubly stochastic)", VariantFamily::Normalisation,
+        {"sinkhorn",
+         "Sinkhorn (doubly stochastic)",
+         VariantFamily::Normalisation,
          "Alternately normalises rows and columns of exp(S) so every key also receives a fixed share of "
          "attention. A causal matrix cannot have all column sums 1, so the column targets are the uniform causal "
          "matrix's. Watch the sink column: Sinkhorn spreads the mass a sink hoards.",
-         "reference C.1; Sinkformers, arXiv 2110.11773; QDSFormer, arXiv 2504.16275 [RECON causal targets]", true,
+         "reference C.1; Sinkformers, arXiv 2110.11773; QDSFormer, arXiv 2504.16275 [RECON causal targets]",
+         true,
          {{"n_it", 3, 1, 1000, {}, "iterations (3; 1 = plain softmax); always ends on a row step"},
-          {"targets", 0, 0, 1, {"causal_uniform", "mass_of_softmax"},
+          {"targets",
+           0,
+           0,
+           1,
+           {"causal_uniform", "mass_of_softmax"},
            "column targets: the uniform causal matrix's column sums, or softmax's own (a fixed point)"}}},
         sinkhorn};
     return e;

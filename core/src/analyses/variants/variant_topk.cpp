@@ -14,11 +14,14 @@ VariantTensors topk(const HeadTensors& in, const Params& p) {
 
 const VariantEntry& topkVariant() {
     static const VariantEntry e{
-        {"topk", "Oracle top-k", VariantFamily::Sparse,
+        {"topk",
+         "Oracle top-k",
+         VariantFamily::Sparse,
          "Keeps each query's k highest-scoring keys and renormalises: the best any k-sparse method can do, since "
          "it drops the least softmax mass. Its kept mass is the ceiling for SEA, Routing and HyperAttention at "
          "the same k.",
-         "reference B.7 [RECON, standard]", true,
+         "reference B.7 [RECON, standard]",
+         true,
          {{"k", 64, 1, 1e9, {}, "keys kept per query (64)"}}},
         topk};
     return e;

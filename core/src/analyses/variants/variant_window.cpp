@@ -30,8 +30,7 @@ const VariantEntry& windowVariant() {
          "Each query keeps only its w most recent keys (optionally plus the first sink tokens) and softmax is "
          "renormalised over them. Shows how much of each row's mass sits beyond the window — and what dropping the "
          "attention sink does when sink_tokens = 0.",
-         "reference B.1; Neighborhood Attention, arXiv 2403.04690 [RECON 1-D causal form]", true,
-         windowParams(256, 1)},
+         "reference B.1; Neighborhood Attention, arXiv 2403.04690 [RECON 1-D causal form]", true, windowParams(256, 1)},
         windowed};
     return e;
 }
@@ -41,8 +40,7 @@ const VariantEntry& dilatedVariant() {
         {"dilated", "Dilated neighbourhood", VariantFamily::Sparse,
          "Causal dilated neighbourhood attention: w keys at stride δ behind the query (i, i−δ, i−2δ, ...), which "
          "reaches w·δ tokens back with w keys.",
-         "reference B.1; Neighborhood Attention, arXiv 2403.04690 [RECON 1-D causal form]", true,
-         windowParams(64, 2)},
+         "reference B.1; Neighborhood Attention, arXiv 2403.04690 [RECON 1-D causal form]", true, windowParams(64, 2)},
         windowed};
     return e;
 }

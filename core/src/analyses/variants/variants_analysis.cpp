@@ -65,7 +65,8 @@ VariantsRequest variantsRequestFrom(const Options& o) {
 }
 
 AnalysisSpec variantsAnalysis() {
-    return {"variants", "Attention Variants",
+    return {"variants",
+            "Attention Variants",
             "one layer's heads through linear, sparse, normalisation and binary attention variants: output error, "
             "row KL, entropy gap and rank against softmax; end to end with the variant in place",
             {{"--layer", "L: the layer whose q, k, v are replayed (0)"},

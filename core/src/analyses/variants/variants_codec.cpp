@@ -72,8 +72,8 @@ SessionSection encodeVariants(const VariantsResult& r) {
         const VariantRun& v = r.variants[i];
         nlohmann::json heads = nlohmann::json::array();
         for (const VariantHeadMetrics& m : v.heads) heads.push_back(metricsJson(m));
-        nlohmann::json j = {{"name", v.name},       {"params", v.params}, {"param_text", v.paramText},
-                            {"note", v.note},       {"heads", heads},     {"mean", metricsJson(v.mean)}};
+        nlohmann::json j = {{"name", v.name}, {"params", v.params}, {"param_text", v.paramText},
+                            {"note", v.note}, {"heads", heads},     {"mean", metricsJson(v.mean)}};
         if (v.hasEndToEnd) {
             const VariantEndToEnd& e = v.endToEnd;
             j["end_to_end"] = {{"kl_mean", e.klMean},
@@ -89,8 +89,8 @@ SessionSection encodeVariants(const VariantsResult& r) {
         }
         runs.push_back(std::move(j));
     }
-    s.params = {{"layer", r.layer}, {"head", r.head}, {"all_layers", r.allLayers}, {"tokens", r.tokens},
-                {"variants", runs}};
+    s.params = {
+        {"layer", r.layer}, {"head", r.head}, {"all_layers", r.allLayers}, {"tokens", r.tokens}, {"variants", runs}};
     if (r.hasPair) {
         const VariantHeadPair& p = r.pair;
         s.params["pair"] = {{"layer", p.layer},
@@ -100,8 +100,10 @@ SessionSection encodeVariants(const VariantsResult& r) {
                             {"curve_name", p.variant.curveName},
                             {"note", p.variant.note},
                             {"metrics", metricsJson(p.metrics)}};
-        for (const auto& [tag, o] : {std::pair<const char*, const VariantHeadOutput*>{"softmax", &p.softmax}, {"variant", &p.variant}}) {
-            s.tensors[std::string("map_") + tag] = SessionTensor::f32({p.T, p.T}, std::vector<float>(o->map.begin(), o->map.end()));
+        for (const auto& [tag, o] :
+             {std::pair<const char*, const VariantHeadOutput*>{"softmax", &p.softmax}, {"variant", &p.variant}}) {
+            s.tensors[std::string("map_") + tag] =
+                SessionTensor::f32({p.T, p.T}, std::vector<float>(o->map.begin(), o->map.end()));
             s.tensors[std::string("entropy_") + tag] = SessionTensor::f64({p.T}, o->rowEntropy);
         }
         if (!p.variant.rowCurve.empty()) s.tensors["curve_variant"] = SessionTensor::f64({p.T}, p.variant.rowCurve);
@@ -135,7 +137,8 @@ VariantsResult decodeVariants(const SessionSection& s) {
             t.heldOutFrom = e.integer("held_out_from", 0, r.tokens);
             t.ppl = e.number("ppl");
             t.pplOriginal = e.number("ppl_original");
-            for (int64_t id : e.integers("continuation", kMaxContinuation, 0, INT32_MAX)) t.continuation.push_back(int32_t(id));
+            for (int64_t id : e.integers("continuation", kMaxContinuation, 0, INT32_MAX))
+                t.continuation.push_back(int32_t(id));
             for (int64_t id : e.integers("continuation_original", kMaxContinuation, 0, INT32_MAX))
                 t.continuationOriginal.push_back(int32_t(id));
             t.kl = s.require(kPanel, klName(i), SessionTensor::Type::F64, {r.tokens}).toF64(klName(i));
@@ -155,14 +158,16 @@ VariantsResult decodeVariants(const SessionSection& s) {
         q.metrics = metricsOf(j.object("metrics"));
         q.T = r.tokens;
         if (q.T > 8192) j.bad("the map pair of " + std::to_string(q.T) + " tokens is larger than the lab makes");
-        for (const auto& [tag, o] : {std::pair<const char*, VariantHeadOutput*>{"softmax", &q.softmax}, {"variant", &q.variant}}) {
+        for (const auto& [tag, o] :
+             {std::pair<const char*, VariantHeadOutput*>{"softmax", &q.softmax}, {"variant", &q.variant}}) {
             const std::string map = std::string("map_") + tag, entropy = std::string("entropy_") + tag;
             const std::vector<float> m = s.require(kPanel, map, SessionTensor::Type::F32, {q.T, q.T}).toF32(map);
             o->map.assign(m.begin(), m.end());
             o->rowEntropy = s.require(kPanel, entropy, SessionTensor::Type::F64, {q.T}).toF64(entropy);
         }
         if (s.has("curve_variant"))
-            q.variant.rowCurve = s.require(kPanel, "curve_variant", SessionTensor::Type::F64, {q.T}).toF64("curve_variant");
+            q.variant.rowCurve =
+                s.require(kPanel, "curve_variant", SessionTensor::Type::F64, {q.T}).toF64("curve_variant");
         r.hasPair = true;
     }
     return r;

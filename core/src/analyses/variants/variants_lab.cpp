@@ -50,14 +50,23 @@ VariantHeadMetrics meanOf(const std::vector<VariantHeadMetrics>& heads) {
     if (heads.empty()) return m;
     const double n = double(heads.size());
     for (const VariantHeadMetrics& h : heads) {
-        for (auto [sum, part] : {std::pair{&m.outputRelErr, h.outputRelErr}, {&m.rowRelErrMean, h.rowRelErrMean},
-                                 {&m.rowRelErrP95, h.rowRelErrP95}, {&m.rowRelErrMax, h.rowRelErrMax},
-                                 {&m.cosine, h.cosine}, {&m.rowKlMean, h.rowKlMean}, {&m.rowTvMean, h.rowTvMean},
-                                 {&m.entropy, h.entropy}, {&m.softmaxEntropy, h.softmaxEntropy},
-                                 {&m.entropyGap, h.entropyGap}, {&m.effectiveRank, h.effectiveRank},
-                                 {&m.softmaxEffectiveRank, h.softmaxEffectiveRank}, {&m.stableRank, h.stableRank},
-                                 {&m.softmaxStableRank, h.softmaxStableRank}, {&m.keptMass, h.keptMass},
-                                 {&m.negMass, h.negMass}, {&m.sinkMass, h.sinkMass},
+        for (auto [sum, part] : {std::pair{&m.outputRelErr, h.outputRelErr},
+                                 {&m.rowRelErrMean, h.rowRelErrMean},
+                                 {&m.rowRelErrP95, h.rowRelErrP95},
+                                 {&m.rowRelErrMax, h.rowRelErrMax},
+                                 {&m.cosine, h.cosine},
+                                 {&m.rowKlMean, h.rowKlMean},
+                                 {&m.rowTvMean, h.rowTvMean},
+                                 {&m.entropy, h.entropy},
+                                 {&m.softmaxEntropy, h.softmaxEntropy},
+                                 {&m.entropyGap, h.entropyGap},
+                                 {&m.effectiveRank, h.effectiveRank},
+                                 {&m.softmaxEffectiveRank, h.softmaxEffectiveRank},
+                                 {&m.stableRank, h.stableRank},
+                                 {&m.softmaxStableRank, h.softmaxStableRank},
+                                 {&m.keptMass, h.keptMass},
+                                 {&m.negMass, h.negMass},
+                                 {&m.sinkMass, h.sinkMass},
                                  {&m.softmaxSinkMass, h.softmaxSinkMass}})
             *sum += part / n;
         m.zeroRows += h.zeroRows;
@@ -127,7 +136,8 @@ VariantEndToEnd endToEnd(Model& model, const std::vector<int32_t>& ids, const Va
     e.top1 = (la.argmax(1) == lb.argmax(1)).to(at::kDouble).mean().item<double>();
     e.heldOutFrom = std::clamp<int64_t>(int64_t(std::floor(double(T) * r.heldOutFrom)), 0, std::max<int64_t>(0, T - 2));
     if (T >= 2) {
-        const at::Tensor next = at::tensor(std::vector<int64_t>(ids.begin() + e.heldOutFrom + 1, ids.end()), at::kLong).unsqueeze(1);
+        const at::Tensor next =
+            at::tensor(std::vector<int64_t>(ids.begin() + e.heldOutFrom + 1, ids.end()), at::kLong).unsqueeze(1);
         const int64_t n = T - 1 - e.heldOutFrom;
         e.pplOriginal = std::exp(-la.slice(0, e.heldOutFrom, T - 1).gather(1, next).sum().item<double>() / double(n));
         e.ppl = std::exp(-lb.slice(0, e.heldOutFrom, T - 1).gather(1, next).sum().item<double>() / double(n));
@@ -152,8 +162,10 @@ VariantEndToEnd endToEnd(Model& model, const std::vector<int32_t>& ids, const Va
 VariantsResult computeVariants(Model& model, const Trace& trace, const std::vector<int32_t>& ids,
                                const VariantsRequest& r, const JobControl& job) {
     checkShape(model, trace, r.layer, r.head);
-    if (r.continuation < 0 || r.continuation > 1024) fail(ErrorKind::BadInput, "variants: the continuation must lie in [0, 1024]");
-    if (!(r.heldOutFrom >= 0 && r.heldOutFrom < 1)) fail(ErrorKind::BadInput, "variants: the held-out share must lie in [0, 1)");
+    if (r.continuation < 0 || r.continuation > 1024)
+        fail(ErrorKind::BadInput, "variants: the continuation must lie in [0, 1024]");
+    if (!(r.heldOutFrom >= 0 && r.heldOutFrom < 1))
+        fail(ErrorKind::BadInput, "variants: the held-out share must lie in [0, 1)");
     if (trace.length() != int64_t(ids.size())) fail(ErrorKind::Internal, "variants: the trace is of another prompt");
     const core::ModelConfig& c = configOf(model);
     const std::vector<VariantChoice> choices = choicesOf(r);
@@ -187,7 +199,8 @@ VariantsResult computeVariants(Model& model, const Trace& trace, const std::vect
             m.head = heads[n];
             out.variants[i].heads.push_back(m);
             if (out.variants[i].note.empty()) out.variants[i].note = o.note;
-            if (r.substitute) outputs[i][size_t(heads[n])] = guardTorch([&] { return tensorOfOutput(o.o, in.T, in.dv); });
+            if (r.substitute)
+                outputs[i][size_t(heads[n])] = guardTorch([&] { return tensorOfOutput(o.o, in.T, in.dv); });
             maps.report((double(n) + double(i + 1) / double(choices.size())) / double(heads.size()));
         }
     }
@@ -203,7 +216,8 @@ VariantsResult computeVariants(Model& model, const Trace& trace, const std::vect
         const JobControl e2e = job.part(0.5, 1);
         const at::Tensor original = logProbs(dec, ids, {}, true, e2e.part(0, 0.1));
         for (size_t i = 0; i < choices.size(); ++i) {
-            const double a = 0.1 + 0.9 * double(i) / double(choices.size()), b = 0.1 + 0.9 * double(i + 1) / double(choices.size());
+            const double a = 0.1 + 0.9 * double(i) / double(choices.size()),
+                         b = 0.1 + 0.9 * double(i + 1) / double(choices.size());
             out.variants[i].endToEnd = endToEnd(model, ids, r, choices[i], heads, outputs[i], original, e2e.part(a, b));
             out.variants[i].hasEndToEnd = true;
             outputs[i].clear();
@@ -212,7 +226,8 @@ VariantsResult computeVariants(Model& model, const Trace& trace, const std::vect
     return out;
 }
 
-VariantHeadPair computeVariantHead(const Model& model, const Trace& trace, int layer, int head, const VariantChoice& v) {
+VariantHeadPair computeVariantHead(const Model& model, const Trace& trace, int layer, int head,
+                                   const VariantChoice& v) {
     checkShape(model, trace, layer, head);
     if (head < 0) fail(ErrorKind::BadInput, "variants: name one head for its maps");
     const VariantHeadInput in = variantHeadInput(model, trace, layer, head);

@@ -18,8 +18,8 @@ inline constexpr int64_t kVariantMaxTokens = 4096;
 std::pair<double, double> variantMapRanks(const VariantHeadOutput& output, int64_t T);
 // compareVariant with softmax's ranks given (computed once per head) and the variant's own
 // ranks only when asked (a live parameter edit leaves them 0).
-VariantHeadMetrics compareVariantWith(const VariantHeadOutput& softmax, const VariantHeadOutput& variant, int64_t T, int dv,
-                                      std::pair<double, double> softmaxRanks, bool variantRanks);
+VariantHeadMetrics compareVariantWith(const VariantHeadOutput& softmax, const VariantHeadOutput& variant, int64_t T,
+                                      int dv, std::pair<double, double> softmaxRanks, bool variantRanks);
 
 // `trace` of `ids` keeps q, k, v (and pre-RoPE q, k for models with RoPE).
 VariantsResult computeVariants(Model& model, const Trace& trace, const std::vector<int32_t>& ids,
