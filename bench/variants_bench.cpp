@@ -9,7 +9,13 @@
 //   layer table    - Inspector::variants over every head of the layer, every variant, no end to end;
 //   end to end     - one variant substituted in the layer (two forwards and the KL per position).
 // The panel's target is a parameter edit within 100 ms at 1K tokens for the map variants.
+// With --long N: a random-weight model of the default RandomModelSpec shape on N random ids, a
+// head's pair as the panel first asks for it (the whole map pooled to 1024 x 1024 cells, every
+// query's metrics and entropy) and a zoomed exact 256 x 256 tile, computed block by block of
+// query rows; the peak resident memory shows no T x T map is ever held.
 #include "bench_util.h"
+
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <fstream>
@@ -78,6 +84,31 @@ int main(int argc, char** argv) try {
     std::printf("| layer table: %zu variants x %d heads | %.3f |\n", variantInfos().size(), info.nHeads,
                 median(tableS));
     std::printf("| end to end: elu_linear in layer %d, every head | %.3f |\n", layer, median(e2eS));
+
+    if (const int64_t T = std::stoll(arg(argc, argv, "--long", "0")); T > 0) {
+        RandomModelSpec spec;
+        spec.contextLength = int(T);
+        Inspector big;
+        big.adopt(Model::random(spec));
+        std::mt19937 rng(2);
+        std::vector<int32_t> longIds;
+        for (int64_t i = 0; i < T; ++i) longIds.push_back(int32_t(rng() % uint32_t(spec.vocabSize)));
+        big.setPromptIds(longIds);
+        big.variantHead(1, 0, {"softmax", {}}, {0, 8, 0, 8});  // the trace, once
+        std::printf("\n# long prompt: %lld tokens, random weights (%d heads of %d), layer 1 head 0\n\n",
+                    (long long)T, spec.nHeads, spec.headDim);
+        std::printf("| variant | whole view, pooled (s) | 256 x 256 zoom tile (s) |\n|---|---|---|\n");
+        for (const char* name : {"softmax", "window", "topk", "elu_linear", "sinkhorn"}) {
+            const double whole = seconds([&] { big.variantHead(1, 0, {name, {}}); });
+            const double zoom = seconds([&] { big.variantHead(1, 0, {name, {}}, {T - 256, T, T - 256, T}); });
+            std::printf("| %s | %.2f | %.2f |\n", name, whole, zoom);
+            std::fflush(stdout);
+        }
+        rusage use{};
+        getrusage(RUSAGE_SELF, &use);
+        std::printf("\nPeak resident memory of the whole run: %.0f MB (one T x T float64 map: %.0f MB).\n",
+                    double(use.ru_maxrss) / 1024.0, double(T) * double(T) * 8 / 1048576.0);
+    }
     return 0;
 } catch (const std::exception& e) {
     std::fprintf(stderr, "attnscope-bench-variants: %s\n", e.what());

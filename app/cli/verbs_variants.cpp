@@ -1,6 +1,7 @@
 // variants: the attention-variants lab (issue 19; shared/reference/attention-variants-and-heads.md
 // sections A-D) through the Inspector: one layer's traced q, k, v replayed through the chosen
 // variants, compared with the softmax the model ran; --substitute re-runs the model with each.
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -43,9 +44,10 @@ void writeMap(const VariantHeadPair& p, const std::string& path) {
         std::ofstream f(tmp);
         if (!f) fail(ErrorKind::BadInput, path + ": cannot write file");
         char buf[32];
-        for (int64_t i = 0; i < p.T; ++i) {
-            for (int64_t j = 0; j < p.T; ++j) {
-                std::snprintf(buf, sizeof buf, j ? ",%.9g" : "%.9g", p.variant.map[size_t(i * p.T + j)]);
+        const int64_t rows = p.tile.rows, cols = p.tile.cols;  // the whole map: T x T
+        for (int64_t i = 0; i < rows; ++i) {
+            for (int64_t j = 0; j < cols; ++j) {
+                std::snprintf(buf, sizeof buf, j ? ",%.9g" : "%.9g", p.variant.map[size_t(i * cols + j)]);
                 f << buf;
             }
             f << '\n';
@@ -106,7 +108,12 @@ int verbVariants(const std::vector<std::string>& argv) {
     auto inspector = openInspector(a);
     inspector->setPromptIds(promptIds(a, *inspector));
     if (a.has("--out")) {
-        const VariantHeadPair p = inspector->variantHead(request.layer, request.head, request.variants.front());
+        const int T = int(std::min<size_t>(inspector->prompt().size(), 1 << 20));
+        if (T > 4096)
+            fail(ErrorKind::BadInput, "--out writes the whole T x T map: prompts up to 4096 tokens (this one has " +
+                                          std::to_string(T) + ")");
+        const VariantHeadPair p =
+            inspector->variantHead(request.layer, request.head, request.variants.front(), {0, T, 0, T, T, T});
         writeMap(p, a.str("--out"));
         if (!a.has("--json"))
             std::fprintf(stderr, "wrote the %lld x %lld %s map of layer %d head %d to %s\n", (long long)p.T,

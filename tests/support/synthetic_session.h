@@ -216,6 +216,7 @@ inline VariantsResult syntheticVariants() {
     }
     VariantHeadPair& p = r.pair;
     p.layer = 1, p.head = 2, p.T = kT, p.dv = 8, p.name = "topk", p.params["k"] = 2;
+    p.tile = {0, kT, 0, kT, int(kT), int(kT), false};
     const Matrix2D a = causalAttention(7);
     p.softmax.map.assign(a.data.begin(), a.data.end());
     p.variant.map.assign(size_t(kT * kT), 0.0);

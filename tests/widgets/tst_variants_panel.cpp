@@ -108,6 +108,49 @@ private slots:
         QCOMPARE(plot->map(2)->dataRange().center(), 0.0);
     }
 
+    // A long prompt's pair comes pooled: each cell sits at the centre of its block, a block wholly
+    // above the diagonal is blank; a zoom asks for the exact tile of the view, and that tile
+    // arriving keeps the view.
+    void pooledTilesAndZoom() {
+        VariantHeadPair p;
+        p.layer = 1, p.head = 0, p.T = 100, p.dv = 4, p.name = "window";
+        p.tile = {0, 100, 0, 100, 10, 10, true};
+        for (int r = 0; r < 10; ++r)
+            for (int c = 0; c < 10; ++c) {
+                p.softmax.map.push_back(c <= r ? 0.01 * (r + 1) : 0.0);
+                p.variant.map.push_back(c <= r ? 0.02 * (c + 1) : 0.0);
+            }
+        p.softmax.rowEntropy.assign(100, 1.0);
+        p.variant.rowEntropy.assign(100, 0.5);
+        VariantPairPlot plot;
+        plot.resize(900, 700);
+        plot.setPair(p);
+        QVERIFY(plot.hasPair());
+        QCPColorMapData* d = plot.map(1)->data();
+        QCOMPARE(d->keySize(), 10);
+        QCOMPARE(d->keyRange().lower, 4.5);  // cell 0 covers keys 0..9
+        QCOMPARE(d->keyRange().upper, 94.5);
+        QCOMPARE(d->cell(3, 7), 0.02 * 4);
+        QVERIFY(std::isnan(d->cell(1, 0)));  // keys 10..19 all after queries 0..9
+        QVERIFY(!std::isnan(d->cell(0, 0)));
+        QVERIFY(plot.wantedTile().rows == 0);  // the pooled tile is the view
+        QSignalSpy wanted(&plot, &VariantPairPlot::tileWanted);
+        plot.rect(0)->axis(QCPAxis::atBottom)->setRange(20, 40);
+        QTRY_COMPARE(wanted.count(), 1);
+        const VariantTile t = plot.wantedTile();
+        QCOMPARE(t.k0, int64_t(20));
+        QCOMPARE(t.k1, int64_t(41));
+        QCOMPARE(t.q0, int64_t(0));
+        QCOMPARE(t.q1, int64_t(100));
+        p.tile = {0, 100, 20, 41, 100, 21, false};
+        p.softmax.map.assign(100 * 21, 0.01);
+        p.variant.map.assign(100 * 21, 0.02);
+        plot.setPair(p);
+        QCOMPARE(plot.rect(1)->axis(QCPAxis::atBottom)->range(), QCPRange(20, 40));  // the view stays
+        QCOMPARE(plot.wantedTile().rows, 0);  // and the exact tile covers it
+        QCOMPARE(plot.map(0)->data()->keyRange().lower, 20.0);
+    }
+
     void tablesListAndSort() {
         VariantsPanel panel;
         const VariantsResult r = sessiontest::syntheticVariants();

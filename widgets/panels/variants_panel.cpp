@@ -116,6 +116,10 @@ VariantsPanel::VariantsPanel(QWidget* parent) : QWidget(parent) {
     m_pair = new VariantPairPlot(m_tabs);
     m_pair->setLogScale(true);
     m_tabs->addTab(m_pair, tr("Maps"));
+    connect(m_pair, &VariantPairPlot::tileWanted, this, [this](const VariantTile& tile) {
+        m_tile = tile;
+        requestPair();
+    });
     m_heads = new QTableWidget(m_tabs);
     m_heads->setSortingEnabled(true);
     m_tabs->addTab(m_heads, tr("Heads"));
@@ -257,7 +261,10 @@ void VariantsPanel::setLayerHead(int layer, int head) {
 int VariantsPanel::head() const { return m_head->value(); }
 void VariantsPanel::showTab(int index) { m_tabs->setCurrentIndex(index); }
 void VariantsPanel::setStatus(const QString& text) { m_status->setText(text); }
-void VariantsPanel::setTokenLabels(const QStringList& labels) { m_tokens = labels; }
+void VariantsPanel::setTokenLabels(const QStringList& labels) {
+    m_tokens = labels;
+    m_tile = {};  // a new prompt: the whole map
+}
 
 void VariantsPanel::buildParams() {
     while (QLayoutItem* item = m_paramRow->takeAt(0)) {

@@ -40,6 +40,9 @@ public:
     // One head's maps beside softmax (the dock's job answers pairRequested).
     void setPair(const VariantHeadPair& pair);
     void setStatus(const QString& text);
+    // The tile pairRequested asks for: the pair view's queries x keys after a zoom or pan on a
+    // long prompt; the default (the whole map, pooled when long) after a new prompt.
+    const VariantTile& requestedTile() const { return m_tile; }
 
     // View state (sessions, figures, tests).
     void selectVariant(const QString& name);
@@ -82,6 +85,7 @@ private:
     std::vector<VariantInfo> m_catalog;
     VariantsResult m_result;
     QStringList m_tokens;
+    VariantTile m_tile;
     QString m_compareKey = QStringLiteral("output_rel_err");
     bool m_quiet = false;
     QTimer* m_optionsTimer = nullptr;

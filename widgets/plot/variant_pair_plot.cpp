@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include <QTimer>
+
 #include "plot/colormaps.h"
 #include "plot/plot_menu.h"
 #include "plot/plot_theme.h"
@@ -75,6 +77,13 @@ VariantPairPlot::VariantPairPlot(QWidget* parent) : QCustomPlot(parent) {
     legend->setFont(QFont(font().family(), std::max(7, font().pointSize() - 1)));
     this->legend = legend;
     setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    m_settle = new QTimer(this);
+    m_settle->setSingleShot(true);
+    m_settle->setInterval(200);
+    connect(m_settle, &QTimer::timeout, this, [this] {
+        const VariantTile t = wantedTile();
+        if (t.rows > 0) emit tileWanted(t);
+    });
     linkRanges();
     installPlotTheme(this);
     PlotMenu::install(this, QStringLiteral("variant-map-pair"));
@@ -90,6 +99,7 @@ void VariantPairPlot::linkRanges() {
             for (QCPAxis* a : to) a->setRange(r);
             m_linking = false;
             updateTicks();
+            if (m_T > 0) m_settle->start();
         });
     };
     for (int i = 0; i < 3; ++i) {
@@ -118,22 +128,47 @@ void VariantPairPlot::clearPair() {
 }
 
 void VariantPairPlot::setPair(const VariantHeadPair& pair, const QStringList& tokens) {
-    if (pair.T <= 0 || int64_t(pair.softmax.map.size()) != pair.T * pair.T ||
-        int64_t(pair.variant.map.size()) != pair.T * pair.T) {
+    const VariantTile& t = pair.tile;
+    const int64_t cells = int64_t(t.rows) * int64_t(t.cols);
+    if (pair.T <= 0 || t.rows < 1 || t.cols < 1 || t.q0 < 0 || t.q1 > pair.T || t.q1 - t.q0 < t.rows || t.k0 < 0 ||
+        t.k1 > pair.T || t.k1 - t.k0 < t.cols || int64_t(pair.softmax.map.size()) != cells ||
+        int64_t(pair.variant.map.size()) != cells) {
         clearPair();
         return;
     }
+    const bool sameView = m_T == pair.T && m_pair.layer == pair.layer && m_pair.head == pair.head;
     m_pair = pair;
     m_tokens = tokens;
     m_T = pair.T;
     const QString name = QString::fromStdString(pair.name);
-    titleAxis(m_rects[0], tr("softmax: layer %1 head %2").arg(pair.layer).arg(pair.head));
+    titleAxis(m_rects[0], tr("softmax: layer %1 head %2").arg(pair.layer).arg(pair.head) +
+                              (pair.tile.pooled ? tr(" (cells: block max)") : QString()));
     titleAxis(m_rects[1], name);
     titleAxis(m_rects[2], tr("%1 − softmax").arg(name));
     titleAxis(m_rects[3], tr("row entropy per query"));
     fill();
     fillEntropy();
-    setView(-0.5, double(m_T) - 0.5, -0.5, double(m_T) - 0.5);
+    if (sameView) replot();
+    else setView(-0.5, double(m_T) - 0.5, -0.5, double(m_T) - 0.5);
+}
+
+VariantTile VariantPairPlot::wantedTile() const {
+    if (m_T <= 0) return {0, 0, 0, 0, 0, 0, false};
+    auto span = [this](QCPAxis* a) {
+        const QCPRange r = a->range();
+        const int64_t lo = std::clamp<int64_t>(int64_t(std::floor(r.lower + 0.5)), 0, m_T - 1);
+        const int64_t hi = std::clamp<int64_t>(int64_t(std::ceil(r.upper + 0.5)), lo + 1, m_T);
+        return std::pair{lo, hi};
+    };
+    const auto [k0, k1] = span(m_rects[0]->axis(QCPAxis::atBottom));
+    const auto [q0, q1] = span(m_rects[0]->axis(QCPAxis::atLeft));
+    const VariantTile& t = m_pair.tile;
+    if (!t.pooled && q0 >= t.q0 && q1 <= t.q1 && k0 >= t.k0 && k1 <= t.k1) return {0, 0, 0, 0, 0, 0, false};
+    VariantTile want;
+    want.q0 = q0, want.q1 = q1, want.k0 = k0, want.k1 = k1;
+    if (t.pooled && q0 == t.q0 && q1 == t.q1 && k0 == t.k0 && k1 == t.k1)
+        return {0, 0, 0, 0, 0, 0, false};  // the pooled tile is this very view
+    return want;
 }
 
 void VariantPairPlot::setLogScale(bool log) {
@@ -143,7 +178,9 @@ void VariantPairPlot::setLogScale(bool log) {
 }
 
 void VariantPairPlot::fill() {
-    const int n = int(m_T);
+    const VariantTile& t = m_pair.tile;
+    const int rows = t.rows, cols = t.cols;
+    const double nq = double(t.q1 - t.q0), nk = double(t.k1 - t.k0);
     double hi = 0, diff = 0, minPositive = 1;
     bool signedMaps = false;
     for (size_t c = 0; c < m_pair.softmax.map.size(); ++c) {
@@ -154,16 +191,26 @@ void VariantPairPlot::fill() {
         for (double x : {std::abs(a), std::abs(b)})
             if (x > 0) minPositive = std::min(minPositive, x);
     }
+    // Cell c of a side covers positions [x0 + c·n/cells, x0 + (c+1)·n/cells): its centre.
+    auto centre = [](int64_t x0, double n, int cells, double c) { return double(x0) + (c + 0.5) * n / cells - 0.5; };
     for (int i = 0; i < 3; ++i) {
         QCPColorMapData* d = m_maps[i]->data();
-        d->setSize(n, n);
-        d->setRange(QCPRange(0, n - 1), QCPRange(0, n - 1));
-        for (int q = 0; q < n; ++q)
-            for (int k = 0; k < n; ++k) {
-                const size_t c = size_t(q) * size_t(n) + size_t(k);
+        d->setSize(cols, rows);
+        d->setRange(QCPRange(centre(t.k0, nk, cols, 0), centre(t.k0, nk, cols, cols - 1)),
+                    QCPRange(centre(t.q0, nq, rows, 0), centre(t.q0, nq, rows, rows - 1)));
+        for (int q = 0; q < rows; ++q) {
+            const int64_t lastQuery = t.q0 + int64_t(std::ceil(double(q + 1) * nq / rows)) - 1;
+            for (int k = 0; k < cols; ++k) {
+                const int64_t firstKey = t.k0 + int64_t(std::floor(double(k) * nk / cols));
+                const size_t c = size_t(q) * size_t(cols) + size_t(k);
                 const double a = m_pair.softmax.map[c], b = m_pair.variant.map[c];
-                d->setCell(k, q, k > q ? std::numeric_limits<double>::quiet_NaN() : i == 0 ? a : i == 1 ? b : b - a);
+                d->setCell(k, q,
+                           firstKey > lastQuery ? std::numeric_limits<double>::quiet_NaN()
+                           : i == 0             ? a
+                           : i == 1             ? b
+                                                : b - a);
             }
+        }
     }
     const bool log = m_log && !signedMaps;  // a signed map (MALA) keeps the linear scale
     const double floor = std::max(minPositive, hi * 1e-4);

@@ -1,8 +1,10 @@
 // One head's softmax map and a variant's map side by side, their difference and both maps'
-// row entropy (issue 19): one plot, laid out 2 x 2 so it fits a dock. The maps are exact (one
-// cell per query x key, query 0 at the top, the causal mask blank) with linked zoom and pan; the
-// two maps share one colour scale, the difference has a diverging one centred on 0; the entropy
-// curves follow the maps' query range.
+// row entropy (issue 19): one plot, laid out 2 x 2 so it fits a dock. The maps show the pair's
+// tile (exact: one cell per query x key; pooled on long prompts: each cell a block's largest
+// weight), query 0 at the top, the causal mask blank, with linked zoom and pan; the two maps
+// share one colour scale, the difference has a diverging one centred on 0; the entropy curves
+// follow the maps' query range. A zoom or pan that leaves the tile, or shows a pooled one,
+// asks for the exact tile of the view (tileWanted).
 #pragma once
 #include <QStringList>
 #include <qcustomplot.h>
@@ -17,6 +19,7 @@ public:
     explicit VariantPairPlot(QWidget* parent = nullptr);
 
     // `tokens`: one label per position (tick labels when few enough are on screen), or empty.
+    // Another tile of the same head and prompt keeps the view; anything else shows the tile.
     void setPair(const VariantHeadPair& pair, const QStringList& tokens = {});
     void clearPair();
     bool hasPair() const { return m_T > 0; }
@@ -29,6 +32,13 @@ public:
     QCPColorMap* map(int i) const { return m_maps[i]; }
     QCPColorScale* mapScale() const { return m_scale; }
     QCPColorScale* differenceScale() const { return m_diffScale; }
+    // The tile the current view needs: the visible queries x keys, or none (rows = 0) when the
+    // pair's tile already shows them exactly.
+    VariantTile wantedTile() const;
+
+signals:
+    // The view settled (200 ms after a zoom or pan) on a region the pair's tile does not show exactly.
+    void tileWanted(const attnscope::VariantTile& tile);
 
 private:
     void fill();
@@ -43,6 +53,7 @@ private:
     QStringList m_tokens;
     int64_t m_T = 0;
     bool m_log = false, m_linking = false;
+    QTimer* m_settle = nullptr;
 };
 
 }  // namespace attnscope::widgets

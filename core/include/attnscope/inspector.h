@@ -165,8 +165,10 @@ public:
     // The request's variants on its layer's heads, compared with the softmax the model ran;
     // with request.substitute, the model re-run with each variant in place.
     VariantsResult variants(const VariantsRequest& request, const JobControl& job = {});
-    // One head's softmax and one variant, maps and outputs (the panel's side-by-side maps).
-    VariantHeadPair variantHead(int layer, int head, const VariantChoice& variant, const JobControl& job = {});
+    // One head's softmax and one variant, maps of `tile` (the view) and every query's output,
+    // entropy and metrics (the panel's side-by-side maps).
+    VariantHeadPair variantHead(int layer, int head, const VariantChoice& variant, const VariantTile& tile = {},
+                                const JobControl& job = {});
 
 private:
     struct Impl;

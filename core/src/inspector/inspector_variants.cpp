@@ -23,10 +23,11 @@ VariantsResult Inspector::variants(const VariantsRequest& request, const JobCont
     });
 }
 
-VariantHeadPair Inspector::variantHead(int layer, int head, const VariantChoice& variant, const JobControl& job) {
+VariantHeadPair Inspector::variantHead(int layer, int head, const VariantChoice& variant, const VariantTile& tile,
+                                       const JobControl& job) {
     return guarded([&] {
-        const Trace& trace = m->traceFor(variantsPolicy(), job);
-        return computeVariantHead(m->requireModel(), trace, layer, head, variant);
+        const Trace& trace = m->traceFor(variantsPolicy(), job.part(0, 0.1));
+        return computeVariantHead(m->requireModel(), trace, layer, head, variant, tile, job.part(0.1, 1));
     });
 }
 

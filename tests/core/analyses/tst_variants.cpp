@@ -1,7 +1,7 @@
 // Attention-variants lab (core/src/analyses/variants; shared/reference/attention-variants-and-
 // heads.md A–D): every variant's output and map against a direct O(T²) implementation written
 // here in plain loops, at T = 257 and 1100 (lengths the linear variants' 128-row chunks do not
-// divide), and the reference's identities: the softmax entry reproduces the trace's own
+// divide), also computed in blocks of 97 query rows (how long prompts are computed), and the reference's identities: the softmax entry reproduces the trace's own
 // attention, the degenerate settings reduce to softmax, TV = dropped mass for every mask, oracle
 // top-k drops the least mass, Sinkhorn's fixed points, MALA's unit rows, BinaryAttention's
 // Hamming identity, and causality of the prefix-sum linear attention.
@@ -12,7 +12,9 @@
 #include <numeric>
 #include <random>
 #include <set>
+#include <tuple>
 
+#include "analyses/variants/variants_lab.h"
 #include "attnscope/analyses/variants.h"
 #include "attnscope/error.h"
 #include "attnscope/model.h"
@@ -202,12 +204,20 @@ private slots:
 
     void directReferences_data() {
         QTest::addColumn<int>("T");
-        QTest::newRow("T=257") << 257;
-        QTest::newRow("T=1100") << 1100;
+        QTest::addColumn<int>("blockRows");  // 0: every row at once
+        QTest::newRow("T=257") << 257 << 0;
+        QTest::newRow("T=1100") << 1100 << 0;
+        QTest::newRow("T=1100, blocks of 97 rows") << 1100 << 97;
     }
     // Each variant's output and map against its definition written out here.
     void directReferences() {
         QFETCH(int, T);
+        QFETCH(int, blockRows);
+        struct Blocks {
+            int64_t was = variantBlockElements();
+            ~Blocks() { variantBlockElements() = was; }
+        } restore;
+        if (blockRows > 0) variantBlockElements() = int64_t(blockRows) * T;
         const int d = 16;
         const VariantHeadInput in = randomInput(T, d, 2, 0.2);
         auto check = [&](const char* name, const std::vector<std::string>& params, const Vec& w, double tol) {
@@ -344,6 +354,38 @@ private slots:
                     return in.scale * sigma * (d - 2 * h);  // the Hamming identity
                 });
             check("binary", {std::string("scale_mode=") + mode}, w, 1e-12);
+        }
+    }
+
+    // Every variant computed in blocks of 41 query rows (41 divides neither T nor the linear
+    // variants' chunks) gives the map, output, entropies and curve of the one-block computation:
+    // the state shared by the blocks (k-means centroids, Sinkhorn scalings, LSH order, Hedgehog's
+    // fit, BinaryAttention's scale) is the whole prompt's.
+    void blocksChangeNothing() {
+        const int64_t T = 300;
+        const VariantHeadInput in = randomInput(T, 16, 9, 0.2);
+        struct Blocks {
+            int64_t was = variantBlockElements();
+            ~Blocks() { variantBlockElements() = was; }
+        } restore;
+        for (const VariantInfo& info : variantInfos()) {
+            std::vector<std::string> params;
+            if (info.name == "hyper") params = {"min_seq_len=0", "b=16", "m=8"};  // the sampled path
+            if (info.name == "hedgehog") params = {"steps=15", "fit_max_tokens=200"};
+            if (info.name == "binary") params = {"scale_mode=prefix"};
+            if (info.name == "sinkhorn") params = {"n_it=4", "targets=mass_of_softmax"};
+            variantBlockElements() = restore.was;
+            const VariantHeadOutput whole = run(info.name, in, params);
+            variantBlockElements() = 41 * T;
+            const VariantHeadOutput blocks = run(info.name, in, params);
+            const QString name = QString::fromStdString(info.name);
+            QVERIFY2(maxAbsDiff(blocks.map, whole.map) < 1e-12, qPrintable(name + " map"));
+            QVERIFY2(maxRelDiff(blocks.o, whole.o) < 1e-12, qPrintable(name + " output"));
+            QVERIFY2(maxAbsDiff(blocks.rowEntropy, whole.rowEntropy) < 1e-12, qPrintable(name + " entropy"));
+            QVERIFY2(maxRelDiff(blocks.rowCurve, whole.rowCurve) < 1e-12 || whole.rowCurve.empty(),
+                     qPrintable(name + " curve"));
+            QCOMPARE(blocks.rowCurve.size(), whole.rowCurve.size());
+            QCOMPARE(blocks.note, whole.note);
         }
     }
 

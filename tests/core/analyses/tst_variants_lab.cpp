@@ -6,6 +6,7 @@
 // corrupt one is refused, and bad requests fail with clear errors.
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
 
 #include "attnscope/analyses/variants.h"
@@ -123,6 +124,96 @@ private slots:
         QVERIFY(std::abs(p.metrics.sinkMass - sink / double(p.T)) < 1e-12);
         QVERIFY(std::abs(p.metrics.softmaxSinkMass - softSink / double(p.T)) < 1e-12);
         QVERIFY_THROWS_EXCEPTION(Error, inspector->variantHead(1, -1, topk));
+    }
+
+    // A tile is the whole map's slice (exact) or its blocks' largest-magnitude entries (pooled,
+    // cells as adaptive pooling cuts them); the metrics, entropies and outputs do not depend on it.
+    void tilesOfTheMap() {
+        auto inspector = inspectorWith(200);
+        const int64_t T = 200;
+        // W = P − 2/n (affine, a = 1, b = −2) has blocks of negative weights.
+        for (const VariantChoice& v : {VariantChoice{"sinkhorn", {}}, VariantChoice{"affine_scaled", {{"b", -2}}}}) {
+            const VariantHeadPair full = inspector->variantHead(1, 2, v, {0, T, 0, T, int(T), int(T)});
+            QVERIFY(!full.tile.pooled);
+            QCOMPARE(full.variant.map.size(), size_t(T * T));
+            const VariantHeadPair part = inspector->variantHead(1, 2, v, {30, 90, 10, 70});
+            QCOMPARE(part.tile.rows, 60);
+            QCOMPARE(part.tile.cols, 60);
+            QVERIFY(!part.tile.pooled);
+            for (int64_t i = 0; i < 60; ++i)
+                for (int64_t j = 0; j < 60; ++j) {
+                    QCOMPARE(part.variant.map[size_t(i * 60 + j)], full.variant.map[size_t((i + 30) * T + j + 10)]);
+                    QCOMPARE(part.softmax.map[size_t(i * 60 + j)], full.softmax.map[size_t((i + 30) * T + j + 10)]);
+                }
+            const int R = 16, C = 24;
+            const VariantHeadPair pooled = inspector->variantHead(1, 2, v, {0, T, 0, T, R, C});
+            QVERIFY(pooled.tile.pooled);
+            bool negative = false;
+            for (int r = 0; r < R; ++r)
+                for (int c = 0; c < C; ++c) {
+                    double pos = 0, neg = 0;
+                    for (int64_t i = r * T / R; i < ((r + 1) * T + R - 1) / R; ++i)
+                        for (int64_t j = c * T / C; j < ((c + 1) * T + C - 1) / C; ++j) {
+                            const double w = full.variant.map[size_t(i * T + j)];
+                            pos = std::max(pos, w), neg = std::max(neg, -w);
+                        }
+                    negative |= neg > pos;
+                    QCOMPARE(pooled.variant.map[size_t(r * C + c)], pos >= neg ? pos : -neg);
+                }
+            QCOMPARE(negative, v.name == "affine_scaled");  // negative weights survive pooling
+            for (const VariantHeadPair* p : {&part, &pooled}) {
+                QCOMPARE(p->metrics.outputRelErr, full.metrics.outputRelErr);
+                QCOMPARE(p->metrics.rowKlMean, full.metrics.rowKlMean);
+                QCOMPARE(p->variant.rowEntropy, full.variant.rowEntropy);
+                QCOMPARE(p->variant.o, full.variant.o);
+            }
+        }
+        QVERIFY_THROWS_EXCEPTION(Error, inspector->variantHead(1, 2, {"window", {}}, {0, T + 1, 0, T}));
+        QVERIFY_THROWS_EXCEPTION(Error, inspector->variantHead(1, 2, {"window", {}}, {50, 50, 0, T}));
+        QVERIFY_THROWS_EXCEPTION(Error, inspector->variantHead(1, 2, {"window", {}}, {0, T, 0, T, 0, 8}));
+    }
+
+    // A prompt longer than the whole-map limit: computed block by block. Exact tiles agree with
+    // the window's definition written here, TV equals the dropped mass (reference B, a mask's
+    // identity) over every row, and the ranks (which need the whole map) are left out.
+    void longPromptInBlocks() {
+        RandomModelSpec spec;
+        spec.contextLength = 6000;
+        spec.seed = 5;
+        Inspector inspector;
+        inspector.adopt(Model::random(spec));
+        const int64_t T = 5000;
+        inspector.setPromptIds(promptIds(size_t(T)));
+        const VariantChoice window{"window", {{"w", 64}}};
+        const VariantsResult r = inspector.variants(requestOf({window}, 1, 3));
+        const VariantHeadMetrics& m = r.variants.front().heads.front();
+        QCOMPARE(m.effectiveRank, 0.0);  // T > kVariantRankTokens
+        QCOMPARE(m.softmaxEffectiveRank, 0.0);
+        QVERIFY(m.keptMass > 0 && m.keptMass < 1);
+        QVERIFY(std::abs(m.rowTvMean - (1 - m.keptMass)) < 1e-9);
+        const VariantHeadPair whole = inspector.variantHead(1, 3, window);
+        QVERIFY(whole.tile.pooled);
+        QCOMPARE(whole.tile.rows, kVariantTileCells);
+        QCOMPARE(whole.variant.rowEntropy.size(), size_t(T));
+        QCOMPARE(whole.metrics.keptMass, m.keptMass);
+        const int64_t q0 = T - 10, k0 = T - 100;
+        const VariantHeadPair tile = inspector.variantHead(1, 3, window, {q0, T, k0, T});
+        const VariantHeadInput in = variantHeadInput(inspector.model(), inspector.trace(), 1, 3);
+        for (int64_t i = q0; i < T; ++i) {
+            std::vector<double> s;
+            for (int64_t j = i - 63; j <= i; ++j) {
+                double dot = 0;
+                for (int c = 0; c < in.d; ++c) dot += in.q[size_t(i * in.d + c)] * in.k[size_t(j * in.d + c)];
+                s.push_back(in.scale * dot);
+            }
+            const double mx = *std::max_element(s.begin(), s.end());
+            double z = 0;
+            for (double x : s) z += std::exp(x - mx);
+            for (int64_t j = k0; j < T; ++j) {
+                const double want = j > i || j < i - 63 ? 0.0 : std::exp(s[size_t(j - (i - 63))] - mx) / z;
+                QVERIFY(std::abs(tile.variant.map[size_t((i - q0) * 100 + j - k0)] - want) < 1e-12);
+            }
+        }
     }
 
     void parametersSpreadByName() {

@@ -85,8 +85,9 @@ struct VariantHeadMetrics {
     double rowKlMean = 0;  // mean_i KL(p_i ‖ P_i) in nats: finite for every variant here
     double rowTvMean = 0;  // mean_i ½ Σ_j |p_ij − P_ij|
     double entropy = 0, softmaxEntropy = 0, entropyGap = 0;  // mean row entropy (nats), variant − softmax
-    double effectiveRank = 0, softmaxEffectiveRank = 0;      // exp(entropy of σ/Σσ) of the map
-    double stableRank = 0, softmaxStableRank = 0;            // ‖W‖_F² / σ_max²
+    // Ranks need the whole map: 0 (not computed) above kVariantRankTokens tokens.
+    double effectiveRank = 0, softmaxEffectiveRank = 0;  // exp(entropy of σ/Σσ) of the map
+    double stableRank = 0, softmaxStableRank = 0;        // ‖W‖_F² / σ_max²
     double keptMass = 1;                       // mean_i Σ_{j: W_ij ≠ 0} P_ij (sparse variants: 1 − δ)
     double negMass = 0;                        // mean_i Σ_j min(W_ij, 0)
     double sinkMass = 0, softmaxSinkMass = 0;  // mean_i p_i0: the first token's share (the primary sink)
@@ -96,6 +97,19 @@ VariantHeadMetrics compareVariant(const VariantHeadOutput& softmax, const Varian
                                   int dv);
 
 // ---- the lab: a layer's heads through chosen variants ---------------------------------------
+
+inline constexpr int64_t kVariantRankTokens = 4096;  // the longest prompt whose maps get an SVD
+
+// The part of a head's T x T map a view shows: queries [q0, q1) x keys [k0, k1) (q1, k1 = −1:
+// to T), as at most rows x cols cells. A larger extent is pooled: each cell holds the entry of
+// largest magnitude in its block (sign kept), like the explorer's max overview. The lab
+// computes the maps block by block of query rows, so a long prompt's map is never held whole.
+inline constexpr int kVariantTileCells = 1024;
+struct VariantTile {
+    int64_t q0 = 0, q1 = -1, k0 = 0, k1 = -1;
+    int rows = kVariantTileCells, cols = kVariantTileCells;
+    bool pooled = false;  // on a result: the cells are blocks of the extent, not single entries
+};
 
 struct VariantChoice {
     std::string name;
@@ -116,6 +130,7 @@ struct VariantsRequest {
     std::string mapVariant;  // "" : none
     VariantParams mapParams;
     int mapHead = 0;
+    VariantTile mapTile;
 };
 
 // The substituted run against the model's own, at every prompt position i (predicting i+1).
@@ -146,8 +161,11 @@ struct VariantHeadPair {
     int dv = 0;
     std::string name;
     VariantParams params;
+    // softmax.map and variant.map hold tile.rows x tile.cols cells of the extent `tile` (its
+    // q1, k1 resolved); o, rowEntropy and rowCurve cover every query.
+    VariantTile tile;
     VariantHeadOutput softmax, variant;
-    VariantHeadMetrics metrics;
+    VariantHeadMetrics metrics;  // over every query (no ranks)
 };
 
 struct VariantsResult {

@@ -6,11 +6,11 @@ namespace {
 
 VariantTensors affine(const HeadTensors& in, const Params& p) {
     const at::Tensor P = maskedSoftmax(scores(in), in);
-    at::Tensor a = at::full({in.T}, p["a"], at::kDouble), b = at::full({in.T}, p["b"], at::kDouble);
+    at::Tensor a = at::full({in.rows()}, p["a"], at::kDouble), b = at::full({in.rows()}, p["b"], at::kDouble);
     if (p.choice("mode") == "norm") {
-        const at::Tensor qn = in.q.norm(2, 1);
-        a = 2 * at::sigmoid(p["kappa"] * (qn / std::max(medianOf(qn), 1e-12) - 1));
-        b = at::full({in.T}, p["beta0"], at::kDouble);
+        const at::Tensor qn = in.q.norm(2, 1);  // the median over every row
+        a = 2 * at::sigmoid(p["kappa"] * (in.rowsOf(qn) / std::max(medianOf(qn), 1e-12) - 1));
+        b = at::full({in.rows()}, p["beta0"], at::kDouble);
     }
     const at::Tensor n = in.visible.sum(1).to(at::kDouble);
     const at::Tensor w = (a.unsqueeze(1) * P + (b / n).unsqueeze(1)).masked_fill(in.visible.logical_not(), 0.0);

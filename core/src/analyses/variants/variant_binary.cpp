@@ -13,11 +13,11 @@ VariantTensors binary(const HeadTensors& in, const Params& p) {
     at::Tensor rowScale;                       // σ_Q σ_K per query row
     if (p.choice("scale_mode") == "prefix") {  // σ over rows ≤ i: no scalar from the future
         const at::Tensor n = at::arange(1, in.T + 1, at::kDouble);
-        rowScale = (q.abs().mean(1).cumsum(0) / n) * (k.abs().mean(1).cumsum(0) / n);
+        rowScale = in.rowsOf((q.abs().mean(1).cumsum(0) / n) * (k.abs().mean(1).cumsum(0) / n));
     } else {
-        rowScale = at::full({in.T}, (q.abs().mean() * k.abs().mean()).item<double>(), at::kDouble);
+        rowScale = at::full({in.rows()}, (q.abs().mean() * k.abs().mean()).item<double>(), at::kDouble);
     }
-    const at::Tensor s = sq.mm(sk.t()) * (rowScale * in.scale).unsqueeze(1);
+    const at::Tensor s = in.rowsOf(sq).mm(sk.t()) * (rowScale * in.scale).unsqueeze(1);
     at::Tensor w = maskedSoftmax(s, in);
     at::Tensor v = in.v;
     if (p.integer("pv_quant")) {

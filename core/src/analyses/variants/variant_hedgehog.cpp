@@ -26,13 +26,16 @@ at::Tensor crossEntropy(const at::Tensor& P, const at::Tensor& fq, const at::Ten
     return -(P.slice(0, r0, r1) * (w + 1e-12).log()).sum() / double(std::max<int64_t>(1, r1 - r0));
 }
 
-VariantTensors hedgehog(const HeadTensors& in, const Params& p) {
+// The two feature maps fitted on the head's first fit_max_tokens queries ({w_q, b_q, w_k, b_k},
+// float64); the fit's report goes to the cache's note.
+std::vector<at::Tensor> fit(const HeadTensors& in, const Params& p) {
     const auto [q0, k0] = qkFor(in, p);
     const int64_t d = q0.size(1), m = p.integer("m") > 0 ? p.integer("m") : d;
     const int64_t fitT = std::min<int64_t>(in.T, p.integer("fit_max_tokens"));
     const int64_t fitRows = std::max<int64_t>(1, std::llround(double(fitT) * (1 - p["holdout_frac"])));
-    const at::Tensor P = maskedSoftmax(scores(in), in).to(at::kFloat);
-    const at::Tensor q = q0.to(at::kFloat), k = k0.to(at::kFloat), vis = in.visible;
+    const HeadTensors head = in.block(0, fitT);  // the fit's rows: [fitT, T] maps
+    const at::Tensor P = maskedSoftmax(scores(head), head).to(at::kFloat);
+    const at::Tensor q = q0.to(at::kFloat), k = k0.to(at::kFloat), vis = head.visible;
     at::Tensor init = at::zeros({m, d}, at::kFloat);
     init.slice(0, 0, std::min(m, d)).copy_(at::eye(std::min(m, d), d, at::kFloat));
     if (m > d) {  // extra rows N(0, 0.02) from a fixed seed
@@ -80,16 +83,24 @@ VariantTensors hedgehog(const HeadTensors& in, const Params& p) {
         f.w = f.w.detach().to(at::kDouble);
         f.b = f.b.detach().to(at::kDouble);
     }
-    VariantTensors r = linearAttention(maps[0](q0), maps[1](k0), in, 1e-6);
     const double held =
         fitRows < fitT
-            ? crossEntropy(P.to(at::kDouble), maps[0](q0), maps[1](k0), in.visible, fitRows, fitT).item<double>()
+            ? crossEntropy(P.to(at::kDouble), maps[0](q0), maps[1](k0), head.visible, fitRows, fitT).item<double>()
             : std::nan("");
     std::ostringstream note;
     note.precision(4);
     note << "fit cross-entropy " << before << " -> " << after << " nats/row on " << fitRows << " rows";
     if (fitRows < fitT) note << "; held-out " << held;
-    r.note = note.str();
+    in.cache->note = note.str();
+    return {maps[0].w, maps[0].b, maps[1].w, maps[1].b};
+}
+
+VariantTensors hedgehog(const HeadTensors& in, const Params& p) {
+    const std::vector<at::Tensor>& fitted = in.cached("feature_maps", [&] { return fit(in, p); });
+    const FeatureMap fq{fitted[0], fitted[1]}, fk{fitted[2], fitted[3]};
+    const auto [q0, k0] = qkFor(in, p);
+    VariantTensors r = linearAttention(fq(q0), fk(k0), in, 1e-6);
+    r.note = in.cache->note;
     return r;
 }
 

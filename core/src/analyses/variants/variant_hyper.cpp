@@ -49,21 +49,27 @@ VariantTensors hyper(const HeadTensors& in, const Params& p) {
         return r;
     }
     const uint64_t seed = uint64_t(p.integer("seed"));
-    const int64_t b = p.integer("b"), m = p.integer("m"), T = in.T;
-    const at::Tensor R = gaussian(in.q.size(1), p.integer("r"), seed);
-    const std::vector<int64_t> rq = lshRank(in.q, R), rk = lshRank(in.k, R);
+    const int64_t b = p.integer("b"), m = p.integer("m"), T = in.T, R = in.rows();
+    const std::vector<at::Tensor>& ranks = in.cached("lsh", [&] {  // bucket order of every query and key
+        const at::Tensor proj = gaussian(in.q.size(1), p.integer("r"), seed);
+        return std::vector<at::Tensor>{at::tensor(lshRank(in.q, proj), at::kLong),
+                                       at::tensor(lshRank(in.k, proj), at::kLong)};
+    });
+    const int64_t *rq = ranks[0].data_ptr<int64_t>(), *rk = ranks[1].data_ptr<int64_t>();
     const at::Tensor s = scores(in).masked_fill(in.visible.logical_not(), -std::numeric_limits<double>::infinity());
     const at::Tensor e = (s - std::get<0>(s.max(1, true))).exp().contiguous();
-    at::Tensor weight = at::zeros({T, T}, at::kDouble);
-    const bool* vis = in.visible.contiguous().data_ptr<bool>();
+    at::Tensor weight = at::zeros({R, T}, at::kDouble);
+    const at::Tensor visible = in.visible.contiguous();
+    const bool* vis = visible.data_ptr<bool>();
     const double* ep = e.data_ptr<double>();
     double* wp = weight.data_ptr<double>();
     std::vector<int64_t> rest;
-    for (int64_t i = 0; i < T; ++i) {
+    for (int64_t row = 0; row < R; ++row) {
+        const int64_t i = in.r0 + row;
         rest.clear();
         for (int64_t j = 0; j <= i; ++j) {
-            if (!vis[i * T + j]) continue;
-            if (j == i || rq[size_t(i)] / b == rk[size_t(j)] / b) wp[i * T + j] = ep[i * T + j];  // heavy
+            if (!vis[row * T + j]) continue;
+            if (j == i || rq[i] / b == rk[j] / b) wp[row * T + j] = ep[row * T + j];  // heavy
             else rest.push_back(j);
         }
         const int64_t Ri = int64_t(rest.size()), take = std::min(m, Ri);
@@ -71,7 +77,7 @@ VariantTensors hyper(const HeadTensors& in, const Params& p) {
             const uint64_t h = seed * 0x9E3779B97F4A7C15ULL ^ (uint64_t(i) << 32 | uint64_t(t));
             const int64_t pick = t + std::min<int64_t>(Ri - t - 1, int64_t(kv::splitMix01(h) * double(Ri - t)));
             std::swap(rest[size_t(t)], rest[size_t(pick)]);
-            wp[i * T + rest[size_t(t)]] = double(Ri) / double(take) * ep[i * T + rest[size_t(t)]];
+            wp[row * T + rest[size_t(t)]] = double(Ri) / double(take) * ep[row * T + rest[size_t(t)]];
         }
     }
     VariantTensors r = fromMap(weight / weight.sum(1, true), in);

@@ -10,7 +10,7 @@ VariantTensors mala(const HeadTensors& in, const Params& p) {
     const auto [q, k] = qkFor(in, p);
     const double a = p["a"] > 0 ? p["a"] : in.scale;
     const at::Tensor hidden = in.visible.logical_not();
-    const at::Tensor e = (elu1(q).mm(elu1(k).t()) * a).masked_fill(hidden, 0.0);
+    const at::Tensor e = (elu1(in.rowsOf(q)).mm(elu1(k).t()) * a).masked_fill(hidden, 0.0);
     const at::Tensor n = in.visible.sum(1).to(at::kDouble), sum = e.sum(1), z = sum / n;
     const at::Tensor w =
         ((1 / n + 1 / (sum + p["eps"])).unsqueeze(1) * e - (z / n).unsqueeze(1)).masked_fill(hidden, 0.0);

@@ -6,7 +6,7 @@ namespace {
 
 VariantTensors power(const HeadTensors& in, const Params& p) {
     const int64_t local = p.integer("w_local"), block = p.integer("block"), sinks = p.integer("sinks");
-    const at::Tensor i = at::arange(in.T, at::kLong).unsqueeze(1), j = at::arange(in.T, at::kLong).unsqueeze(0);
+    const at::Tensor i = in.queryIndex(), j = in.keyIndex();
     const at::Tensor off = i.div(block, "floor") - j.div(block, "floor");  // block offset (tokens: block = 1)
     at::Tensor keep = (off >= 0) & (off < local);
     for (int64_t pw = 1; pw <= in.T; pw *= 2) keep = keep | (off == pw);

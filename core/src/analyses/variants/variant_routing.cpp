@@ -43,10 +43,12 @@ VariantTensors routing(const HeadTensors& in, const Params& p) {
         p.integer("clusters") > 0 ? p.integer("clusters") : std::max<int64_t>(1, std::llround(std::sqrt(double(in.T))));
     auto unit = [](const at::Tensor& x) { return x / x.norm(2, 1, true).clamp_min(1e-12); };
     const at::Tensor q = unit(in.q), k = unit(in.k);
-    const at::Tensor centroids =
-        sphericalKMeans(at::cat({q, k}, 0), C, p.integer("iters"), uint64_t(p.integer("seed")));
-    const at::Tensor cq = q.mm(centroids.t()).argmax(1), ck = k.mm(centroids.t()).argmax(1);
-    const at::Tensor i = at::arange(in.T, at::kLong).unsqueeze(1), j = at::arange(in.T, at::kLong).unsqueeze(0);
+    const at::Tensor centroids = in.cached("centroids", [&] {
+        return std::vector<at::Tensor>{
+            sphericalKMeans(at::cat({q, k}, 0), C, p.integer("iters"), uint64_t(p.integer("seed")))};
+    })[0];  // from every query and key, once per head
+    const at::Tensor cq = in.rowsOf(q).mm(centroids.t()).argmax(1), ck = k.mm(centroids.t()).argmax(1);
+    const at::Tensor i = in.queryIndex(), j = in.keyIndex();
     const at::Tensor keep = (cq.unsqueeze(1) == ck.unsqueeze(0)) | ((i - j) < p.integer("local_window"));
     VariantTensors r = fromMap(maskedSoftmax(scores(in), in, keep), in);
     r.curve = cq.to(at::kDouble);

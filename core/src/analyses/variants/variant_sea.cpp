@@ -10,7 +10,7 @@ VariantTensors sea(const HeadTensors& in, const Params& p) {
     const bool relu = p.choice("estimator") == "relu";
     const at::Tensor estimate =
         linearAttention(relu ? at::relu(in.q) : elu1(in.q), relu ? at::relu(in.k) : elu1(in.k), in, 1e-6).w;
-    const at::Tensor j = at::arange(in.T, at::kLong).unsqueeze(0);
+    const at::Tensor j = in.keyIndex();
     const at::Tensor keep = topKeys(estimate, in, k) | (j < p.integer("always_keep_first"));
     const at::Tensor s = scores(in);
     VariantTensors r = fromMap(maskedSoftmax(s, in, keep), in);

@@ -5,10 +5,10 @@ namespace attnscope::variants {
 namespace {
 
 VariantTensors selective(const HeadTensors& in, const Params& p) {
-    const at::Tensor qn = in.q.norm(2, 1), vn = in.v.norm(2, 1);
-    const at::Tensor pos = at::arange(in.T, at::kDouble);
+    const at::Tensor qn = in.q.norm(2, 1), vn = in.v.norm(2, 1);  // medians over every row
+    const at::Tensor pos = at::arange(in.r0, in.r1, at::kDouble);
     const at::Tensor tau = p["tau0"] * (1 + p["alpha"] * (pos + 1).log()) *
-                           (1 + p["beta"] * at::tanh(qn / std::max(medianOf(qn), 1e-12) - 1));
+                           (1 + p["beta"] * at::tanh(in.rowsOf(qn) / std::max(medianOf(qn), 1e-12) - 1));
     const at::Tensor vScale = 1 + p["gamma"] * at::tanh(vn / std::max(medianOf(vn), 1e-12) - 1);
     VariantTensors r;
     r.w = maskedSoftmax(scores(in) * tau.unsqueeze(1), in);

@@ -13,7 +13,7 @@ std::vector<VariantParamSpec> windowParams(double w, double dilation) {
 // M(i) = {i − δt : t < w} ∪ {j < sinks}, renormalised softmax over it.
 VariantTensors windowed(const HeadTensors& in, const Params& p) {
     const int64_t w = p.integer("w"), dil = p.integer("dilation"), sinks = p.integer("sink_tokens");
-    const at::Tensor i = at::arange(in.T, at::kLong).unsqueeze(1), j = at::arange(in.T, at::kLong).unsqueeze(0);
+    const at::Tensor i = in.queryIndex(), j = in.keyIndex();
     const at::Tensor off = i - j;
     const at::Tensor keep = ((off >= 0) & (off < w * dil) & (off.remainder(dil) == 0)) | (j < sinks);
     VariantTensors r = fromMap(maskedSoftmax(scores(in), in, keep), in);

@@ -99,11 +99,19 @@ SessionSection encodeVariants(const VariantsResult& r) {
                             {"params", p.params},
                             {"curve_name", p.variant.curveName},
                             {"note", p.variant.note},
-                            {"metrics", metricsJson(p.metrics)}};
+                            {"metrics", metricsJson(p.metrics)},
+                            {"tile",
+                             {{"q0", p.tile.q0},
+                              {"q1", p.tile.q1},
+                              {"k0", p.tile.k0},
+                              {"k1", p.tile.k1},
+                              {"rows", p.tile.rows},
+                              {"cols", p.tile.cols},
+                              {"pooled", p.tile.pooled}}}};
         for (const auto& [tag, o] :
              {std::pair<const char*, const VariantHeadOutput*>{"softmax", &p.softmax}, {"variant", &p.variant}}) {
-            s.tensors[std::string("map_") + tag] =
-                SessionTensor::f32({p.T, p.T}, std::vector<float>(o->map.begin(), o->map.end()));
+            s.tensors[std::string("map_") + tag] = SessionTensor::f32(
+                {p.tile.rows, p.tile.cols}, std::vector<float>(o->map.begin(), o->map.end()));
             s.tensors[std::string("entropy_") + tag] = SessionTensor::f64({p.T}, o->rowEntropy);
         }
         if (!p.variant.rowCurve.empty()) s.tensors["curve_variant"] = SessionTensor::f64({p.T}, p.variant.rowCurve);
@@ -157,11 +165,25 @@ VariantsResult decodeVariants(const SessionSection& s) {
         q.variant.note = j.str("note", "");
         q.metrics = metricsOf(j.object("metrics"));
         q.T = r.tokens;
-        if (q.T > 8192) j.bad("the map pair of " + std::to_string(q.T) + " tokens is larger than the lab makes");
+        VariantTile& t = q.tile;
+        if (j.has("tile")) {  // sessions before tiles held the whole T x T map
+            const codec::JsonReader k = j.object("tile");
+            t.q0 = k.integer("q0", 0, q.T - 1);
+            t.q1 = k.integer("q1", t.q0 + 1, q.T);
+            t.k0 = k.integer("k0", 0, q.T - 1);
+            t.k1 = k.integer("k1", t.k0 + 1, q.T);
+            t.rows = int(k.integer("rows", 1, std::min<int64_t>(4096, t.q1 - t.q0)));
+            t.cols = int(k.integer("cols", 1, std::min<int64_t>(4096, t.k1 - t.k0)));
+            t.pooled = k.boolean("pooled", false);
+        } else {
+            if (q.T > 4096) j.bad("the map pair of " + std::to_string(q.T) + " tokens is larger than the lab makes");
+            t = {0, q.T, 0, q.T, int(q.T), int(q.T), false};
+        }
         for (const auto& [tag, o] :
              {std::pair<const char*, VariantHeadOutput*>{"softmax", &q.softmax}, {"variant", &q.variant}}) {
             const std::string map = std::string("map_") + tag, entropy = std::string("entropy_") + tag;
-            const std::vector<float> m = s.require(kPanel, map, SessionTensor::Type::F32, {q.T, q.T}).toF32(map);
+            const std::vector<float> m =
+                s.require(kPanel, map, SessionTensor::Type::F32, {t.rows, t.cols}).toF32(map);
             o->map.assign(m.begin(), m.end());
             o->rowEntropy = s.require(kPanel, entropy, SessionTensor::Type::F64, {q.T}).toF64(entropy);
         }

@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <tuple>
 
 #include "analyses/variants/variant_detail.h"
 #include "attnscope/error.h"
 #include "model/model_access.h"
 #include "model/model_impl.h"
+#include "trace/trace_impl.h"
 
 namespace attnscope {
 namespace {
@@ -27,10 +29,153 @@ void checkShape(const Model& model, const Trace& trace, int layer, int head) {
     if (head < -1 || head >= c.nHeads)
         fail(ErrorKind::BadInput, "variants: head " + std::to_string(head) + " is out of range (the model has " +
                                       std::to_string(c.nHeads) + ")");
-    if (trace.length() > kVariantMaxTokens)
-        fail(ErrorKind::BadInput, "the variants lab compares T x T maps: prompts up to " +
-                                      std::to_string(kVariantMaxTokens) + " tokens (this one has " +
-                                      std::to_string(trace.length()) + ")");
+}
+
+// Query head `head`'s tensors from a layer's capture.
+variants::HeadTensors headOf(const core::ModelConfig& c, const LayerCapture& in, int head) {
+    if (!in.q.defined() || !in.k.defined() || !in.v.defined())
+        fail(ErrorKind::NotFound, "the variants lab needs the trace's q, k and v");
+    const int g = head / (c.nHeads / c.nKvHeads);
+    const bool rope = c.rope.style != core::RopeStyle::None && in.qPre.defined() && in.kPre.defined();
+    return variants::headTensors(in.q.select(1, head), in.k.select(1, g), in.v.select(1, g),
+                                 rope ? in.qPre.select(1, head) : at::Tensor(),
+                                 rope ? in.kPre.select(1, g) : at::Tensor(), c.logitScale(), c.slidingWindow);
+}
+
+const LayerCapture& captureOf(const Trace& trace, int layer) {
+    const auto* ti = dynamic_cast<const core::TraceImpl*>(&trace);
+    if (!ti) fail(ErrorKind::BadInput, "the variants lab needs a trace from Model::run");
+    return ti->layer(layer);
+}
+
+// The cells of one map's tile, filled block by block of query rows. Pooled: cell (r, c) holds
+// the entry of largest magnitude over rows [⌊r·nq/R⌋, ⌈(r+1)·nq/R⌉) x keys [⌊c·nk/C⌋, ⌈(c+1)·nk/C⌉)
+// of the extent (sign kept; ties to the positive one).
+class TileCells {
+public:
+    TileCells(const VariantTile& t) : m_t(t) {
+        const int64_t nq = t.q1 - t.q0, nk = t.k1 - t.k0;
+        m_exact = !t.pooled;
+        m_pos = at::zeros({t.rows, t.cols}, at::kDouble);
+        if (!m_exact) m_neg = at::zeros({t.rows, t.cols}, at::kDouble);
+        m_nq = nq;
+        m_nk = nk;
+    }
+    void add(int64_t r0, const at::Tensor& w) {  // rows r0.. of the map [rows, T]
+        const int64_t a = std::max(r0, m_t.q0), b = std::min(r0 + w.size(0), m_t.q1);
+        if (a >= b) return;
+        const at::Tensor x = w.slice(0, a - r0, b - r0).slice(1, m_t.k0, m_t.k1);
+        if (m_exact) {
+            m_pos.slice(0, a - m_t.q0, b - m_t.q0).copy_(x);
+            return;
+        }
+        at::Tensor pos = x.clamp_min(0), neg = (-x).clamp_min(0);
+        if (m_t.cols < m_nk) {
+            pos = std::get<0>(at::adaptive_max_pool1d(pos.unsqueeze(0), {int64_t(m_t.cols)})).squeeze(0);
+            neg = std::get<0>(at::adaptive_max_pool1d(neg.unsqueeze(0), {int64_t(m_t.cols)})).squeeze(0);
+        }
+        // Cell r covers rows [⌊r·n/R⌋, ⌈(r+1)·n/R⌉) of the extent, as adaptive pooling's columns.
+        const int64_t R = m_t.rows;
+        for (int64_t r = std::max<int64_t>(0, (a - m_t.q0) * R / m_nq - 1); r < R; ++r) {
+            const int64_t lo = std::max(a, m_t.q0 + r * m_nq / R),
+                          hi = std::min(b, m_t.q0 + ((r + 1) * m_nq + R - 1) / R);
+            if (m_t.q0 + r * m_nq / R >= b) break;
+            if (lo >= hi) continue;
+            for (auto [acc, part] : {std::pair{&m_pos, &pos}, {&m_neg, &neg}}) {
+                at::Tensor row = acc->select(0, r);
+                row.copy_(at::maximum(row, std::get<0>(part->slice(0, lo - a, hi - a).max(0))));
+            }
+        }
+    }
+    std::vector<double> cells() const {
+        const at::Tensor t = (m_exact ? m_pos : at::where(m_pos >= m_neg, m_pos, -m_neg)).contiguous();
+        return {t.data_ptr<double>(), t.data_ptr<double>() + t.numel()};
+    }
+
+private:
+    VariantTile m_t;
+    bool m_exact = true;
+    int64_t m_nq = 0, m_nk = 0;
+    at::Tensor m_pos, m_neg;
+};
+
+VariantTile resolveTile(VariantTile t, int64_t T) {
+    if (t.q1 < 0) t.q1 = T;
+    if (t.k1 < 0) t.k1 = T;
+    if (t.q0 < 0 || t.q0 >= t.q1 || t.q1 > T || t.k0 < 0 || t.k0 >= t.k1 || t.k1 > T)
+        fail(ErrorKind::BadInput, "variants: the map tile must lie inside the prompt's " + std::to_string(T) +
+                                      " x " + std::to_string(T) + " map");
+    if (t.rows < 1 || t.rows > 4096 || t.cols < 1 || t.cols > 4096)
+        fail(ErrorKind::BadInput, "variants: a map tile has 1 to 4096 cells a side");
+    t.rows = int(std::min<int64_t>(t.rows, t.q1 - t.q0));
+    t.cols = int(std::min<int64_t>(t.cols, t.k1 - t.k0));
+    t.pooled = t.rows < t.q1 - t.q0 || t.cols < t.k1 - t.k0;
+    return t;
+}
+
+// One variant over every query row of a head beside softmax, block by block: the metrics, and
+// on request the outputs, row entropies, curve, tiles and whole maps (for ranks).
+struct HeadStream {
+    bool keepOutput = false, keepMaps = false, keepRows = false;
+    const VariantTile* tile = nullptr;
+    // Softmax's blocks (map rows, outputs), kept between variants of one head when short.
+    std::vector<std::pair<at::Tensor, at::Tensor>>* softmaxBlocks = nullptr;
+
+    VariantHeadMetrics metrics;
+    at::Tensor output, softmaxMap, variantMap;
+    VariantHeadOutput softmax, variant;  // rows: entropies, curve; tiles: map cells
+};
+
+void streamHead(const variants::HeadTensors& h, const VariantChoice& v, HeadStream& s, const JobControl& job) {
+    variants::MetricRows metrics;
+    std::optional<TileCells> softTile, varTile;
+    if (s.tile) softTile.emplace(*s.tile), varTile.emplace(*s.tile);
+    std::vector<at::Tensor> outs, softMaps, varMaps, softEnt, varEnt, softCurve, varCurve;
+    bool overKeys = false;
+    size_t block = 0;
+    const bool isSoftmax = v.name == "softmax";
+    variants::forEachVariantBlock(
+        v.name, v.params, h,
+        [&](const variants::HeadTensors& b, variants::VariantTensors& r) {
+            at::Tensor P, O;
+            if (isSoftmax) {
+                P = r.w, O = r.o;
+            } else if (s.softmaxBlocks && block < s.softmaxBlocks->size()) {
+                std::tie(P, O) = (*s.softmaxBlocks)[block];
+            } else {
+                const variants::VariantTensors sm = variants::runVariant("softmax", {}, b);
+                P = sm.w, O = sm.o;
+                if (s.softmaxBlocks) s.softmaxBlocks->emplace_back(P, O);
+            }
+            ++block;
+            metrics.add(P, r.w, O, r.o);
+            if (s.keepOutput) outs.push_back(r.o);
+            if (s.keepMaps) softMaps.push_back(P), varMaps.push_back(r.w);
+            if (softTile) softTile->add(b.r0, P), varTile->add(b.r0, r.w);
+            if (s.keepRows) {
+                softEnt.push_back(variants::rowEntropy(P));
+                varEnt.push_back(variants::rowEntropy(r.w));
+                if (r.curve.defined()) varCurve.push_back(r.curve);
+                overKeys = r.curveOverKeys;
+                s.variant.curveName = r.curveName;
+            }
+            s.variant.note = r.note;
+            job.report(double(b.r1) / double(h.T));
+        },
+        [&] { job.check(); });
+    s.metrics = metrics.finish();
+    if (s.keepOutput) s.output = at::cat(outs, 0);
+    if (s.keepMaps) s.softmaxMap = at::cat(softMaps, 0), s.variantMap = at::cat(varMaps, 0);
+    auto vec = [](const at::Tensor& t) {
+        const at::Tensor c = t.contiguous();
+        return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+    };
+    if (softTile) s.softmax.map = softTile->cells(), s.variant.map = varTile->cells();
+    if (s.keepRows) {
+        s.softmax.rowEntropy = vec(at::cat(softEnt, 0));
+        s.variant.rowEntropy = vec(at::cat(varEnt, 0));
+        if (!varCurve.empty()) s.variant.rowCurve = vec(overKeys ? at::stack(varCurve).sum(0) : at::cat(varCurve, 0));
+    }
 }
 
 std::vector<VariantChoice> choicesOf(const VariantsRequest& r) {
@@ -74,27 +219,17 @@ VariantHeadMetrics meanOf(const std::vector<VariantHeadMetrics>& heads) {
     return m;
 }
 
-at::Tensor tensorOfOutput(const std::vector<double>& o, int64_t T, int dv) {
-    return at::from_blob(const_cast<double*>(o.data()), {T, dv}, at::kDouble).clone();
-}
-
 // The layer's heads with the variant in place of the model's attention; `stored` [H] holds
 // outputs already computed for exactly these inputs (undefined: compute).
 at::Tensor substituted(const core::ModelConfig& c, const VariantChoice& v, const std::vector<int>& heads,
                        const LayerCapture& in, const at::Tensor& headOut, const std::vector<at::Tensor>& stored) {
     at::Tensor out = headOut.to(at::kDouble).clone();  // [T, H, d]
-    const int per = c.nHeads / c.nKvHeads;
-    const bool rope = c.rope.style != core::RopeStyle::None;
     for (int h : heads) {
         at::Tensor o;
         if (size_t(h) < stored.size() && stored[size_t(h)].defined() && stored[size_t(h)].size(0) == out.size(0)) {
             o = stored[size_t(h)];
         } else {
-            const int g = h / per;
-            const variants::HeadTensors t = variants::headTensors(
-                in.q.select(1, h), in.k.select(1, g), in.v.select(1, g), rope ? in.qPre.select(1, h) : at::Tensor(),
-                rope ? in.kPre.select(1, g) : at::Tensor(), c.logitScale(), c.slidingWindow);
-            o = variants::runVariant(v.name, v.params, t).o;
+            o = variants::variantOutput(v.name, v.params, headOf(c, in, h));
         }
         out.select(1, h).copy_(o.to(out.device()));
     }
@@ -186,27 +321,39 @@ VariantsResult computeVariants(Model& model, const Trace& trace, const std::vect
     // Outputs per variant and head, kept for the substituted run of this very layer.
     std::vector<std::vector<at::Tensor>> outputs(choices.size(), std::vector<at::Tensor>(size_t(c.nHeads)));
     const JobControl maps = job.part(0, r.substitute ? 0.5 : 1);
+    const LayerCapture& cap = captureOf(trace, r.layer);
+    const bool ranks = trace.length() <= kVariantRankTokens;
     for (size_t n = 0; n < heads.size(); ++n) {
-        const VariantHeadInput in = variantHeadInput(model, trace, r.layer, heads[n]);
-        const VariantHeadOutput softmax = computeVariant("softmax", {}, in);
-        const std::pair<double, double> softmaxRanks = variantMapRanks(softmax, in.T);  // once per head
-        for (size_t i = 0; i < choices.size(); ++i) {
-            maps.check();
-            const VariantHeadOutput o = computeVariant(choices[i].name, choices[i].params, in);
-            const bool isSoftmax = choices[i].name == "softmax";
-            VariantHeadMetrics m = compareVariantWith(softmax, o, in.T, in.dv, softmaxRanks, !isSoftmax);
-            if (isSoftmax) std::tie(m.effectiveRank, m.stableRank) = softmaxRanks;
-            m.head = heads[n];
-            out.variants[i].heads.push_back(m);
-            if (out.variants[i].note.empty()) out.variants[i].note = o.note;
-            if (r.substitute)
-                outputs[i][size_t(heads[n])] = guardTorch([&] { return tensorOfOutput(o.o, in.T, in.dv); });
-            maps.report((double(n) + double(i + 1) / double(choices.size())) / double(heads.size()));
-        }
+        guardTorch([&] {
+            at::NoGradGuard noGrad;
+            const variants::HeadTensors h = headOf(c, cap, heads[n]);
+            // Softmax's blocks once per head when its map is small enough to keep.
+            std::vector<std::pair<at::Tensor, at::Tensor>> softmaxBlocks;
+            std::pair<double, double> softmaxRanks{0.0, 0.0};
+            for (size_t i = 0; i < choices.size(); ++i) {
+                const double at = (double(n) + double(i) / double(choices.size())) / double(heads.size());
+                HeadStream st;
+                st.keepOutput = r.substitute;
+                st.keepMaps = ranks && (i == 0 || choices[i].name != "softmax");
+                st.softmaxBlocks = ranks ? &softmaxBlocks : nullptr;
+                streamHead(h, choices[i], st, maps.part(at, at + 1.0 / double(choices.size() * heads.size())));
+                VariantHeadMetrics m = st.metrics;
+                if (ranks) {
+                    if (i == 0) softmaxRanks = variants::mapRanks(st.softmaxMap);  // once per head
+                    std::tie(m.softmaxEffectiveRank, m.softmaxStableRank) = softmaxRanks;
+                    std::tie(m.effectiveRank, m.stableRank) =
+                        choices[i].name == "softmax" ? softmaxRanks : variants::mapRanks(st.variantMap);
+                }
+                m.head = heads[n];
+                out.variants[i].heads.push_back(m);
+                if (out.variants[i].note.empty()) out.variants[i].note = st.variant.note;
+                if (r.substitute) outputs[i][size_t(heads[n])] = st.output;
+            }
+        });
     }
     for (VariantRun& run : out.variants) run.mean = meanOf(run.heads);
     if (!r.mapVariant.empty()) {
-        out.pair = computeVariantHead(model, trace, r.layer, r.mapHead, {r.mapVariant, r.mapParams});
+        out.pair = computeVariantHead(model, trace, r.layer, r.mapHead, {r.mapVariant, r.mapParams}, r.mapTile);
         out.hasPair = true;
     }
     if (!r.substitute) return out;
@@ -226,24 +373,36 @@ VariantsResult computeVariants(Model& model, const Trace& trace, const std::vect
     return out;
 }
 
-VariantHeadPair computeVariantHead(const Model& model, const Trace& trace, int layer, int head,
-                                   const VariantChoice& v) {
+VariantHeadPair computeVariantHead(const Model& model, const Trace& trace, int layer, int head, const VariantChoice& v,
+                                   const VariantTile& tile, const JobControl& job) {
     checkShape(model, trace, layer, head);
     if (head < 0) fail(ErrorKind::BadInput, "variants: name one head for its maps");
-    const VariantHeadInput in = variantHeadInput(model, trace, layer, head);
-    VariantHeadPair p;
-    p.layer = layer;
-    p.head = head;
-    p.T = in.T;
-    p.dv = in.dv;
-    p.name = v.name;
-    p.params = v.params;
-    p.softmax = computeVariant("softmax", {}, in);
-    p.variant = computeVariant(v.name, v.params, in);
-    // A live parameter edit: no SVD of either map (the ranks stay 0; the layer's table has them).
-    p.metrics = compareVariantWith(p.softmax, p.variant, in.T, in.dv, {0.0, 0.0}, false);
-    p.metrics.head = head;
-    return p;
+    variantInfo(v.name);  // an unknown name first
+    const core::ModelConfig& c = configOf(model);
+    return guardTorch([&] {
+        at::NoGradGuard noGrad;
+        const variants::HeadTensors h = headOf(c, captureOf(trace, layer), head);
+        VariantHeadPair p;
+        p.layer = layer;
+        p.head = head;
+        p.T = h.T;
+        p.dv = int(h.v.size(1));
+        p.name = v.name;
+        p.params = v.params;
+        p.tile = resolveTile(tile, h.T);
+        HeadStream st;
+        st.keepOutput = st.keepRows = true;
+        st.tile = &p.tile;
+        streamHead(h, v, st, job);
+        p.softmax = std::move(st.softmax);
+        p.variant = std::move(st.variant);
+        const at::Tensor o = st.output.contiguous();
+        p.variant.o.assign(o.data_ptr<double>(), o.data_ptr<double>() + o.numel());
+        // A live parameter edit: no SVD of either map (the ranks stay 0; the layer's table has them).
+        p.metrics = st.metrics;
+        p.metrics.head = head;
+        return p;
+    });
 }
 
 }  // namespace attnscope
