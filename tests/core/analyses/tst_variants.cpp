@@ -187,7 +187,10 @@ private slots:
             {"routing", {"clusters=1"}},
             {"hyper", {"m=257", "min_seq_len=0"}},
             {"sea", {"k=257"}},
-            {"power", {"w_local=257"}}};
+            {"power", {"w_local=257"}},
+            {"agent", {"b=257"}},  // no agent is complete before any query: its own block is every key
+            {"psa", {"rho0=1"}},
+            {"cca", {"r=16"}}};  // the whole basis: q, k, v unchanged
         for (const auto& [name, params] : cases) {
             const VariantHeadOutput out = run(name, in, params);
             QVERIFY2(maxAbsDiff(out.map, P) < 1e-12, name.c_str());
@@ -335,6 +338,107 @@ private slots:
             }
             check("nalaformer", {"lambda=0.7"}, w, 1e-10);
         }
+        {  // Agent Attention (causal): a_m = mean of q over block m, α_m = softmax_{j ≤ e_m}(s a_m·k_j);
+           // query i: one softmax over the agents m < ⌊i/b⌋ and the keys of its own block
+            const int64_t b = 37, M = T / b;
+            Vec A(size_t(M) * size_t(d), 0.0), alpha(size_t(M) * size_t(T), 0.0);
+            for (int64_t m = 0; m < M; ++m) {
+                for (int64_t t = m * b; t < (m + 1) * b; ++t)
+                    for (int c = 0; c < d; ++c) A[size_t(m * d + c)] += in.q[size_t(t * d + c)] / double(b);
+                const int64_t last = (m + 1) * b - 1;
+                double mx = -1e300, z = 0;
+                for (int64_t j = 0; j <= last; ++j) mx = std::max(mx, in.scale * dot(A, m, in.k, j, d));
+                for (int64_t j = 0; j <= last; ++j) z += std::exp(in.scale * dot(A, m, in.k, j, d) - mx);
+                for (int64_t j = 0; j <= last; ++j)
+                    alpha[size_t(m * T + j)] = std::exp(in.scale * dot(A, m, in.k, j, d) - mx) / z;
+            }
+            Vec w(size_t(T) * size_t(T), 0.0);
+            for (int64_t i = 0; i < T; ++i) {
+                const int64_t agents = i / b, from = agents * b;
+                double mx = -1e300, z = 0;
+                for (int64_t m = 0; m < agents; ++m) mx = std::max(mx, in.scale * dot(in.q, i, A, m, d));
+                for (int64_t j = from; j <= i; ++j) mx = std::max(mx, in.scale * dot(in.q, i, in.k, j, d));
+                for (int64_t m = 0; m < agents; ++m) z += std::exp(in.scale * dot(in.q, i, A, m, d) - mx);
+                for (int64_t j = from; j <= i; ++j) z += std::exp(in.scale * dot(in.q, i, in.k, j, d) - mx);
+                for (int64_t m = 0; m < agents; ++m) {
+                    const double pi = std::exp(in.scale * dot(in.q, i, A, m, d) - mx) / z;
+                    for (int64_t j = 0; j < T; ++j) w[size_t(i * T + j)] += pi * alpha[size_t(m * T + j)];
+                }
+                for (int64_t j = from; j <= i; ++j)
+                    w[size_t(i * T + j)] += std::exp(in.scale * dot(in.q, i, in.k, j, d) - mx) / z;
+            }
+            check("agent", {"b=37"}, w, 1e-12);
+        }
+        {  // RALA (causal): α_ij = n_i softmax_j(s q̄_i·φ(k_j)), W_ij ∝ φ(q_i)·φ(k_j) α_ij / n_i (+ ε)
+            Vec fq = in.q, fk = in.k, qbar(size_t(T) * size_t(d), 0.0), w(size_t(T) * size_t(T), 0.0);
+            for (double& x : fq) x = elu1(x);
+            for (double& x : fk) x = elu1(x);
+            Vec run(size_t(d), 0.0);
+            for (int64_t i = 0; i < T; ++i)
+                for (int c = 0; c < d; ++c)
+                    run[size_t(c)] += fq[size_t(i * d + c)], qbar[size_t(i * d + c)] = run[size_t(c)] / double(i + 1);
+            for (int64_t i = 0; i < T; ++i) {
+                const double n = double(i + 1);
+                double mx = -1e300, z = 0, sum = 0;
+                for (int64_t j = 0; j <= i; ++j) mx = std::max(mx, in.scale * dot(qbar, i, fk, j, d));
+                for (int64_t j = 0; j <= i; ++j) z += std::exp(in.scale * dot(qbar, i, fk, j, d) - mx);
+                Vec e(size_t(i + 1));
+                for (int64_t j = 0; j <= i; ++j) {
+                    const double a = n * std::exp(in.scale * dot(qbar, i, fk, j, d) - mx) / z;
+                    e[size_t(j)] = dot(fq, i, fk, j, d) * a / n;
+                    sum += e[size_t(j)];
+                }
+                for (int64_t j = 0; j <= i; ++j) w[size_t(i * T + j)] = e[size_t(j)] / (sum + 1e-6);
+            }
+            check("rala", {}, w, 1e-12);
+        }
+        {  // PSA: blocks of 16; key blocks before the query's ranked by s·mean(q_I)·mean(k_J): the first
+           // ⌊0.2·N + ½⌋ exact, up to ⌊0.5·N + ½⌋ pooled by 2, up to ⌊0.7·N + ½⌋ by 4, the rest skipped
+            const int64_t B = 16, nb = (T + B - 1) / B;
+            auto blockMean = [&](const Vec& x, int64_t from, int64_t to) {
+                Vec m(size_t(d), 0.0);
+                for (int64_t t = from; t < to; ++t)
+                    for (int c = 0; c < d; ++c) m[size_t(c)] += x[size_t(t * d + c)] / double(to - from);
+                return m;
+            };
+            std::vector<Vec> qm, km;
+            for (int64_t b = 0; b < nb; ++b)
+                qm.push_back(blockMean(in.q, b * B, std::min<int64_t>(T, (b + 1) * B))),
+                    km.push_back(blockMean(in.k, b * B, std::min<int64_t>(T, (b + 1) * B)));
+            Vec w(size_t(T) * size_t(T), 0.0);
+            for (int64_t i = 0; i < T; ++i) {
+                const int64_t I = i / B;
+                std::vector<int64_t> order(static_cast<size_t>(I)), level(size_t(I + 1), -1);
+                std::iota(order.begin(), order.end(), 0);
+                std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+                    return dot(qm[size_t(I)], 0, km[size_t(a)], 0, d) > dot(qm[size_t(I)], 0, km[size_t(b)], 0, d);
+                });
+                const double cum[] = {0.2, 0.5, 0.7};
+                int64_t from = 0;
+                for (int l = 0; l < 3; ++l) {
+                    const int64_t to = std::min<int64_t>(I, int64_t(std::floor(cum[l] * double(I) + 0.5)));
+                    for (int64_t n = from; n < to; ++n) level[size_t(order[size_t(n)])] = l;
+                    from = std::max(from, to);
+                }
+                level[size_t(I)] = 0;
+                // (logit, first key, keys): exact keys and pooled groups (+ log r)
+                std::vector<std::tuple<double, int64_t, int64_t>> items;
+                for (int64_t J = 0; J <= I; ++J) {
+                    if (level[size_t(J)] < 0) continue;
+                    const int64_t r = int64_t(1) << level[size_t(J)];
+                    for (int64_t g = J * B; g < std::min<int64_t>((J + 1) * B, i + 1); g += r) {
+                        const Vec kb = blockMean(in.k, g, g + r);
+                        items.emplace_back(in.scale * dot(in.q, i, kb, 0, d) + std::log(double(r)), g, r);
+                    }
+                }
+                double mx = -1e300, z = 0;
+                for (const auto& [logit, g, r] : items) mx = std::max(mx, logit);
+                for (const auto& [logit, g, r] : items) z += std::exp(logit - mx);
+                for (const auto& [logit, g, r] : items)
+                    for (int64_t j = g; j < g + r; ++j) w[size_t(i * T + j)] += std::exp(logit - mx) / z / double(r);
+            }
+            check("psa", {"B=16", "L=2", "rho0=0.2", "rho1=0.3", "rho2=0.2"}, w, 1e-12);
+        }
         for (const char* mode : {"global", "prefix"}) {  // BinaryAttention: σ_Qσ_K sign(q)·sign(k)
             Vec sq(static_cast<size_t>(T)), sk(static_cast<size_t>(T));
             double aq = 0, ak = 0;
@@ -427,6 +531,24 @@ private slots:
         QCOMPARE(self.entropyGap, 0.0);
         QVERIFY(self.rowKlMean < 1e-12 && self.rowTvMean < 1e-12 && std::abs(self.keptMass - 1) < 1e-12);
         QVERIFY(self.effectiveRank > 1 && self.stableRank >= 1 && self.effectiveRank <= double(in.T));
+        // PSA's log r correction: with every key of a block the same, a block seen through keys
+        // pooled by 2 or 4 carries exactly the mass (and map) of its exact keys.
+        VariantHeadInput flat = in;
+        for (int64_t j = 0; j < in.T; ++j)
+            for (int c = 0; c < in.d; ++c) flat.k[size_t(j * in.d + c)] = in.k[size_t((j / 16 * 16) * in.d + c)];
+        const VariantHeadOutput exact = run("psa", flat, {"B=16", "L=2", "rho0=1"});
+        QVERIFY(maxAbsDiff(exact.map, refSoftmax(flat)) < 1e-12);
+        for (const std::vector<std::string>& pooled : {std::vector<std::string>{"B=16", "L=1", "rho0=0", "rho1=1"},
+                                                       {"B=16", "L=2", "rho0=0", "rho1=0.5", "rho2=0.5"}}) {
+            const VariantHeadOutput p = run("psa", flat, pooled);
+            QVERIFY(maxAbsDiff(p.map, exact.map) < 1e-12);
+            QVERIFY(maxRelDiff(p.o, exact.o) < 1e-12);
+        }
+        // ... and dropping blocks loses mass: TV = dropped mass holds for PSA too.
+        const VariantHeadMetrics skipped =
+            compareVariant(soft, run("psa", in, {"B=16", "rho0=0.3", "rho1=0", "rho2=0", "rho3=0"}), in.T, in.dv);
+        QVERIFY(skipped.keptMass < 1);
+        QVERIFY(std::abs(skipped.rowTvMean - (1 - skipped.keptMass)) < 1e-12);
     }
 
     void normalisationIdentities() {
@@ -503,6 +625,8 @@ private slots:
             for (int64_t j = 0; j <= i; ++j) mean += in.v[size_t(j * in.d)];
             QVERIFY(std::abs(m.o[size_t(i * in.dv)] - mean / double(i + 1)) < 1e-9);
         }
+        // RALA with α ≡ 1 is elu+1 linear attention (up to the normaliser's ε).
+        QVERIFY(maxAbsDiff(run("rala", in, {"alpha_mode=uniform"}).map, run("elu_linear", in).map) < 1e-6);
         // Hedgehog: the fit never ends above where it starts (cross-entropy to softmax).
         const VariantHeadInput small = randomInput(160, 8, 6);
         const Vec P = refSoftmax(small);

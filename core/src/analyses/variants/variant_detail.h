@@ -73,8 +73,9 @@ struct VariantEntry {
 
 // The registry: one line per variant file (variant_<name>.cpp defines <name>Variant()).
 #define ATTNSCOPE_VARIANTS(X)                                                                   \
-    X(softmax) X(eluLinear) X(reluLinear) X(nalaformer) X(mala) X(hedgehog) X(window) X(dilated) \
-        X(power) X(topk) X(sea) X(routing) X(hyper) X(sinkhorn) X(selective) X(affineScaled) X(binary)
+    X(softmax) X(eluLinear) X(reluLinear) X(nalaformer) X(mala) X(hedgehog) X(agent) X(rala) X(cca)   \
+        X(window) X(dilated) X(power) X(topk) X(sea) X(routing) X(hyper) X(psa) X(sinkhorn) X(selective) \
+            X(affineScaled) X(binary)
 #define ATTNSCOPE_VARIANT_DECLARE(name) const VariantEntry& name##Variant();
 ATTNSCOPE_VARIANTS(ATTNSCOPE_VARIANT_DECLARE)
 #undef ATTNSCOPE_VARIANT_DECLARE
