@@ -101,6 +101,8 @@ void Inspector::Impl::dropPrompt() {
     a3Stats.clear();
     a3SweepKey.clear();
     a3Sweep.reset();
+    variantPairKey.clear();
+    variantPair.reset();
 }
 
 namespace {

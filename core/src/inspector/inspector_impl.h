@@ -25,6 +25,10 @@ struct Inspector::Impl {
     // The last A^3 sweep and the request it answered (a3 in inspector_labs.cpp).
     std::string a3SweepKey;
     std::shared_ptr<const A3Result> a3Sweep;
+    // The last variant map pair and what it was of (layer, head, variant, parameters): another
+    // tile of it computes only the tile's rows (variantHead in inspector_variants.cpp).
+    std::string variantPairKey;
+    std::shared_ptr<const VariantHeadPair> variantPair;
 
     // A^3 applied to the model: its original decoder, and the profile's name.
     std::unique_ptr<core::Decoder> a3Original;

@@ -266,13 +266,13 @@ int64_t variantBlockRows(int64_t T) {
 
 void forEachVariantBlock(const std::string& name, const VariantParams& params, const HeadTensors& head,
                          const std::function<void(const HeadTensors&, VariantTensors&)>& visit,
-                         const std::function<void()>& check) {
+                         const std::function<void()>& check, int64_t from, int64_t to) {
     HeadTensors all = head;
     all.cache = std::make_shared<VariantCache>();
-    const int64_t step = variantBlockRows(head.T);
-    for (int64_t a = 0; a < head.T; a += step) {
+    const int64_t step = variantBlockRows(head.T), end = to < 0 ? head.T : std::min(to, head.T);
+    for (int64_t a = std::max<int64_t>(0, from); a < end; a += step) {
         if (check) check();
-        const HeadTensors b = all.block(a, std::min(head.T, a + step));
+        const HeadTensors b = all.block(a, std::min(end, a + step));
         VariantTensors r = runVariant(name, params, b);
         visit(b, r);
     }
@@ -373,7 +373,8 @@ std::pair<double, double> mapRanks(const at::Tensor& w) {
     return {std::exp(h), (s * s).sum().item<double>() / (top * top)};
 }
 
-void MetricRows::add(const at::Tensor& P, const at::Tensor& W, const at::Tensor& O, const at::Tensor& O2) {
+std::pair<at::Tensor, at::Tensor> MetricRows::add(const at::Tensor& P, const at::Tensor& W, const at::Tensor& O,
+                                                  const at::Tensor& O2) {
     const at::Tensor diff = O2 - O;
     m_diff2 += diff.pow(2).sum().item<double>();
     m_o2 += O.pow(2).sum().item<double>();
@@ -390,12 +391,14 @@ void MetricRows::add(const at::Tensor& P, const at::Tensor& W, const at::Tensor&
     m_rows += W.size(0);
     m_kl += kl.masked_select(nonEmpty).sum().item<double>();
     m_tv += tv.masked_select(nonEmpty).sum().item<double>();
-    m_entropy += rowEntropy(W).sum().item<double>();
-    m_softmaxEntropy += rowEntropy(P).sum().item<double>();
+    const at::Tensor entropy = -(p * p.clamp_min(1e-300).log()).sum(1), softmaxEntropy = rowEntropy(P);
+    m_entropy += entropy.sum().item<double>();
+    m_softmaxEntropy += softmaxEntropy.sum().item<double>();
     m_kept += (P * (W != 0)).sum().item<double>();
     m_neg += W.clamp_max(0).sum().item<double>();
     m_sink += p.select(1, 0).sum().item<double>();
     m_softmaxSink += P.select(1, 0).sum().item<double>();
+    return {softmaxEntropy, entropy};
 }
 
 VariantHeadMetrics MetricRows::finish() const {

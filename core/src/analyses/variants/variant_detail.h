@@ -119,11 +119,12 @@ VariantTensors runVariant(const std::string& name, const VariantParams& params, 
 // under variantBlockElements() (every row at once for short prompts).
 // (variantBlockElements(): variants_lab.h)
 int64_t variantBlockRows(int64_t T);
-// The variant over every query row of `head`, block by block (one cache for the run): visit
-// gets each block and its result. `check` runs before each block (cancellation).
+// The variant over the query rows [from, to) of `head` (to = −1: every row), block by block (one
+// cache for the run: what a variant needs from every row it still takes from every row):
+// visit gets each block and its result. `check` runs before each block (cancellation).
 void forEachVariantBlock(const std::string& name, const VariantParams& params, const HeadTensors& head,
                          const std::function<void(const HeadTensors&, VariantTensors&)>& visit,
-                         const std::function<void()>& check = {});
+                         const std::function<void()>& check = {}, int64_t from = 0, int64_t to = -1);
 // Every row's output [T, dv] (the maps block by block, never whole).
 at::Tensor variantOutput(const std::string& name, const VariantParams& params, const HeadTensors& head);
 
@@ -137,7 +138,9 @@ std::pair<double, double> mapRanks(const at::Tensor& w);
 class MetricRows {
 public:
     // P, W [rows, T]: softmax's and the variant's map rows; O, O2 [rows, dv]: their outputs.
-    void add(const at::Tensor& P, const at::Tensor& W, const at::Tensor& O, const at::Tensor& O2);
+    // Returns the rows' entropies {softmax's, the variant's} [rows] (rowEntropy).
+    std::pair<at::Tensor, at::Tensor> add(const at::Tensor& P, const at::Tensor& W, const at::Tensor& O,
+                                          const at::Tensor& O2);
     VariantHeadMetrics finish() const;
 
 private:

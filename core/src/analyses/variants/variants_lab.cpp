@@ -148,13 +148,13 @@ void streamHead(const variants::HeadTensors& h, const VariantChoice& v, HeadStre
                 if (s.softmaxBlocks) s.softmaxBlocks->emplace_back(P, O);
             }
             ++block;
-            metrics.add(P, r.w, O, r.o);
+            const auto [softEntropy, varEntropy] = metrics.add(P, r.w, O, r.o);
             if (s.keepOutput) outs.push_back(r.o);
             if (s.keepMaps) softMaps.push_back(P), varMaps.push_back(r.w);
             if (softTile) softTile->add(b.r0, P), varTile->add(b.r0, r.w);
             if (s.keepRows) {
-                softEnt.push_back(variants::rowEntropy(P));
-                varEnt.push_back(variants::rowEntropy(r.w));
+                softEnt.push_back(softEntropy);
+                varEnt.push_back(varEntropy);
                 if (r.curve.defined()) varCurve.push_back(r.curve);
                 overKeys = r.curveOverKeys;
                 s.variant.curveName = r.curveName;
@@ -374,7 +374,7 @@ VariantsResult computeVariants(Model& model, const Trace& trace, const std::vect
 }
 
 VariantHeadPair computeVariantHead(const Model& model, const Trace& trace, int layer, int head, const VariantChoice& v,
-                                   const VariantTile& tile, const JobControl& job) {
+                                   const VariantTile& tile, const JobControl& job, const VariantHeadPair* known) {
     checkShape(model, trace, layer, head);
     if (head < 0) fail(ErrorKind::BadInput, "variants: name one head for its maps");
     variantInfo(v.name);  // an unknown name first
@@ -390,12 +390,28 @@ VariantHeadPair computeVariantHead(const Model& model, const Trace& trace, int l
         p.name = v.name;
         p.params = v.params;
         p.tile = resolveTile(tile, h.T);
+        if (known && known->T == h.T) {  // another tile of a pair already computed: the tile's rows only
+            VariantHeadPair q = *known;
+            q.tile = p.tile;
+            TileCells soft(q.tile), var(q.tile);
+            variants::forEachVariantBlock(
+                v.name, v.params, h,
+                [&](const variants::HeadTensors& b, variants::VariantTensors& r) {
+                    soft.add(b.r0, v.name == "softmax" ? r.w : variants::runVariant("softmax", {}, b).w);
+                    var.add(b.r0, r.w);
+                    job.report(double(b.r1 - q.tile.q0) / double(q.tile.q1 - q.tile.q0));
+                },
+                [&] { job.check(); }, q.tile.q0, q.tile.q1);
+            q.softmax.map = soft.cells();
+            q.variant.map = var.cells();
+            return q;
+        }
         HeadStream st;
         st.keepOutput = st.keepRows = true;
         st.tile = &p.tile;
         streamHead(h, v, st, job);
         p.softmax = std::move(st.softmax);
-        p.variant = std::move(st.variant);
+        p.variant = std::move(st.variant);  // (st.softmax.o stays empty: no front end shows it)
         const at::Tensor o = st.output.contiguous();
         p.variant.o.assign(o.data_ptr<double>(), o.data_ptr<double>() + o.numel());
         // A live parameter edit: no SVD of either map (the ranks stay 0; the layer's table has them).

@@ -18,8 +18,11 @@ int64_t& variantBlockElements();
 // `trace` of `ids` keeps q, k, v (and pre-RoPE q, k for models with RoPE).
 VariantsResult computeVariants(Model& model, const Trace& trace, const std::vector<int32_t>& ids,
                                const VariantsRequest& request, const JobControl& job);
-// Maps of `tile` only, computed block by block of query rows (never the whole T x T map).
+// Maps of `tile` only, computed block by block of query rows (never the whole T x T map). With
+// `known`, this very head and variant computed before: only the tile's rows are computed, the
+// rest (outputs, entropies, metrics) is known's.
 VariantHeadPair computeVariantHead(const Model& model, const Trace& trace, int layer, int head,
-                                   const VariantChoice& variant, const VariantTile& tile, const JobControl& job = {});
+                                   const VariantChoice& variant, const VariantTile& tile, const JobControl& job = {},
+                                   const VariantHeadPair* known = nullptr);
 
 }  // namespace attnscope
