@@ -97,8 +97,8 @@ int main(int argc, char** argv) try {
         big.variantHead(1, 0, {"softmax", {}}, {0, 8, 0, 8});  // the trace, once
         rusage traced{};
         getrusage(RUSAGE_SELF, &traced);
-        std::printf("\n# long prompt: %lld tokens, random weights (%d heads of %d), layer 1 head 0\n\n",
-                    (long long)T, spec.nHeads, spec.headDim);
+        std::printf("\n# long prompt: %lld tokens, random weights (%d heads of %d), layer 1 head 0\n\n", (long long)T,
+                    spec.nHeads, spec.headDim);
         std::printf("| variant | whole view, pooled, with every row's metrics (s) | then a 256 x 256 zoom tile (s) |\n"
                     "|---|---|---|\n");
         for (const char* name : {"softmax", "window", "topk", "elu_linear", "sinkhorn"}) {

@@ -29,8 +29,8 @@ VariantsDock::VariantsDock(const PanelHost& host, const QString& panelId, const 
                 }
                 m_host.worker->post(
                     jobTag("pair"), this,
-                    [layer, head, choice, panel, tile = panel->requestedTile()](
-                        JobContext& ctx) -> InspectorWorker::GuiApply {
+                    [layer, head, choice, panel,
+                     tile = panel->requestedTile()](JobContext& ctx) -> InspectorWorker::GuiApply {
                         auto pair = std::make_shared<VariantHeadPair>(
                             ctx.inspector().variantHead(layer, head, choice, tile, ctx.job()));
                         return [panel, pair] { panel->setPair(*pair); };

@@ -147,7 +147,7 @@ private slots:
         p.variant.map.assign(100 * 21, 0.02);
         plot.setPair(p);
         QCOMPARE(plot.rect(1)->axis(QCPAxis::atBottom)->range(), QCPRange(20, 40));  // the view stays
-        QCOMPARE(plot.wantedTile().rows, 0);  // and the exact tile covers it
+        QCOMPARE(plot.wantedTile().rows, 0);                                         // and the exact tile covers it
         QCOMPARE(plot.map(0)->data()->keyRange().lower, 20.0);
     }
 

@@ -1,10 +1,11 @@
 // Attention-variants lab (core/src/analyses/variants; shared/reference/attention-variants-and-
 // heads.md A–D): every variant's output and map against a direct O(T²) implementation written
 // here in plain loops, at T = 257 and 1100 (lengths the linear variants' 128-row chunks do not
-// divide), also computed in blocks of 97 query rows (how long prompts are computed), and the reference's identities: the softmax entry reproduces the trace's own
-// attention, the degenerate settings reduce to softmax, TV = dropped mass for every mask, oracle
-// top-k drops the least mass, Sinkhorn's fixed points, MALA's unit rows, BinaryAttention's
-// Hamming identity, and causality of the prefix-sum linear attention.
+// divide), also computed in blocks of 97 query rows (how long prompts are computed), and the
+// reference's identities: the softmax entry reproduces the trace's own attention, the degenerate
+// settings reduce to softmax, TV = dropped mass for every mask, oracle top-k drops the least
+// mass, Sinkhorn's fixed points, MALA's unit rows, BinaryAttention's Hamming identity, PSA's
+// log r correction, RALA with α = 1, and causality of the prefix-sum linear attention.
 #include <QtTest>
 
 #include <cmath>

@@ -15,7 +15,8 @@ VariantTensors agent(const HeadTensors& in, const Params& p) {
     const int64_t b = p.integer("b"), M = in.T / b;  // complete blocks
     const auto [q, k] = qkFor(in, p);
     const std::vector<at::Tensor>& agents = in.cached("agents", [&] {
-        if (M == 0) return std::vector<at::Tensor>{at::zeros({0, q.size(1)}, at::kDouble), at::zeros({0, in.T}, at::kDouble)};
+        if (M == 0)
+            return std::vector<at::Tensor>{at::zeros({0, q.size(1)}, at::kDouble), at::zeros({0, in.T}, at::kDouble)};
         const at::Tensor pooled = (p.choice("pool") == "mean_k" ? k : q).slice(0, 0, M * b).view({M, b, -1}).mean(1);
         const at::Tensor last = (at::arange(M, at::kLong) + 1) * b - 1;
         const at::Tensor seen = at::arange(in.T, at::kLong).unsqueeze(0) <= last.unsqueeze(1);  // j ≤ e_m

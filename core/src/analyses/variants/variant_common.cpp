@@ -168,7 +168,8 @@ VariantHeadOutput computeVariant(const std::string& name, const VariantParams& p
         std::vector<at::Tensor> curves;
         bool overKeys = false;
         variants::forEachVariantBlock(name, params, h, [&](const variants::HeadTensors&, variants::VariantTensors& r) {
-            for (auto [to, t] : {std::pair{&out.o, r.o}, {&out.map, r.w}, {&out.rowEntropy, variants::rowEntropy(r.w)}}) {
+            for (auto [to, t] :
+                 {std::pair{&out.o, r.o}, {&out.map, r.w}, {&out.rowEntropy, variants::rowEntropy(r.w)}}) {
                 const std::vector<double> x = toVector(t);
                 to->insert(to->end(), x.begin(), x.end());
             }
@@ -384,8 +385,7 @@ std::pair<at::Tensor, at::Tensor> MetricRows::add(const at::Tensor& P, const at:
     const at::Tensor a = W.abs(), rs = a.sum(1, true);
     const at::Tensor nonEmpty = rs.squeeze(1) > 0;
     const at::Tensor p = a / rs.clamp_min(1e-300);
-    const at::Tensor kl =
-        (p * (p.clamp_min(1e-300).log() - P.clamp_min(1e-300).log())).masked_fill(p <= 0, 0.0).sum(1);
+    const at::Tensor kl = (p * (p.clamp_min(1e-300).log() - P.clamp_min(1e-300).log())).masked_fill(p <= 0, 0.0).sum(1);
     const at::Tensor tv = 0.5 * (p - P).abs().sum(1);
     m_live += nonEmpty.sum().item<int64_t>();
     m_rows += W.size(0);
@@ -411,8 +411,7 @@ VariantHeadMetrics MetricRows::finish() const {
     m.rowRelErrMean = rows.mean().item<double>();
     m.rowRelErrMax = rows.max().item<double>();
     const at::Tensor sorted = std::get<0>(rows.sort());
-    m.rowRelErrP95 =
-        sorted[std::min<int64_t>(m_rows - 1, int64_t(std::ceil(0.95 * n)) - 1)].item<double>();
+    m.rowRelErrP95 = sorted[std::min<int64_t>(m_rows - 1, int64_t(std::ceil(0.95 * n)) - 1)].item<double>();
     m.cosine = on > 0 && vn > 0 ? m_dot / (on * vn) : 0.0;
     m.zeroRows = m_rows - m_live;
     const double live = std::max<double>(1.0, double(m_live));

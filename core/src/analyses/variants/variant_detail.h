@@ -35,9 +35,9 @@ struct HeadTensors {
 
     int64_t rows() const { return r1 - r0; }
     at::Tensor rowsOf(const at::Tensor& x) const { return x.slice(0, r0, r1); }  // a [T, ·] tensor's block rows
-    HeadTensors block(int64_t a, int64_t b) const;                              // query rows [a, b), same cache
-    at::Tensor queryIndex() const;                                              // [rows, 1] long: i
-    at::Tensor keyIndex() const;                                                // [1, T] long: j
+    HeadTensors block(int64_t a, int64_t b) const;                               // query rows [a, b), same cache
+    at::Tensor queryIndex() const;                                               // [rows, 1] long: i
+    at::Tensor keyIndex() const;                                                 // [1, T] long: j
     // The cache's tensors under `key`, made once per variant run.
     const std::vector<at::Tensor>& cached(const std::string& key,
                                           const std::function<std::vector<at::Tensor>()>& make) const;
@@ -45,9 +45,9 @@ struct HeadTensors {
 
 // A block's result: rows r0..r1 of the map and the output.
 struct VariantTensors {
-    at::Tensor o;          // [rows, dv]
-    at::Tensor w;          // [rows, T]
-    at::Tensor curve;      // [rows], [T] when curveOverKeys (summed over blocks), or undefined
+    at::Tensor o;      // [rows, dv]
+    at::Tensor w;      // [rows, T]
+    at::Tensor curve;  // [rows], [T] when curveOverKeys (summed over blocks), or undefined
     bool curveOverKeys = false;
     std::string curveName, note;
 };
@@ -72,10 +72,10 @@ struct VariantEntry {
 };
 
 // The registry: one line per variant file (variant_<name>.cpp defines <name>Variant()).
-#define ATTNSCOPE_VARIANTS(X)                                                                   \
-    X(softmax) X(eluLinear) X(reluLinear) X(nalaformer) X(mala) X(hedgehog) X(agent) X(rala) X(cca)   \
-        X(window) X(dilated) X(power) X(topk) X(sea) X(routing) X(hyper) X(psa) X(sinkhorn) X(selective) \
-            X(affineScaled) X(binary)
+#define ATTNSCOPE_VARIANTS(X)                                                                                          \
+    X(softmax)                                                                                                         \
+    X(eluLinear) X(reluLinear) X(nalaformer) X(mala) X(hedgehog) X(agent) X(rala) X(cca) X(window) X(dilated) X(power) \
+        X(topk) X(sea) X(routing) X(hyper) X(psa) X(sinkhorn) X(selective) X(affineScaled) X(binary)
 #define ATTNSCOPE_VARIANT_DECLARE(name) const VariantEntry& name##Variant();
 ATTNSCOPE_VARIANTS(ATTNSCOPE_VARIANT_DECLARE)
 #undef ATTNSCOPE_VARIANT_DECLARE

@@ -50,9 +50,8 @@ VariantTensors psa(const HeadTensors& in, const Params& p) {
         fail(ErrorKind::BadInput, "psa: the block size B must be a multiple of 2^L (B = " + std::to_string(B) +
                                       ", L = " + std::to_string(L) + ")");
     const double rho[kMaxLevel + 1] = {p["rho0"], p["rho1"], p["rho2"], p["rho3"]};
-    const at::Tensor level = in.cached("levels", [&] {
-        return std::vector<at::Tensor>{levels(in.q, in.k, in.scale, B, L, rho)};
-    })[0];
+    const at::Tensor level =
+        in.cached("levels", [&] { return std::vector<at::Tensor>{levels(in.q, in.k, in.scale, B, L, rho)}; })[0];
     const at::Tensor i = in.queryIndex(), j = in.keyIndex();
     const at::Tensor qb = i.div(B, "floor"), kb = j.div(B, "floor");  // [R, 1], [1, T]
     const at::Tensor blockLevel = level.index_select(0, qb.squeeze(1)).index_select(1, kb.squeeze(0));  // [R, T]
@@ -71,8 +70,7 @@ VariantTensors psa(const HeadTensors& in, const Params& p) {
         });
         // A group lies inside one key block (B is a multiple of r): its level is its first key's.
         const at::Tensor groupLevel = blockLevel.index_select(1, at::arange(G, at::kLong) * r);  // [R, G]
-        logits.push_back((q.mm(pooled[0].t()) * in.scale + std::log(double(r)))
-                             .masked_fill(groupLevel != l, -inf));
+        logits.push_back((q.mm(pooled[0].t()) * in.scale + std::log(double(r))).masked_fill(groupLevel != l, -inf));
     }
     const at::Tensor pi = at::softmax(at::cat(logits, 1), 1);
     at::Tensor w = pi.slice(1, 0, in.T).clone();

@@ -16,7 +16,8 @@ VariantTensors rala(const HeadTensors& in, const Params& p) {
     at::Tensor alpha = at::ones({in.rows(), in.T}, at::kDouble);
     if (p.choice("alpha_mode") == "softmax") {
         const at::Tensor qbar = in.rowsOf(fq.cumsum(0) / at::arange(1, in.T + 1, at::kDouble).unsqueeze(1));
-        alpha = n * at::softmax((qbar.mm(fk.t()) * in.scale).masked_fill(hidden, -std::numeric_limits<double>::infinity()), 1);
+        alpha = n * at::softmax(
+                        (qbar.mm(fk.t()) * in.scale).masked_fill(hidden, -std::numeric_limits<double>::infinity()), 1);
     }
     const at::Tensor e = (in.rowsOf(fq).mm(fk.t()) * alpha).masked_fill(hidden, 0.0) / n;
     VariantTensors r = fromMap(e / (e.sum(1, true) + p["eps"]), in);
@@ -39,7 +40,12 @@ const VariantEntry& ralaVariant() {
          "LePE, no gate]",
          true,
          {ropeParam(0),
-          {"alpha_mode", 0, 0, 1, {"softmax", "uniform"}, "softmax: the code's key weights; uniform: α ≡ 1 (= elu_linear)"},
+          {"alpha_mode",
+           0,
+           0,
+           1,
+           {"softmax", "uniform"},
+           "softmax: the code's key weights; uniform: α ≡ 1 (= elu_linear)"},
           {"eps", 1e-6, 0, 1, {}, "added to the normaliser (1e-6, the code's)"}}},
         rala};
     return e;

@@ -110,8 +110,8 @@ SessionSection encodeVariants(const VariantsResult& r) {
                               {"pooled", p.tile.pooled}}}};
         for (const auto& [tag, o] :
              {std::pair<const char*, const VariantHeadOutput*>{"softmax", &p.softmax}, {"variant", &p.variant}}) {
-            s.tensors[std::string("map_") + tag] = SessionTensor::f32(
-                {p.tile.rows, p.tile.cols}, std::vector<float>(o->map.begin(), o->map.end()));
+            s.tensors[std::string("map_") + tag] =
+                SessionTensor::f32({p.tile.rows, p.tile.cols}, std::vector<float>(o->map.begin(), o->map.end()));
             s.tensors[std::string("entropy_") + tag] = SessionTensor::f64({p.T}, o->rowEntropy);
         }
         if (!p.variant.rowCurve.empty()) s.tensors["curve_variant"] = SessionTensor::f64({p.T}, p.variant.rowCurve);
@@ -182,8 +182,7 @@ VariantsResult decodeVariants(const SessionSection& s) {
         for (const auto& [tag, o] :
              {std::pair<const char*, VariantHeadOutput*>{"softmax", &q.softmax}, {"variant", &q.variant}}) {
             const std::string map = std::string("map_") + tag, entropy = std::string("entropy_") + tag;
-            const std::vector<float> m =
-                s.require(kPanel, map, SessionTensor::Type::F32, {t.rows, t.cols}).toF32(map);
+            const std::vector<float> m = s.require(kPanel, map, SessionTensor::Type::F32, {t.rows, t.cols}).toF32(map);
             o->map.assign(m.begin(), m.end());
             o->rowEntropy = s.require(kPanel, entropy, SessionTensor::Type::F64, {q.T}).toF64(entropy);
         }

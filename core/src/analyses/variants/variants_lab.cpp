@@ -103,8 +103,8 @@ VariantTile resolveTile(VariantTile t, int64_t T) {
     if (t.q1 < 0) t.q1 = T;
     if (t.k1 < 0) t.k1 = T;
     if (t.q0 < 0 || t.q0 >= t.q1 || t.q1 > T || t.k0 < 0 || t.k0 >= t.k1 || t.k1 > T)
-        fail(ErrorKind::BadInput, "variants: the map tile must lie inside the prompt's " + std::to_string(T) +
-                                      " x " + std::to_string(T) + " map");
+        fail(ErrorKind::BadInput, "variants: the map tile must lie inside the prompt's " + std::to_string(T) + " x " +
+                                      std::to_string(T) + " map");
     if (t.rows < 1 || t.rows > 4096 || t.cols < 1 || t.cols > 4096)
         fail(ErrorKind::BadInput, "variants: a map tile has 1 to 4096 cells a side");
     t.rows = int(std::min<int64_t>(t.rows, t.q1 - t.q0));
