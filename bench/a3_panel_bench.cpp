@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "attnscope/analysis_registry.h"
+#include "bench_util.h"
 #include "attnscope/inspector.h"
 #include "panels/a3_panel.h"
 
@@ -26,20 +27,11 @@ using namespace attnscope;
 
 int main(int argc, char** argv) try {
     QApplication app(argc, argv);
-    int edits = 200;
-    QString screenshot;
-    for (int i = 1; i + 1 < argc; ++i) {
-        if (std::string(argv[i]) == "--edits") edits = std::max(1, std::atoi(argv[i + 1]));
-        if (std::string(argv[i]) == "--screenshot") screenshot = QString::fromLocal8Bit(argv[i + 1]);
-    }
+    const int edits = std::max(1, std::atoi(bench::arg(argc, argv, "--edits", "200").c_str()));
+    const QString screenshot = QString::fromStdString(bench::arg(argc, argv, "--screenshot", ""));
     Inspector inspector;
-    OpenOptions o;
-    o.path = ATTNSCOPE_SOURCE_DIR "/resources/models/attnscope-tiny";
-    inspector.open(o);
-    std::ifstream in(ATTNSCOPE_SOURCE_DIR "/tests/data/heldout_slice.txt");
-    std::stringstream text;
-    text << in.rdbuf();
-    inspector.setPromptIds(inspector.tokenize(text.str(), true));
+    inspector.setPromptIds(bench::openOnHeldOut(inspector, ATTNSCOPE_SOURCE_DIR "/resources/models/attnscope-tiny",
+                                                ATTNSCOPE_SOURCE_DIR));
     const auto t0 = std::chrono::steady_clock::now();
     const SessionSection section = findAnalysis("a3").compute(inspector, Options{}, Session{}, {});
     const double sweepS = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

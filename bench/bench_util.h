@@ -2,11 +2,15 @@
 #pragma once
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "attnscope/device_stats.h"
 #include "attnscope/error.h"
+#include "attnscope/inspector.h"
 #include "attnscope/model.h"
 
 namespace attnscope::bench {
@@ -49,6 +53,22 @@ inline std::string arg(int argc, char** argv, const char* key, const char* fallb
     for (int i = 1; i + 1 < argc; ++i)
         if (std::string(argv[i]) == key) return argv[i + 1];
     return fallback;
+}
+
+// Opens the model at `modelDir` and returns the ids (with BOS) of `sourceDir`'s
+// tests/data/heldout_slice.txt, at most `maxTokens` of them: the benches' usual prompt.
+inline std::vector<int32_t> openOnHeldOut(Inspector& inspector, const std::string& modelDir,
+                                          const std::string& sourceDir, size_t maxTokens = SIZE_MAX) {
+    OpenOptions o;
+    o.path = modelDir;
+    inspector.open(o);
+    std::ifstream in(sourceDir + "/tests/data/heldout_slice.txt");
+    if (!in) fail(ErrorKind::NotFound, sourceDir + "/tests/data/heldout_slice.txt: cannot read");
+    std::stringstream text;
+    text << in.rdbuf();
+    std::vector<int32_t> ids = inspector.tokenize(text.str(), true);
+    ids.resize(std::min(ids.size(), maxTokens));
+    return ids;
 }
 
 }  // namespace attnscope::bench

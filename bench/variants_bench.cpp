@@ -37,15 +37,9 @@ int main(int argc, char** argv) try {
     std::vector<int32_t> ids;
     std::string what;
     if (shape.empty()) {
-        OpenOptions o;
-        o.path = arg(argc, argv, "--model", ATTNSCOPE_SOURCE_DIR "/resources/models/attnscope-tiny");
-        inspector.open(o);
-        std::ifstream in(ATTNSCOPE_SOURCE_DIR "/tests/data/heldout_slice.txt");
-        std::stringstream text;
-        text << in.rdbuf();
-        ids = inspector.tokenize(text.str(), true);
-        ids.resize(std::min<size_t>(ids.size(), size_t(tokens)));
-        what = o.path + " on heldout_slice.txt";
+        const std::string model = arg(argc, argv, "--model", ATTNSCOPE_SOURCE_DIR "/resources/models/attnscope-tiny");
+        ids = openOnHeldOut(inspector, model, ATTNSCOPE_SOURCE_DIR, size_t(tokens));
+        what = model + " on heldout_slice.txt";
     } else {
         RandomModelSpec spec = shapeSpec(shape);
         spec.contextLength = int(std::max<int64_t>(tokens, 16));

@@ -28,21 +28,11 @@ using attnscope::bench::median;
 
 int main(int argc, char** argv) try {
     QApplication app(argc, argv);
-    int edits = 5;
-    size_t tokens = 1024;
-    for (int i = 1; i + 1 < argc; ++i) {
-        if (std::string(argv[i]) == "--edits") edits = std::max(1, std::atoi(argv[i + 1]));
-        if (std::string(argv[i]) == "--tokens") tokens = size_t(std::max(2, std::atoi(argv[i + 1])));
-    }
+    const int edits = std::max(1, std::atoi(bench::arg(argc, argv, "--edits", "5").c_str()));
+    const size_t tokens = size_t(std::max(2, std::atoi(bench::arg(argc, argv, "--tokens", "1024").c_str())));
     Inspector inspector;
-    OpenOptions o;
-    o.path = ATTNSCOPE_SOURCE_DIR "/resources/models/attnscope-tiny";
-    inspector.open(o);
-    std::ifstream in(ATTNSCOPE_SOURCE_DIR "/tests/data/heldout_slice.txt");
-    std::stringstream text;
-    text << in.rdbuf();
-    std::vector<int32_t> ids = inspector.tokenize(text.str(), true);
-    ids.resize(std::min(ids.size(), tokens));
+    const std::vector<int32_t> ids = bench::openOnHeldOut(
+        inspector, ATTNSCOPE_SOURCE_DIR "/resources/models/attnscope-tiny", ATTNSCOPE_SOURCE_DIR, tokens);
     inspector.setPromptIds(ids);
     const int layer = 1;
     inspector.variantHead(layer, 0, {"softmax", {}});  // the trace, once
