@@ -53,7 +53,7 @@ const LayerCapture& captureOf(const Trace& trace, int layer) {
 // of the extent (sign kept; ties to the positive one).
 class TileCells {
 public:
-    TileCells(const VariantTile& t) : m_t(t) {
+    explicit TileCells(const VariantTile& t) : m_t(t) {
         const int64_t nq = t.q1 - t.q0, nk = t.k1 - t.k0;
         m_exact = !t.pooled;
         m_pos = at::zeros({t.rows, t.cols}, at::kDouble);
