@@ -14,5 +14,6 @@ int main(int argc, char** argv) {
     saveSession(dir + "/attention_heads.attnscope", fuzz::attentionHeadsSeed());
     saveSession(dir + "/weibull_sinks.attnscope", fuzz::weibullSinksSeed());
     saveSession(dir + "/kv_quant.attnscope", fuzz::kvQuantSeed());
+    saveSession(dir + "/interventions.attnscope", fuzz::interventionsSeed());
     return 0;
 }

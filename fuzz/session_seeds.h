@@ -5,6 +5,7 @@
 #include <string>
 
 #include "attnscope/session.h"
+#include "attnscope/analyses/interventions.h"
 #include "attnscope/session_codecs.h"
 
 namespace attnscope::fuzz {
@@ -21,7 +22,11 @@ inline Session attentionHeadsSeed() {
     AttentionSection att;
     att.maps.push_back({0, -1, 0, 3, 0, 3, Matrix2D{3, 3, {1, 0, 0, .5f, .5f, 0, .2f, .3f, .5f}}});
     s.panels["attention"] = encodeAttention(att);
-    s.panels["heads"] = encodeHeadScores({1, 2, 3, 3, "entropy", {1, 2}, {.5f, .5f}, {0, 1}, {.1f, .2f}});
+    HeadScores heads = emptyHeadScores(1, 2, {{"entropy", "Entropy", "nats", "", "", 0}, {"first_token", "First", "", "", "sink", 0.5}});
+    heads.tokens = heads.sampledRows = 3;
+    heads.values = {{1, 2}, {.5f, .5f}};
+    heads.notes["first_token"] = "seed";
+    s.panels["heads"] = encodeHeadScores(heads);
     return s;
 }
 
@@ -64,6 +69,29 @@ inline Session kvQuantSeed() {
     q.curves.resize(1);
     k.panels["quant"] = encodeQuant(q);
     return k;
+}
+
+// The interventions' sections: an ablation, a causal sink test, a patching map and a lens.
+inline Session interventionsSeed() {
+    Session s;
+    InterventionSection a;
+    InterventionResult& r = a.ablation;
+    r.T = 2, r.nLayers = 1, r.nHeads = 1;
+    r.kl = {0, 0.5f}, r.logitDelta = {0, -1}, r.logprobDelta = {0, -0.5f}, r.top1 = {3, 4}, r.ablatedTop1 = {3, 5};
+    r.tracked = {0}, r.scoreBefore = {0.9f}, r.scoreAfter = {0.1f}, r.lifetimeBefore = {1}, r.lifetimeAfter = {0};
+    r.pieces = {{3, "a"}, {4, "b"}};
+    s.panels["intervene"] = encodeIntervention(a);
+    InterventionSection t;
+    t.kind = "sink_test";
+    t.sinkTest.rows.push_back({"creation layer", 0, 0, "zero", 0, {0.9f}, {0.2f}, 1, 0, 2.f, 0.5f, 0.1});
+    s.panels["sink_test"] = encodeIntervention(t);
+    PatchResult p;
+    p.what = "resid", p.nLayers = 1, p.nHeads = 1, p.T = 2, p.normalized = {0, 1}, p.delta = {0, 2};
+    s.panels["patch"] = encodePatch(p);
+    LogitLens l;
+    l.nLayers = 1, l.T = 2, l.topK = 1, l.top = {3, 4}, l.topProb = {0.5f, 0.6f}, l.klToFinal = {0, 0}, l.finalRank = {0, 0};
+    s.panels["logit_lens"] = encodeLogitLens(l);
+    return s;
 }
 
 }  // namespace attnscope::fuzz

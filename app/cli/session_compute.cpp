@@ -18,7 +18,7 @@ std::set<std::string> sessionOptions() {
 }
 
 Session computeSession(const CliArgs& a) {
-    std::vector<std::string> panels = a.has("--panels") ? splitList(a.str("--panels")) : analysisIds();
+    std::vector<std::string> panels = a.has("--panels") ? splitList(a.str("--panels")) : defaultSessionIds();
     for (const std::string& p : panels) findAnalysis(p);  // unknown ids: a clear error before any work
 
     auto inspector = openInspector(a);

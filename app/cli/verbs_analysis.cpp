@@ -31,10 +31,19 @@ int runAnalysis(const AnalysisSpec& spec, const std::vector<std::string>& argv) 
     const CliArgs a(argv, valued, kModelFlags);
     auto inspector = openInspector(a);
     Session s;
-    s.tokenIds = promptIds(a, *inspector);
+    if (!spec.promptOption.empty() && a.has(spec.promptOption))
+        s.tokenIds = inspector->tokenize(a.str(spec.promptOption), !a.has("--no-bos"));
+    else
+        s.tokenIds = promptIds(a, *inspector);
     s.tokenPieces = inspector->tokenStrip(s.tokenIds).pieces;
     inspector->setPromptIds(s.tokenIds);
     const SessionSection section = spec.compute(*inspector, a, s, {});
+    if (a.has("--json") && spec.json) {
+        nlohmann::json j = spec.json(section);
+        j["analysis"] = spec.id;
+        std::cout << j.dump(-1) << "\n";
+        return 0;
+    }
     if (a.has("--json")) {
         nlohmann::json j = {{"analysis", spec.id}, {"tokens", s.tokenIds.size()}, {"params", section.params}};
         j["tensors"] = nlohmann::json::object();
@@ -61,7 +70,7 @@ std::vector<CliVerb> analysisVerbs() {
         if (!spec.verb) continue;
         std::string usage;
         for (const AnalysisOption& o : spec.options) usage += (usage.empty() ? "[" : " [") + o.name + "]";
-        verbs.push_back({spec.id, usage, spec.help, [&spec](const std::vector<std::string>& argv) {
+        verbs.push_back({spec.verbName.empty() ? spec.id : spec.verbName, usage, spec.help, [&spec](const std::vector<std::string>& argv) {
                              return runAnalysis(spec, argv);
                          }});
     }

@@ -8,6 +8,8 @@
 #include "heads_dock.h"
 #include "kv_dock.h"
 #include "panel_table.h"
+#include "panels/interventions_panel.h"
+#include "panels/sinks_panel.h"
 #include "quant_dock.h"
 #include "selection_model.h"
 #include "timing.h"
@@ -51,6 +53,14 @@ AnalysisDocks::AnalysisDocks(QMainWindow* window, InspectorWorker* worker, Selec
         connect(this, &AnalysisDocks::panelShown, kv, [this, kv](const QString& name) {
             if (SinksDock* sinks = find<SinksDock>(); sinks && name == sinks->id()) kv->followSinks(sinks->sinksPanel());
         });
+    // The sinks panel's causal test runs in the interventions panel.
+    if (widgets::SinksPanel* sinks = sinksPanel())
+        if (PanelDock* intervene = dock(QStringLiteral("intervene")))
+            if (auto* panel = qobject_cast<widgets::InterventionsPanel*>(intervene->panel()))
+                connect(sinks, &widgets::SinksPanel::sinkTestRequested, this, [this, panel](qint64 token) {
+                    showPanel(QStringLiteral("intervene"));
+                    panel->runSinkTest(token);
+                });
 }
 
 QStringList AnalysisDocks::panelNames() { return panelIds(); }

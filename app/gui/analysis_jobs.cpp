@@ -29,12 +29,12 @@ SinkJobResult classifySinksJob(std::shared_ptr<const SinkInputs> inputs, const S
 HeadLayerJob headScoresOnWorker(JobContext& context, int layer) {
     Inspector& inspector = context.inspector();
     HeadLayerJob out;
-    out.scores = inspector.headScores(layer, context.job());
+    out.scores = inspector.headScores(layer, HeadDetectorParams{}, context.job());
     const int64_t T = inspector.trace().length();
     const int cells = int(std::min<int64_t>(T, kHeadThumbnailCells));
-    for (size_t h = 0; h < out.scores.entropy.size(); ++h) {
+    for (int h = 0; h < inspector.trace().nHeads(); ++h) {
         context.job().check();
-        out.thumbnails.push_back(inspector.overview(layer, int(h), 0, T, 0, T, cells, cells, Pool::Max));
+        out.thumbnails.push_back(inspector.overview(layer, h, 0, T, 0, T, cells, cells, Pool::Max));
     }
     return out;
 }

@@ -23,7 +23,8 @@ SinkJobResult sinksOnWorker(JobContext& context, const SinkParams& params);
 // Classification alone: pure and fast, needs no model or trace (any thread).
 SinkJobResult classifySinksJob(std::shared_ptr<const SinkInputs> inputs, const SinkParams& params);
 
-// The exact scores of one layer (core's definition, head_scores.h) and the grid's thumbnails:
+// The head-role detectors of one layer (default parameters: the CLI's and sessions' too; core's
+// definitions, head_scores.h) and the grid's thumbnails:
 // the app asks layer by layer, so re-classifications queued meanwhile wait for one layer at most.
 struct HeadLayerJob {
     HeadLayerScores scores;

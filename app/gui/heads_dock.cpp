@@ -12,10 +12,6 @@
 #include "selection_model.h"
 
 namespace attnscope::app {
-namespace {
-
-
-}  // namespace
 
 HeadsDock::HeadsDock(const PanelHost& host, const QString& panelId, const QString& title, QObject* parent) : PanelDock(host, panelId, parent) {
     m_heads = new widgets::HeadGridPanel(host.window);
@@ -34,9 +30,10 @@ void HeadsDock::onRunStarted() {
 }
 
 void HeadsDock::onRunDone(const PromptInfo& run) {
-    m_headScores = {};
-    m_headScores.resize(run.nLayers, run.nHeads);
-    m_headScores.tokens = m_headScores.sampledRows = run.length;  // every row (head_scores.h)
+    m_headScores = {};  // shaped by the first layer's detectors
+    m_runLayers = run.nLayers;
+    m_runHeads = run.nHeads;
+    m_runTokens = run.length;
     m_headClock.start();
     if (run.nLayers > 0) requestHeadScores(0);
 }
@@ -49,6 +46,11 @@ void HeadsDock::requestHeadScores(int layer) {
         [this, layer](JobContext& ctx) -> InspectorWorker::GuiApply {
             auto scores = std::make_shared<HeadLayerJob>(headScoresOnWorker(ctx, layer));
             return [this, scores] {
+                if (m_headScores.nLayers == 0) {
+                    m_headScores = widgets::HeadScoreTable(
+                        emptyHeadScores(m_runLayers, m_runHeads, scores->scores.infos));
+                    m_headScores.tokens = m_headScores.sampledRows = m_runTokens;  // every row (head_scores.h)
+                }
                 const int H = m_headScores.nHeads, l = scores->scores.layer;
                 mergeHeadLayer(m_headScores, scores->scores);
                 for (int h = 0; h < H && h < int(scores->thumbnails.size()); ++h)

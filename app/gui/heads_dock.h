@@ -28,6 +28,8 @@ private:
 
     widgets::HeadGridPanel* m_heads = nullptr;
     widgets::HeadScoreTable m_headScores;  // filled layer by layer
+    int m_runLayers = 0, m_runHeads = 0;
+    int64_t m_runTokens = 0;
     QElapsedTimer m_headClock;
 };
 

@@ -53,6 +53,9 @@ const std::vector<PanelEntry>& panelTable() {
         sectionEntry("entropy", widgets::registerEntropyPanel),
         entry<A3Dock>("a3", widgets::registerA3Panel),
         entry<VariantsDock>("variants", widgets::registerVariantsPanel),
+        sectionEntry("logit_lens", widgets::registerLogitLensPanel),
+        sectionEntry("intervene", widgets::registerInterventionsPanel),
+        sectionEntry("patch", widgets::registerPatchingPanel),
     };
     return table;
 }

@@ -75,6 +75,8 @@ Options SectionDock::options() const {
 
 void SectionDock::startIfWanted() {
     if (!m_haveRun || m_done || !dock()->isVisible() || m_host.worker->isPending(id())) return;
+    // Panels that need the user's input first (a second prompt, what to ablate) say so.
+    if (panel()->property("computeOnRequest").toBool() && m_options.isEmpty()) return;
     const Options options = this->options();
     const std::string analysis = id().toStdString();
     const Session shown = m_shown;

@@ -2,7 +2,8 @@
 // dock is on screen, it asks the core's analysis registry for the analysis's section (on the
 // model's worker) and shows it through the panel's session restore (widgets' PanelRegistry).
 // A panel with a signal optionsChanged(QStringList) ("--key", "value", ...) gets the section
-// recomputed with those options. Adding such an analysis adds no app code.
+// recomputed with those options; one with the property computeOnRequest waits for them. Adding
+// such an analysis adds no app code.
 #pragma once
 #include <QStringList>
 

@@ -28,7 +28,7 @@ const QString kPrompt = QStringLiteral(
 
 // Every analysis whose section both paths compute (the attention section stores the views the
 // user looked at, which the CLI chooses by --layer/--head).
-constexpr const char* kCompared[] = {"heads", "sinks", "weibull", "kv", "quant", "entropy", "a3", "variants"};
+constexpr const char* kCompared[] = {"heads", "sinks", "weibull", "kv", "quant", "entropy", "a3", "variants", "logit_lens"};
 
 bool sawPanel(const QSignalSpy& spy, const QString& id) {
     return std::any_of(spy.begin(), spy.end(), [&](const QList<QVariant>& a) { return a.at(0).toString() == id; });
@@ -98,7 +98,7 @@ void TestGuiCliSessions::sameSectionsFromBothPaths() {
         w.showPanel(QStringLiteral("quant"));  // the quantization lab computes while its dock is visible
         for (const char* id : {"heads", "sinks", "weibull", "kv", "quant"})
             QTRY_VERIFY2_WITH_TIMEOUT(sawPanel(shown, QString::fromLatin1(id)), id, 300000);
-        for (const char* id : {"entropy", "a3", "variants"}) {  // section docks compute while on screen
+        for (const char* id : {"entropy", "a3", "variants", "logit_lens"}) {  // section docks compute while on screen
             w.showPanel(QString::fromLatin1(id));
             QTRY_VERIFY2_WITH_TIMEOUT(sawPanel(shown, QString::fromLatin1(id)), id, 300000);
         }
@@ -117,7 +117,7 @@ void TestGuiCliSessions::sameSectionsFromBothPaths() {
     for (const char* id : kCompared) QVERIFY2(gui.panels.count(id), id);
 
     QStringList args = {"session",  "--model", dir,     "--ids",    clitest::idsArg(ids),
-                        "--no-bos", "--out",   cliPath, "--panels", "heads,sinks,weibull,kv,quant,entropy,a3,variants"};
+                        "--no-bos", "--out",   cliPath, "--panels", "heads,sinks,weibull,kv,quant,entropy,a3,variants,logit_lens"};
     args << optionsFromGui(gui);
     const clitest::Result r = clitest::cli(args, 600000);
     QVERIFY2(r.code == 0, r.err.constData());

@@ -58,7 +58,7 @@ private slots:
 
         // Checked at once, as the screenshot's grab would see it (no further event processing).
         widgets::HeadGridPanel* heads = w.analysisDocks()->headGridPanel();
-        heads->setScoreKind(widgets::HeadScoreKind::FirstToken);
+        heads->setScoreView("first_token");
         const Matrix2D& grid = heads->grid()->matrix();
         QCOMPARE(grid.rows, int64_t(L));
         QCOMPARE(grid.cols, int64_t(H));

@@ -259,8 +259,15 @@ inline Session syntheticSession() {
         for (int h = -1; h < kH; ++h) a.maps.push_back({l, h, 0, kT, 0, kT, causalAttention(unsigned(l * 10 + h + 1))});
     s.panels["attention"] = encodeAttention(a);
     const size_t n = size_t(kL * kH);
-    s.panels["heads"] = encodeHeadScores({kL, kH, kT, kT, "first_token", uniform(n, 0, 2, 1), uniform(n, 0, 1, 2),
-                                          uniform(n, 0, 1, 3), uniform(n, 0, 1, 4)});
+    HeadScores heads = emptyHeadScores(kL, kH, {{"entropy", "Entropy", "mean row entropy (nats)", "", "", 0},
+                                                {"first_token", "Mass on first token", "mean A[i, 0]", "", "sink", 0.5},
+                                                {"previous_token", "Previous-token score", "mean A[i, i-1]", "",
+                                                 "previous-token", 0.4},
+                                                {"induction", "Induction score", "mul", "", "induction", 0.3}});
+    heads.tokens = heads.sampledRows = kT;
+    heads.score = "first_token";
+    heads.values = {uniform(n, 0, 2, 1), uniform(n, 0, 1, 2), uniform(n, 0, 1, 3), uniform(n, 0, 1, 4)};
+    s.panels["heads"] = encodeHeadScores(heads);
     SinksSection k;
     SinkResult& r = k.result;
     r.T = kT, r.nLayers = kL, r.source = SinkSource::Attention, r.rule = SinkRule::Relative, r.primary = 0;

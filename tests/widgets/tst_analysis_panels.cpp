@@ -1,6 +1,7 @@
 // The analysis panels draw exactly the plain results they are given (built here by hand,
 // no core, no torch): sinks, Weibull k map, head grid.
 #include <cmath>
+#include <limits>
 
 #include <QComboBox>
 #include <QSignalSpy>
@@ -379,14 +380,45 @@ private slots:
         QVERIFY(centredRange(1.0, 1.0, 1.0, 0.1).size() > 0);
     }
 
+    void headGridRoles() {
+        // Roles: the score highest relative to its threshold among those reaching it; a
+        // categorical colour bar names the roles; unscored heads stay background.
+        HeadGridPanel panel;
+        panel.resize(500, 400);
+        HeadScoreTable s(emptyHeadScores(1, 4, {{"entropy", "Entropy", "nats", "", "", 0},
+                                                {"first_token", "Mass on first token", "", "", "sink", 0.5},
+                                                {"previous_token", "Previous", "", "", "previous-token", 0.4}}));
+        s.values[0] = {3, 3, 3, std::numeric_limits<float>::quiet_NaN()};
+        s.values[1] = {0.9f, 0.55f, 0.1f, std::numeric_limits<float>::quiet_NaN()};  // ratios 1.8, 1.1, 0.2
+        s.values[2] = {0.5f, 0.6f, 0.1f, std::numeric_limits<float>::quiet_NaN()};   // ratios 1.25, 1.5, 0.25
+        panel.setScores(s);
+        panel.setScoreView(kHeadRolesView);
+        QCOMPARE(panel.scoreView(), std::string(kHeadRolesView));
+        QCOMPARE(headRoles(s), (std::vector<std::string>{"sink", "previous-token", "", ""}));
+        const Matrix2D m = panel.grid()->matrix();
+        QCOMPARE(m.at(0, 0), 1.f);  // sink = the first role
+        QCOMPARE(m.at(0, 1), 2.f);  // previous-token
+        QCOMPARE(m.at(0, 2), 0.f);  // none
+        QVERIFY(std::isnan(m.at(0, 3)));
+        auto ticker = panel.grid()->colorScaleElement()->axis()->ticker().dynamicCast<QCPAxisTickerText>();
+        QVERIFY(ticker);
+        QCOMPARE(ticker->ticks().value(0), QStringLiteral("none"));
+        QCOMPARE(ticker->ticks().value(1), QStringLiteral("sink"));
+        QCOMPARE(ticker->ticks().value(2), QStringLiteral("previous-token"));
+        // Back to a score: the numeric colour bar returns.
+        panel.setScoreView("entropy");
+        QVERIFY(!panel.grid()->colorScaleElement()->axis()->ticker().dynamicCast<QCPAxisTickerText>());
+        QCOMPARE(panel.grid()->matrix().at(0, 1), 3.f);
+    }
+
     void headGridClickAndKeys() {
         HeadGridPanel panel;
         panel.resize(500, 400);
-        HeadScoreTable s;
-        s.resize(3, 4);
+        HeadScoreTable s(emptyHeadScores(3, 4, {{"entropy", "Entropy", "nats", "", "", 0},
+                                                {"first_token", "Mass on first token", "A[i,0]", "", "sink", 0.5}}));
         for (int i = 0; i < 12; ++i) {
-            s.entropy[size_t(i)] = float(i) / 8.f;
-            s.firstToken[size_t(i)] = float(12 - i) / 16.f;
+            s.values[0][size_t(i)] = float(i) / 8.f;
+            s.values[1][size_t(i)] = float(12 - i) / 16.f;
         }
         panel.setScores(s);
         panel.show();
@@ -394,8 +426,9 @@ private slots:
         MatrixPlot* grid = panel.grid();
         for (int l = 0; l < 3; ++l)
             for (int h = 0; h < 4; ++h) QCOMPARE(grid->colorMap()->data()->cell(h, l), double(float(l * 4 + h) / 8.f));
-        panel.setScoreKind(HeadScoreKind::FirstToken);
+        panel.setScoreView("first_token");
         QCOMPARE(grid->colorMap()->data()->cell(1, 2), double(float(12 - 9) / 16.f));
+        QCOMPARE(panel.scoreViewTitle(), QStringLiteral("Mass on first token"));
 
         QSignalSpy spy(&panel, &HeadGridPanel::headSelected);
         click(grid, 2, 1);

@@ -1,10 +1,10 @@
-// Per-head scores of one run for the head overview grid: plain data filled by the app
-// from the trace's exact statistics and diagonal tiles.
+// Per-head scores of one run for the head overview grid: core's head-role table (one exact
+// definition, attnscope/analyses/head_scores.h) plus the grid's thumbnails.
 #pragma once
-#include <array>
 #include <cstdint>
 #include <vector>
 
+#include <QColor>
 #include <QString>
 
 #include "attnscope/analyses/head_scores.h"
@@ -12,30 +12,21 @@
 
 namespace attnscope::widgets {
 
-enum class HeadScoreKind {
-    Entropy,        // mean row entropy (nats): low = focused head
-    FirstToken,     // mean attention to token 0 (causal mean α_0): sink heads
-    PreviousToken,  // mean of A[i, i-1]: previous-token heads
-    Diagonal,       // mean of A[i, i]: self-attending heads
-};
-inline constexpr std::array<HeadScoreKind, 4> kAllHeadScores = {HeadScoreKind::Entropy, HeadScoreKind::FirstToken,
-                                                                HeadScoreKind::PreviousToken, HeadScoreKind::Diagonal};
+inline constexpr char kHeadRolesView[] = "roles";  // the view labelling each head with its role
 
-// Core's HeadScores (one exact definition, attnscope/analyses/head_scores.h) plus the grid's
-// thumbnails.
 struct HeadScoreTable : HeadScores {
-    // Small block-max maps of each head's attention (the grid's thumbnails), same order;
+    // Small block-max maps of each head's attention (the grid's thumbnails), [layer * nHeads + head];
     // empty matrices until computed (and in sessions, which do not store them).
     std::vector<Matrix2D> thumbnails;
 
-    const std::vector<float>& values(HeadScoreKind kind) const;
-    std::vector<float>& values(HeadScoreKind kind);
-    void resize(int layers, int heads);
+    HeadScoreTable() = default;
+    explicit HeadScoreTable(HeadScores scores);
 };
 
-QString headScoreName(HeadScoreKind kind);   // combo text
-QString headScoreTitle(HeadScoreKind kind);  // colour-bar title
-QString headScoreHelp(HeadScoreKind kind);
-Matrix2D headScoreMatrix(const HeadScoreTable& table, HeadScoreKind kind);  // [layer, head]
+// The detector's [layer, head] matrix (empty when not computed); for kHeadRolesView, each head's
+// role as its index in headRoleNames() + 1 (0 = no role, NaN = not scored).
+Matrix2D headScoreMatrix(const HeadScoreTable& table, const std::string& view);
+// The colour of role number `index` (0 = no role) in the roles view and its legend.
+QColor headRoleColor(int index);
 
 }  // namespace attnscope::widgets

@@ -9,16 +9,29 @@
 #include <QLabel>
 #include <QVBoxLayout>
 
+#include "plot/colormaps.h"
 #include "plot/matrix_plot.h"
 
 namespace attnscope::widgets {
+namespace {
+
+// "induction (induction_repeated 0.93 ≥ 0.3)", or "no role".
+QString roleText(const HeadScoreTable& t, int layer, int head) {
+    const size_t i = size_t(layer * t.nHeads + head);
+    const std::vector<std::string> roles = headRoles(t);
+    if (i >= roles.size() || roles[i].empty()) return QObject::tr("no role");
+    QString why;
+    for (size_t d = 0; d < t.infos.size(); ++d)
+        if (t.infos[d].role == roles[i] && t.values[d][i] >= t.infos[d].threshold)
+            why += QStringLiteral(" %1 %2 ≥ %3").arg(QString::fromStdString(t.infos[d].id))
+                       .arg(double(t.values[d][i]), 0, 'g', 3).arg(t.infos[d].threshold);
+    return QString::fromStdString(roles[i]) + QStringLiteral(" (") + why.trimmed() + QStringLiteral(")");
+}
+
+}  // namespace
 
 HeadGridPanel::HeadGridPanel(QWidget* parent) : QWidget(parent) {
     m_kind = new QComboBox(this);
-    for (HeadScoreKind k : kAllHeadScores) {
-        m_kind->addItem(headScoreName(k));
-        m_kind->setItemData(m_kind->count() - 1, headScoreHelp(k), Qt::ToolTipRole);
-    }
     m_grid = new MatrixPlot(this);
     m_grid->setAxisTitles(tr("head"), tr("layer"));
     m_grid->setKeyboardNavigation(true);
@@ -26,8 +39,9 @@ HeadGridPanel::HeadGridPanel(QWidget* parent) : QWidget(parent) {
     m_grid->setCellDescriber([this](int layer, int head) {
         const Matrix2D& m = m_grid->matrix();
         return tr("layer %1, head %2<br>%3 = %4<br>click to open this head")
-            .arg(layer).arg(head).arg(headScoreName(scoreKind()))
-            .arg(double(m.at(layer, head)), 0, 'g', 4);
+            .arg(layer).arg(head).arg(scoreViewTitle())
+            .arg(m_view == kHeadRolesView ? roleText(m_scores, layer, head)
+                                          : QString::number(double(m.at(layer, head)), 'g', 4));
     });
     m_showThumbnails = new QCheckBox(tr("Maps"), this);
     m_showThumbnails->setChecked(true);
@@ -49,21 +63,61 @@ HeadGridPanel::HeadGridPanel(QWidget* parent) : QWidget(parent) {
     layout->addWidget(m_grid, 1);
     layout->addWidget(m_note);
 
-    connect(m_kind, &QComboBox::currentIndexChanged, this, &HeadGridPanel::showScores);
+    connect(m_kind, &QComboBox::activated, this, [this](int index) {
+        m_view = m_kind->itemData(index).toString().toStdString();
+        showScores();
+    });
     connect(m_grid, &MatrixPlot::currentCellChanged, this, &HeadGridPanel::headSelected);
     connect(m_showThumbnails, &QCheckBox::toggled, this, &HeadGridPanel::showThumbnails);
     connect(m_grid, &QCustomPlot::afterLayout, this, &HeadGridPanel::placeThumbnails);
     clear();
 }
 
-HeadScoreKind HeadGridPanel::scoreKind() const { return kAllHeadScores[size_t(std::max(0, m_kind->currentIndex()))]; }
+void HeadGridPanel::setScoreView(const std::string& view) {
+    m_view = view;
+    fillViews();
+    showScores();
+}
 
-void HeadGridPanel::setScoreKind(HeadScoreKind kind) {
-    m_kind->setCurrentIndex(int(std::find(kAllHeadScores.begin(), kAllHeadScores.end(), kind) - kAllHeadScores.begin()));
+QString HeadGridPanel::scoreViewTitle() const {
+    const int i = m_kind->currentIndex();
+    return i >= 0 ? m_kind->itemText(i) : QString();
+}
+
+void HeadGridPanel::fillViews() {
+    const QSignalBlocker block(m_kind);
+    m_kind->clear();
+    for (const HeadDetectorInfo& info : m_scores.infos) {
+        m_kind->addItem(QString::fromStdString(info.title), QString::fromStdString(info.id));
+        QString help = QString::fromStdString(info.help);
+        if (auto note = m_scores.notes.find(info.id); note != m_scores.notes.end())
+            help += QStringLiteral("\n\n") + QString::fromStdString(note->second);
+        m_kind->setItemData(m_kind->count() - 1, help, Qt::ToolTipRole);
+    }
+    if (!headRoleNames(m_scores).empty()) {
+        m_kind->addItem(tr("Roles"), QString::fromLatin1(kHeadRolesView));
+        m_kind->setItemData(m_kind->count() - 1,
+                            tr("Each head labelled with the role whose score is highest relative to its threshold "
+                               "(grey: no score reaches its threshold)."),
+                            Qt::ToolTipRole);
+    }
+    int at = m_kind->findData(QString::fromStdString(m_view));
+    if (at < 0 && m_kind->count() > 0) {
+        at = 0;
+        m_view = m_kind->itemData(0).toString().toStdString();
+    }
+    m_kind->setCurrentIndex(at);
 }
 
 void HeadGridPanel::setScores(const HeadScoreTable& scores) {
+    const bool sameViews = [&] {
+        if (scores.infos.size() != m_scores.infos.size() || m_kind->count() == 0) return false;
+        for (size_t i = 0; i < scores.infos.size(); ++i)
+            if (scores.infos[i].id != m_scores.infos[i].id) return false;
+        return headRoleNames(scores).empty() == headRoleNames(m_scores).empty();
+    }();
     m_scores = scores;
+    if (!sameViews) fillViews();
     QStringList layers, heads;
     for (int l = 0; l < scores.nLayers; ++l) layers << QString::number(l);
     for (int h = 0; h < scores.nHeads; ++h) heads << QString::number(h);
@@ -73,16 +127,38 @@ void HeadGridPanel::setScores(const HeadScoreTable& scores) {
 }
 
 void HeadGridPanel::showScores() {
-    const HeadScoreKind kind = scoreKind();
-    m_kind->setToolTip(headScoreHelp(kind));
-    m_grid->setValueTitle(headScoreTitle(kind));
-    const Matrix2D m = headScoreMatrix(m_scores, kind);
+    const bool roles = m_view == kHeadRolesView;
+    const int index = m_scores.indexOf(m_view);
+    m_kind->setToolTip(m_kind->itemData(m_kind->currentIndex(), Qt::ToolTipRole).toString());
+    QCPColorScale* scale = m_grid->colorScaleElement();
+    if (roles) {
+        // A categorical colour bar: one band per role, named on its axis.
+        const std::vector<std::string> names = headRoleNames(m_scores);
+        const int n = int(names.size());
+        QCPColorGradient g;
+        g.setLevelCount(n + 1);
+        g.setColorInterpolation(QCPColorGradient::ciRGB);
+        for (int r = 0; r <= n; ++r) g.setColorStopAt(n > 0 ? double(r) / n : 0.0, headRoleColor(r));
+        m_grid->setGradient(g);
+        m_grid->setValueRange(QCPRange(-0.5, n + 0.5));
+        auto ticker = QSharedPointer<QCPAxisTickerText>::create();
+        ticker->addTick(0, tr("none"));
+        for (int r = 0; r < n; ++r) ticker->addTick(r + 1, QString::fromStdString(names[size_t(r)]));
+        scale->axis()->setTicker(ticker);
+        m_grid->setValueTitle(tr("role"));
+    } else {
+        m_grid->setGradient(makeGradient(Colormap::Viridis));
+        m_grid->setValueRange(std::nullopt);
+        scale->axis()->setTicker(QSharedPointer<QCPAxisTicker>::create());
+        m_grid->setValueTitle(index >= 0 ? QString::fromStdString(m_scores.infos[size_t(index)].axis) : QString());
+    }
+    const Matrix2D m = headScoreMatrix(m_scores, m_view);
     if (m.rows > 0) m_grid->setMatrix(m);
     else m_grid->clearMatrix();
-    const bool sampled = m_scores.sampledRows > 0 && m_scores.sampledRows < m_scores.tokens;
     QString note = tr("Click a head or use the arrow keys to open it.");
-    if (sampled && (kind == HeadScoreKind::PreviousToken || kind == HeadScoreKind::Diagonal))
-        note += tr(" Estimated from %1 of %2 query rows (evenly spaced blocks).").arg(m_scores.sampledRows).arg(m_scores.tokens);
+    if (index >= 0)
+        if (auto it = m_scores.notes.find(m_view); it != m_scores.notes.end())
+            note = QString::fromStdString(it->second) + QStringLiteral(". ") + note;
     m_note->setText(note);
     showThumbnails();
 }
@@ -151,6 +227,7 @@ void HeadGridPanel::setStatus(const QString& text) {
 
 void HeadGridPanel::clear() {
     m_scores = {};
+    fillViews();
     m_grid->clearMatrix();
     showThumbnails();
     m_note->setText(tr("Run a prompt to score every head."));

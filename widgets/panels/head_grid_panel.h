@@ -1,4 +1,5 @@
-// All layers x heads at a glance: each cell coloured by a per-head score, with a thumbnail
+// All layers x heads at a glance: each cell coloured by a head-role detector's score, or by the
+// role each head plays (a categorical colour bar names them), with a thumbnail
 // of the head's attention map inset (grey, block max over the whole prompt; the causal
 // upper triangle left clear so the score colour shows); clicking a cell or moving with the
 // arrow keys opens that head in the other views.
@@ -27,8 +28,11 @@ public:
     void setScores(const HeadScoreTable& scores);
     void clear();
     const HeadScoreTable& scores() const { return m_scores; }
-    void setScoreKind(HeadScoreKind kind);
-    HeadScoreKind scoreKind() const;
+    // What the grid shows: a detector id of the table, or kHeadRolesView. Kept across tables; a
+    // view the table lacks shows its first detector.
+    void setScoreView(const std::string& view);
+    const std::string& scoreView() const { return m_view; }
+    QString scoreViewTitle() const;  // the combo's text
     // Follow the shared selection (head -1, the mean of heads, outlines nothing). Emits nothing.
     void setCurrent(int layer, int head);
     void setStatus(const QString& text);
@@ -46,10 +50,12 @@ signals:
 
 private:
     void showScores();
+    void fillViews();  // the combo's items from the table's detectors
     void showThumbnails();
     void placeThumbnails();
 
     HeadScoreTable m_scores;
+    std::string m_view = "entropy";
     QComboBox* m_kind = nullptr;
     QCheckBox* m_showThumbnails = nullptr;
     std::vector<QCPItemPixmap*> m_thumbnails;

@@ -8,6 +8,7 @@
 #include <QDoubleSpinBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QPushButton>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTabWidget>
@@ -93,12 +94,18 @@ QWidget* SinksPanel::buildControls() {
     m_rule->setToolTip(sinkParameterHelp("rule"));
     m_allLayers = new QCheckBox(tr("All layers"), box);
     m_allLayers->setToolTip(sinkParameterHelp("clipper"));
+    auto* test = new QPushButton(tr("Test: ablate the MLP that creates this sink"), box);
+    test->setToolTip(tr("Re-run the model with the MLP output that creates the selected sink (or, with none "
+                        "selected, the longest-lived secondary sink) ablated at that token, with controls: does "
+                        "the sink vanish? (the Interventions panel shows the result)"));
+    connect(test, &QPushButton::clicked, this, [this] { emit sinkTestRequested(m_token); });
     // Two rows: one row of six controls is wider than the docked panel.
     auto* rows = new QVBoxLayout(box);
     rows->setContentsMargins(0, 0, 0, 0);
     rows->setSpacing(2);
     for (const auto& widgets : {std::initializer_list<QWidget*>{m_quantity, m_epsilon, m_cos},
-                                std::initializer_list<QWidget*>{m_minQuery, m_rule, m_allLayers}}) {
+                                std::initializer_list<QWidget*>{m_minQuery, m_rule, m_allLayers},
+                                std::initializer_list<QWidget*>{test}}) {
         auto* row = new QHBoxLayout;
         for (QWidget* w : widgets) row->addWidget(w);
         row->addStretch(1);

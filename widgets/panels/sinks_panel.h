@@ -66,6 +66,8 @@ signals:
     void paramsChanged(const attnscope::SinkParams& params);
     void tokenSelected(qint64 token);                // clicked on the token map
     void tokensSelected(const QList<qint64>& tokens);  // clicked a sink level
+    // "Test: ablate the MLP that creates this sink" for the selected token (-1: none selected).
+    void sinkTestRequested(qint64 token);
 
 private:
     QWidget* buildControls();

@@ -11,32 +11,17 @@ namespace attnscope::widgets {
 namespace {
 
 constexpr char kPanel[] = "heads";
-constexpr const char* kKeys[] = {"entropy", "first_token", "previous_token", "diagonal"};  // kAllHeadScores order
 
-HeadScoreKind kindFromKey(const std::string& key) {
-    for (size_t i = 0; i < kAllHeadScores.size(); ++i)
-        if (key == kKeys[i]) return kAllHeadScores[i];
-    fail(ErrorKind::BadInput, "heads: unknown score '" + key + "' (entropy, first_token, previous_token, diagonal)");
-}
-const char* keyOf(HeadScoreKind kind) {
-    for (size_t i = 0; i < kAllHeadScores.size(); ++i)
-        if (kAllHeadScores[i] == kind) return kKeys[i];
-    return kKeys[0];
-}
-
-void show(HeadGridPanel* panel, const HeadScoresSection& h, HeadScoreKind kind) {
-    HeadScoreTable t;
-    static_cast<HeadScores&>(t) = h;
-    panel->setScoreKind(kind);
-    panel->setScores(t);
+void show(HeadGridPanel* panel, const HeadScoresSection& h, const std::string& view) {
+    panel->setScores(HeadScoreTable(h));
+    panel->setScoreView(view);
 }
 
 bool save(QWidget* w, SessionSection& out) {
     auto* panel = qobject_cast<HeadGridPanel*>(w);
     if (!panel || panel->scores().nLayers == 0) return false;
-    const HeadScoreTable& t = panel->scores();
-    HeadScores h = t;
-    h.score = keyOf(panel->scoreKind());
+    HeadScores h = panel->scores();
+    h.score = panel->scoreView();
     out = encodeHeadScores(h);
     return true;
 }
@@ -45,16 +30,21 @@ void restore(QWidget* w, const Session&, const SessionSection& section) {
     auto* panel = qobject_cast<HeadGridPanel*>(w);
     if (!panel) return;
     const HeadScoresSection h = decodeHeadScores(section);
-    show(panel, h, kindFromKey(h.score));
+    show(panel, h, h.score);
 }
 
 std::unique_ptr<QCustomPlot> renderGrid(const Session& session, const FigureOptions& o) {
     const HeadScoresSection h = decodeHeadScores(requireSection(session, kPanel, "head score"));
-    const HeadScoreKind kind = kindFromKey(o.option(QStringLiteral("score"), QString::fromStdString(h.score)).toStdString());
+    const std::string view = o.option(QStringLiteral("score"), QString::fromStdString(h.score)).toStdString();
+    if (view != kHeadRolesView && h.indexOf(view) < 0) {
+        std::string known = kHeadRolesView;
+        for (const HeadDetectorInfo& i : h.infos) known += ", " + i.id;
+        fail(ErrorKind::BadInput, "heads: unknown score '" + view + "' (" + known + ")");
+    }
     auto* panel = new HeadGridPanel;
-    show(panel, h, kind);
+    show(panel, h, view);
     MatrixPlot* grid = panel->grid();
-    addFigureTitle(grid, QObject::tr("Heads by %1 (%2 tokens)").arg(headScoreName(kind)).arg(h.tokens));
+    addFigureTitle(grid, QObject::tr("Heads by %1 (%2 tokens)").arg(panel->scoreViewTitle()).arg(h.tokens));
     return detachPlot(panel, grid);
 }
 
@@ -64,14 +54,16 @@ void registerHeadGridPanel(PanelRegistry& registry) {
     registry.addSession({kPanel, QObject::tr("Head grid"), save, restore,
                          validateBy(decodeHeadScores)});
     registry.addFigure({QStringLiteral("head-grid"), kPanel,
-                        QObject::tr("every layer x head coloured by a score (--opt score=entropy|first_token|previous_token|diagonal)"),
+                        QObject::tr("every layer x head coloured by a detector's score or by its role (--opt score=roles|<detector id>)"),
                         QSize(560, 520), renderGrid,
-                        QObject::tr("<b>Head grid</b>: one cell per layer and head.<br>Entropy: mean over rows of "
-                                    "<i>&minus;&Sigma;<sub>j</sub> A<sub>ij</sub> ln A<sub>ij</sub></i> (low = focused head). "
-                                    "First token: causal mean of <i>A<sub>i0</sub></i>, the attention-sink heads of Xiao et al., "
-                                    "<i>StreamingLLM</i>, ICLR 2024. Previous token: mean <i>A<sub>i,i&minus;1</sub></i> "
-                                    "(Olsson et al., <i>In-context Learning and Induction Heads</i>, 2022). "
-                                    "Diagonal: mean <i>A<sub>ii</sub></i>.")});
+                        QObject::tr("<b>Head roles</b>: one cell per layer and head. Scores: entropy of the rows; "
+                                    "mass on the first token (the sink of Xiao et al., <i>StreamingLLM</i>, 2024); "
+                                    "previous-token, duplicate-token and induction pattern scores (TransformerLens; "
+                                    "Olsson et al., <i>In-context Learning and Induction Heads</i>, 2022); the OV "
+                                    "circuit's copying score (Elhage et al., 2021); select-and-copy scores "
+                                    "(Tulchinskii et al., <i>Listening to the Wise Few</i>, 2024); a streaming-mask "
+                                    "retrieval score (after DuoAttention, 2024). Roles: the score highest relative to "
+                                    "its threshold.")});
 }
 
 }  // namespace attnscope::widgets

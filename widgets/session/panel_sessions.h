@@ -4,6 +4,8 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <QStringList>
 #include <QWidget>
@@ -24,6 +26,9 @@ void registerQuantPanel(PanelRegistry& registry);      // quant_session.cpp
 void registerEntropyPanel(PanelRegistry& registry);    // entropy_session.cpp
 void registerA3Panel(PanelRegistry& registry);         // a3_session.cpp
 void registerVariantsPanel(PanelRegistry& registry);   // variants_session.cpp
+void registerLogitLensPanel(PanelRegistry& registry);  // logit_lens_session.cpp
+void registerInterventionsPanel(PanelRegistry& registry);  // interventions_session.cpp
+void registerPatchingPanel(PanelRegistry& registry);       // interventions_session.cpp
 
 // The session's prompt as the panels show it.
 attnscope::TokenStrip sessionTokens(const Session& session);
@@ -36,12 +41,13 @@ std::unique_ptr<QCustomPlot> detachPlot(QWidget* panel, QCustomPlot* plot);
 void addFigureTitle(QCustomPlot* plot, const QString& title);
 
 // The session entry of a panel that shows one result type: saved while the panel holds one
-// (encode(panel.*get())), restored through decode (which validates first), created by the
-// panel's QWidget constructor.
+// (encode(panel.*get())), restored through decode (which validates first; then the session's
+// token pieces go to panel.*pieces when given), created by the panel's QWidget constructor.
 template <class Panel, class Result>
 PanelSessionSpec resultSession(const char* panel, const QString& title, SessionSection (*encode)(const Result&),
                                Result (*decode)(const SessionSection&), bool (Panel::*has)() const,
-                               const Result& (Panel::*get)() const, void (Panel::*set)(const Result&)) {
+                               const Result& (Panel::*get)() const, void (Panel::*set)(const Result&),
+                               void (Panel::*pieces)(const std::vector<std::string>&) = nullptr) {
     return {QString::fromLatin1(panel), title,
             [encode, has, get](QWidget* w, SessionSection& out) {
                 auto* p = qobject_cast<Panel*>(w);
@@ -49,8 +55,12 @@ PanelSessionSpec resultSession(const char* panel, const QString& title, SessionS
                 out = encode((p->*get)());
                 return true;
             },
-            [decode, set](QWidget* w, const Session&, const SessionSection& section) {
-                if (auto* p = qobject_cast<Panel*>(w)) (p->*set)(decode(section));
+            [decode, set, pieces](QWidget* w, const Session& session, const SessionSection& section) {
+                auto* p = qobject_cast<Panel*>(w);
+                if (!p) return;
+                const Result r = decode(section);
+                if (pieces) (p->*pieces)(session.tokenPieces);
+                (p->*set)(r);
             },
             [decode](const Session&, const SessionSection& section) { decode(section); },
             [](QWidget* parent) -> QWidget* { return new Panel(parent); }};

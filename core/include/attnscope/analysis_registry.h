@@ -40,6 +40,16 @@ struct AnalysisSpec {
     // Throws Error(BadInput) when a stored section cannot be decoded (opening a session checks
     // every section first).
     std::function<void(const Session& session, const SessionSection& section)> validate;
+    // Optional: what `attnscope-cli <id> --json` prints for the section (default: its parameters
+    // and tensors).
+    std::function<nlohmann::json(const SessionSection& section)> json;
+    // The verb's name when it is not the id (`attnscope-cli logit-lens` for the id logit_lens).
+    std::string verbName;
+    // False: computed only when asked for (`--panels`): it needs inputs of its own (a second
+    // prompt, what to ablate) or costs many forward passes.
+    bool inDefaultSession = true;
+    // The option that may give the verb's prompt instead of --prompt (patch: --clean-prompt).
+    std::string promptOption;
 };
 
 // In registry order: attention, heads, sinks, weibull, kv, quant, ...
@@ -47,6 +57,7 @@ const std::vector<AnalysisSpec>& analysisRegistry();
 // Throws Error(BadInput) naming the known ids.
 const AnalysisSpec& findAnalysis(const std::string& id);
 std::vector<std::string> analysisIds();
+std::vector<std::string> defaultSessionIds();  // the ids computed when no --panels is given
 
 // View state every section may read: --layer, --head (-1 = mean), --token.
 struct AnalysisView {

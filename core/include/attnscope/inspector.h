@@ -91,9 +91,12 @@ public:
     // The attention `token` pays to every key (asKey false) or receives from every query.
     std::vector<float> tokenAttention(int layer, int head, int64_t token, bool asKey) const;
 
-    // ---- head scores ----------------------------------------------------------------------
-    HeadLayerScores headScores(int layer, const JobControl& job = {});
-    HeadScores headScores(const JobControl& job = {});
+    // ---- head roles -----------------------------------------------------------------------
+    // The detectors of analyses/head_scores.h for one layer (the GUI fills its grid layer by
+    // layer) or every layer. What the layers share (the repeated sequence's trace, the OV
+    // product, the options' positions) is made once per prompt and parameters.
+    HeadLayerScores headScores(int layer, const HeadDetectorParams& params, const JobControl& job = {});
+    HeadScores headScores(const HeadDetectorParams& params, const JobControl& job = {});
 
     // ---- attention sinks ------------------------------------------------------------------
     // The statistics behind a classification for params.minQueryPos, with cosines against

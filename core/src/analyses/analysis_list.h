@@ -15,6 +15,7 @@ auto encodeBy(Result result, Encode encode) {
 
 AnalysisSpec attentionAnalysis();  // attention/attention_analysis.cpp
 AnalysisSpec headsAnalysis();      // heads/heads_analysis.cpp
+HeadDetectorParams headDetectorParams(const Options& options);  // the heads verb's options
 AnalysisSpec sinksAnalysis();      // sinks/sinks_analysis.cpp
 AnalysisSpec weibullAnalysis();    // weibull/weibull_analysis.cpp
 AnalysisSpec kvAnalysis();         // kv/kv_analysis.cpp
@@ -22,5 +23,8 @@ AnalysisSpec quantAnalysis();      // quant/quant_analysis.cpp
 AnalysisSpec entropyAnalysis();    // entropy/entropy_analysis.cpp
 AnalysisSpec a3Analysis();         // a3/a3_analysis.cpp
 AnalysisSpec variantsAnalysis();   // variants/variants_analysis.cpp
+AnalysisSpec logitLensAnalysis();  // interventions/interventions_analysis.cpp
+AnalysisSpec interveneAnalysis();
+AnalysisSpec patchAnalysis();
 
 }  // namespace attnscope

@@ -9,7 +9,8 @@ namespace attnscope {
 const std::vector<AnalysisSpec>& analysisRegistry() {
     static const std::vector<AnalysisSpec> entries = {
         attentionAnalysis(), headsAnalysis(),   sinksAnalysis(), weibullAnalysis(),  kvAnalysis(),
-        quantAnalysis(),     entropyAnalysis(), a3Analysis(),    variantsAnalysis(),
+        quantAnalysis(),     entropyAnalysis(), a3Analysis(),    variantsAnalysis(), logitLensAnalysis(),
+        interveneAnalysis(), patchAnalysis(),
     };
     return entries;
 }
@@ -17,6 +18,13 @@ const std::vector<AnalysisSpec>& analysisRegistry() {
 std::vector<std::string> analysisIds() {
     std::vector<std::string> ids;
     for (const AnalysisSpec& a : analysisRegistry()) ids.push_back(a.id);
+    return ids;
+}
+
+std::vector<std::string> defaultSessionIds() {
+    std::vector<std::string> ids;
+    for (const AnalysisSpec& a : analysisRegistry())
+        if (a.inDefaultSession) ids.push_back(a.id);
     return ids;
 }
 

@@ -8,6 +8,7 @@
 #include <malloc.h>
 #endif
 
+#include "analyses/heads/head_context.h"
 #include "attnscope/tokenizer.h"
 
 namespace attnscope {
@@ -88,6 +89,7 @@ const Trace& Inspector::Impl::traceFor(const TracePolicy& needs, const JobContro
     options.job = job;
     std::unique_ptr<Trace> wider = requireModel().run(prompt, options);
     trace = std::move(wider);  // statistics caches stay valid: same prompt, same numbers
+    headContext.reset();       // it holds the old trace
     policy = options.trace;
     return *trace;
 }
@@ -101,6 +103,7 @@ void Inspector::Impl::dropPrompt() {
     a3Stats.clear();
     a3SweepKey.clear();
     a3Sweep.reset();
+    headContext.reset();
     variantPairKey.clear();
     variantPair.reset();
 }
@@ -246,12 +249,33 @@ std::vector<float> Inspector::tokenAttention(int layer, int head, int64_t token,
     });
 }
 
-HeadLayerScores Inspector::headScores(int layer, const JobControl& job) {
-    return guarded([&] { return computeHeadLayerScores(m->traceFor(viewTracePolicy(), job), layer, job); });
+heads::DetectorContext& Inspector::Impl::headDetectors(const HeadDetectorParams& params, const JobControl& job) {
+    TracePolicy needs = viewTracePolicy();
+    needs.keepValues = heads::detectorsNeedValues(params);
+    const Trace& t = traceFor(needs, job);
+    Model& model = requireModel();
+    if (!headContext || !headContext->sameAs(t, model, heads::DetectorContext::key(params)))
+        headContext = std::make_shared<heads::DetectorContext>(t, model, params);
+    return *headContext;
 }
 
-HeadScores Inspector::headScores(const JobControl& job) {
-    return guarded([&] { return computeHeadScores(m->traceFor(viewTracePolicy(), job), job); });
+HeadLayerScores Inspector::headScores(int layer, const HeadDetectorParams& params, const JobControl& job) {
+    return guarded([&] { return heads::scoreLayer(m->headDetectors(params, job), layer, job); });
+}
+
+HeadScores Inspector::headScores(const HeadDetectorParams& params, const JobControl& job) {
+    return guarded([&] {
+        heads::DetectorContext& ctx = m->headDetectors(params, job);
+        const Trace& t = ctx.trace;
+        HeadScores table = emptyHeadScores(t.nLayers(), t.nHeads(), headDetectorSelection(params));
+        table.tokens = table.sampledRows = t.length();
+        for (int l = 0; l < t.nLayers(); ++l) {
+            job.check();
+            mergeHeadLayer(table, heads::scoreLayer(ctx, l, job.part(double(l) / t.nLayers(), double(l + 1) / t.nLayers())));
+            job.report(double(l + 1) / t.nLayers());
+        }
+        return table;
+    });
 }
 
 std::shared_ptr<const SinkInputs> Inspector::sinkInputs(const SinkParams& params, const JobControl& job) {

@@ -10,6 +10,9 @@
 #include "model/model_impl.h"  // guardTorch
 
 namespace attnscope {
+namespace heads {
+class DetectorContext;
+}
 
 struct Inspector::Impl {
     std::unique_ptr<Model> model;
@@ -29,6 +32,8 @@ struct Inspector::Impl {
     // tile of it computes only the tile's rows (variantHead in inspector_variants.cpp).
     std::string variantPairKey;
     std::shared_ptr<const VariantHeadPair> variantPair;
+    // What the head-role detectors of the prompt share (its trace, model and parameters).
+    std::shared_ptr<heads::DetectorContext> headContext;
 
     // A^3 applied to the model: its original decoder, and the profile's name.
     std::unique_ptr<core::Decoder> a3Original;
@@ -42,6 +47,9 @@ struct Inspector::Impl {
     // the union of what the current one keeps and `needs`.
     const Trace& traceFor(const TracePolicy& needs, const JobControl& job);
     void dropPrompt();
+    // The head-role detectors' shared state for the prompt's trace and `params` (made anew when
+    // either changed).
+    heads::DetectorContext& headDetectors(const HeadDetectorParams& params, const JobControl& job);
 };
 
 // Every public Inspector call runs through this: only attnscope::Error leaves the core.

@@ -58,6 +58,10 @@ at::Tensor Decoder::norm(const at::Tensor& x, const at::Tensor& w, const at::Ten
     return at::layer_norm(x, {x.size(-1)}, w, b, m_config.normEps);
 }
 
+at::Tensor Decoder::unembed(const at::Tensor& h) const {
+    return linear(norm(h, m_weights.finalNormW, m_weights.finalNormB), m_weights.lmHead, m_weights.lmHeadB);
+}
+
 at::Tensor Decoder::mlp(const at::Tensor& x, const LayerWeights& L) const {
     if (m_config.mlp == MlpKind::GatedSilu)
         return linear(activate(linear(x, L.wGate, L.bGate), m_config.act) * linear(x, L.wUp, L.bUp),
@@ -156,18 +160,29 @@ ForwardResult Decoder::forward(const ForwardRequest& req) const {
             const at::Tensor replaced = req.attentionOverride(l, in, headOut[0]);
             if (replaced.defined()) headOut = replaced.to(headOut.options()).reshape(headOut.sizes());
         }
-        const at::Tensor attn = linear(headOut.reshape({B, T, H * d}), L.wo, L.bo);
+        at::Tensor attn = linear(headOut.reshape({B, T, H * d}), L.wo, L.bo);
+        const bool hooks = req.attnOutOverride || req.mlpOverride || req.residOverride;
+        if (hooks && (req.cache || B != 1)) fail(ErrorKind::Internal, "intervention hooks need one sequence without a cache");
+        auto hook = [&](const std::function<at::Tensor(int, const at::Tensor&)>& f, at::Tensor& t) {
+            if (!f) return;
+            const at::Tensor r = f(l, t[0]);
+            if (r.defined()) t = r.to(t.options()).reshape(t.sizes());
+        };
+        hook(req.attnOutOverride, attn);
         at::Tensor mlpIn, mlpOut;
         if (c.parallelResidual) {
             mlpIn = norm(x, L.mlpNormW, L.mlpNormB);
             mlpOut = mlp(mlpIn, L);
+            hook(req.mlpOverride, mlpOut);
             x = x + attn + mlpOut;
         } else {
             const at::Tensor h = x + attn;
             mlpIn = norm(h, L.mlpNormW, L.mlpNormB);
             mlpOut = mlp(mlpIn, L);
+            hook(req.mlpOverride, mlpOut);
             x = h + mlpOut;
         }
+        hook(req.residOverride, x);
         if (req.trace) {
             const TracePolicy& p = *req.trace;
             // On-device unless the policy asks for host memory (long prompts on a GPU).
@@ -187,8 +202,7 @@ ForwardResult Decoder::forward(const ForwardRequest& req) const {
     }
     if (req.cache) req.cache->length += T;
     at::Tensor last = req.allLogits ? x : x.slice(1, T - 1, T);
-    at::Tensor h = norm(last, m_weights.finalNormW, m_weights.finalNormB);
-    out.logits = linear(h, m_weights.lmHead, m_weights.lmHeadB).to(at::kFloat);
+    out.logits = unembed(last).to(at::kFloat);
     if (!batched) out.logits = out.logits[0];
     return out;
 }

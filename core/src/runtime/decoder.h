@@ -50,6 +50,12 @@ struct ForwardRequest {
     // qPre, kPre, q, k, v) and the model's own per-head output [T, H, d]; what it returns
     // ([T, H, d], or undefined to keep the model's) goes into the output projection.
     std::function<at::Tensor(int layer, const LayerCapture& inputs, const at::Tensor& headOut)> attentionOverride;
+    // Interventions (analyses/interventions): each layer's attention output after the output
+    // projection, MLP output and residual leaving the layer, [T, D], for a prefill of one
+    // sequence without a cache; what a hook returns (undefined: keep) replaces the tensor.
+    std::function<at::Tensor(int layer, const at::Tensor& attnOut)> attnOutOverride;
+    std::function<at::Tensor(int layer, const at::Tensor& mlpOut)> mlpOverride;
+    std::function<at::Tensor(int layer, const at::Tensor& residOut)> residOverride;
 };
 
 struct ForwardResult {
@@ -62,6 +68,10 @@ public:
     Decoder(ModelConfig config, Weights weights, at::Device device, at::ScalarType dtype);
 
     ForwardResult forward(const ForwardRequest& request) const;
+
+    // The logits of residual-stream rows h [.., D] as the model's last step makes them: final
+    // norm, then the unembedding (the logit lens reads every layer through it).
+    at::Tensor unembed(const at::Tensor& h) const;
 
     const ModelConfig& config() const { return m_config; }
     const Weights& weights() const { return m_weights; }

@@ -18,20 +18,36 @@ using namespace headref;
 
 namespace {
 
+const HeadDetectorParams kStats = [] {
+    HeadDetectorParams p;
+    p.detectors = {"entropy", "first_token", "previous_token", "diagonal"};
+    return p;
+}();
+
+float at(const HeadLayerScores& s, const char* id, int h) {
+    for (size_t d = 0; d < s.infos.size(); ++d)
+        if (s.infos[d].id == id) return s.values[d][size_t(h)];
+    qFatal("detector %s not computed", id);
+}
+
 void compareLayer(const HeadLayerScores& got, const ReferenceScores& want, double tol) {
-    QCOMPARE(got.entropy.size(), want.entropy.size());
-    for (size_t h = 0; h < want.entropy.size(); ++h) {
-        QVERIFY2(std::abs(got.entropy[h] - want.entropy[h]) <= tol, qPrintable(QString("entropy head %1").arg(h)));
-        QVERIFY2(std::abs(got.firstToken[h] - want.firstToken[h]) <= tol, qPrintable(QString("first head %1").arg(h)));
-        QVERIFY2(std::abs(got.previousToken[h] - want.previous[h]) <= tol, qPrintable(QString("prev head %1").arg(h)));
-        QVERIFY2(std::abs(got.diagonal[h] - want.diagonal[h]) <= tol, qPrintable(QString("diag head %1").arg(h)));
+    QCOMPARE(got.infos.size(), size_t(4));
+    for (int h = 0; h < int(want.entropy.size()); ++h) {
+        const size_t i = size_t(h);
+        QVERIFY2(std::abs(at(got, "entropy", h) - want.entropy[i]) <= tol, qPrintable(QString("entropy head %1").arg(h)));
+        QVERIFY2(std::abs(at(got, "first_token", h) - want.firstToken[i]) <= tol, qPrintable(QString("first head %1").arg(h)));
+        QVERIFY2(std::abs(at(got, "previous_token", h) - want.previous[i]) <= tol, qPrintable(QString("prev head %1").arg(h)));
+        QVERIFY2(std::abs(at(got, "diagonal", h) - want.diagonal[i]) <= tol, qPrintable(QString("diag head %1").arg(h)));
     }
 }
 
-// Every layer of `trace` against the reference, exact to float rounding.
-void compareEveryLayer(const Trace& trace) {
-    for (int l = 0; l < trace.nLayers(); ++l)
-        compareLayer(computeHeadLayerScores(trace, l), reference(trace, l, 0), 2e-6);
+// Every layer of the prompt ids(n) on randomModel(seed), traced with `policy`, against the reference.
+void compareEveryLayer(uint64_t seed, int n, const TracePolicy& policy = viewTracePolicy()) {
+    Inspector inspector;
+    inspector.adopt(randomModel(seed));
+    inspector.setPrompt(ids(n), {}, policy);
+    for (int l = 0; l < inspector.trace().nLayers(); ++l)
+        compareLayer(inspector.headScores(l, kStats), reference(inspector.trace(), l, 0), 2e-6);
 }
 
 }  // namespace
@@ -40,43 +56,47 @@ class TestHeadScores : public QObject {
     Q_OBJECT
 private slots:
     // Exact over every row, on the CPU statistics pass (T not a multiple of the 256-row tile).
-    void matchesTextbookAttention() { compareEveryLayer(*randomRun(3, 300).trace); }
+    void matchesTextbookAttention() { compareEveryLayer(3, 300); }
 
     // Statistics kept from the forward (no second pass over q/k for them): the diagonal comes
     // from the row log-sum-exp path and must equal the same reference.
     void statisticsKeptFromTheForward() {
-        RunOptions o;
-        o.trace.statsDuringForward = true;
-        compareEveryLayer(*randomRun(5, 90, o).trace);
+        TracePolicy p = viewTracePolicy();
+        p.statsDuringForward = true;
+        compareEveryLayer(5, 90, p);
     }
 
-    // Identities: rows sum to one, so Σ_i A[i,i] + Σ_i A[i,i−1] <= T; row 0 attends only to itself.
+    // Identities: row 0 attends only to itself.
     void identities() {
-        const HeadLayerScores one = computeHeadLayerScores(*randomRun(7, 1).trace, 0);
-        for (size_t h = 0; h < one.diagonal.size(); ++h) {
-            QCOMPARE(one.diagonal[h], 1.0f);  // a single token attends to itself
-            QCOMPARE(one.previousToken[h], 0.0f);
-            QVERIFY(std::abs(one.entropy[h]) < 1e-7);
-            QCOMPARE(one.firstToken[h], 1.0f);
+        Inspector inspector;
+        inspector.adopt(randomModel(7));
+        inspector.setPrompt(ids(1));
+        const HeadLayerScores one = inspector.headScores(0, kStats);
+        for (int h = 0; h < 4; ++h) {
+            QCOMPARE(at(one, "diagonal", h), 1.0f);  // a single token attends to itself
+            QCOMPARE(at(one, "previous_token", h), 0.0f);
+            QVERIFY(std::abs(at(one, "entropy", h)) < 1e-7);
+            QCOMPARE(at(one, "first_token", h), 1.0f);
         }
     }
 
-    // The table over every layer, through the Inspector (its cache returns the same numbers).
+    // The table over every layer equals the layers one by one (the GUI's path).
     void inspectorTable() {
         Inspector inspector;
         inspector.adopt(randomModel(9));
         inspector.setPrompt(ids(64));
-        const HeadScores table = inspector.headScores();
+        const HeadScores table = inspector.headScores(kStats);
         QCOMPARE(table.nLayers, 2);
         QCOMPARE(table.tokens, int64_t(64));
         QCOMPARE(table.sampledRows, int64_t(64));
         for (int l = 0; l < table.nLayers; ++l) {
             const ReferenceScores want = reference(inspector.trace(), l, 0);
             for (int h = 0; h < table.nHeads; ++h)
-                QVERIFY(std::abs(table.diagonal[size_t(l * table.nHeads + h)] - want.diagonal[size_t(h)]) <= 2e-6);
+                QVERIFY(std::abs((*table.find("diagonal"))[size_t(l * table.nHeads + h)] - want.diagonal[size_t(h)]) <= 2e-6);
         }
-        const HeadLayerScores again = inspector.headScores(1);
-        for (int h = 0; h < table.nHeads; ++h) QCOMPARE(again.entropy[size_t(h)], table.entropy[size_t(table.nHeads + h)]);
+        const HeadLayerScores again = inspector.headScores(1, kStats);
+        for (int h = 0; h < table.nHeads; ++h)
+            QCOMPARE(at(again, "entropy", h), (*table.find("entropy"))[size_t(table.nHeads + h)]);
     }
 };
 

@@ -3,7 +3,9 @@
 // 180-4 vectors). Corrupt files and crash-safe saves: tst_session_faults.cpp. Qt Core only.
 #include <QtTest>
 
+#include <cstring>
 #include <filesystem>
+#include <limits>
 
 #include "session_test_support.h"
 #include "synthetic_session.h"
@@ -23,6 +25,7 @@ private slots:
     void codecKeyOfWrongType();
     void manifestIsReadableJson();
     void migration();
+    void headsBeforeDetectors();
     void modelFingerprint();
 };
 
@@ -66,7 +69,15 @@ void TestSession::roundTripCodecs() {
             att.maps.push_back({l, h, 0, T, 0, T, Matrix2D{T, T, randomFloats(size_t(T * T))}});
     s.panels["attention"] = encodeAttention(att);
 
-    HeadScoresSection hs{L, H, T, 5, "previous_token", randomFloats(8), randomFloats(8), randomFloats(8), randomFloats(8)};
+    HeadScoresSection hs = emptyHeadScores(L, H, {{"entropy", "Entropy", "nats", "help", "", 0},
+                                                  {"previous_token", "Previous", "mean", "", "previous-token", 0.4},
+                                                  {"induction_repeated", "Induction", "mean", "", "induction", 0.3}});
+    hs.tokens = T;
+    hs.sampledRows = 5;
+    hs.score = "previous_token";
+    hs.values = {randomFloats(8), randomFloats(8), randomFloats(8)};
+    hs.values[2][3] = std::numeric_limits<float>::quiet_NaN();  // a detector that does not apply stays NaN
+    hs.notes["induction_repeated"] = "50 random tokens twice";
     s.panels["heads"] = encodeHeadScores(hs);
 
     SinksSection sk;
@@ -140,8 +151,15 @@ void TestSession::roundTripCodecs() {
     QCOMPARE(h2.nHeads, H);
     QCOMPARE(h2.sampledRows, int64_t(5));
     QCOMPARE(h2.score, std::string("previous_token"));
-    QVERIFY(h2.entropy == hs.entropy && h2.diagonal == hs.diagonal && h2.previousToken == hs.previousToken &&
-            h2.firstToken == hs.firstToken);
+    QCOMPARE(h2.infos.size(), size_t(3));
+    for (size_t d = 0; d < 3; ++d) {
+        QCOMPARE(h2.infos[d].id, hs.infos[d].id);
+        QCOMPARE(h2.infos[d].role, hs.infos[d].role);
+        QCOMPARE(h2.infos[d].threshold, hs.infos[d].threshold);
+        QCOMPARE(std::memcmp(h2.values[d].data(), hs.values[d].data(), hs.values[d].size() * sizeof(float)), 0);
+    }
+    QCOMPARE(h2.notes, hs.notes);
+    QCOMPARE(headRoles(h2), headRoles(hs));
 
     SinksSection k2 = decodeSinks(back.panels.at("sinks"), back.tokenIds);
     QCOMPARE(k2.params.epsilon, 0.25);
@@ -306,6 +324,27 @@ void TestSession::migration() {
     const Session current = sampleSession();
     saveSession(path, current);
     compareSessions(current, loadSession(path));
+}
+
+void TestSession::headsBeforeDetectors() {
+    // A heads section as sessions wrote it before the head-role detectors: four tensors, no
+    // descriptions. It opens as those four detectors with their roles.
+    SessionSection old;
+    old.params = {{"score", "previous_token"}, {"tokens", 9}, {"sampled_rows", 9}};
+    const std::vector<float> e = {1, 2}, f = {.6f, .1f}, p = {.2f, .9f}, d = {.05f, .05f};
+    old.tensors["entropy"] = SessionTensor::f32({1, 2}, e);
+    old.tensors["first_token"] = SessionTensor::f32({1, 2}, f);
+    old.tensors["previous_token"] = SessionTensor::f32({1, 2}, p);
+    old.tensors["diagonal"] = SessionTensor::f32({1, 2}, d);
+    const HeadScoresSection h = decodeHeadScores(old);
+    QCOMPARE(h.infos.size(), size_t(4));
+    QCOMPARE(h.score, std::string("previous_token"));
+    QCOMPARE(*h.find("first_token"), f);
+    QCOMPARE(*h.find("diagonal"), d);
+    // first_token 0.6 >= 0.5: a sink; previous_token 0.9 >= 0.4: a previous-token head.
+    QCOMPARE(headRoles(h), (std::vector<std::string>{"sink", "previous-token"}));
+    old.tensors.erase("diagonal");
+    QVERIFY(expectError([&] { (void)decodeHeadScores(old); }, "diagonal").isEmpty());
 }
 
 void TestSession::modelFingerprint() {

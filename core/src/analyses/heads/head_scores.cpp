@@ -1,70 +1,87 @@
-// The head grid's scores from one exact statistics pass per layer (head_scores.h).
+// The head-role detectors' registry and driver (attnscope/analyses/head_scores.h).
 #include "attnscope/analyses/head_scores.h"
 
 #include <algorithm>
 
+#include "analyses/heads/head_context.h"
+#include "analyses/heads/head_detector.h"
 #include "attnscope/error.h"
 #include "attnscope/trace.h"
 
 namespace attnscope {
 namespace {
 
-float meanOf(const std::vector<float>& v, size_t from) {
-    double sum = 0;
-    for (size_t i = from; i < v.size(); ++i) sum += v[i];
-    return v.size() > from ? float(sum / double(v.size() - from)) : 0.f;
+const std::vector<const heads::DetectorEntry*>& entries() {
+#define ATTNSCOPE_HEAD_DETECTOR_ENTRY(name) &heads::name##Detector(),
+    static const std::vector<const heads::DetectorEntry*> list = {ATTNSCOPE_HEAD_DETECTORS(ATTNSCOPE_HEAD_DETECTOR_ENTRY)};
+#undef ATTNSCOPE_HEAD_DETECTOR_ENTRY
+    return list;
+}
+
+const heads::DetectorEntry& entry(const std::string& id) {
+    for (const heads::DetectorEntry* e : entries())
+        if (e->info.id == id) return *e;
+    std::string known;
+    for (const heads::DetectorEntry* e : entries()) known += (known.empty() ? "" : ", ") + e->info.id;
+    fail(ErrorKind::BadInput, "unknown head detector '" + id + "' (known: " + known + ")");
 }
 
 }  // namespace
 
-HeadLayerScores computeHeadLayerScores(const Trace& trace, int layer, const JobControl& job) {
-    if (layer < 0 || layer >= trace.nLayers())
-        fail(ErrorKind::BadInput,
-             "layer " + std::to_string(layer) + " out of range (model has " + std::to_string(trace.nLayers()) + ")");
-    StatsOptions options;  // min query position 0: the first-token score is the causal mean of A[i, 0]
-    options.diagonal = true;
-    options.job.stop = job.stop;  // progress is per layer, the caller's
-    const std::vector<HeadStats> stats = trace.layerStats(layer, options);
-    HeadLayerScores out;
-    out.layer = layer;
-    for (const HeadStats& s : stats) {
-        out.entropy.push_back(meanOf(s.entropy, 0));
-        out.firstToken.push_back(s.colMeanCausal.empty() ? 0.f : s.colMeanCausal[0]);
-        out.previousToken.push_back(meanOf(s.previous, 1));  // rows i >= 1 have a previous token
-        out.diagonal.push_back(meanOf(s.diagonal, 0));
+const std::vector<HeadDetectorInfo>& headDetectors() {
+    static const std::vector<HeadDetectorInfo> infos = [] {
+        std::vector<HeadDetectorInfo> v;
+        for (const heads::DetectorEntry* e : entries()) v.push_back(e->info);
+        return v;
+    }();
+    return infos;
+}
+
+const HeadDetectorInfo& headDetector(const std::string& id) { return entry(id).info; }
+
+std::vector<HeadDetectorInfo> headDetectorSelection(const HeadDetectorParams& params) {
+    for (const std::string& id : params.detectors) entry(id);  // unknown ids fail
+    for (const auto& [id, t] : params.thresholds) {
+        if (entry(id).info.role.empty()) fail(ErrorKind::BadInput, "head detector '" + id + "' has no role threshold");
+        if (!(t >= 0)) fail(ErrorKind::BadInput, "role threshold of '" + id + "' must be >= 0");
+    }
+    std::vector<HeadDetectorInfo> out;
+    for (const heads::DetectorEntry* e : entries()) {
+        const std::vector<std::string>& want = params.detectors;
+        if (!want.empty() && std::find(want.begin(), want.end(), e->info.id) == want.end()) continue;
+        HeadDetectorInfo info = e->info;
+        if (auto it = params.thresholds.find(info.id); it != params.thresholds.end()) info.threshold = it->second;
+        out.push_back(std::move(info));
     }
     return out;
 }
 
-HeadScores emptyHeadScores(const Trace& trace) {
-    HeadScores h;
-    h.nLayers = trace.nLayers();
-    h.nHeads = trace.nHeads();
-    h.tokens = h.sampledRows = trace.length();
-    for (std::vector<float>* v : {&h.entropy, &h.firstToken, &h.previousToken, &h.diagonal})
-        v->assign(size_t(h.nLayers) * size_t(h.nHeads), 0.f);
-    return h;
+namespace heads {
+
+bool detectorsNeedValues(const HeadDetectorParams& params) {
+    for (const HeadDetectorInfo& info : headDetectorSelection(params))
+        if (info.id == "retrieval") return true;
+    return false;
 }
 
-void mergeHeadLayer(HeadScores& table, const HeadLayerScores& layer) {
-    if (layer.layer < 0 || layer.layer >= table.nLayers || int(layer.entropy.size()) != table.nHeads)
-        fail(ErrorKind::BadInput, "head scores: layer does not fit the table");
-    const size_t at = size_t(layer.layer) * size_t(table.nHeads);
-    std::copy(layer.entropy.begin(), layer.entropy.end(), table.entropy.begin() + ptrdiff_t(at));
-    std::copy(layer.firstToken.begin(), layer.firstToken.end(), table.firstToken.begin() + ptrdiff_t(at));
-    std::copy(layer.previousToken.begin(), layer.previousToken.end(), table.previousToken.begin() + ptrdiff_t(at));
-    std::copy(layer.diagonal.begin(), layer.diagonal.end(), table.diagonal.begin() + ptrdiff_t(at));
-}
-
-HeadScores computeHeadScores(const Trace& trace, const JobControl& job) {
-    HeadScores table = emptyHeadScores(trace);
-    for (int l = 0; l < table.nLayers; ++l) {
+HeadLayerScores scoreLayer(DetectorContext& ctx, int layer, const JobControl& job) {
+    if (layer < 0 || layer >= ctx.trace.nLayers())
+        fail(ErrorKind::BadInput, "layer " + std::to_string(layer) + " out of range (model has " +
+                                      std::to_string(ctx.trace.nLayers()) + ")");
+    HeadLayerScores out;
+    out.layer = layer;
+    out.infos = headDetectorSelection(ctx.params);
+    LayerInputs in(ctx, layer, job);
+    for (size_t d = 0; d < out.infos.size(); ++d) {
         job.check();
-        mergeHeadLayer(table, computeHeadLayerScores(
-                                  trace, l, job.part(double(l) / table.nLayers, double(l + 1) / table.nLayers)));
-        job.report(double(l + 1) / table.nLayers);
+        DetectorResult r = entry(out.infos[d].id).compute(in);
+        if (int(r.heads.size()) != in.nHeads) fail(ErrorKind::Internal, "head detector " + out.infos[d].id + ": wrong size");
+        out.values.push_back(std::move(r.heads));
+        if (!r.note.empty()) out.notes[out.infos[d].id] = r.note;
+        job.report(double(d + 1) / double(out.infos.size()));
     }
-    return table;
+    return out;
 }
 
+}  // namespace heads
 }  // namespace attnscope

@@ -15,9 +15,7 @@ VariantTensors affine(const HeadTensors& in, const Params& p) {
     const at::Tensor n = in.visible.sum(1).to(at::kDouble);
     const at::Tensor w = (a.unsqueeze(1) * P + (b / n).unsqueeze(1)).masked_fill(in.visible.logical_not(), 0.0);
     VariantTensors r = fromMap(w, in);
-    r.curve = a + b;
-    r.curveName = "row sum a_i + b_i";
-    return r;
+    return withCurve(std::move(r), a + b, "row sum a_i + b_i");
 }
 
 }  // namespace

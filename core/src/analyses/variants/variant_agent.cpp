@@ -34,9 +34,7 @@ VariantTensors agent(const HeadTensors& in, const Params& p) {
     const at::Tensor pi = at::softmax(at::cat({sAgents, sLocal}, 1), 1);
     const at::Tensor piAgents = pi.slice(1, 0, M), piLocal = pi.slice(1, M, M + in.T);
     VariantTensors r = fromMap(piAgents.mm(alpha) + piLocal, in);
-    r.curve = piAgents.sum(1);
-    r.curveName = "mass on agents";
-    return r;
+    return withCurve(std::move(r), piAgents.sum(1), "mass on agents");
 }
 
 }  // namespace

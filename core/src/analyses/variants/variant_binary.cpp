@@ -28,9 +28,7 @@ VariantTensors binary(const HeadTensors& in, const Params& p) {
     VariantTensors r;
     r.w = w;
     r.o = w.mm(v);
-    r.curve = rowScale;
-    r.curveName = "σ_Q·σ_K";
-    return r;
+    return withCurve(std::move(r), rowScale, "σ_Q·σ_K");
 }
 
 }  // namespace

@@ -316,6 +316,13 @@ VariantTensors fromMap(const at::Tensor& w, const HeadTensors& in) {
     return r;
 }
 
+VariantTensors withCurve(VariantTensors&& r, const at::Tensor& curve, const char* name, bool overKeys) {
+    r.curve = curve;
+    r.curveName = name;
+    r.curveOverKeys = overKeys;
+    return std::move(r);
+}
+
 VariantTensors linearAttention(const at::Tensor& phiQ, const at::Tensor& phiK, const HeadTensors& in, double eps) {
     VariantTensors r;
     const at::Tensor fq = in.rowsOf(phiQ);
@@ -342,9 +349,7 @@ VariantTensors linearAttention(const at::Tensor& phiQ, const at::Tensor& phiK, c
         r.o = at::cat(parts, 0);
     }
     r.o = r.o.masked_fill((den <= 0).unsqueeze(1), 0.0);
-    r.curve = den;
-    r.curveName = "denominator φ(q_i)·Σφ(k_j)";
-    return r;
+    return withCurve(std::move(r), den, "denominator φ(q_i)·Σφ(k_j)");
 }
 
 at::Tensor topKeys(const at::Tensor& rank, const HeadTensors& in, int64_t k) {

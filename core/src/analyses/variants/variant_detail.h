@@ -99,6 +99,9 @@ at::Tensor maskedSoftmax(const at::Tensor& s, const HeadTensors& in, const at::T
 // keep[i, j]: j among the k largest `rank` values of row i over the visible keys (ties: lower j).
 at::Tensor topKeys(const at::Tensor& rank, const HeadTensors& in, int64_t k);
 VariantTensors fromMap(const at::Tensor& w, const HeadTensors& in);  // o = W v
+// r with its curve (per row; per key when overKeys) and the curve's name. r is taken by
+// reference, so `curve` may be computed from r in the same call.
+VariantTensors withCurve(VariantTensors&& r, const at::Tensor& curve, const char* name, bool overKeys = false);
 
 // Causal φ-feature linear attention (A.1) from φ(q), φ(k) of every row [T, m]: the block's
 // output by prefix sums of φ(k) vᵀ and φ(k) (O(T·m·dv); windowed: the map's rows), the map by

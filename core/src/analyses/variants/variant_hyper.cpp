@@ -81,9 +81,7 @@ VariantTensors hyper(const HeadTensors& in, const Params& p) {
         }
     }
     VariantTensors r = fromMap(weight / weight.sum(1, true), in);
-    r.curve = (weight > 0).sum(1).to(at::kDouble);
-    r.curveName = "kept keys (heavy + sampled)";
-    return r;
+    return withCurve(std::move(r), (weight > 0).sum(1).to(at::kDouble), "kept keys (heavy + sampled)");
 }
 
 }  // namespace

@@ -15,9 +15,7 @@ VariantTensors mala(const HeadTensors& in, const Params& p) {
     const at::Tensor w =
         ((1 / n + 1 / (sum + p["eps"])).unsqueeze(1) * e - (z / n).unsqueeze(1)).masked_fill(hidden, 0.0);
     VariantTensors r = fromMap(w, in);
-    r.curve = z;
-    r.curveName = "z_i = mean_j a·φ(q_i)·φ(k_j)";
-    return r;
+    return withCurve(std::move(r), z, "z_i = mean_j a·φ(q_i)·φ(k_j)");
 }
 
 }  // namespace

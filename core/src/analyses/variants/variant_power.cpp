@@ -12,9 +12,7 @@ VariantTensors power(const HeadTensors& in, const Params& p) {
     for (int64_t pw = 1; pw <= in.T; pw *= 2) keep = keep | (off == pw);
     keep = (keep & (j <= i)) | (j < sinks);
     VariantTensors r = fromMap(maskedSoftmax(scores(in), in, keep), in);
-    r.curve = (r.w > 0).sum(1).to(at::kDouble);
-    r.curveName = "kept keys";
-    return r;
+    return withCurve(std::move(r), (r.w > 0).sum(1).to(at::kDouble), "kept keys");
 }
 
 }  // namespace

@@ -51,10 +51,8 @@ VariantTensors routing(const HeadTensors& in, const Params& p) {
     const at::Tensor i = in.queryIndex(), j = in.keyIndex();
     const at::Tensor keep = (cq.unsqueeze(1) == ck.unsqueeze(0)) | ((i - j) < p.integer("local_window"));
     VariantTensors r = fromMap(maskedSoftmax(scores(in), in, keep), in);
-    r.curve = cq.to(at::kDouble);
-    r.curveName = "query's cluster";
     r.note = std::to_string(C) + " clusters";
-    return r;
+    return withCurve(std::move(r), cq.to(at::kDouble), "query's cluster");
 }
 
 }  // namespace

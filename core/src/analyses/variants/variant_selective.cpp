@@ -13,9 +13,7 @@ VariantTensors selective(const HeadTensors& in, const Params& p) {
     VariantTensors r;
     r.w = maskedSoftmax(scores(in) * tau.unsqueeze(1), in);
     r.o = r.w.mm(in.v * vScale.unsqueeze(1));
-    r.curve = tau;
-    r.curveName = "temperature τ_i";
-    return r;
+    return withCurve(std::move(r), tau, "temperature τ_i");
 }
 
 }  // namespace

@@ -48,10 +48,7 @@ VariantTensors sinkhorn(const HeadTensors& in, const Params& p) {
     const std::vector<at::Tensor>& ab = in.cached("scalings", [&] { return scalings(in, p); });
     const at::Tensor L = scores(in) + in.rowsOf(ab[0]).unsqueeze(1) + ab[1].unsqueeze(0);
     VariantTensors r = fromMap(L.exp().masked_fill(in.visible.logical_not(), 0.0), in);
-    r.curve = r.w.sum(0);
-    r.curveOverKeys = true;
-    r.curveName = "column sum (key j)";
-    return r;
+    return withCurve(std::move(r), r.w.sum(0), "column sum (key j)", true);
 }
 
 }  // namespace

@@ -17,9 +17,7 @@ VariantTensors windowed(const HeadTensors& in, const Params& p) {
     const at::Tensor off = i - j;
     const at::Tensor keep = ((off >= 0) & (off < w * dil) & (off.remainder(dil) == 0)) | (j < sinks);
     VariantTensors r = fromMap(maskedSoftmax(scores(in), in, keep), in);
-    r.curve = (r.w > 0).sum(1).to(at::kDouble);
-    r.curveName = "kept keys";
-    return r;
+    return withCurve(std::move(r), (r.w > 0).sum(1).to(at::kDouble), "kept keys");
 }
 
 }  // namespace
