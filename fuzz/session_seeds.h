@@ -22,7 +22,8 @@ inline Session attentionHeadsSeed() {
     AttentionSection att;
     att.maps.push_back({0, -1, 0, 3, 0, 3, Matrix2D{3, 3, {1, 0, 0, .5f, .5f, 0, .2f, .3f, .5f}}});
     s.panels["attention"] = encodeAttention(att);
-    HeadScores heads = emptyHeadScores(1, 2, {{"entropy", "Entropy", "nats", "", "", 0}, {"first_token", "First", "", "", "sink", 0.5}});
+    HeadScores heads = emptyHeadScores(
+        1, 2, {{"entropy", "Entropy", "nats", "", "", 0}, {"first_token", "First", "", "", "sink", 0.5}});
     heads.tokens = heads.sampledRows = 3;
     heads.values = {{1, 2}, {.5f, .5f}};
     heads.notes["first_token"] = "seed";
@@ -89,7 +90,8 @@ inline Session interventionsSeed() {
     p.what = "resid", p.nLayers = 1, p.nHeads = 1, p.T = 2, p.normalized = {0, 1}, p.delta = {0, 2};
     s.panels["patch"] = encodePatch(p);
     LogitLens l;
-    l.nLayers = 1, l.T = 2, l.topK = 1, l.top = {3, 4}, l.topProb = {0.5f, 0.6f}, l.klToFinal = {0, 0}, l.finalRank = {0, 0};
+    l.nLayers = 1, l.T = 2, l.topK = 1, l.top = {3, 4}, l.topProb = {0.5f, 0.6f}, l.klToFinal = {0, 0},
+    l.finalRank = {0, 0};
     s.panels["logit_lens"] = encodeLogitLens(l);
     return s;
 }

@@ -33,8 +33,7 @@ int runAnalysis(const AnalysisSpec& spec, const std::vector<std::string>& argv) 
     Session s;
     if (!spec.promptOption.empty() && a.has(spec.promptOption))
         s.tokenIds = inspector->tokenize(a.str(spec.promptOption), !a.has("--no-bos"));
-    else
-        s.tokenIds = promptIds(a, *inspector);
+    else s.tokenIds = promptIds(a, *inspector);
     s.tokenPieces = inspector->tokenStrip(s.tokenIds).pieces;
     inspector->setPromptIds(s.tokenIds);
     const SessionSection section = spec.compute(*inspector, a, s, {});
@@ -70,9 +69,8 @@ std::vector<CliVerb> analysisVerbs() {
         if (!spec.verb) continue;
         std::string usage;
         for (const AnalysisOption& o : spec.options) usage += (usage.empty() ? "[" : " [") + o.name + "]";
-        verbs.push_back({spec.verbName.empty() ? spec.id : spec.verbName, usage, spec.help, [&spec](const std::vector<std::string>& argv) {
-                             return runAnalysis(spec, argv);
-                         }});
+        verbs.push_back({spec.verbName.empty() ? spec.id : spec.verbName, usage, spec.help,
+                         [&spec](const std::vector<std::string>& argv) { return runAnalysis(spec, argv); }});
     }
     return verbs;
 }

@@ -47,8 +47,8 @@ void HeadsDock::requestHeadScores(int layer) {
             auto scores = std::make_shared<HeadLayerJob>(headScoresOnWorker(ctx, layer));
             return [this, scores] {
                 if (m_headScores.nLayers == 0) {
-                    m_headScores = widgets::HeadScoreTable(
-                        emptyHeadScores(m_runLayers, m_runHeads, scores->scores.infos));
+                    m_headScores =
+                        widgets::HeadScoreTable(emptyHeadScores(m_runLayers, m_runHeads, scores->scores.infos));
                     m_headScores.tokens = m_headScores.sampledRows = m_runTokens;  // every row (head_scores.h)
                 }
                 const int H = m_headScores.nHeads, l = scores->scores.layer;

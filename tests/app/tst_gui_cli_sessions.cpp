@@ -28,7 +28,8 @@ const QString kPrompt = QStringLiteral(
 
 // Every analysis whose section both paths compute (the attention section stores the views the
 // user looked at, which the CLI chooses by --layer/--head).
-constexpr const char* kCompared[] = {"heads", "sinks", "weibull", "kv", "quant", "entropy", "a3", "variants", "logit_lens"};
+constexpr const char* kCompared[] = {"heads",   "sinks", "weibull",  "kv",        "quant",
+                                     "entropy", "a3",    "variants", "logit_lens"};
 
 bool sawPanel(const QSignalSpy& spy, const QString& id) {
     return std::any_of(spy.begin(), spy.end(), [&](const QList<QVariant>& a) { return a.at(0).toString() == id; });
@@ -116,8 +117,9 @@ void TestGuiCliSessions::sameSectionsFromBothPaths() {
     QCOMPARE(gui.tokenIds, ids);
     for (const char* id : kCompared) QVERIFY2(gui.panels.count(id), id);
 
-    QStringList args = {"session",  "--model", dir,     "--ids",    clitest::idsArg(ids),
-                        "--no-bos", "--out",   cliPath, "--panels", "heads,sinks,weibull,kv,quant,entropy,a3,variants,logit_lens"};
+    QStringList args = {
+        "session",  "--model", dir,     "--ids",    clitest::idsArg(ids),
+        "--no-bos", "--out",   cliPath, "--panels", "heads,sinks,weibull,kv,quant,entropy,a3,variants,logit_lens"};
     args << optionsFromGui(gui);
     const clitest::Result r = clitest::cli(args, 600000);
     QVERIFY2(r.code == 0, r.err.constData());

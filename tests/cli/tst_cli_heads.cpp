@@ -16,8 +16,8 @@ namespace {
 
 const QStringList kPrompt = {"--prompt", "The cat sat on the mat. The dog sat on the log. The cat sat on the mat."};
 
-const QStringList kDetectors = {"entropy",         "first_token", "previous_token", "diagonal",
-                                "duplicate_token", "induction",   "induction_repeated", "copying",
+const QStringList kDetectors = {"entropy",         "first_token",      "previous_token",     "diagonal",
+                                "duplicate_token", "induction",        "induction_repeated", "copying",
                                 "select_copy_qk",  "select_copy_attn", "retrieval"};
 
 }  // namespace
@@ -42,22 +42,27 @@ private slots:
         QVERIFY(j["notes"].toObject()["select_copy_attn"].toString().contains("no options"));
         QVERIFY(j["notes"].toObject()["induction_repeated"].toString().contains("30 distinct"));
         // Each head's role: the detector with a role whose score reaches its threshold by the
-        // largest ratio (head_scores.h), re-derived from the printed numbers.
+        // largest ratio, a pattern role before a secondary one (head_scores.h), re-derived from the
+        // printed numbers.
         const QJsonArray roles = j["roles"].toArray();
         QCOMPARE(roles.size(), L);
         for (int l = 0; l < L; ++l)
             for (int h = 0; h < H; ++h) {
                 QString want;
-                double best = 0;
-                for (const QString& id : kDetectors) {
-                    const QJsonObject g = legend[id].toObject();
-                    const QJsonValue v = det[id].toArray()[l].toArray()[h];
-                    if (g["role"].toString().isEmpty() || v.isNull()) continue;
-                    const double t = g["threshold"].toDouble(), x = v.toDouble();
-                    if (x >= t && (want.isEmpty() || x / t > best)) {
-                        want = g["role"].toString();
-                        best = x / t;
+                for (bool secondary : {false, true}) {
+                    double best = 0;
+                    for (const QString& id : kDetectors) {
+                        const QJsonObject g = legend[id].toObject();
+                        const QJsonValue v = det[id].toArray()[l].toArray()[h];
+                        if (g["role"].toString().isEmpty() || v.isNull() || g["secondary"].toBool() != secondary)
+                            continue;
+                        const double t = g["threshold"].toDouble(), x = v.toDouble();
+                        if (x >= t && (best == 0 || x / t > best)) {
+                            want = g["role"].toString();
+                            best = x / t;
+                        }
                     }
+                    if (!want.isEmpty()) break;
                 }
                 QCOMPARE(roles[l].toArray()[h].toString(), want);
             }

@@ -24,7 +24,8 @@ class TestCliInterventions : public QObject {
     Q_OBJECT
 private slots:
     void ablateMlp() {
-        const QJsonObject j = cliJson({"intervene", "--prompt", kText, "--ablate", "mlp", "--layer", "1", "--tokens", "4,5"});
+        const QJsonObject j =
+            cliJson({"intervene", "--prompt", kText, "--ablate", "mlp", "--layer", "1", "--tokens", "4,5"});
         QCOMPARE(j["kind"].toString(), QStringLiteral("ablation"));
         const QJsonArray kl = j["kl"].toArray();
         QCOMPARE(kl.size(), j["tokens"].toInt());
@@ -51,8 +52,8 @@ private slots:
 
     void patchResidual() {
         const QJsonObject j = cliJson({"patch", "--clean-prompt", "The cat sat on the mat and the dog sat on the",
-                                       "--corrupt-prompt", "The dog sat on the mat and the cat sat on the",
-                                       "--answer", " mat", "--wrong", " log", "--what", "resid"});
+                                       "--corrupt-prompt", "The dog sat on the mat and the cat sat on the", "--answer",
+                                       " mat", "--wrong", " log", "--what", "resid"});
         const QJsonArray rows = j["normalized"].toArray();
         QCOMPARE(rows.size(), j["layers"].toInt());
         const QJsonArray last = rows.last().toArray();

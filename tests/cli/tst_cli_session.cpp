@@ -217,6 +217,18 @@ void TestCliSession::exportEveryFigure() {
     const Result r = cli({"export", "--all", "--session", m_session, "--out-dir", out, "--formats", "png,svg,pdf",
                           "--width", "500", "--height", "360", "--dpi", "96", "--style", "print"});
     QVERIFY2(r.code == 0, r.err.constData());
+    // The sections a default session leaves out (they need inputs of their own): an ablation and a
+    // patching map (the best/worst swap keeps the token count).
+    const QString extra = m_dir.filePath("extra.attnscope");
+    const Result e = cli(QStringList{"session", "--out", extra, "--panels", "intervene,patch", "--ablate", "mlp",
+                                     "--layer", "1", "--tokens", "3", "--corrupt-prompt",
+                                     "It was the worst of times, it was the best of times, it was the age of wisdom.",
+                                     "--answer", " wisdom", "--wrong", " times"} +
+                         kPrompt);
+    QVERIFY2(e.code == 0, e.err.constData());
+    const Result r2 = cli({"export", "--all", "--session", extra, "--out-dir", out, "--formats", "png,svg,pdf",
+                           "--width", "500", "--height", "360", "--dpi", "96", "--style", "print"});
+    QVERIFY2(r2.code == 0, r2.err.constData());
     for (const QString& f : m_figures) {
         QCOMPARE(pngSize(out + "/" + f + ".png"), QSize(500, 360));
         const QByteArray svg = readFile(out + "/" + f + ".svg");

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "attnscope/analyses/a3.h"
+#include "attnscope/analyses/interventions.h"
 #include "attnscope/analyses/variants.h"
 #include "attnscope/session.h"
 #include "attnscope/session_codecs.h"
@@ -259,15 +260,47 @@ inline Session syntheticSession() {
         for (int h = -1; h < kH; ++h) a.maps.push_back({l, h, 0, kT, 0, kT, causalAttention(unsigned(l * 10 + h + 1))});
     s.panels["attention"] = encodeAttention(a);
     const size_t n = size_t(kL * kH);
-    HeadScores heads = emptyHeadScores(kL, kH, {{"entropy", "Entropy", "mean row entropy (nats)", "", "", 0},
-                                                {"first_token", "Mass on first token", "mean A[i, 0]", "", "sink", 0.5},
-                                                {"previous_token", "Previous-token score", "mean A[i, i-1]", "",
-                                                 "previous-token", 0.4},
-                                                {"induction", "Induction score", "mul", "", "induction", 0.3}});
+    HeadScores heads =
+        emptyHeadScores(kL, kH,
+                        {{"entropy", "Entropy", "mean row entropy (nats)", "", "", 0},
+                         {"first_token", "Mass on first token", "mean A[i, 0]", "", "sink", 0.5},
+                         {"previous_token", "Previous-token score", "mean A[i, i-1]", "", "previous-token", 0.4},
+                         {"induction", "Induction score", "mul", "", "induction", 0.3}});
     heads.tokens = heads.sampledRows = kT;
     heads.score = "first_token";
     heads.values = {uniform(n, 0, 2, 1), uniform(n, 0, 1, 2), uniform(n, 0, 1, 3), uniform(n, 0, 1, 4)};
     s.panels["heads"] = encodeHeadScores(heads);
+    {  // the interventions: a lens, an MLP ablation, a patching map
+        LogitLens lens;
+        lens.nLayers = kL, lens.T = kT, lens.topK = 2, lens.target = 3;
+        const size_t lt = size_t(kL * kT);
+        lens.topProb = uniform(lt * 2, 0.05f, 0.5f, 71);
+        for (size_t i = 0; i < lt; ++i) {
+            lens.top.push_back(int32_t(i % 7)), lens.top.push_back(int32_t(i % 7 + 1));
+            lens.finalRank.push_back(int32_t((lt - i) % 9)), lens.targetRank.push_back(int32_t(i % 5));
+            lens.pieces[int32_t(i % 7)] = "w" + std::to_string(i % 7);
+        }
+        lens.pieces[7] = "w7";
+        lens.klToFinal = uniform(lt, 0.f, 3.f, 72);
+        lens.targetProb = uniform(lt, 0.f, 1.f, 73);
+        s.panels["logit_lens"] = encodeLogitLens(lens);
+        InterventionSection a;
+        InterventionResult& r = a.ablation;
+        r.params.what = "mlp", r.params.layer = 1, r.params.tokens = {4};
+        r.T = kT, r.nLayers = kL, r.nHeads = kH;
+        r.kl = uniform(size_t(kT), 0.f, 0.5f, 74), r.logitDelta = uniform(size_t(kT), -1.f, 1.f, 75);
+        r.logprobDelta = uniform(size_t(kT), -1.f, 0.f, 76);
+        for (int64_t t = 0; t < kT; ++t) r.top1.push_back(int32_t(t % 5)), r.ablatedTop1.push_back(int32_t(t % 4));
+        r.tracked = {0, 4}, r.lifetimeBefore = {4, 2}, r.lifetimeAfter = {4, 0};
+        r.scoreBefore = uniform(size_t(2 * kL), 0.f, 1.f, 77), r.scoreAfter = uniform(size_t(2 * kL), 0.f, 1.f, 78);
+        r.note = "ablated: mlp in layer 1";
+        s.panels["intervene"] = encodeIntervention(a);
+        PatchResult p;
+        p.what = "resid", p.nLayers = kL, p.nHeads = kH, p.T = kT, p.ldClean = 2, p.ldCorrupt = -1;
+        p.normalized = uniform(size_t(kL * kT), -0.2f, 1.f, 79), p.delta = uniform(size_t(kL * kT), -0.5f, 3.f, 80);
+        p.note = "denoising";
+        s.panels["patch"] = encodePatch(p);
+    }
     SinksSection k;
     SinkResult& r = k.result;
     r.T = kT, r.nLayers = kL, r.source = SinkSource::Attention, r.rule = SinkRule::Relative, r.primary = 0;

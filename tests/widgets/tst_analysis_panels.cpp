@@ -385,9 +385,10 @@ private slots:
         // categorical colour bar names the roles; unscored heads stay background.
         HeadGridPanel panel;
         panel.resize(500, 400);
-        HeadScoreTable s(emptyHeadScores(1, 4, {{"entropy", "Entropy", "nats", "", "", 0},
-                                                {"first_token", "Mass on first token", "", "", "sink", 0.5},
-                                                {"previous_token", "Previous", "", "", "previous-token", 0.4}}));
+        HeadScoreTable s(emptyHeadScores(1, 4,
+                                         {{"entropy", "Entropy", "nats", "", "", 0},
+                                          {"first_token", "Mass on first token", "", "", "sink", 0.5},
+                                          {"previous_token", "Previous", "", "", "previous-token", 0.4}}));
         s.values[0] = {3, 3, 3, std::numeric_limits<float>::quiet_NaN()};
         s.values[1] = {0.9f, 0.55f, 0.1f, std::numeric_limits<float>::quiet_NaN()};  // ratios 1.8, 1.1, 0.2
         s.values[2] = {0.5f, 0.6f, 0.1f, std::numeric_limits<float>::quiet_NaN()};   // ratios 1.25, 1.5, 0.25
@@ -395,6 +396,13 @@ private slots:
         panel.setScoreView(kHeadRolesView);
         QCOMPARE(panel.scoreView(), std::string(kHeadRolesView));
         QCOMPARE(headRoles(s), (std::vector<std::string>{"sink", "previous-token", "", ""}));
+        {
+            // A secondary role labels only heads without a pattern role, whatever its ratio.
+            HeadScoreTable t = s;
+            t.infos.push_back({"retrieval", "Retrieval", "", "", "retrieval", 0.05, true});
+            t.values.push_back({0.9f, 0.01f, 0.5f, std::numeric_limits<float>::quiet_NaN()});
+            QCOMPARE(headRoles(t), (std::vector<std::string>{"sink", "previous-token", "retrieval", ""}));
+        }
         const Matrix2D m = panel.grid()->matrix();
         QCOMPARE(m.at(0, 0), 1.f);  // sink = the first role
         QCOMPARE(m.at(0, 1), 2.f);  // previous-token
@@ -414,8 +422,9 @@ private slots:
     void headGridClickAndKeys() {
         HeadGridPanel panel;
         panel.resize(500, 400);
-        HeadScoreTable s(emptyHeadScores(3, 4, {{"entropy", "Entropy", "nats", "", "", 0},
-                                                {"first_token", "Mass on first token", "A[i,0]", "", "sink", 0.5}}));
+        HeadScoreTable s(emptyHeadScores(3, 4,
+                                         {{"entropy", "Entropy", "nats", "", "", 0},
+                                          {"first_token", "Mass on first token", "A[i,0]", "", "sink", 0.5}}));
         for (int i = 0; i < 12; ++i) {
             s.values[0][size_t(i)] = float(i) / 8.f;
             s.values[1][size_t(i)] = float(12 - i) / 16.f;

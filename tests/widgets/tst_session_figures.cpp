@@ -430,9 +430,9 @@ void TestSessionFigures::clearErrors() {
     QVERIFY2(e.contains("no attention sink results"), qPrintable(e));
     // A section with a wrongly shaped tensor: validate refuses it before any panel changes.
     Session bad = syntheticSession();
-    bad.panels["heads"].tensors["diagonal"] = SessionTensor::f32({2}, {1.f, 2.f});
+    bad.panels["heads"].tensors["previous_token"] = SessionTensor::f32({2}, {1.f, 2.f});
     e = errorOf([&] { registry().session("heads")->validate(bad, bad.panels["heads"]); });
-    QVERIFY2(e.contains("heads/diagonal") && e.contains("shape"), qPrintable(e));
+    QVERIFY2(e.contains("heads/previous_token") && e.contains("shape"), qPrintable(e));
     bad = syntheticSession();
     bad.tokenIds.pop_back();
     bad.tokenPieces.pop_back();

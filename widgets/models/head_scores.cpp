@@ -32,8 +32,8 @@ Matrix2D headScoreMatrix(const HeadScoreTable& table, const std::string& view) {
 
 QColor headRoleColor(int index) {
     // Okabe-Ito, distinguishable with colour-vision deficiencies; light grey for "no role".
-    static const std::array<QColor, 9> palette = {QColor(225, 225, 225), QColor(230, 159, 0),  QColor(86, 180, 233),
-                                                  QColor(0, 158, 115),   QColor(240, 228, 66), QColor(0, 114, 178),
+    static const std::array<QColor, 9> palette = {QColor(225, 225, 225), QColor(230, 159, 0),   QColor(86, 180, 233),
+                                                  QColor(0, 158, 115),   QColor(240, 228, 66),  QColor(0, 114, 178),
                                                   QColor(213, 94, 0),    QColor(204, 121, 167), QColor(90, 90, 90)};
     return palette[size_t(index) % palette.size()];
 }

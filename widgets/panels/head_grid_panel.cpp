@@ -23,8 +23,10 @@ QString roleText(const HeadScoreTable& t, int layer, int head) {
     QString why;
     for (size_t d = 0; d < t.infos.size(); ++d)
         if (t.infos[d].role == roles[i] && t.values[d][i] >= t.infos[d].threshold)
-            why += QStringLiteral(" %1 %2 ≥ %3").arg(QString::fromStdString(t.infos[d].id))
-                       .arg(double(t.values[d][i]), 0, 'g', 3).arg(t.infos[d].threshold);
+            why += QStringLiteral(" %1 %2 ≥ %3")
+                       .arg(QString::fromStdString(t.infos[d].id))
+                       .arg(double(t.values[d][i]), 0, 'g', 3)
+                       .arg(t.infos[d].threshold);
     return QString::fromStdString(roles[i]) + QStringLiteral(" (") + why.trimmed() + QStringLiteral(")");
 }
 
@@ -39,7 +41,9 @@ HeadGridPanel::HeadGridPanel(QWidget* parent) : QWidget(parent) {
     m_grid->setCellDescriber([this](int layer, int head) {
         const Matrix2D& m = m_grid->matrix();
         return tr("layer %1, head %2<br>%3 = %4<br>click to open this head")
-            .arg(layer).arg(head).arg(scoreViewTitle())
+            .arg(layer)
+            .arg(head)
+            .arg(scoreViewTitle())
             .arg(m_view == kHeadRolesView ? roleText(m_scores, layer, head)
                                           : QString::number(double(m.at(layer, head)), 'g', 4));
     });

@@ -20,8 +20,8 @@ struct WhatItem {
     const char* key;
     const char* text;
 };
-constexpr WhatItem kWhat[] = {{"head", "a head's output"},  {"attn", "attention output at tokens"},
-                              {"mlp", "MLP output at tokens"}, {"kv", "tokens' keys and values"},
+constexpr WhatItem kWhat[] = {{"head", "a head's output"},       {"attn", "attention output at tokens"},
+                              {"mlp", "MLP output at tokens"},   {"kv", "tokens' keys and values"},
                               {"sink", "the sink's (BOS) keys"}, {"none", "nothing (the run itself)"}};
 
 QString numbers(const std::vector<float>& v, int from, int to) {
@@ -108,12 +108,16 @@ void InterventionsPanel::setLayerCount(int layers, int heads) {
 
 QStringList InterventionsPanel::ablationOptions() const {
     const QString what = m_what->currentData().toString();
-    QStringList o = {QStringLiteral("--ablate"), what, QStringLiteral("--layer"), QString::number(m_layer->value()),
-                     QStringLiteral("--mode"), m_mode->currentData().toString()};
-    if (m_mode->currentData().toString() == QLatin1String("scale")) o << QStringLiteral("--scale") << QString::number(m_scale->value());
-    const QString heads = m_heads->text().simplified().remove(' '), tokens = m_positions->text().simplified().remove(' ');
+    QStringList o = {QStringLiteral("--ablate"), what,
+                     QStringLiteral("--layer"),  QString::number(m_layer->value()),
+                     QStringLiteral("--mode"),   m_mode->currentData().toString()};
+    if (m_mode->currentData().toString() == QLatin1String("scale"))
+        o << QStringLiteral("--scale") << QString::number(m_scale->value());
+    const QString heads = m_heads->text().simplified().remove(' '),
+                  tokens = m_positions->text().simplified().remove(' ');
     if (what == QLatin1String("head") && !heads.isEmpty()) o << QStringLiteral("--heads") << heads;
-    if (!tokens.isEmpty() && what != QLatin1String("sink") && what != QLatin1String("none")) o << QStringLiteral("--tokens") << tokens;
+    if (!tokens.isEmpty() && what != QLatin1String("sink") && what != QLatin1String("none"))
+        o << QStringLiteral("--tokens") << tokens;
     return o;
 }
 
@@ -133,8 +137,9 @@ void InterventionsPanel::setTokenPieces(const std::vector<std::string>& pieces) 
 }
 
 QString InterventionsPanel::tokenText(int64_t t) const {
-    return t >= 0 && t < int64_t(m_tokens.size()) ? QStringLiteral("%1 %2").arg(t).arg(QString::fromStdString(m_tokens[size_t(t)]))
-                                                   : QString::number(t);
+    return t >= 0 && t < int64_t(m_tokens.size())
+               ? QStringLiteral("%1 %2").arg(t).arg(QString::fromStdString(m_tokens[size_t(t)]))
+               : QString::number(t);
 }
 
 void InterventionsPanel::setResult(const InterventionSection& result) {
@@ -185,8 +190,8 @@ void InterventionsPanel::showAblation() {
     m_plot->yAxis2->rescale();
     // The sinks of both runs.
     m_table->setColumnCount(5);
-    m_table->setHorizontalHeaderLabels({tr("token"), tr("lifetime before"), tr("after"),
-                                        tr("sink score by layer, before"), tr("after")});
+    m_table->setHorizontalHeaderLabels(
+        {tr("token"), tr("lifetime before"), tr("after"), tr("sink score by layer, before"), tr("after")});
     m_table->setRowCount(int(r.tracked.size()));
     for (size_t i = 0; i < r.tracked.size(); ++i) {
         const int L = r.nLayers;
@@ -209,8 +214,9 @@ void InterventionsPanel::showSinkTest() {
     const int L = s.rows.empty() ? 0 : int(s.rows[0].scoreBefore.size());
     QVector<double> x;
     for (int l = 0; l < L; ++l) x << double(l);
-    static const QColor colors[] = {QColor(0, 0, 0), QColor(213, 94, 0), QColor(0, 114, 178), QColor(0, 158, 115),
-                                    QColor(204, 121, 167), QColor(230, 159, 0), QColor(86, 180, 233), QColor(120, 120, 120)};
+    static const QColor colors[] = {QColor(0, 0, 0),      QColor(213, 94, 0),    QColor(0, 114, 178),
+                                    QColor(0, 158, 115),  QColor(204, 121, 167), QColor(230, 159, 0),
+                                    QColor(86, 180, 233), QColor(120, 120, 120)};
     for (size_t i = 0; i < s.rows.size(); ++i) {
         const SinkTestRow& row = s.rows[i];
         if (i == 0) {
@@ -242,11 +248,15 @@ void InterventionsPanel::showSinkTest() {
     for (size_t i = 0; i < s.rows.size(); ++i) {
         const SinkTestRow& r = s.rows[i];
         const size_t at = size_t(std::min(L - 1, s.creationLayer + 1));
-        const QStringList cells = {QString::fromStdString(r.label), tokenText(r.token), QString::number(r.layer),
-                                   QString::number(r.lifetimeBefore), QString::number(r.lifetimeAfter),
+        const QStringList cells = {QString::fromStdString(r.label),
+                                   tokenText(r.token),
+                                   QString::number(r.layer),
+                                   QString::number(r.lifetimeBefore),
+                                   QString::number(r.lifetimeAfter),
                                    QString::number(double(r.scoreBefore[at]), 'f', 4),
                                    QString::number(double(r.scoreAfter[at]), 'f', 4),
-                                   QString::number(double(r.mlpNorm), 'g', 3), QString::number(r.meanKl, 'g', 3)};
+                                   QString::number(double(r.mlpNorm), 'g', 3),
+                                   QString::number(r.meanKl, 'g', 3)};
         for (int c = 0; c < cells.size(); ++c) m_table->setItem(int(i), c, new QTableWidgetItem(cells[c]));
     }
     m_table->resizeColumnsToContents();

@@ -29,15 +29,23 @@ LogitLensPanel::LogitLensPanel(QWidget* parent) : QWidget(parent) {
     m_plot->setCellDescriber([this](int layer, int t) {
         if (!hasLens()) return QString();
         const size_t at = size_t(layer) * size_t(m_lens.T) + size_t(t);
-        QString s = tr("layer %1, token %2 %3<br>KL to output %4 nats, output's token at rank %5")
-                        .arg(layer).arg(t).arg(t < int(m_tokens.size()) ? QString::fromStdString(m_tokens[size_t(t)]).toHtmlEscaped() : QString())
-                        .arg(double(m_lens.klToFinal[at]), 0, 'g', 3).arg(m_lens.finalRank[at]);
+        QString s =
+            tr("layer %1, token %2 %3<br>KL to output %4 nats, output's token at rank %5")
+                .arg(layer)
+                .arg(t)
+                .arg(t < int(m_tokens.size()) ? QString::fromStdString(m_tokens[size_t(t)]).toHtmlEscaped() : QString())
+                .arg(double(m_lens.klToFinal[at]), 0, 'g', 3)
+                .arg(m_lens.finalRank[at]);
         if (m_lens.target >= 0)
-            s += tr("<br>target %1: p = %2, rank %3").arg(piece(m_lens.target).toHtmlEscaped())
-                     .arg(double(m_lens.targetProb[at]), 0, 'g', 3).arg(m_lens.targetRank[at]);
+            s += tr("<br>target %1: p = %2, rank %3")
+                     .arg(piece(m_lens.target).toHtmlEscaped())
+                     .arg(double(m_lens.targetProb[at]), 0, 'g', 3)
+                     .arg(m_lens.targetRank[at]);
         for (int k = 0; k < m_lens.topK; ++k) {
             const size_t i = at * size_t(m_lens.topK) + size_t(k);
-            s += QStringLiteral("<br>%1. %2 &nbsp; %3").arg(k + 1).arg(piece(m_lens.top[i]).toHtmlEscaped())
+            s += QStringLiteral("<br>%1. %2 &nbsp; %3")
+                     .arg(k + 1)
+                     .arg(piece(m_lens.top[i]).toHtmlEscaped())
                      .arg(double(m_lens.topProb[i]), 0, 'f', 3);
         }
         return s;
@@ -100,15 +108,17 @@ void LogitLensPanel::show() {
         tokens << (t < int64_t(m_tokens.size()) ? QString::fromStdString(m_tokens[size_t(t)]) : QString::number(t));
     m_plot->setRowLabels(layers);
     m_plot->setColumnLabels(tokens);
-    m_plot->setGradient(makeGradient(v == View::KlToFinal || v == View::FinalRank ? Colormap::Magma : Colormap::Viridis));
+    m_plot->setGradient(
+        makeGradient(v == View::KlToFinal || v == View::FinalRank ? Colormap::Magma : Colormap::Viridis));
     m_plot->setValueRange(v == View::TopProb || v == View::TargetProb ? std::optional<QCPRange>(QCPRange(0, 1))
-                                                                        : std::nullopt);
+                                                                      : std::nullopt);
     static const char* titles[] = {"KL(p_out ‖ p_layer) (nats)", "log10(1 + rank of the output's token)",
                                    "top token's probability", "target's probability"};
     m_plot->setValueTitle(tr(titles[int(v)]));
     m_plot->setMatrix(Matrix2D{m_lens.nLayers, m_lens.T, std::move(values)});
     QString note = tr("Rows: the residual stream after each layer (the last row is the model's output). Hover a cell "
-                      "for its top %1 tokens.").arg(m_lens.topK);
+                      "for its top %1 tokens.")
+                       .arg(m_lens.topK);
     if (m_lens.target >= 0) note += tr(" Target: %1.").arg(piece(m_lens.target).toHtmlEscaped());
     m_note->setText(note);
 }

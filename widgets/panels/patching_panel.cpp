@@ -35,8 +35,11 @@ PatchingPanel::PatchingPanel(QWidget* parent) : QWidget(parent) {
         if (!hasResult()) return QString();
         const size_t i = size_t(l) * size_t(m_result.what == "head" ? m_result.nHeads : m_result.T) + size_t(c);
         return tr("layer %1, %2 %3<br>normalised %4<br>\u0394LD %5")
-            .arg(l).arg(m_result.what == "head" ? tr("head") : tr("token")).arg(c)
-            .arg(double(m_result.normalized[i]), 0, 'f', 3).arg(double(m_result.delta[i]), 0, 'f', 3);
+            .arg(l)
+            .arg(m_result.what == "head" ? tr("head") : tr("token"))
+            .arg(c)
+            .arg(double(m_result.normalized[i]), 0, 'f', 3)
+            .arg(double(m_result.delta[i]), 0, 'f', 3);
     });
     m_note = new QLabel(this);
     m_note->setWordWrap(true);
@@ -58,7 +61,8 @@ PatchingPanel::PatchingPanel(QWidget* parent) : QWidget(parent) {
     connect(m_run, &QPushButton::clicked, this, &PatchingPanel::run);
 }
 
-void PatchingPanel::setInputs(const QString& corrupt, const QString& answer, const QString& wrong, const QString& what) {
+void PatchingPanel::setInputs(const QString& corrupt, const QString& answer, const QString& wrong,
+                              const QString& what) {
     m_corrupt->setText(corrupt);
     m_answer->setText(answer);
     m_wrong->setText(wrong);
@@ -67,8 +71,9 @@ void PatchingPanel::setInputs(const QString& corrupt, const QString& answer, con
 
 void PatchingPanel::run() {
     m_note->setText(tr("Patching\u2026"));
-    emit optionsChanged({QStringLiteral("--corrupt-prompt"), m_corrupt->text(), QStringLiteral("--answer"), m_answer->text(),
-                         QStringLiteral("--wrong"), m_wrong->text(), QStringLiteral("--what"), m_what->currentData().toString()});
+    emit optionsChanged({QStringLiteral("--corrupt-prompt"), m_corrupt->text(), QStringLiteral("--answer"),
+                         m_answer->text(), QStringLiteral("--wrong"), m_wrong->text(), QStringLiteral("--what"),
+                         m_what->currentData().toString()});
 }
 
 void PatchingPanel::setTokenPieces(const std::vector<std::string>& pieces) {
@@ -87,7 +92,8 @@ void PatchingPanel::show() {
     QStringList rows, labels;
     for (int l = 0; l < m_result.nLayers; ++l) rows << QString::number(l);
     for (int64_t c = 0; c < cols; ++c)
-        labels << (!heads && c < int64_t(m_tokens.size()) ? QString::fromStdString(m_tokens[size_t(c)]) : QString::number(c));
+        labels << (!heads && c < int64_t(m_tokens.size()) ? QString::fromStdString(m_tokens[size_t(c)])
+                                                          : QString::number(c));
     m_plot->setRowLabels(rows);
     m_plot->setColumnLabels(labels);
     m_plot->setAxisTitles(heads ? tr("head") : tr("position (token)"), tr("layer"));
@@ -100,8 +106,9 @@ void PatchingPanel::show() {
     m_plot->setValueRange(QCPRange(-top, top));
     m_plot->setValueTitle(m_result.undefined ? tr("LD_patched \u2212 LD_corrupt") : tr("normalised logit difference"));
     m_plot->setMatrix(Matrix2D{m_result.nLayers, cols, v});
-    m_note->setText(QString::fromStdString(m_result.note) +
-                    tr(". LD clean %1, corrupted %2.").arg(m_result.ldClean, 0, 'f', 3).arg(m_result.ldCorrupt, 0, 'f', 3));
+    m_note->setText(
+        QString::fromStdString(m_result.note) +
+        tr(". LD clean %1, corrupted %2.").arg(m_result.ldClean, 0, 'f', 3).arg(m_result.ldCorrupt, 0, 'f', 3));
 }
 
 }  // namespace attnscope::widgets

@@ -103,9 +103,9 @@ QWidget* SinksPanel::buildControls() {
     auto* rows = new QVBoxLayout(box);
     rows->setContentsMargins(0, 0, 0, 0);
     rows->setSpacing(2);
-    for (const auto& widgets : {std::initializer_list<QWidget*>{m_quantity, m_epsilon, m_cos},
-                                std::initializer_list<QWidget*>{m_minQuery, m_rule, m_allLayers},
-                                std::initializer_list<QWidget*>{test}}) {
+    for (const auto& widgets :
+         {std::initializer_list<QWidget*>{m_quantity, m_epsilon, m_cos},
+          std::initializer_list<QWidget*>{m_minQuery, m_rule, m_allLayers}, std::initializer_list<QWidget*>{test}}) {
         auto* row = new QHBoxLayout;
         for (QWidget* w : widgets) row->addWidget(w);
         row->addStretch(1);

@@ -53,17 +53,19 @@ std::unique_ptr<QCustomPlot> renderGrid(const Session& session, const FigureOpti
 void registerHeadGridPanel(PanelRegistry& registry) {
     registry.addSession({kPanel, QObject::tr("Head grid"), save, restore,
                          validateBy(decodeHeadScores)});
-    registry.addFigure({QStringLiteral("head-grid"), kPanel,
-                        QObject::tr("every layer x head coloured by a detector's score or by its role (--opt score=roles|<detector id>)"),
-                        QSize(560, 520), renderGrid,
-                        QObject::tr("<b>Head roles</b>: one cell per layer and head. Scores: entropy of the rows; "
-                                    "mass on the first token (the sink of Xiao et al., <i>StreamingLLM</i>, 2024); "
-                                    "previous-token, duplicate-token and induction pattern scores (TransformerLens; "
-                                    "Olsson et al., <i>In-context Learning and Induction Heads</i>, 2022); the OV "
-                                    "circuit's copying score (Elhage et al., 2021); select-and-copy scores "
-                                    "(Tulchinskii et al., <i>Listening to the Wise Few</i>, 2024); a streaming-mask "
-                                    "retrieval score (after DuoAttention, 2024). Roles: the score highest relative to "
-                                    "its threshold.")});
+    registry.addFigure(
+        {QStringLiteral("head-grid"), kPanel,
+         QObject::tr(
+             "every layer x head coloured by a detector's score or by its role (--opt score=roles|<detector id>)"),
+         QSize(560, 520), renderGrid,
+         QObject::tr("<b>Head roles</b>: one cell per layer and head. Scores: entropy of the rows; "
+                     "mass on the first token (the sink of Xiao et al., <i>StreamingLLM</i>, 2024); "
+                     "previous-token, duplicate-token and induction pattern scores (TransformerLens; "
+                     "Olsson et al., <i>In-context Learning and Induction Heads</i>, 2022); the OV "
+                     "circuit's copying score (Elhage et al., 2021); select-and-copy scores "
+                     "(Tulchinskii et al., <i>Listening to the Wise Few</i>, 2024); a streaming-mask "
+                     "retrieval score (after DuoAttention, 2024). Roles: the score highest relative to "
+                     "its threshold.")});
 }
 
 }  // namespace attnscope::widgets

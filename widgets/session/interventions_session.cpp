@@ -18,7 +18,8 @@ std::unique_ptr<QCustomPlot> renderIntervention(const Session& session, const Fi
     panel->setResult(s);
     addFigureTitle(panel->plot(), s.kind == "sink_test"
                                       ? QObject::tr("Causal sink test: token %1, MLP of layer %2 ablated")
-                                            .arg(s.sinkTest.token).arg(s.sinkTest.creationLayer)
+                                            .arg(s.sinkTest.token)
+                                            .arg(s.sinkTest.creationLayer)
                                       : QObject::tr("Ablation: %1").arg(QString::fromStdString(s.ablation.note)));
     return detachPlot(panel, panel->plot());
 }
@@ -28,8 +29,9 @@ std::unique_ptr<QCustomPlot> renderPatch(const Session& session, const FigureOpt
     auto* panel = new PatchingPanel;
     panel->setTokenPieces(session.tokenPieces);
     panel->setResult(r);
-    addFigureTitle(panel->plot(), QObject::tr("Activation patching (%1): normalised logit difference")
-                                      .arg(QString::fromStdString(r.what)));
+    addFigureTitle(
+        panel->plot(),
+        QObject::tr("Activation patching (%1): normalised logit difference").arg(QString::fromStdString(r.what)));
     return detachPlot(panel, panel->plot());
 }
 
@@ -54,13 +56,14 @@ void registerPatchingPanel(PanelRegistry& registry) {
     registry.addSession(resultSession("patch", QObject::tr("Activation Patching"), encodePatch, decodePatch,
                                       &PatchingPanel::hasResult, &PatchingPanel::result, &PatchingPanel::setResult,
                                       &PatchingPanel::setTokenPieces));
-    registry.addFigure({QStringLiteral("patching-map"), QStringLiteral("patch"),
-                        QObject::tr("activation patching: layer x position (resid, mlp) or layer x head"),
-                        QSize(900, 420), renderPatch,
-                        QObject::tr("<b>Activation patching</b> (denoising): one clean activation patched into the "
-                                    "corrupted run; <i>(LD<sub>patched</sub> &minus; LD<sub>corrupt</sub>) / "
-                                    "(LD<sub>clean</sub> &minus; LD<sub>corrupt</sub>)</i> with LD the logit difference "
-                                    "of the two answers at the last position: 1 = the clean behaviour restored.")});
+    registry.addFigure(
+        {QStringLiteral("patching-map"), QStringLiteral("patch"),
+         QObject::tr("activation patching: layer x position (resid, mlp) or layer x head"), QSize(900, 420),
+         renderPatch,
+         QObject::tr("<b>Activation patching</b> (denoising): one clean activation patched into the "
+                     "corrupted run; <i>(LD<sub>patched</sub> &minus; LD<sub>corrupt</sub>) / "
+                     "(LD<sub>clean</sub> &minus; LD<sub>corrupt</sub>)</i> with LD the logit difference "
+                     "of the two answers at the last position: 1 = the clean behaviour restored.")});
 }
 
 }  // namespace attnscope::widgets

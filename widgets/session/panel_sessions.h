@@ -48,7 +48,8 @@ PanelSessionSpec resultSession(const char* panel, const QString& title, SessionS
                                Result (*decode)(const SessionSection&), bool (Panel::*has)() const,
                                const Result& (Panel::*get)() const, void (Panel::*set)(const Result&),
                                void (Panel::*pieces)(const std::vector<std::string>&) = nullptr) {
-    return {QString::fromLatin1(panel), title,
+    return {QString::fromLatin1(panel),
+            title,
             [encode, has, get](QWidget* w, SessionSection& out) {
                 auto* p = qobject_cast<Panel*>(w);
                 if (!p || !(p->*has)()) return false;

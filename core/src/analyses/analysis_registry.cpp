@@ -8,9 +8,9 @@ namespace attnscope {
 
 const std::vector<AnalysisSpec>& analysisRegistry() {
     static const std::vector<AnalysisSpec> entries = {
-        attentionAnalysis(), headsAnalysis(),   sinksAnalysis(), weibullAnalysis(),  kvAnalysis(),
-        quantAnalysis(),     entropyAnalysis(), a3Analysis(),    variantsAnalysis(), logitLensAnalysis(),
-        interveneAnalysis(), patchAnalysis(),
+        attentionAnalysis(), headsAnalysis(),     sinksAnalysis(),     weibullAnalysis(),
+        kvAnalysis(),        quantAnalysis(),     entropyAnalysis(),   a3Analysis(),
+        variantsAnalysis(),  logitLensAnalysis(), interveneAnalysis(), patchAnalysis(),
     };
     return entries;
 }

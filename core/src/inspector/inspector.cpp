@@ -271,7 +271,8 @@ HeadScores Inspector::headScores(const HeadDetectorParams& params, const JobCont
         table.tokens = table.sampledRows = t.length();
         for (int l = 0; l < t.nLayers(); ++l) {
             job.check();
-            mergeHeadLayer(table, heads::scoreLayer(ctx, l, job.part(double(l) / t.nLayers(), double(l + 1) / t.nLayers())));
+            mergeHeadLayer(table,
+                           heads::scoreLayer(ctx, l, job.part(double(l) / t.nLayers(), double(l + 1) / t.nLayers())));
             job.report(double(l + 1) / t.nLayers());
         }
         return table;

@@ -162,7 +162,8 @@ ForwardResult Decoder::forward(const ForwardRequest& req) const {
         }
         at::Tensor attn = linear(headOut.reshape({B, T, H * d}), L.wo, L.bo);
         const bool hooks = req.attnOutOverride || req.mlpOverride || req.residOverride;
-        if (hooks && (req.cache || B != 1)) fail(ErrorKind::Internal, "intervention hooks need one sequence without a cache");
+        if (hooks && (req.cache || B != 1))
+            fail(ErrorKind::Internal, "intervention hooks need one sequence without a cache");
         auto hook = [&](const std::function<at::Tensor(int, const at::Tensor&)>& f, at::Tensor& t) {
             if (!f) return;
             const at::Tensor r = f(l, t[0]);

@@ -36,7 +36,8 @@ std::vector<double> probabilities(const Trace& t, int layer, int h) {
         double mx = -1e300, z = 0;
         for (int64_t j = 0; j <= i; ++j) {
             double dot = 0;
-            for (int c = 0; c < d; ++c) dot += double(q.at(i, int64_t(h) * d + c)) * double(k.at(j, int64_t(g) * d + c));
+            for (int c = 0; c < d; ++c)
+                dot += double(q.at(i, int64_t(h) * d + c)) * double(k.at(j, int64_t(g) * d + c));
             s[size_t(j)] = dot / std::sqrt(double(d));
             mx = std::max(mx, s[size_t(j)]);
         }
@@ -100,7 +101,9 @@ struct Llama2c {
         std::ofstream f(path, std::ios::binary);
         const int32_t header[7] = {kDim, kFF, 2, 2, 2, kVocab, kSeq};
         f.write(reinterpret_cast<const char*>(header), sizeof header);
-        auto put = [&](const std::vector<float>& v) { f.write(reinterpret_cast<const char*>(v.data()), std::streamsize(v.size() * 4)); };
+        auto put = [&](const std::vector<float>& v) {
+            f.write(reinterpret_cast<const char*>(v.data()), std::streamsize(v.size() * 4));
+        };
         std::vector<float> emb(size_t(kVocab * kDim), 0.f);
         for (int t = 0; t < kVocab; ++t) emb[size_t(t * kDim)] = emb[size_t(t * kDim + 1 + t)] = 1.f;
         const std::vector<float> ones2(size_t(2 * kDim), 1.f), ones(size_t(kDim), 1.f);
@@ -108,10 +111,10 @@ struct Llama2c {
         put(ones2);  // rms_att
         for (auto* w : {wq, wk, wv, wo})
             for (int l = 0; l < 2; ++l) put(w[l]);
-        put(ones2);                                          // rms_ffn
+        put(ones2);                                                                        // rms_ffn
         for (int m = 0; m < 3; ++m) put(std::vector<float>(size_t(2 * kFF * kDim), 0.f));  // w1 w2 w3
-        put(ones);                                           // rms_final
-        put(std::vector<float>(size_t(kSeq * kHeadDim), 0.f));  // legacy RoPE tables
+        put(ones);                                                                         // rms_final
+        put(std::vector<float>(size_t(kSeq * kHeadDim), 0.f));                             // legacy RoPE tables
         return path;
     }
 };
@@ -132,10 +135,10 @@ std::string inductionModel(const QTemporaryDir& dir) {
         Llama2c::set(m.wk[0], 2 * k + 1, 0, float(a * std::sin(theta)) / x0);
     }
     for (int t = 0; t < kVocab; ++t) {
-        Llama2c::set(m.wv[0], t, 1 + t, 1.f / x0);     // v_j = one-hot(tok_j)
-        Llama2c::set(m.wo[0], 49 + t, t, 1.f);         // written to dims 49..96
-        Llama2c::set(m.wq[1], 80 + t, 1 + t, 2.f);     // q: the current token
-        Llama2c::set(m.wk[1], 80 + t, 49 + t, 2.f);    // k: the previous token
+        Llama2c::set(m.wv[0], t, 1 + t, 1.f / x0);   // v_j = one-hot(tok_j)
+        Llama2c::set(m.wo[0], 49 + t, t, 1.f);       // written to dims 49..96
+        Llama2c::set(m.wq[1], 80 + t, 1 + t, 2.f);   // q: the current token
+        Llama2c::set(m.wk[1], 80 + t, 49 + t, 2.f);  // k: the previous token
     }
     return m.write(dir, "induction.bin");
 }
@@ -172,11 +175,20 @@ class TestHeadRoles : public QObject {
 private slots:
     // Duplicate-token and induction scores of every head against the TransformerLens formula
     // on materialized attention: matched rows and every row, with and without the exclusions.
+    void patternScoresAgainstMaterialized_data() {
+        QTest::addColumn<QString>("model");
+        QTest::newRow("random GQA") << QString();
+        for (const char* f : {"llama3", "qwen3", "gpt2", "gpt_neox"}) QTest::newRow(f) << QString::fromLatin1(f);
+    }
     void patternScoresAgainstMaterialized() {
+        QFETCH(QString, model);
         Inspector inspector;
-        inspector.adopt(headref::randomModel(11));  // GQA: 4 heads on 2 KV heads
+        if (model.isEmpty()) inspector.adopt(headref::randomModel(11));  // GQA: 4 heads on 2 KV heads
+        else inspector.adopt(testmodels::openFixture(model));  // Hugging Face fixtures (full causal attention)
+        const int L = inspector.info().nLayers, H = inspector.info().nHeads;
         std::vector<int32_t> tok;
-        for (int i = 0; i < 150; ++i) tok.push_back(int32_t((i * 7 + i / 13) % 23));  // repeats, not periodic
+        for (int i = 0; i < std::min(150, inspector.info().contextLength); ++i)
+            tok.push_back(int32_t((i * 7 + i / 13) % 23));  // repeats, not periodic
         inspector.setPrompt(tok);
         for (int rows = 0; rows < 2; ++rows)
             for (int ex = 0; ex < 4; ++ex) {
@@ -184,9 +196,9 @@ private slots:
                 p.matchedRows = rows == 0;
                 p.excludeBos = ex & 1;
                 p.excludeCurrent = ex & 2;
-                for (int l = 0; l < 2; ++l) {
+                for (int l = 0; l < L; ++l) {
                     const HeadLayerScores got = inspector.headScores(l, p);
-                    for (int h = 0; h < 4; ++h) {
+                    for (int h = 0; h < H; ++h) {
                         const std::vector<double> A = probabilities(inspector.trace(), l, h);
                         const double dup = tlScore(A, tok, false, p.matchedRows, p.excludeBos, p.excludeCurrent);
                         const double ind = tlScore(A, tok, true, p.matchedRows, p.excludeBos, p.excludeCurrent);
@@ -284,7 +296,8 @@ private slots:
                     for (int64_t key : keys) {
                         att.push_back(A[size_t(last * T + key)]);
                         double dot = 0;
-                        for (int c = 0; c < d; ++c) dot += double(q.at(last, int64_t(h) * d + c)) * k.at(key, int64_t(g) * d + c);
+                        for (int c = 0; c < d; ++c)
+                            dot += double(q.at(last, int64_t(h) * d + c)) * k.at(key, int64_t(g) * d + c);
                         logit.push_back(dot / std::sqrt(double(d)));
                     }
                     const double mx = *std::max_element(logit.begin(), logit.end());
@@ -295,7 +308,11 @@ private slots:
                     const double wantQk = std::exp(logit[pickQk] - mx) / z;
                     const double wantAttn = *answer ? att[1] : *std::max_element(att.begin(), att.end());
                     QVERIFY2(std::abs(score(got, "select_copy_qk", h) - wantQk) < 1e-4,
-                             qPrintable(QString("qk l%1 h%2: %3 vs %4").arg(l).arg(h).arg(score(got, "select_copy_qk", h)).arg(wantQk)));
+                             qPrintable(QString("qk l%1 h%2: %3 vs %4")
+                                            .arg(l)
+                                            .arg(h)
+                                            .arg(score(got, "select_copy_qk", h))
+                                            .arg(wantQk)));
                     QVERIFY2(std::abs(score(got, "select_copy_attn", h) - wantAttn) < 1e-5,
                              qPrintable(QString("attn l%1 h%2").arg(l).arg(h)));
                 }
@@ -343,7 +360,8 @@ private slots:
                 sum += std::sqrt(num / den);
             }
             QVERIFY2(std::abs(score(got, "retrieval", h) - sum / double(tail)) < 1e-4,
-                     qPrintable(QString("head %1: %2 vs %3").arg(h).arg(score(got, "retrieval", h)).arg(sum / double(tail))));
+                     qPrintable(
+                         QString("head %1: %2 vs %3").arg(h).arg(score(got, "retrieval", h)).arg(sum / double(tail))));
             QVERIFY(score(got, "retrieval", h) > 0);
         }
         p.streamWindow = 200;  // the whole prompt fits the window: nothing is dropped

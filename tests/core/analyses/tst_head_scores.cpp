@@ -34,10 +34,14 @@ void compareLayer(const HeadLayerScores& got, const ReferenceScores& want, doubl
     QCOMPARE(got.infos.size(), size_t(4));
     for (int h = 0; h < int(want.entropy.size()); ++h) {
         const size_t i = size_t(h);
-        QVERIFY2(std::abs(at(got, "entropy", h) - want.entropy[i]) <= tol, qPrintable(QString("entropy head %1").arg(h)));
-        QVERIFY2(std::abs(at(got, "first_token", h) - want.firstToken[i]) <= tol, qPrintable(QString("first head %1").arg(h)));
-        QVERIFY2(std::abs(at(got, "previous_token", h) - want.previous[i]) <= tol, qPrintable(QString("prev head %1").arg(h)));
-        QVERIFY2(std::abs(at(got, "diagonal", h) - want.diagonal[i]) <= tol, qPrintable(QString("diag head %1").arg(h)));
+        QVERIFY2(std::abs(at(got, "entropy", h) - want.entropy[i]) <= tol,
+                 qPrintable(QString("entropy head %1").arg(h)));
+        QVERIFY2(std::abs(at(got, "first_token", h) - want.firstToken[i]) <= tol,
+                 qPrintable(QString("first head %1").arg(h)));
+        QVERIFY2(std::abs(at(got, "previous_token", h) - want.previous[i]) <= tol,
+                 qPrintable(QString("prev head %1").arg(h)));
+        QVERIFY2(std::abs(at(got, "diagonal", h) - want.diagonal[i]) <= tol,
+                 qPrintable(QString("diag head %1").arg(h)));
     }
 }
 
@@ -92,7 +96,8 @@ private slots:
         for (int l = 0; l < table.nLayers; ++l) {
             const ReferenceScores want = reference(inspector.trace(), l, 0);
             for (int h = 0; h < table.nHeads; ++h)
-                QVERIFY(std::abs((*table.find("diagonal"))[size_t(l * table.nHeads + h)] - want.diagonal[size_t(h)]) <= 2e-6);
+                QVERIFY(std::abs((*table.find("diagonal"))[size_t(l * table.nHeads + h)] - want.diagonal[size_t(h)]) <=
+                        2e-6);
         }
         const HeadLayerScores again = inspector.headScores(1, kStats);
         for (int h = 0; h < table.nHeads; ++h)

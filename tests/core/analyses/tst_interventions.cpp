@@ -26,9 +26,11 @@ namespace {
 // KL(softmax(a_t) ‖ softmax(b_t)) of row t of two [T, V] logit arrays.
 double klRow(const std::vector<float>& a, const std::vector<float>& b, int64_t t, int64_t V) {
     double ma = -1e300, mb = -1e300;
-    for (int64_t v = 0; v < V; ++v) ma = std::max(ma, double(a[size_t(t * V + v)])), mb = std::max(mb, double(b[size_t(t * V + v)]));
+    for (int64_t v = 0; v < V; ++v)
+        ma = std::max(ma, double(a[size_t(t * V + v)])), mb = std::max(mb, double(b[size_t(t * V + v)]));
     double za = 0, zb = 0;
-    for (int64_t v = 0; v < V; ++v) za += std::exp(a[size_t(t * V + v)] - ma), zb += std::exp(b[size_t(t * V + v)] - mb);
+    for (int64_t v = 0; v < V; ++v)
+        za += std::exp(a[size_t(t * V + v)] - ma), zb += std::exp(b[size_t(t * V + v)] - mb);
     double kl = 0;
     for (int64_t v = 0; v < V; ++v) {
         const double la = a[size_t(t * V + v)] - ma - std::log(za), lb = b[size_t(t * V + v)] - mb - std::log(zb);
@@ -81,12 +83,17 @@ private slots:
             const InterventionResult r = runIntervention(*model, ids, c.p);
             for (int64_t t = 0; t < T; ++t) {
                 const double kl = klRow(clean.data, want.data, t, V);
-                QVERIFY2(std::abs(r.kl[size_t(t)] - kl) <= 1e-4 + 1e-3 * kl,
-                         qPrintable(QString("%1 position %2: KL %3 vs %4").arg(c.name).arg(t).arg(r.kl[size_t(t)]).arg(kl)));
+                QVERIFY2(
+                    std::abs(r.kl[size_t(t)] - kl) <= 1e-4 + 1e-3 * kl,
+                    qPrintable(QString("%1 position %2: KL %3 vs %4").arg(c.name).arg(t).arg(r.kl[size_t(t)]).arg(kl)));
                 const int32_t top = r.top1[size_t(t)];
                 const double d = double(want.data[size_t(t * V + top)]) - double(clean.data[size_t(t * V + top)]);
                 QVERIFY2(std::abs(r.logitDelta[size_t(t)] - d) <= 1e-4,
-                         qPrintable(QString("%1 position %2: logit change %3 vs %4").arg(c.name).arg(t).arg(r.logitDelta[size_t(t)]).arg(d)));
+                         qPrintable(QString("%1 position %2: logit change %3 vs %4")
+                                        .arg(c.name)
+                                        .arg(t)
+                                        .arg(r.logitDelta[size_t(t)])
+                                        .arg(d)));
             }
         }
     }
@@ -177,10 +184,10 @@ private slots:
         }
         QVERIFY(sawScale1);
         QVERIFY_THROWS_EXCEPTION(Error, (void)sinkCausalTest(*model, ids, [&] {
-            SinkTestParams q;
-            q.token = int64_t(ids.size()) - 1;  // the last token is no sink
-            return q;
-        }()));
+                                     SinkTestParams q;
+                                     q.token = int64_t(ids.size()) - 1;  // the last token is no sink
+                                     return q;
+                                 }()));
     }
 
     // Patching identities (§F.4): a prompt patched into itself changes nothing (and the
@@ -242,8 +249,48 @@ private slots:
             QCOMPARE(lens.top[at * size_t(lens.topK)], best);
             QVERIFY(std::abs(lens.targetProb[at] - std::exp(logits.at(t, 17) - mx) / z) < 1e-6);
             // Probabilities of the top-k are sorted.
-            for (int k = 1; k < lens.topK; ++k) QVERIFY(lens.topProb[at * size_t(lens.topK) + size_t(k)] <= lens.topProb[at * size_t(lens.topK) + size_t(k - 1)]);
+            for (int k = 1; k < lens.topK; ++k)
+                QVERIFY(lens.topProb[at * size_t(lens.topK) + size_t(k)] <=
+                        lens.topProb[at * size_t(lens.topK) + size_t(k - 1)]);
         }
+    }
+
+    // Every result through its session section and back, bit for bit.
+    void sectionsRoundTrip() {
+        auto model = headref::randomModel(31);
+        const std::vector<int32_t> ids = prompt(20);
+        InterventionSection a;
+        AblationParams p;
+        p.what = "head", p.layer = 1, p.heads = {0, 3}, p.mode = "zero", p.tokens = {2, 5}, p.target = 7;
+        a.ablation = runIntervention(*model, ids, p);
+        const InterventionSection a2 = decodeIntervention(encodeIntervention(a));
+        QCOMPARE(a2.ablation.kl, a.ablation.kl);
+        QCOMPARE(a2.ablation.logitDelta, a.ablation.logitDelta);
+        QCOMPARE(a2.ablation.scoreAfter, a.ablation.scoreAfter);
+        QCOMPARE(a2.ablation.tracked, a.ablation.tracked);
+        QCOMPARE(a2.ablation.params.heads, p.heads);
+        QCOMPARE(a2.ablation.params.target, 7);
+        PatchParams pp;
+        pp.clean = prompt(8);
+        pp.corrupt = pp.clean;
+        pp.corrupt[4] = 99;
+        pp.answer = 1, pp.wrong = 2, pp.what = "head";
+        const PatchResult r = activationPatching(*model, pp);
+        const PatchResult r2 = decodePatch(encodePatch(r));
+        QCOMPARE(r2.delta, r.delta);
+        QCOMPARE(r2.what, r.what);
+        QCOMPARE(r2.ldClean, r.ldClean);
+        LogitLensParams lp;
+        lp.target = 3;
+        const LogitLens l = logitLens(*model, ids, lp);
+        const LogitLens l2 = decodeLogitLens(encodeLogitLens(l));
+        QCOMPARE(l2.top, l.top);
+        QCOMPARE(l2.klToFinal, l.klToFinal);
+        QCOMPARE(l2.targetRank, l.targetRank);
+        // A section that lies about its shapes is refused.
+        SessionSection bad = encodeLogitLens(l);
+        bad.params["tokens"] = 21;
+        QVERIFY_THROWS_EXCEPTION(Error, (void)decodeLogitLens(bad));
     }
 
     void badInput() {

@@ -69,9 +69,10 @@ void TestSession::roundTripCodecs() {
             att.maps.push_back({l, h, 0, T, 0, T, Matrix2D{T, T, randomFloats(size_t(T * T))}});
     s.panels["attention"] = encodeAttention(att);
 
-    HeadScoresSection hs = emptyHeadScores(L, H, {{"entropy", "Entropy", "nats", "help", "", 0},
-                                                  {"previous_token", "Previous", "mean", "", "previous-token", 0.4},
-                                                  {"induction_repeated", "Induction", "mean", "", "induction", 0.3}});
+    HeadScoresSection hs = emptyHeadScores(L, H,
+                                           {{"entropy", "Entropy", "nats", "help", "", 0},
+                                            {"previous_token", "Previous", "mean", "", "previous-token", 0.4},
+                                            {"induction_repeated", "Induction", "mean", "", "induction", 0.3}});
     hs.tokens = T;
     hs.sampledRows = 5;
     hs.score = "previous_token";

@@ -26,14 +26,16 @@
 
 namespace attnscope {
 
-
 struct HeadDetectorInfo {
-    std::string id;         // "previous_token"
-    std::string title;      // "Previous-token score"
-    std::string axis;       // colour-bar title: "mean A[i, i−1]"
-    std::string help;       // what it measures, its source
-    std::string role;       // the role a head above the threshold plays ("" = not a role: entropy)
-    double threshold = 0;   // default role threshold
+    std::string id;        // "previous_token"
+    std::string title;     // "Previous-token score"
+    std::string axis;      // colour-bar title: "mean A[i, i−1]"
+    std::string help;      // what it measures, its source
+    std::string role;      // the role a head above the threshold plays ("" = not a role: entropy)
+    double threshold = 0;  // default role threshold
+    // A broad property many heads have (copying, retrieval): labels a head only when none of the
+    // pattern roles (sink, previous-token, self, duplicate-token, induction, select-and-copy) does.
+    bool secondary = false;
 };
 // Every detector, in registry order (torch-free).
 const std::vector<HeadDetectorInfo>& headDetectors();
@@ -62,13 +64,13 @@ struct HeadDetectorParams {
 
 struct HeadScores {
     int nLayers = 0, nHeads = 0;
-    int64_t tokens = 0, sampledRows = 0;  // query rows behind the prompt scores (every row: = tokens)
-    std::string score = "entropy";        // the score a view shows (a detector id, or "roles")
-    std::vector<HeadDetectorInfo> infos;  // the detectors computed, registry order; thresholds in effect
-    std::vector<std::vector<float>> values;  // [detector][layer * nHeads + head]; NaN: does not apply
+    int64_t tokens = 0, sampledRows = 0;       // query rows behind the prompt scores (every row: = tokens)
+    std::string score = "entropy";             // the score a view shows (a detector id, or "roles")
+    std::vector<HeadDetectorInfo> infos;       // the detectors computed, registry order; thresholds in effect
+    std::vector<std::vector<float>> values;    // [detector][layer * nHeads + head]; NaN: does not apply
     std::map<std::string, std::string> notes;  // by detector id: what it was computed on, or why NaN
 
-    int indexOf(const std::string& id) const;                      // -1 when not computed
+    int indexOf(const std::string& id) const;                     // -1 when not computed
     const std::vector<float>* find(const std::string& id) const;  // null when not computed
 };
 
@@ -86,7 +88,8 @@ HeadScores emptyHeadScores(int nLayers, int nHeads, std::vector<HeadDetectorInfo
 // Adds one layer (its detectors must be the table's); Error(BadInput) when it does not fit.
 void mergeHeadLayer(HeadScores& table, const HeadLayerScores& layer);
 // Each head's role [layer * nHeads + head]: among the computed detectors with a role whose score
-// reaches its threshold, the one with the largest score / threshold; "" for none (or NaN).
+// reaches its threshold, the one with the largest score / threshold, pattern roles before
+// secondary ones; "" for none (or NaN).
 std::vector<std::string> headRoles(const HeadScores& table);
 // The table's roles in registry order, each once (the legend).
 std::vector<std::string> headRoleNames(const HeadScores& table);

@@ -42,15 +42,15 @@ struct InterventionResult {
     AblationParams params;
     int64_t T = 0;
     int nLayers = 0, nHeads = 0;
-    std::vector<float> kl;            // [T] KL(p_run ‖ p_ablated) of the next token (nats)
-    std::vector<float> logitDelta;    // [T] ablated − run logit of the target
-    std::vector<float> logprobDelta;  // [T] the same in log-probability
+    std::vector<float> kl;                   // [T] KL(p_run ‖ p_ablated) of the next token (nats)
+    std::vector<float> logitDelta;           // [T] ablated − run logit of the target
+    std::vector<float> logprobDelta;         // [T] the same in log-probability
     std::vector<int32_t> top1, ablatedTop1;  // [T]
     double meanKl = 0, maxKl = 0, top1Agreement = 1;
     // The sinks analysis of both runs (default SinkParams): tracked positions (the sinks of
     // either run and the ablated tokens), each one's sink score s^l_t per layer and lifetime.
     std::vector<int64_t> tracked;
-    std::vector<float> scoreBefore, scoreAfter;        // [tracked, L]
+    std::vector<float> scoreBefore, scoreAfter;          // [tracked, L]
     std::vector<int32_t> lifetimeBefore, lifetimeAfter;  // [tracked] (0: not a sink)
     std::string note;
     std::map<int32_t, std::string> pieces;  // the text of the top-1 token ids (empty without a tokenizer)
@@ -73,7 +73,7 @@ struct SinkTestRow {
     std::string label;  // "creation layer", "control: layer 3", "control: token 12", "scale 0.5"
     int64_t token = 0;
     int layer = 0;
-    std::string mode;   // zero | mean | scale
+    std::string mode;  // zero | mean | scale
     double scale = 0;
     std::vector<float> scoreBefore, scoreAfter;  // [L] s^l of the token
     int lifetimeBefore = 0, lifetimeAfter = 0;
@@ -83,9 +83,9 @@ struct SinkTestRow {
 };
 
 struct SinkTestResult {
-    int64_t token = -1;     // the sink tested
+    int64_t token = -1;  // the sink tested
     int creationLayer = -1;
-    int64_t primary = 0;    // the primary sink's position
+    int64_t primary = 0;  // the primary sink's position
     std::vector<SinkTestRow> rows;
     std::string note;
 };
@@ -107,9 +107,9 @@ struct PatchResult {
     int nLayers = 0, nHeads = 0;
     int64_t T = 0;
     double ldClean = 0, ldCorrupt = 0;
-    bool undefined = false;          // |LD_clean − LD_corrupt| < 1e-3: the normalised map is NaN
-    std::vector<float> normalized;   // resid, mlp: [L, T] (position t of layer l); head: [L, H] (every position)
-    std::vector<float> delta;        // LD_patched − LD_corrupt, same layout
+    bool undefined = false;         // |LD_clean − LD_corrupt| < 1e-3: the normalised map is NaN
+    std::vector<float> normalized;  // resid, mlp: [L, T] (position t of layer l); head: [L, H] (every position)
+    std::vector<float> delta;       // LD_patched − LD_corrupt, same layout
     std::string note;
 };
 
@@ -128,11 +128,11 @@ struct LogitLens {
     int nLayers = 0, topK = 0;
     int64_t T = 0;
     int32_t target = -1;
-    std::vector<int32_t> top;       // [L, T, K] token ids, most probable first
-    std::vector<float> topProb;     // [L, T, K]
-    std::vector<float> klToFinal;   // [L, T] KL(p_final ‖ p^l)
-    std::vector<int32_t> finalRank; // [L, T] rank of the model's top-1 token under p^l (0 = top)
-    std::vector<float> targetProb;  // [L, T] (empty without a target)
+    std::vector<int32_t> top;        // [L, T, K] token ids, most probable first
+    std::vector<float> topProb;      // [L, T, K]
+    std::vector<float> klToFinal;    // [L, T] KL(p_final ‖ p^l)
+    std::vector<int32_t> finalRank;  // [L, T] rank of the model's top-1 token under p^l (0 = top)
+    std::vector<float> targetProb;   // [L, T] (empty without a target)
     std::vector<int32_t> targetRank;
     std::map<int32_t, std::string> pieces;  // the text of every token id above (empty without a tokenizer)
 };

@@ -35,7 +35,7 @@ const DetectorEntry& copyingDetector() {
          "Does the head's OV circuit W_E W_V W_O W_U copy the tokens it attends to into the output? +1: every "
          "eigenvalue positive (a copying head), \u22121: it suppresses them (Elhage et al. 2021, A Mathematical "
          "Framework for Transformer Circuits). From the weights alone, the same for every prompt.",
-         "copying", 0.7},
+         "copying", 0.7, true},
         copying};
     return e;
 }

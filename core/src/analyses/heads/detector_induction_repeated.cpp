@@ -17,8 +17,8 @@ DetectorResult inductionRepeated(LayerInputs& in) {
     for (int64_t i = r.offset + r.n; i <= r.offset + 2 * r.n - 2; ++i) rows.push_back(i);
     for (int h = 0; h < in.nHeads; ++h) {
         double sum = 0;
-        forAttentionRows(*r.trace, in.layer, h, rows, [&](int64_t i, const float* a) { sum += a[i - r.n + 1]; },
-                         in.job);
+        forAttentionRows(
+            *r.trace, in.layer, h, rows, [&](int64_t i, const float* a) { sum += a[i - r.n + 1]; }, in.job);
         out.heads.push_back(float(sum / double(rows.size())));
     }
     return out;

@@ -35,7 +35,8 @@ DetectorResult retrieval(LayerInputs& in) {
             in.trace, in.layer, h, rows,
             [&](int64_t r0, int64_t r1, const float* tile) {
                 const at::Tensor a = at::from_blob(const_cast<float*>(tile), {r1 - r0, r1}, at::kFloat).to(at::kDouble);
-                const at::Tensor i = at::arange(r0, r1, at::kLong).unsqueeze(1), j = at::arange(r1, at::kLong).unsqueeze(0);
+                const at::Tensor i = at::arange(r0, r1, at::kLong).unsqueeze(1),
+                                 j = at::arange(r1, at::kLong).unsqueeze(0);
                 const at::Tensor kept = a * ((j < s0) | (j > i - w)).to(at::kDouble);
                 const at::Tensor vs = v.slice(0, 0, r1);
                 // The masked softmax is the full one renormalised over the kept keys.
@@ -58,7 +59,7 @@ const DetectorEntry& retrievalDetector() {
          "StreamingLLM mask), averaged over the last quarter of the prompt: retrieval heads need distant tokens, "
          "streaming heads do not (a proxy for DuoAttention's learned gates, arXiv 2410.10819). Meant for long "
          "prompts; the KV lab can give retrieval heads the larger budgets.",
-         "retrieval", 0.05},
+         "retrieval", 0.05, true},
         retrieval};
     return e;
 }

@@ -17,8 +17,9 @@ DetectorResult selectCopyQk(LayerInputs& in) {
     const core::LayerCapture& c = layerCapture(in.trace, in.layer, "select_copy_qk");
     const at::Tensor keys = at::tensor(o.keys, at::kLong).to(c.k.device());
     for (int h = 0; h < in.nHeads; ++h) {
-        const at::Tensor q = c.q[o.query][h].to(at::kCPU, at::kDouble);                                  // [d]
-        const at::Tensor k = c.k.index_select(0, keys).select(1, kvHeadOf(in.trace, h)).to(at::kCPU, at::kDouble);  // [C, d]
+        const at::Tensor q = c.q[o.query][h].to(at::kCPU, at::kDouble);  // [d]
+        const at::Tensor k =
+            c.k.index_select(0, keys).select(1, kvHeadOf(in.trace, h)).to(at::kCPU, at::kDouble);  // [C, d]
         const at::Tensor share = at::softmax(k.mv(q) * in.ctx.config().logitScale(), 0);
         const int64_t pick = o.gold >= 0 ? o.gold : share.argmax().item<int64_t>();
         out.heads.push_back(float(share[pick].item<double>()));

@@ -131,8 +131,8 @@ const ChoiceOptions& DetectorContext::options() {
     const Tokenizer* tok = model.tokenizer();
     if (!tok) o.note = "select_copy: the model has no tokenizer, so the options cannot be found";
     else if (int64_t(ids.size()) > kMaxChoiceTokens)
-        o.note = "select_copy: options are looked for in prompts of at most " + std::to_string(kMaxChoiceTokens) +
-                 " tokens";
+        o.note =
+            "select_copy: options are looked for in prompts of at most " + std::to_string(kMaxChoiceTokens) + " tokens";
     if (!o.note.empty()) {
         m_options = std::move(o);
         return *m_options;
@@ -165,7 +165,7 @@ const ChoiceOptions& DetectorContext::options() {
                 keys.clear();
             }
             if (c == char('A' + letters.size())) {
-                size_t at = nl;  // newline_token: the token holding the newline
+                size_t at = nl;          // newline_token: the token holding the newline
                 if (!params.eolNewline)  // last_content_token: the last one before it
                     while (at > start && std::isspace(static_cast<unsigned char>(text[at]))) --at;
                 letters += c;
@@ -188,8 +188,9 @@ const ChoiceOptions& DetectorContext::options() {
         for (int64_t k : keys) o.note += " " + std::to_string(k);
         o.note += o.gold >= 0 ? "; score of the answer " + params.answer.substr(0, 1)
                               : (params.answer.empty() ? "; score of each head's own best option"
-                                                       : "; answer " + params.answer + " is not an option: each "
-                                                                                          "head's own best option");
+                                                       : "; answer " + params.answer +
+                                                             " is not an option: each "
+                                                             "head's own best option");
     }
     m_options = std::move(o);
     return *m_options;

@@ -18,7 +18,7 @@ class Trace;
 namespace core {
 struct ModelConfig;
 struct LayerCapture;
-}
+}  // namespace core
 }  // namespace attnscope
 
 namespace attnscope::heads {
@@ -38,8 +38,8 @@ struct ChoiceOptions {
     std::string letters;        // "ABCD"
     std::vector<int64_t> keys;  // p_c
     int64_t query = -1;
-    int gold = -1;              // params.answer's index, -1 for none
-    std::string note;           // empty: found; else why the detectors do not apply
+    int gold = -1;     // params.answer's index, -1 for none
+    std::string note;  // empty: found; else why the detectors do not apply
 };
 
 // A layer's captured tensors (post-RoPE q [T, H, d], k and v [T, Hkv, d], ...) of a trace made by

@@ -49,9 +49,10 @@ struct DetectorEntry {
     DetectorFn compute = nullptr;
 };
 
-#define ATTNSCOPE_HEAD_DETECTORS(X)                                                                         \
-    X(entropy) X(firstToken) X(previousToken) X(diagonal) X(duplicateToken) X(induction) X(inductionRepeated) \
-        X(copying) X(selectCopyQk) X(selectCopyAttn) X(retrieval)
+#define ATTNSCOPE_HEAD_DETECTORS(X)                                                                           \
+    X(entropy)                                                                                                \
+    X(firstToken) X(previousToken) X(diagonal) X(duplicateToken) X(induction) X(inductionRepeated) X(copying) \
+        X(selectCopyQk) X(selectCopyAttn) X(retrieval)
 #define ATTNSCOPE_HEAD_DETECTOR_DECLARE(name) const DetectorEntry& name##Detector();
 ATTNSCOPE_HEAD_DETECTORS(ATTNSCOPE_HEAD_DETECTOR_DECLARE)
 #undef ATTNSCOPE_HEAD_DETECTOR_DECLARE

@@ -40,7 +40,8 @@ DetectorResult fromStats(LayerInputs& in, const std::function<float(const HeadSt
 }
 
 void forAttentionTiles(const Trace& trace, int layer, int head, const std::vector<int64_t>& rows,
-                       const std::function<void(int64_t r0, int64_t r1, const float* a)>& visit, const JobControl& job) {
+                       const std::function<void(int64_t r0, int64_t r1, const float* a)>& visit,
+                       const JobControl& job) {
     size_t at = 0;
     while (at < rows.size()) {
         job.check();

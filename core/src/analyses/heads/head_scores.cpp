@@ -13,7 +13,8 @@ namespace {
 
 const std::vector<const heads::DetectorEntry*>& entries() {
 #define ATTNSCOPE_HEAD_DETECTOR_ENTRY(name) &heads::name##Detector(),
-    static const std::vector<const heads::DetectorEntry*> list = {ATTNSCOPE_HEAD_DETECTORS(ATTNSCOPE_HEAD_DETECTOR_ENTRY)};
+    static const std::vector<const heads::DetectorEntry*> list = {
+        ATTNSCOPE_HEAD_DETECTORS(ATTNSCOPE_HEAD_DETECTOR_ENTRY)};
 #undef ATTNSCOPE_HEAD_DETECTOR_ENTRY
     return list;
 }
@@ -75,7 +76,8 @@ HeadLayerScores scoreLayer(DetectorContext& ctx, int layer, const JobControl& jo
     for (size_t d = 0; d < out.infos.size(); ++d) {
         job.check();
         DetectorResult r = entry(out.infos[d].id).compute(in);
-        if (int(r.heads.size()) != in.nHeads) fail(ErrorKind::Internal, "head detector " + out.infos[d].id + ": wrong size");
+        if (int(r.heads.size()) != in.nHeads)
+            fail(ErrorKind::Internal, "head detector " + out.infos[d].id + ": wrong size");
         out.values.push_back(std::move(r.heads));
         if (!r.note.empty()) out.notes[out.infos[d].id] = r.note;
         job.report(double(d + 1) / double(out.infos.size()));

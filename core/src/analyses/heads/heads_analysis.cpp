@@ -40,12 +40,17 @@ nlohmann::json headsJson(const SessionSection& section) {
     for (size_t d = 0; d < t.infos.size(); ++d) {
         const HeadDetectorInfo& i = t.infos[d];
         j["detectors"][i.id] = grid(t.values[d], t.nLayers, t.nHeads);
-        j["legend"][i.id] = {{"title", i.title}, {"axis", i.axis}, {"role", i.role}, {"threshold", i.threshold}};
+        j["legend"][i.id] = {{"title", i.title},
+                             {"axis", i.axis},
+                             {"role", i.role},
+                             {"threshold", i.threshold},
+                             {"secondary", i.secondary}};
     }
     const std::vector<std::string> roles = headRoles(t);
     j["roles"] = nlohmann::json::array();
     for (int l = 0; l < t.nLayers; ++l)
-        j["roles"].push_back(std::vector<std::string>(roles.begin() + l * t.nHeads, roles.begin() + (l + 1) * t.nHeads));
+        j["roles"].push_back(
+            std::vector<std::string>(roles.begin() + l * t.nHeads, roles.begin() + (l + 1) * t.nHeads));
     return j;
 }
 
@@ -55,7 +60,8 @@ HeadDetectorParams headDetectorParams(const Options& o) {
     HeadDetectorParams p;
     p.detectors = commaList(o.str("--detector"));
     p.inductionLength = o.integer("--induction-len", p.inductionLength);
-    if (p.inductionLength < 2 || p.inductionLength > 100000) fail(ErrorKind::BadInput, "--induction-len must be 2..100000");
+    if (p.inductionLength < 2 || p.inductionLength > 100000)
+        fail(ErrorKind::BadInput, "--induction-len must be 2..100000");
     p.seed = uint64_t(o.integer64("--seed", 0));
     p.answer = o.str("--answer");
     const std::string eol = o.str("--eol", "newline");
@@ -71,10 +77,12 @@ HeadDetectorParams headDetectorParams(const Options& o) {
     }
     p.streamSinks = o.integer("--stream-sinks", p.streamSinks);
     p.streamWindow = o.integer("--stream-window", p.streamWindow);
-    if (p.streamSinks < 0 || p.streamWindow < 1) fail(ErrorKind::BadInput, "--stream-sinks >= 0 and --stream-window >= 1");
+    if (p.streamSinks < 0 || p.streamWindow < 1)
+        fail(ErrorKind::BadInput, "--stream-sinks >= 0 and --stream-window >= 1");
     for (const std::string& kv : commaList(o.str("--threshold"))) {
         const size_t eq = kv.find('=');
-        if (eq == std::string::npos) fail(ErrorKind::BadInput, "--threshold takes detector=value pairs, not '" + kv + "'");
+        if (eq == std::string::npos)
+            fail(ErrorKind::BadInput, "--threshold takes detector=value pairs, not '" + kv + "'");
         Options one;
         one.set("v", kv.substr(eq + 1));
         p.thresholds[kv.substr(0, eq)] = one.number("v", -1);

@@ -28,8 +28,8 @@ HeadScores emptyHeadScores(int nLayers, int nHeads, std::vector<HeadDetectorInfo
     t.nLayers = nLayers;
     t.nHeads = nHeads;
     t.infos = std::move(infos);
-    t.values.assign(t.infos.size(), std::vector<float>(size_t(nLayers) * size_t(nHeads),
-                                                       std::numeric_limits<float>::quiet_NaN()));
+    t.values.assign(t.infos.size(),
+                    std::vector<float>(size_t(nLayers) * size_t(nHeads), std::numeric_limits<float>::quiet_NaN()));
     return t;
 }
 
@@ -49,18 +49,23 @@ std::vector<std::string> headRoles(const HeadScores& table) {
     const size_t n = size_t(table.nLayers) * size_t(table.nHeads);
     std::vector<std::string> roles(n);
     std::vector<double> best(n, 0.0);
-    for (size_t d = 0; d < table.infos.size() && d < table.values.size(); ++d) {
-        const HeadDetectorInfo& info = table.infos[d];
-        if (info.role.empty() || table.values[d].size() != n) continue;
-        for (size_t i = 0; i < n; ++i) {
-            const double v = table.values[d][i];
-            if (!(v >= info.threshold)) continue;  // NaN: no role
-            const double rel = info.threshold > 0 ? v / info.threshold : std::numeric_limits<double>::infinity();
-            if (roles[i].empty() || rel > best[i]) {
-                roles[i] = info.role;
-                best[i] = rel;
+    std::vector<bool> pattern(n, false);  // a pattern role was found: secondary roles do not apply
+    for (bool secondary : {false, true}) {
+        for (size_t d = 0; d < table.infos.size() && d < table.values.size(); ++d) {
+            const HeadDetectorInfo& info = table.infos[d];
+            if (info.role.empty() || info.secondary != secondary || table.values[d].size() != n) continue;
+            for (size_t i = 0; i < n; ++i) {
+                const double v = table.values[d][i];
+                if (!(v >= info.threshold) || (secondary && pattern[i])) continue;  // NaN: no role
+                const double rel = info.threshold > 0 ? v / info.threshold : std::numeric_limits<double>::infinity();
+                if (roles[i].empty() || rel > best[i]) {
+                    roles[i] = info.role;
+                    best[i] = rel;
+                }
             }
         }
+        if (!secondary)
+            for (size_t i = 0; i < n; ++i) pattern[i] = !roles[i].empty();
     }
     return roles;
 }
@@ -90,8 +95,13 @@ SessionSection encodeHeadScores(const HeadScoresSection& h) {
     s.params = {{"score", h.score}, {"tokens", h.tokens}, {"sampled_rows", h.sampledRows}};
     s.params["detectors"] = nlohmann::json::array();
     for (const HeadDetectorInfo& i : h.infos)
-        s.params["detectors"].push_back({{"id", i.id}, {"title", i.title}, {"axis", i.axis}, {"help", i.help},
-                                         {"role", i.role}, {"threshold", i.threshold}});
+        s.params["detectors"].push_back({{"id", i.id},
+                                         {"title", i.title},
+                                         {"axis", i.axis},
+                                         {"help", i.help},
+                                         {"role", i.role},
+                                         {"threshold", i.threshold},
+                                         {"secondary", i.secondary}});
     s.params["notes"] = h.notes;
     const std::vector<int64_t> shape = {h.nLayers, h.nHeads};
     for (size_t d = 0; d < h.infos.size() && d < h.values.size(); ++d)
@@ -108,14 +118,20 @@ HeadScoresSection decodeHeadScores(const SessionSection& s) {
     h.sampledRows = p.integer("sampled_rows", 0, kSessionMaxTokens, h.sampledRows);
     if (p.has("detectors")) {
         for (const codec::JsonReader& d : p.objects("detectors", 256)) {
-            HeadDetectorInfo i{d.str("id"), d.str("title"), d.str("axis", ""), d.str("help", ""), d.str("role", ""),
-                               d.number("threshold", 0)};
+            HeadDetectorInfo i{d.str("id"),
+                               d.str("title"),
+                               d.str("axis", ""),
+                               d.str("help", ""),
+                               d.str("role", ""),
+                               d.number("threshold", 0),
+                               d.boolean("secondary", false)};
             if (i.id.empty() || i.id.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos)
                 p.bad("detector id '" + i.id + "' is not [a-z_]+");
             h.infos.push_back(std::move(i));
         }
     } else {
-        for (const char* id : {"entropy", "first_token", "previous_token", "diagonal"}) h.infos.push_back(legacyInfo(id));
+        for (const char* id : {"entropy", "first_token", "previous_token", "diagonal"})
+            h.infos.push_back(legacyInfo(id));
     }
     if (h.infos.empty()) p.bad("no detectors");
     if (p.has("notes") && p.raw().at("notes").is_object())

@@ -40,7 +40,8 @@ at::Tensor ablateRows(const at::Tensor& y, const AblationParams& p, const at::Te
 
 // Attention probabilities [H, T, T] (float32) with keys `hidden` removed from every query but
 // their own (no row is empty).
-at::Tensor maskedProbabilities(const core::ModelConfig& c, const core::LayerCapture& in, const std::vector<int64_t>& hidden) {
+at::Tensor maskedProbabilities(const core::ModelConfig& c, const core::LayerCapture& in,
+                               const std::vector<int64_t>& hidden) {
     const int64_t T = in.q.size(0), H = in.q.size(1), G = H / in.k.size(1);
     const at::Tensor q = in.q.to(at::kFloat).transpose(0, 1);                          // [H, T, d]
     const at::Tensor k = in.k.to(at::kFloat).repeat_interleave(G, 1).transpose(0, 1);  // [H, T, d]
@@ -55,7 +56,8 @@ at::Tensor maskedProbabilities(const core::ModelConfig& c, const core::LayerCapt
 }
 
 // Head outputs [T, H, d] with keys `hidden` removed from every query but their own.
-at::Tensor attentionWithout(const core::ModelConfig& c, const core::LayerCapture& in, const std::vector<int64_t>& hidden) {
+at::Tensor attentionWithout(const core::ModelConfig& c, const core::LayerCapture& in,
+                            const std::vector<int64_t>& hidden) {
     const int64_t G = in.q.size(1) / in.k.size(1);
     const at::Tensor v = in.v.to(at::kFloat).repeat_interleave(G, 1).transpose(0, 1);  // [H, T, d]
     return at::matmul(maskedProbabilities(c, in, hidden), v).transpose(0, 1).to(in.q.dtype());
@@ -72,12 +74,14 @@ void maskedAlphas(SinkInputs& in, const Trace& trace, const core::ModelConfig& c
     const at::Tensor end = c.slidingWindow > 0 ? at::clamp_max(t + c.slidingWindow, T) : at::full({T}, T, at::kLong);
     const at::Tensor count = (end - at::maximum(t, at::full({T}, P, at::kLong))).clamp_min(1).to(at::kFloat);
     for (int l = from; l < to; ++l) {
-        const at::Tensor alpha = (maskedProbabilities(c, ti->layer(l), hidden).slice(1, P, T).sum(1).to(at::kCPU) / count)
-                                     .contiguous();  // [H, T]
+        const at::Tensor alpha =
+            (maskedProbabilities(c, ti->layer(l), hidden).slice(1, P, T).sum(1).to(at::kCPU) / count)
+                .contiguous();  // [H, T]
         std::copy(alpha.data_ptr<float>(), alpha.data_ptr<float>() + H * T,
                   in.headAlpha.begin() + std::ptrdiff_t(int64_t(l) * H * T));
         const at::Tensor score = alpha.mean(0).contiguous();
-        std::copy(score.data_ptr<float>(), score.data_ptr<float>() + T, in.sinkScore.begin() + std::ptrdiff_t(int64_t(l) * T));
+        std::copy(score.data_ptr<float>(), score.data_ptr<float>() + T,
+                  in.sinkScore.begin() + std::ptrdiff_t(int64_t(l) * T));
         std::vector<float> sorted(score.data_ptr<float>(), score.data_ptr<float>() + T);
         std::nth_element(sorted.begin(), sorted.begin() + std::ptrdiff_t(T / 2), sorted.end());
         in.scoreMedian[size_t(l)] = sorted[size_t(T / 2)];
@@ -93,11 +97,14 @@ void check(const core::ModelConfig& c, const AblationParams& p, int64_t T) {
     checkLayer(c, p.layer, "ablate");
     for (int h : p.heads)
         if (h < 0 || h >= c.nHeads)
-            fail(ErrorKind::BadInput, "ablate: head " + std::to_string(h) + " out of range (" + std::to_string(c.nHeads) + " heads)");
+            fail(ErrorKind::BadInput,
+                 "ablate: head " + std::to_string(h) + " out of range (" + std::to_string(c.nHeads) + " heads)");
     for (int64_t t : p.tokens)
         if (t < 0 || t >= T)
-            fail(ErrorKind::BadInput, "ablate: token " + std::to_string(t) + " out of range (" + std::to_string(T) + " tokens)");
-    if (p.what == "kv" && p.tokens.empty()) fail(ErrorKind::BadInput, "ablate kv: give the tokens whose keys are hidden");
+            fail(ErrorKind::BadInput,
+                 "ablate: token " + std::to_string(t) + " out of range (" + std::to_string(T) + " tokens)");
+    if (p.what == "kv" && p.tokens.empty())
+        fail(ErrorKind::BadInput, "ablate kv: give the tokens whose keys are hidden");
     if (p.target >= c.vocabSize) fail(ErrorKind::BadInput, "ablate: target token id out of range");
 }
 
@@ -110,7 +117,8 @@ Hooks hooksFor(const core::ModelConfig& c, const AblationParams& p, int64_t prim
             at::Tensor keep;  // heads left alone keep their output
             if (!p.heads.empty()) {
                 keep = at::ones({1, c.nHeads, 1}, z.options().dtype(at::kBool));
-                for (int head : p.heads) keep.index_fill_(1, at::tensor({int64_t(head)}, at::kLong).to(z.device()), false);
+                for (int head : p.heads)
+                    keep.index_fill_(1, at::tensor({int64_t(head)}, at::kLong).to(z.device()), false);
             }
             return ablateRows(z, p, keep);
         };
@@ -133,8 +141,9 @@ SinkResult sinksOf(const Trace& trace, const SinkParams& params, const std::func
     for (int64_t r : {0, 1, 2, 3})
         if (std::find(o.references.begin(), o.references.end(), r) == o.references.end() && r < trace.length())
             o.references.push_back(r);
-    o.references.erase(std::remove_if(o.references.begin(), o.references.end(), [&](int64_t r) { return r >= trace.length(); }),
-                       o.references.end());
+    o.references.erase(
+        std::remove_if(o.references.begin(), o.references.end(), [&](int64_t r) { return r >= trace.length(); }),
+        o.references.end());
     SinkInputs in = computeSinkInputs(trace, params.minQueryPos, o);
     if (adjust) adjust(in);
     return classifySinks(in, params);
@@ -160,7 +169,8 @@ InterventionResult runIntervention(Model& model, const std::vector<int32_t>& ids
         const Run ablated = hookedRun(model, ids, hooksFor(c, params, before.primary), &policy, job.part(0.45, 0.9));
         std::function<void(SinkInputs&)> adjust;
         if (params.what == "kv" || params.what == "sink") {
-            const std::vector<int64_t> hidden = params.what == "sink" ? std::vector<int64_t>{before.primary} : params.tokens;
+            const std::vector<int64_t> hidden =
+                params.what == "sink" ? std::vector<int64_t>{before.primary} : params.tokens;
             const int to = params.laterLayers ? c.nLayers : params.layer + 1;
             adjust = [&, hidden, to](SinkInputs& in) { maskedAlphas(in, *ablated.trace, c, hidden, params.layer, to); };
         }
@@ -176,7 +186,8 @@ InterventionResult runIntervention(Model& model, const std::vector<int32_t>& ids
         r.maxKl = kl.max().item<float>();
         const at::Tensor top = clean.logits.argmax(1), topAfter = ablated.logits.argmax(1);
         const at::Tensor target = params.target >= 0 ? at::full({T}, int64_t(params.target), at::kLong) : top;
-        const at::Tensor la = at::log_softmax(clean.logits.to(at::kDouble), 1), lb = at::log_softmax(ablated.logits.to(at::kDouble), 1);
+        const at::Tensor la = at::log_softmax(clean.logits.to(at::kDouble), 1),
+                         lb = at::log_softmax(ablated.logits.to(at::kDouble), 1);
         const at::Tensor idx = target.unsqueeze(1);
         const at::Tensor dLogit = (ablated.logits.gather(1, idx) - clean.logits.gather(1, idx)).squeeze(1).contiguous();
         const at::Tensor dLogp = (lb.gather(1, idx) - la.gather(1, idx)).squeeze(1).to(at::kFloat).contiguous();
@@ -209,7 +220,8 @@ InterventionResult runIntervention(Model& model, const std::vector<int32_t>& ids
                 for (int32_t id : *v) r.pieces.emplace(id, tok->piece(id));
             if (params.target >= 0) r.pieces.emplace(params.target, tok->piece(params.target));
         }
-        r.note = params.what == "none" ? "nothing ablated" : "ablated: " + params.what + " in layer " + std::to_string(params.layer);
+        r.note = params.what == "none" ? "nothing ablated"
+                                       : "ablated: " + params.what + " in layer " + std::to_string(params.layer);
         job.report(1);
         return r;
     });
@@ -238,8 +250,9 @@ SinkTestResult sinkCausalTest(Model& model, const std::vector<int32_t>& ids, con
             for (const SinkToken& s : before.sinks)
                 if (s.cls == SinkClass::Primary) sink = &s;
         if (!sink || sink->creationLayer < 0)
-            fail(ErrorKind::BadInput, params.token >= 0 ? "token " + std::to_string(params.token) + " is not a sink of this prompt"
-                                                        : "this prompt has no sink to test");
+            fail(ErrorKind::BadInput, params.token >= 0
+                                          ? "token " + std::to_string(params.token) + " is not a sink of this prompt"
+                                          : "this prompt has no sink to test");
         out.token = sink->token;
         out.creationLayer = sink->creationLayer;
         const int created = sink->creationLayer;
@@ -264,10 +277,12 @@ SinkTestResult sinkCausalTest(Model& model, const std::vector<int32_t>& ids, con
         };
         std::vector<Case> cases = {{"creation layer", sink->token, created, params.mode, 0}};
         if (controlLayer >= 0 && controlLayer != created)
-            cases.push_back({"control: layer " + std::to_string(controlLayer), sink->token, controlLayer, params.mode, 0});
+            cases.push_back(
+                {"control: layer " + std::to_string(controlLayer), sink->token, controlLayer, params.mode, 0});
         if (controlToken >= 0)
             cases.push_back({"control: token " + std::to_string(controlToken), controlToken, created, params.mode, 0});
-        for (double s : params.scales) cases.push_back({"scale " + std::to_string(s).substr(0, 4), sink->token, created, "scale", s});
+        for (double s : params.scales)
+            cases.push_back({"scale " + std::to_string(s).substr(0, 4), sink->token, created, "scale", s});
         const auto* ti = dynamic_cast<const core::TraceImpl*>(clean.trace.get());
         for (size_t i = 0; i < cases.size(); ++i) {
             job.check();
@@ -278,7 +293,8 @@ SinkTestResult sinkCausalTest(Model& model, const std::vector<int32_t>& ids, con
             a.mode = k.mode;
             a.scale = k.scale;
             a.tokens = {k.token};
-            const double from = 0.1 + 0.9 * double(i) / double(cases.size()), to = 0.1 + 0.9 * double(i + 1) / double(cases.size());
+            const double from = 0.1 + 0.9 * double(i) / double(cases.size()),
+                         to = 0.1 + 0.9 * double(i + 1) / double(cases.size());
             const Run run = hookedRun(model, ids, hooksFor(c, a, before.primary), &policy, job.part(from, to));
             const SinkResult after = sinksOf(*run.trace, params.sinks);
             SinkTestRow row;
@@ -294,7 +310,8 @@ SinkTestResult sinkCausalTest(Model& model, const std::vector<int32_t>& ids, con
             row.lifetimeBefore = lifetimeOf(before, k.token);
             row.lifetimeAfter = lifetimeOf(after, k.token);
             const core::LayerCapture& cap = ti->layer(k.layer);
-            const at::Tensor y = cap.mlpOut[k.token].to(at::kCPU, at::kDouble), hp = cap.residOut[before.primary].to(at::kCPU, at::kDouble);
+            const at::Tensor y = cap.mlpOut[k.token].to(at::kCPU, at::kDouble),
+                             hp = cap.residOut[before.primary].to(at::kCPU, at::kDouble);
             row.mlpNorm = float(y.norm().item<double>());
             const double denom = y.norm().item<double>() * hp.norm().item<double>();
             row.cosPrimary = denom > 0 ? float(y.dot(hp).item<double>() / denom) : 0.f;

@@ -11,8 +11,8 @@ const core::ModelConfig& configOf(Model& model) { return ModelAccess::impl(model
 
 void checkLayer(const core::ModelConfig& c, int layer, const char* what) {
     if (layer < 0 || layer >= c.nLayers)
-        fail(ErrorKind::BadInput, std::string(what) + ": layer " + std::to_string(layer) + " out of range (the model has " +
-                                      std::to_string(c.nLayers) + ")");
+        fail(ErrorKind::BadInput, std::string(what) + ": layer " + std::to_string(layer) +
+                                      " out of range (the model has " + std::to_string(c.nLayers) + ")");
 }
 
 Run hookedRun(Model& model, const std::vector<int32_t>& ids, const Hooks& hooks, const TracePolicy* policy,
@@ -25,8 +25,8 @@ Run hookedRun(Model& model, const std::vector<int32_t>& ids, const Hooks& hooks,
                                       std::to_string(c.contextLength));
     for (int32_t id : ids)
         if (id < 0 || id >= c.vocabSize)
-            fail(ErrorKind::BadInput, "token id " + std::to_string(id) + " is outside the vocabulary of " +
-                                          std::to_string(c.vocabSize));
+            fail(ErrorKind::BadInput,
+                 "token id " + std::to_string(id) + " is outside the vocabulary of " + std::to_string(c.vocabSize));
     core::ForwardRequest req;
     req.ids = at::tensor(std::vector<int64_t>(ids.begin(), ids.end()), at::kLong).to(dec.device());
     req.allLogits = true;

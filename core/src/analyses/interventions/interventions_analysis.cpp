@@ -45,7 +45,8 @@ SessionSection intervene(Inspector& inspector, const Options& o, const Session&,
         p.sinks = sinkParamsFrom(o);
         if (o.str("--sink-test") != "auto") p.token = o.integer64("--sink-test", -1);
         p.mode = o.str("--mode", "zero");
-        if (p.mode != "zero" && p.mode != "mean") fail(ErrorKind::BadInput, "--mode of the sink test must be zero or mean");
+        if (p.mode != "zero" && p.mode != "mean")
+            fail(ErrorKind::BadInput, "--mode of the sink test must be zero or mean");
         out.kind = "sink_test";
         out.sinkTest = sinkCausalTest(inspector.model(), ids, p, job);
         return encodeIntervention(out);
@@ -88,8 +89,10 @@ nlohmann::json interveneJson(const SessionSection& s) {
         j["sinks"].push_back({{"token", r.tracked[i]},
                               {"lifetime_before", r.lifetimeBefore[i]},
                               {"lifetime_after", r.lifetimeAfter[i]},
-                              {"score_before", std::vector<float>(r.scoreBefore.begin() + ptrdiff_t(i * L), r.scoreBefore.begin() + ptrdiff_t((i + 1) * L))},
-                              {"score_after", std::vector<float>(r.scoreAfter.begin() + ptrdiff_t(i * L), r.scoreAfter.begin() + ptrdiff_t((i + 1) * L))}});
+                              {"score_before", std::vector<float>(r.scoreBefore.begin() + ptrdiff_t(i * L),
+                                                                  r.scoreBefore.begin() + ptrdiff_t((i + 1) * L))},
+                              {"score_after", std::vector<float>(r.scoreAfter.begin() + ptrdiff_t(i * L),
+                                                                 r.scoreAfter.begin() + ptrdiff_t((i + 1) * L))}});
     return j;
 }
 
@@ -100,7 +103,8 @@ SessionSection patch(Inspector& inspector, const Options& o, const Session&, con
     p.corrupt = inspector.tokenize(o.str("--corrupt-prompt"), !o.has("--no-bos"));
     p.answer = tokenOption(inspector, o, "--answer", "--answer-id");
     p.wrong = tokenOption(inspector, o, "--wrong", "--wrong-id");
-    if (p.answer < 0 || p.wrong < 0) fail(ErrorKind::BadInput, "patch needs --answer and --wrong (text or --answer-id/--wrong-id)");
+    if (p.answer < 0 || p.wrong < 0)
+        fail(ErrorKind::BadInput, "patch needs --answer and --wrong (text or --answer-id/--wrong-id)");
     p.what = o.str("--what", "resid");
     return encodePatch(activationPatching(inspector.model(), p, job));
 }
@@ -141,8 +145,10 @@ nlohmann::json lensJson(const SessionSection& s) {
         nlohmann::json positions = nlohmann::json::array();
         for (int64_t t = 0; t < l.T; ++t) {
             const size_t at = size_t(layer) * size_t(l.T) + size_t(t), k0 = at * size_t(l.topK);
-            nlohmann::json e = {{"top", std::vector<int32_t>(l.top.begin() + ptrdiff_t(k0), l.top.begin() + ptrdiff_t(k0 + size_t(l.topK)))},
-                                {"top_prob", std::vector<float>(l.topProb.begin() + ptrdiff_t(k0), l.topProb.begin() + ptrdiff_t(k0 + size_t(l.topK)))},
+            nlohmann::json e = {{"top", std::vector<int32_t>(l.top.begin() + ptrdiff_t(k0),
+                                                             l.top.begin() + ptrdiff_t(k0 + size_t(l.topK)))},
+                                {"top_prob", std::vector<float>(l.topProb.begin() + ptrdiff_t(k0),
+                                                                l.topProb.begin() + ptrdiff_t(k0 + size_t(l.topK)))},
                                 {"kl_to_final", l.klToFinal[at]},
                                 {"final_rank", l.finalRank[at]}};
             if (l.target >= 0) e.update({{"target_prob", l.targetProb[at]}, {"target_rank", l.targetRank[at]}});

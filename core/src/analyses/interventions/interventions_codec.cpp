@@ -42,14 +42,21 @@ SessionSection encodeIntervention(const InterventionSection& in) {
     s.params["kind"] = in.kind;
     if (in.kind == "sink_test") {
         const SinkTestResult& t = in.sinkTest;
-        s.params.update({{"token", t.token}, {"creation_layer", t.creationLayer}, {"primary", t.primary}, {"note", t.note}});
+        s.params.update(
+            {{"token", t.token}, {"creation_layer", t.creationLayer}, {"primary", t.primary}, {"note", t.note}});
         s.params["rows"] = nlohmann::json::array();
         std::vector<float> before, after;
         for (const SinkTestRow& r : t.rows) {
-            s.params["rows"].push_back({{"label", r.label}, {"token", r.token}, {"layer", r.layer}, {"mode", r.mode},
-                                        {"scale", r.scale}, {"lifetime_before", r.lifetimeBefore},
-                                        {"lifetime_after", r.lifetimeAfter}, {"mlp_norm", r.mlpNorm},
-                                        {"cos_primary", r.cosPrimary}, {"mean_kl", r.meanKl}});
+            s.params["rows"].push_back({{"label", r.label},
+                                        {"token", r.token},
+                                        {"layer", r.layer},
+                                        {"mode", r.mode},
+                                        {"scale", r.scale},
+                                        {"lifetime_before", r.lifetimeBefore},
+                                        {"lifetime_after", r.lifetimeAfter},
+                                        {"mlp_norm", r.mlpNorm},
+                                        {"cos_primary", r.cosPrimary},
+                                        {"mean_kl", r.meanKl}});
             before.insert(before.end(), r.scoreBefore.begin(), r.scoreBefore.end());
             after.insert(after.end(), r.scoreAfter.begin(), r.scoreAfter.end());
         }
@@ -61,12 +68,25 @@ SessionSection encodeIntervention(const InterventionSection& in) {
     }
     const InterventionResult& r = in.ablation;
     const AblationParams& p = r.params;
-    s.params.update({{"what", p.what}, {"layer", p.layer}, {"heads_ablated", p.heads}, {"mode", p.mode},
-                     {"scale", p.scale}, {"tokens_ablated", p.tokens}, {"later_layers", p.laterLayers},
-                     {"target", p.target}, {"tokens", r.T}, {"layers", r.nLayers}, {"heads", r.nHeads},
-                     {"mean_kl", r.meanKl}, {"max_kl", r.maxKl}, {"top1_agreement", r.top1Agreement},
-                     {"tracked", r.tracked}, {"lifetime_before", r.lifetimeBefore},
-                     {"lifetime_after", r.lifetimeAfter}, {"note", r.note}, {"pieces", piecesJson(r.pieces)}});
+    s.params.update({{"what", p.what},
+                     {"layer", p.layer},
+                     {"heads_ablated", p.heads},
+                     {"mode", p.mode},
+                     {"scale", p.scale},
+                     {"tokens_ablated", p.tokens},
+                     {"later_layers", p.laterLayers},
+                     {"target", p.target},
+                     {"tokens", r.T},
+                     {"layers", r.nLayers},
+                     {"heads", r.nHeads},
+                     {"mean_kl", r.meanKl},
+                     {"max_kl", r.maxKl},
+                     {"top1_agreement", r.top1Agreement},
+                     {"tracked", r.tracked},
+                     {"lifetime_before", r.lifetimeBefore},
+                     {"lifetime_after", r.lifetimeAfter},
+                     {"note", r.note},
+                     {"pieces", piecesJson(r.pieces)}});
     s.tensors["kl"] = SessionTensor::f32({r.T}, r.kl);
     s.tensors["logit_delta"] = SessionTensor::f32({r.T}, r.logitDelta);
     s.tensors["logprob_delta"] = SessionTensor::f32({r.T}, r.logprobDelta);
@@ -105,8 +125,10 @@ InterventionSection decodeIntervention(const SessionSection& s) {
             row.mlpNorm = float(r.number("mlp_norm"));
             row.cosPrimary = float(r.number("cos_primary"));
             row.meanKl = r.number("mean_kl");
-            row.scoreBefore.assign(before.begin() + ptrdiff_t(i * size_t(L)), before.begin() + ptrdiff_t((i + 1) * size_t(L)));
-            row.scoreAfter.assign(after.begin() + ptrdiff_t(i * size_t(L)), after.begin() + ptrdiff_t((i + 1) * size_t(L)));
+            row.scoreBefore.assign(before.begin() + ptrdiff_t(i * size_t(L)),
+                                   before.begin() + ptrdiff_t((i + 1) * size_t(L)));
+            row.scoreAfter.assign(after.begin() + ptrdiff_t(i * size_t(L)),
+                                  after.begin() + ptrdiff_t((i + 1) * size_t(L)));
             t.rows.push_back(std::move(row));
         }
         return out;
@@ -147,9 +169,8 @@ InterventionSection decodeIntervention(const SessionSection& s) {
 
 SessionSection encodePatch(const PatchResult& r) {
     SessionSection s;
-    s.params = {{"what", r.what},         {"layers", r.nLayers},          {"heads", r.nHeads},
-                {"tokens", r.T},          {"ld_clean", r.ldClean},        {"ld_corrupt", r.ldCorrupt},
-                {"undefined", r.undefined}, {"note", r.note}};
+    s.params = {{"what", r.what},        {"layers", r.nLayers},       {"heads", r.nHeads},        {"tokens", r.T},
+                {"ld_clean", r.ldClean}, {"ld_corrupt", r.ldCorrupt}, {"undefined", r.undefined}, {"note", r.note}};
     const int64_t cols = r.what == "head" ? r.nHeads : r.T;
     s.tensors["normalized"] = SessionTensor::f32({r.nLayers, cols}, r.normalized);
     s.tensors["delta"] = SessionTensor::f32({r.nLayers, cols}, r.delta);
@@ -177,7 +198,11 @@ PatchResult decodePatch(const SessionSection& s) {
 
 SessionSection encodeLogitLens(const LogitLens& l) {
     SessionSection s;
-    s.params = {{"layers", l.nLayers}, {"tokens", l.T}, {"top_k", l.topK}, {"target", l.target}, {"pieces", piecesJson(l.pieces)}};
+    s.params = {{"layers", l.nLayers},
+                {"tokens", l.T},
+                {"top_k", l.topK},
+                {"target", l.target},
+                {"pieces", piecesJson(l.pieces)}};
     s.tensors["top"] = SessionTensor::i32({l.nLayers, l.T, l.topK}, l.top);
     s.tensors["top_prob"] = SessionTensor::f32({l.nLayers, l.T, l.topK}, l.topProb);
     s.tensors["kl_to_final"] = SessionTensor::f32({l.nLayers, l.T}, l.klToFinal);

@@ -19,7 +19,7 @@ namespace attnscope::interventions {
 
 struct Hooks {
     std::function<at::Tensor(int, const core::LayerCapture&, const at::Tensor&)> attention;  // head outputs [T, H, d]
-    std::function<at::Tensor(int, const at::Tensor&)> attnOut, mlp, resid;                     // [T, D]
+    std::function<at::Tensor(int, const at::Tensor&)> attnOut, mlp, resid;                   // [T, D]
 };
 
 struct Run {

@@ -12,13 +12,15 @@
 
 namespace attnscope {
 
-LogitLens logitLens(Model& model, const std::vector<int32_t>& ids, const LogitLensParams& params, const JobControl& job) {
+LogitLens logitLens(Model& model, const std::vector<int32_t>& ids, const LogitLensParams& params,
+                    const JobControl& job) {
     return guardTorch([&] {
         using namespace interventions;
         const core::Decoder& dec = ModelAccess::impl(model).decoder;
         const core::ModelConfig& c = dec.config();
         if (params.topK < 1 || params.topK > 100) fail(ErrorKind::BadInput, "logit lens: top-k must be 1..100");
-        if (params.target >= c.vocabSize) fail(ErrorKind::BadInput, "logit lens: the target is not a token id of the vocabulary");
+        if (params.target >= c.vocabSize)
+            fail(ErrorKind::BadInput, "logit lens: the target is not a token id of the vocabulary");
         TracePolicy policy;
         policy.keepPreRope = policy.keepValues = policy.keepMlp = policy.keepQk = false;
         policy.keepResidual = policy.keepLogits = true;
@@ -32,7 +34,7 @@ LogitLens logitLens(Model& model, const std::vector<int32_t>& ids, const LogitLe
         lens.topK = K;
         lens.target = params.target;
         const at::Tensor finalLog = at::log_softmax(run.logits.to(at::kDouble), -1);  // [T, V]
-        const at::Tensor finalTop = finalLog.argmax(1, true);                          // [T, 1]
+        const at::Tensor finalTop = finalLog.argmax(1, true);                         // [T, 1]
         at::NoGradGuard noGrad;
         for (int l = 0; l < c.nLayers; ++l) {
             job.check();

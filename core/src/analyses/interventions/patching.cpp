@@ -22,7 +22,8 @@ PatchResult activationPatching(Model& model, const PatchParams& p, const JobCont
         if (p.what != "resid" && p.what != "mlp" && p.what != "head")
             fail(ErrorKind::BadInput, "patch: --what must be resid, mlp or head");
         for (int32_t t : {p.answer, p.wrong})
-            if (t < 0 || t >= c.vocabSize) fail(ErrorKind::BadInput, "patch: the answer tokens must be token ids of the vocabulary");
+            if (t < 0 || t >= c.vocabSize)
+                fail(ErrorKind::BadInput, "patch: the answer tokens must be token ids of the vocabulary");
         TracePolicy policy;
         policy.keepPreRope = policy.keepQk = policy.keepLogits = false;
         policy.keepResidual = p.what == "resid";
@@ -70,15 +71,20 @@ PatchResult activationPatching(Model& model, const PatchParams& p, const JobCont
                     };
                 }
                 const int64_t k = int64_t(l) * cols + col;
-                const Run patched = hookedRun(model, p.corrupt, h, nullptr,
-                                              job.part(0.1 + 0.9 * double(k) / double(total), 0.1 + 0.9 * double(k + 1) / double(total)));
+                const Run patched = hookedRun(
+                    model, p.corrupt, h, nullptr,
+                    job.part(0.1 + 0.9 * double(k) / double(total), 0.1 + 0.9 * double(k + 1) / double(total)));
                 const double d = ld(patched.logits) - r.ldCorrupt;
                 r.delta.push_back(float(d));
                 r.normalized.push_back(r.undefined ? std::numeric_limits<float>::quiet_NaN()
                                                    : float(d / (r.ldClean - r.ldCorrupt)));
             }
-        r.note = std::string("denoising: clean ") + (p.what == "head" ? "head outputs (every position)" : p.what == "mlp" ? "MLP outputs" : "residual streams") +
-                 " patched into the corrupted run" + (r.undefined ? "; LD_clean = LD_corrupt, the normalised map is undefined" : "");
+        r.note = std::string("denoising: clean ") +
+                 (p.what == "head"  ? "head outputs (every position)"
+                  : p.what == "mlp" ? "MLP outputs"
+                                    : "residual streams") +
+                 " patched into the corrupted run" +
+                 (r.undefined ? "; LD_clean = LD_corrupt, the normalised map is undefined" : "");
         job.report(1);
         return r;
     });

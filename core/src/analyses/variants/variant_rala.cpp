@@ -21,7 +21,8 @@ VariantTensors rala(const HeadTensors& in, const Params& p) {
     }
     const at::Tensor e = (in.rowsOf(fq).mm(fk.t()) * alpha).masked_fill(hidden, 0.0) / n;
     VariantTensors r = fromMap(e / (e.sum(1, true) + p["eps"]), in);
-    return withCurve(std::move(r), std::get<0>(alpha.masked_fill(hidden, 0.0).max(1)) / n.squeeze(1), "largest key weight α_ij / n_i");
+    return withCurve(std::move(r), std::get<0>(alpha.masked_fill(hidden, 0.0).max(1)) / n.squeeze(1),
+                     "largest key weight α_ij / n_i");
 }
 
 }  // namespace

@@ -16,7 +16,9 @@ VariantTensors sea(const HeadTensors& in, const Params& p) {
     VariantTensors r = fromMap(maskedSoftmax(s, in, keep), in);
     // Recall of the oracle's keys: |M(i) ∩ topk(P_i)| / min(k, n_i).
     const at::Tensor oracle = topKeys(s, in, k);
-    return withCurve(std::move(r), ((r.w > 0) & oracle).sum(1).to(at::kDouble) / oracle.sum(1).to(at::kDouble).clamp_min(1), "recall of the oracle top-k");
+    return withCurve(std::move(r),
+                     ((r.w > 0) & oracle).sum(1).to(at::kDouble) / oracle.sum(1).to(at::kDouble).clamp_min(1),
+                     "recall of the oracle top-k");
 }
 
 }  // namespace
