@@ -408,6 +408,10 @@ private slots:
         QCOMPARE(m.at(0, 1), 2.f);  // previous-token
         QCOMPARE(m.at(0, 2), 0.f);  // none
         QVERIFY(std::isnan(m.at(0, 3)));
+        // Each role is drawn in its own colour (the band the colour bar names).
+        QCPColorMap* map = panel.grid()->colorMap();
+        for (int r = 0; r <= 2; ++r)
+            QCOMPARE(QColor(map->gradient().color(double(r), map->dataRange())), headRoleColor(r));
         auto ticker = panel.grid()->colorScaleElement()->axis()->ticker().dynamicCast<QCPAxisTickerText>();
         QVERIFY(ticker);
         QCOMPARE(ticker->ticks().value(0), QStringLiteral("none"));

@@ -144,7 +144,8 @@ void HeadGridPanel::showScores() {
         g.setColorInterpolation(QCPColorGradient::ciRGB);
         for (int r = 0; r <= n; ++r) g.setColorStopAt(n > 0 ? double(r) / n : 0.0, headRoleColor(r));
         m_grid->setGradient(g);
-        m_grid->setValueRange(QCPRange(-0.5, n + 0.5));
+        // QCustomPlot picks a level as int((v − lower) · levels / range): role r sits in band r.
+        m_grid->setValueRange(QCPRange(-0.49, n - 0.49));
         auto ticker = QSharedPointer<QCPAxisTickerText>::create();
         ticker->addTick(0, tr("none"));
         for (int r = 0; r < n; ++r) ticker->addTick(r + 1, QString::fromStdString(names[size_t(r)]));

@@ -162,6 +162,7 @@ void InterventionsPanel::showAblation() {
     m_plot->xAxis->setLabel(tr("position (next-token prediction at this token)"));
     m_plot->yAxis->setLabel(tr("KL(run \u2016 ablated) (nats)"));
     m_plot->yAxis2->setVisible(true);
+    m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
     m_layer->setMaximum(std::max(m_layer->maximum(), r.nLayers - 1));
     QVector<double> x, kl, dl;
     for (int64_t t = 0; t < r.T; ++t) {
@@ -226,6 +227,7 @@ void InterventionsPanel::showSinkTest() {
             before->setPen(QPen(Qt::black, 1, Qt::DashLine));
         }
         if (row.token != s.token) continue;  // the control token's curve is in the table
+        if (row.mode == "scale" && row.scale == 0.0 && s.rows[0].mode == "zero") continue;  // = the creation row
         QCPGraph* g = m_plot->addGraph();
         g->setName(QString::fromStdString(row.label));
         g->setData(x, QVector<double>(row.scoreAfter.begin(), row.scoreAfter.end()));
@@ -235,7 +237,8 @@ void InterventionsPanel::showSinkTest() {
     qSharedPointerCast<QCPAxisTickerFixed>(m_plot->xAxis->ticker())->setTickStep(1);
     m_plot->xAxis->setTickLabelRotation(0);
     m_plot->xAxis->setLabel(tr("layer"));
-    m_plot->yAxis->setLabel(tr("sink score s\u02e1 of token %1").arg(s.token));
+    m_plot->yAxis->setLabel(tr("sink score of token %1 (mean attention received)").arg(s.token));
+    m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignLeft);
     m_plot->yAxis2->setVisible(false);
     m_plot->xAxis->setRange(-0.5, L - 0.5);
     m_plot->yAxis->rescale();
