@@ -57,6 +57,7 @@ SinksPanel::SinksPanel(QWidget* parent) : QWidget(parent) {
 
     m_summary = new QLabel(tr("Run a prompt to find its attention sinks."), this);
     m_summary->setWordWrap(true);
+    m_summary->setTextFormat(Qt::PlainText);  // token pieces like "<s>" are text, not markup
     m_status = new QLabel(this);
     m_status->setEnabled(false);  // greyed: timings and progress are secondary
     m_tokenInfo = new QLabel(this);
@@ -72,6 +73,13 @@ SinksPanel::SinksPanel(QWidget* parent) : QWidget(parent) {
     layout->addWidget(new QLabel(sinkMarksLegend(), this));
     layout->addWidget(split, 1);
     layout->addWidget(m_tokenInfo);
+    // The causal test of the selected sink (the Interventions panel shows the result).
+    auto* test = new QPushButton(tr("Test: ablate the MLP that creates this sink"), this);
+    test->setToolTip(tr("Re-run the model with the MLP output that creates the selected sink (or, with none "
+                        "selected, the longest-lived secondary sink) ablated at that token, with controls and a "
+                        "scale sweep: does the sink vanish?"));
+    connect(test, &QPushButton::clicked, this, [this] { emit sinkTestRequested(m_token); });
+    layout->addWidget(test, 0, Qt::AlignLeft);
     layout->addWidget(m_status);
     clear();
 }
@@ -94,18 +102,14 @@ QWidget* SinksPanel::buildControls() {
     m_rule->setToolTip(sinkParameterHelp("rule"));
     m_allLayers = new QCheckBox(tr("All layers"), box);
     m_allLayers->setToolTip(sinkParameterHelp("clipper"));
-    auto* test = new QPushButton(tr("Test: ablate the MLP that creates this sink"), box);
-    test->setToolTip(tr("Re-run the model with the MLP output that creates the selected sink (or, with none "
-                        "selected, the longest-lived secondary sink) ablated at that token, with controls: does "
-                        "the sink vanish? (the Interventions panel shows the result)"));
-    connect(test, &QPushButton::clicked, this, [this] { emit sinkTestRequested(m_token); });
+
     // Two rows: one row of six controls is wider than the docked panel.
     auto* rows = new QVBoxLayout(box);
     rows->setContentsMargins(0, 0, 0, 0);
     rows->setSpacing(2);
     for (const auto& widgets :
          {std::initializer_list<QWidget*>{m_quantity, m_epsilon, m_cos},
-          std::initializer_list<QWidget*>{m_minQuery, m_rule, m_allLayers}, std::initializer_list<QWidget*>{test}}) {
+          std::initializer_list<QWidget*>{m_minQuery, m_rule, m_allLayers}}) {
         auto* row = new QHBoxLayout;
         for (QWidget* w : widgets) row->addWidget(w);
         row->addStretch(1);
