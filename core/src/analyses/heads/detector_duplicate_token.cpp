@@ -1,5 +1,4 @@
 // duplicate_token: TransformerLens' duplicate-token pattern score on the prompt (reference §E.1).
-#include "analyses/heads/head_context.h"
 #include "analyses/heads/head_detector.h"
 
 namespace attnscope::heads {
@@ -10,7 +9,9 @@ const DetectorEntry& duplicateTokenDetector() {
          "Share of attention on earlier occurrences of the query's own token, D[i, j] = [tok_j = tok_i, j < i] "
          "(TransformerLens head_detector, \"mul\"), over the prompt's rows that have an earlier copy.",
          "duplicate-token", 0.3},
-        [](LayerInputs& in) { return patternScore(in, in.ctx.earlierCopies(), "duplicate_token"); }};
+        [](LayerInputs& in) {
+            return DetectorResult{in.patterns().duplicate, in.patterns().duplicateNote};
+        }};
     return e;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,10 +32,18 @@ public:
     // The layer's exact statistics (row entropy, causal column means, A[i, i], A[i, i−1]): one
     // pass over the layer, shared by the detectors that read it.
     const std::vector<HeadStats>& stats();
+    // The prompt's duplicate-token and induction pattern scores of every head ([heads] each, NaN
+    // when no row has a pattern entry) and their notes: one pass over the rows both need.
+    struct Patterns {
+        std::vector<float> duplicate, induction;
+        std::string duplicateNote, inductionNote;
+    };
+    const Patterns& patterns();
 
 private:
     std::vector<HeadStats> m_stats;
     bool m_haveStats = false;
+    std::optional<Patterns> m_patterns;
 };
 
 // One layer's scores [heads] (NaN: does not apply) and, for the whole prompt, what they were
@@ -73,11 +82,5 @@ void forAttentionRows(const Trace& trace, int layer, int head, const std::vector
 // The same a tile at a time: rows r0..r1 - 1 (all of them in `rows`), a[(i − r0) * r1 + j].
 void forAttentionTiles(const Trace& trace, int layer, int head, const std::vector<int64_t>& rows,
                        const std::function<void(int64_t r0, int64_t r1, const float* a)>& visit, const JobControl& job);
-
-// The TransformerLens "mul" score Σ(A' ⊙ D) / Σ A' of every head over the rows of `targets`
-// (targets[i]: the columns j with D[i, j] = 1, ascending; rows without targets count only when
-// params.matchedRows is off). A' zeroes column 0 (excludeBos) and the diagonal (excludeCurrent).
-// NaN for every head when no row has a target (`none` says why, in the note).
-DetectorResult patternScore(LayerInputs& in, const std::vector<std::vector<int64_t>>& targets, const std::string& what);
 
 }  // namespace attnscope::heads

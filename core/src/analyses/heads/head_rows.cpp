@@ -68,33 +68,51 @@ void forAttentionRows(const Trace& trace, int layer, int head, const std::vector
         job);
 }
 
-DetectorResult patternScore(LayerInputs& in, const std::vector<std::vector<int64_t>>& targets,
-                            const std::string& what) {
-    const bool bos = in.params.excludeBos, self = in.params.excludeCurrent;
+// The TransformerLens "mul" score Σ(A' ⊙ D) / Σ A' of every head (reference §E.1) for the
+// duplicate pattern D[i, j] = [tok_j = tok_i, j < i] and the induction pattern D[i, j] =
+// [tok_{j-1} = tok_i, j <= i], over the rows with an entry (params.matchedRows) or every row;
+// A' zeroes column 0 (excludeBos) and the diagonal (excludeCurrent). One pass over the rows.
+const LayerInputs::Patterns& LayerInputs::patterns() {
+    if (m_patterns) return *m_patterns;
+    const std::vector<std::vector<int64_t>>& copies = ctx.earlierCopies();  // duplicate targets j
+    const size_t T = copies.size();
+    const bool bos = params.excludeBos, self = params.excludeCurrent, matched = params.matchedRows;
     std::vector<int64_t> rows;
-    for (size_t i = 0; i < targets.size(); ++i)
-        if (!in.params.matchedRows || !targets[i].empty()) rows.push_back(int64_t(i));
-    DetectorResult r;
-    int64_t matched = 0;
-    for (const auto& t : targets) matched += t.empty() ? 0 : 1;
-    if (matched == 0) return notApplicable(in, what + ": no prompt position has a pattern entry");
-    for (int h = 0; h < in.nHeads; ++h) {
-        double num = 0, den = 0;
+    int64_t dupRows = 0, indRows = 0;
+    for (size_t i = 0; i < T; ++i) {
+        // Row i has an induction entry j = p + 1 for each earlier copy p (p + 1 <= i): the same rows.
+        const bool any = !copies[i].empty();
+        dupRows += any, indRows += any;
+        if (!matched || any) rows.push_back(int64_t(i));
+    }
+    Patterns out;
+    for (int h = 0; h < nHeads; ++h) {
+        double dNum = 0, iNum = 0, den = 0;
         forAttentionRows(
-            in.trace, in.layer, h, rows,
+            trace, layer, h, rows,
             [&](int64_t i, const float* a) {
                 auto kept = [&](int64_t j) { return !(bos && j == 0) && !(self && j == i); };
-                for (int64_t j = 0; j <= i; ++j)
-                    if (kept(j)) den += a[j];
-                for (int64_t j : targets[size_t(i)])
-                    if (kept(j)) num += a[j];
+                // A row sums to 1: only the excluded entries are subtracted (no O(T) sum per row).
+                den += 1.0 - (bos ? double(a[0]) : 0.0) - (self && !(bos && i == 0) ? double(a[i]) : 0.0);
+                for (int64_t p : copies[size_t(i)]) {
+                    if (kept(p)) dNum += a[p];
+                    if (kept(p + 1)) iNum += a[p + 1];
+                }
             },
-            in.job);
-        r.heads.push_back(den > 0 ? float(num / den) : std::numeric_limits<float>::quiet_NaN());
+            job);
+        const float nan = std::numeric_limits<float>::quiet_NaN();
+        out.duplicate.push_back(dupRows == 0 || !(den > 0) ? nan : float(dNum / den));
+        out.induction.push_back(indRows == 0 || !(den > 0) ? nan : float(iNum / den));
     }
-    r.note = what + ": " + std::to_string(matched) + " of " + std::to_string(targets.size()) +
-             " positions have a pattern entry; " + (in.params.matchedRows ? "those rows" : "every row") + " scored";
-    return r;
+    auto note = [&](const char* what, int64_t n) {
+        return n == 0 ? std::string(what) + ": no prompt position has a pattern entry"
+                      : std::string(what) + ": " + std::to_string(n) + " of " + std::to_string(T) +
+                            " positions have a pattern entry; " + (matched ? "those rows" : "every row") + " scored";
+    };
+    out.duplicateNote = note("duplicate_token", dupRows);
+    out.inductionNote = note("induction", indRows);
+    m_patterns = std::move(out);
+    return *m_patterns;
 }
 
 }  // namespace attnscope::heads
